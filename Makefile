@@ -1,0 +1,40 @@
+# Cairn build targets. Everything runs with the machine's Go toolchain.
+export GOTOOLCHAIN := local
+
+GO        ?= go
+BIN       := bin/cairn
+PKGS      := ./...
+# Tests that start real processes or kill children live behind the e2e tag's
+# runtime check; -race covers every package.
+TESTFLAGS ?= -race -count=1 -timeout 15m
+
+.PHONY: all build test vet lint bench run fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/cairn
+
+vet:
+	$(GO) vet $(PKGS)
+
+lint: vet
+	@out=$$(gofmt -l .); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+test: lint build
+	$(GO) test $(TESTFLAGS) $(PKGS)
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./chain/...
+
+fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzDecodeBlock -fuzztime 30s ./chain/consensus
+	$(GO) test -run '^$$' -fuzz FuzzDecodeTx -fuzztime 30s ./chain/consensus
+
+run: build
+	@echo "cairn: 'make run' will start a local mining testnet (cairn testnet up --nodes 3 --miners 2) once the testnet issue lands."
+	./$(BIN) version
+
+clean:
+	rm -rf bin

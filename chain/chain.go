@@ -1,0 +1,438 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/chain/internal/store"
+	"github.com/cairnchain/cairn/chain/utxo"
+)
+
+// Defaults of Config.
+const (
+	DefaultCacheBytes    = 450 << 20
+	DefaultFlushInterval = 5 * time.Minute
+	defaultSigCacheSize  = 100_000
+	defaultScriptCache   = 100_000
+)
+
+// Config configures a BlockChain.
+type Config struct {
+	// Dir is the database directory; it is created if missing.
+	Dir string
+	// Network gives the consensus rules and genesis block.
+	Network *chainparams.Network
+	// CacheBytes bounds the UTXO cache (the node's --dbcache). Zero means
+	// DefaultCacheBytes.
+	CacheBytes int64
+	// FlushInterval bounds how long connected blocks may wait in the
+	// cache before their state is written. Zero means
+	// DefaultFlushInterval.
+	FlushInterval time.Duration
+	// TxIndex keeps an index from txid to block.
+	TxIndex bool
+	// Now is the clock for the future-time rule; nil means time.Now.
+	Now func() time.Time
+	// SigCache and ScriptCache are shared with the mempool; nil creates
+	// private ones.
+	SigCache    *txscript.SigCache
+	ScriptCache *ScriptCache
+	// ScriptWorkers is the number of script verification goroutines;
+	// zero means GOMAXPROCS.
+	ScriptWorkers int
+}
+
+// BestState is an immutable snapshot of the tip, replaced on every change.
+type BestState struct {
+	Hash       chainhash.Hash
+	Height     int32
+	Bits       uint32
+	Time       time.Time
+	MedianTime time.Time
+	ChainWork  *big.Int
+	NumTxns    int
+	Weight     int
+}
+
+// BlockChain is the chain state machine: block index, fork choice, UTXO set
+// and storage. Its methods are safe for concurrent access; block and header
+// processing is serialized.
+type BlockChain struct {
+	cfg         Config
+	params      *consensus.Params
+	network     *chainparams.Network
+	db          *store.DB
+	utxos       *utxo.Cache
+	sigCache    *txscript.SigCache
+	scriptCache *ScriptCache
+	now         func() time.Time
+	notifier    *notifier
+
+	// processLock serializes everything that changes the chain: block
+	// and header processing, invalidation and reconsideration, flushes
+	// and Close.
+	processLock sync.Mutex
+	closed      bool
+
+	// Fields guarded by processLock only (touched by the writer alone).
+	pendingUndo  map[chainhash.Hash][]byte
+	pendingTx    map[chainhash.Hash][]byte // nil value: delete
+	pendingBytes int64
+	dirtyNodes   map[*blockNode]struct{}
+	lastFlush    time.Time
+	nextSeq      uint64
+	unlinked     map[*blockNode][]*blockNode
+	candidates   map[*blockNode]struct{}
+	connectErrs  map[*blockNode]error // failures of the last activation
+
+	// chainLock protects the fields below; readers take it shared.
+	chainLock sync.RWMutex
+	index     map[chainhash.Hash]*blockNode
+	best      chainView
+
+	bestState atomic.Pointer[BestState]
+}
+
+// New opens (or creates) the chain database in cfg.Dir, loads the block
+// index, and connects any stored blocks the last run had not yet written the
+// state of.
+func New(cfg Config) (*BlockChain, error) {
+	if cfg.Network == nil {
+		return nil, errors.New("chain: Config.Network is required")
+	}
+	if cfg.CacheBytes <= 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	if cfg.FlushInterval <= 0 {
+		cfg.FlushInterval = DefaultFlushInterval
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.SigCache == nil {
+		cfg.SigCache = txscript.NewSigCache(defaultSigCacheSize)
+	}
+	if cfg.ScriptCache == nil {
+		cfg.ScriptCache = NewScriptCache(defaultScriptCache)
+	}
+	db, err := store.Open(cfg.Dir, int(cfg.CacheBytes>>20)/8)
+	if err != nil {
+		return nil, fmt.Errorf("chain: open database: %w", err)
+	}
+	b := &BlockChain{
+		cfg:         cfg,
+		params:      &cfg.Network.Consensus,
+		network:     cfg.Network,
+		db:          db,
+		utxos:       utxo.NewCache(utxo.NewLevelBackend(db), cfg.CacheBytes),
+		sigCache:    cfg.SigCache,
+		scriptCache: cfg.ScriptCache,
+		now:         cfg.Now,
+		notifier:    newNotifier(),
+		pendingUndo: make(map[chainhash.Hash][]byte),
+		pendingTx:   make(map[chainhash.Hash][]byte),
+		dirtyNodes:  make(map[*blockNode]struct{}),
+		unlinked:    make(map[*blockNode][]*blockNode),
+		candidates:  make(map[*blockNode]struct{}),
+		connectErrs: make(map[*blockNode]error),
+		index:       make(map[chainhash.Hash]*blockNode),
+		lastFlush:   time.Now(),
+	}
+	if err := b.load(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if cfg.TxIndex {
+		if err := b.syncTxIndex(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	b.processLock.Lock()
+	err = b.activateBestChain()
+	b.processLock.Unlock()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// load reads the block index and chain state, creating the genesis state in
+// an empty database.
+func (b *BlockChain) load() error {
+	genesisHash := b.network.GenesisHash()
+	v, err := b.db.Get([]byte{keyGenesis})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return b.initGenesis()
+	case err != nil:
+		return fmt.Errorf("chain: %w", err)
+	case len(v) != chainhash.HashSize || chainhash.Hash(v) != genesisHash:
+		return fmt.Errorf("%w: the database in %s has genesis %x, network %s has %v",
+			ErrWrongNetwork, b.cfg.Dir, v, b.network.Name, genesisHash)
+	}
+	if ver, err := b.db.Get([]byte{keyVersion}); err != nil || len(ver) != 1 || ver[0] != schemaVersion {
+		return fmt.Errorf("%w: unknown schema version %x (%v)", ErrCorruptDatabase, ver, err)
+	}
+
+	var recs []indexRecord
+	var hashes []chainhash.Hash
+	err = b.db.ForEach([]byte{prefixIndex}, func(k, v []byte) error {
+		r, err := decodeIndexRecord(v)
+		if err != nil {
+			return err
+		}
+		h := consensus.BlockHash(&r.header)
+		if len(k) != 1+chainhash.HashSize || chainhash.Hash(k[1:]) != h {
+			return fmt.Errorf("%w: index key %x does not match its header %v", ErrCorruptDatabase, k, h)
+		}
+		recs = append(recs, r)
+		hashes = append(hashes, h)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("chain: load block index: %w", err)
+	}
+	order := make([]int, len(recs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(i, j int) bool { return recs[order[i]].height < recs[order[j]].height })
+	for _, i := range order {
+		r := &recs[i]
+		var parent *blockNode
+		if r.height > 0 {
+			parent = b.index[r.header.PrevBlock]
+			if parent == nil || parent.height != r.height-1 {
+				return fmt.Errorf("%w: block %v at height %d has no parent in the index",
+					ErrCorruptDatabase, hashes[i], r.height)
+			}
+		} else if hashes[i] != genesisHash {
+			return fmt.Errorf("%w: second block at height 0: %v", ErrCorruptDatabase, hashes[i])
+		}
+		n := newBlockNode(&r.header, hashes[i], parent)
+		n.status = r.status
+		if parent != nil && parent.status.knownInvalid() && !n.status.knownInvalid() {
+			n.status |= statusInvalidAncestor
+		}
+		b.index[n.hash] = n
+	}
+
+	sv, err := b.db.Get([]byte{keyState})
+	if err != nil {
+		return fmt.Errorf("chain: read chain state: %w", err)
+	}
+	tipHash, tipHeight, err := decodeState(sv)
+	if err != nil {
+		return err
+	}
+	tip := b.index[tipHash]
+	if tip == nil || tip.height != tipHeight {
+		return fmt.Errorf("%w: chain state names tip %v at height %d, which the index lacks",
+			ErrCorruptDatabase, tipHash, tipHeight)
+	}
+	b.setBestChain(tip)
+
+	// Data chains, arrival order (the tip first, so that it wins ties) and
+	// candidates.
+	tip.seq = 0
+	b.nextSeq = 1
+	for _, i := range order {
+		n := b.index[hashes[i]]
+		if n != tip {
+			n.seq = b.nextSeq
+			b.nextSeq++
+		}
+		if n.status&statusDataStored != 0 {
+			b.linkData(n)
+		}
+	}
+	log.Info("chain loaded", "network", b.network.Name, "headers", len(b.index),
+		"tip", tip.hash, "height", tip.height)
+	return nil
+}
+
+// initGenesis writes the state of a fresh database: the genesis block as the
+// tip. Its outputs never enter the UTXO set.
+func (b *BlockChain) initGenesis() error {
+	g := b.network.Genesis
+	n := newBlockNode(&g.Header, b.network.GenesisHash(), nil)
+	n.status = statusDataStored | statusValidated
+	batch := new(store.Batch)
+	batch.Put([]byte{keyVersion}, []byte{schemaVersion})
+	batch.Put(hashKey(prefixBlock, &n.hash), serializeBlock(g))
+	batch.Put(hashKey(prefixIndex, &n.hash), encodeIndexRecord(n))
+	batch.Put([]byte{keyState}, encodeState(n.hash, 0))
+	if b.cfg.TxIndex {
+		batch.Put([]byte{keyTxIndexTip}, n.hash[:])
+	}
+	// The genesis key goes last in the same batch: its presence means the
+	// database is initialized.
+	batch.Put([]byte{keyGenesis}, n.hash[:])
+	if err := b.db.Write(batch, true); err != nil {
+		return fmt.Errorf("chain: write genesis: %w", err)
+	}
+	b.index[n.hash] = n
+	b.setBestChain(n)
+	b.linkData(n)
+	return nil
+}
+
+// setBestChain makes the main chain end at tip and publishes its snapshot.
+// This function MUST be called with the process lock held.
+func (b *BlockChain) setBestChain(tip *blockNode) {
+	chain := make(chainView, tip.height+1)
+	for n := tip; n != nil; n = n.parent {
+		chain[n.height] = n
+	}
+	b.chainLock.Lock()
+	b.best = chain
+	b.chainLock.Unlock()
+	b.publishBestState(tip, nil)
+}
+
+// publishBestState swaps in the snapshot of a new tip. block may be nil when
+// only the header is at hand.
+func (b *BlockChain) publishBestState(tip *blockNode, block *wire.MsgBlock) {
+	s := &BestState{
+		Hash:       tip.hash,
+		Height:     tip.height,
+		Bits:       tip.bits,
+		Time:       time.Unix(tip.timestamp, 0),
+		MedianTime: time.Unix(tip.MedianTimePast(), 0),
+		ChainWork:  new(big.Int).Set(tip.workSum),
+	}
+	if block == nil {
+		block, _ = readBlock(b.db, &tip.hash)
+	}
+	if block != nil {
+		s.NumTxns = len(block.Transactions)
+		s.Weight = consensus.BlockWeight(block)
+	}
+	b.bestState.Store(s)
+}
+
+// BestSnapshot returns the current tip's snapshot. The value must not be
+// modified.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) BestSnapshot() *BestState { return b.bestState.Load() }
+
+// Network returns the chain's network.
+func (b *BlockChain) Network() *chainparams.Network { return b.network }
+
+// SigCache returns the signature cache, to share with the mempool.
+func (b *BlockChain) SigCache() *txscript.SigCache { return b.sigCache }
+
+// ScriptCache returns the script execution cache, to share with the mempool.
+func (b *BlockChain) ScriptCache() *ScriptCache { return b.scriptCache }
+
+// Flush writes the cached UTXO changes and everything that goes with them.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) Flush() error {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	return b.flush(false)
+}
+
+// Close flushes the state, stops notifications and closes the database.
+func (b *BlockChain) Close() error {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	err := b.flush(true)
+	b.notifier.close()
+	if cerr := b.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// maybeFlush flushes when the cache is over budget or the interval passed.
+// This function MUST be called with the process lock held.
+func (b *BlockChain) maybeFlush() error {
+	stats := b.utxos.Stats()
+	if stats.Bytes+b.pendingBytes > b.cfg.CacheBytes {
+		return b.flush(true)
+	}
+	if time.Since(b.lastFlush) > b.cfg.FlushInterval {
+		return b.flush(false)
+	}
+	return nil
+}
+
+// flush writes, in one atomic batch: the dirty UTXO entries, the undo data
+// and transaction index changes of the blocks connected since the last
+// flush, dirty index records, and the tip they all belong to.
+// This function MUST be called with the process lock held.
+func (b *BlockChain) flush(evict bool) error {
+	batch := new(store.Batch)
+	b.utxos.Flush(batch)
+	for h, u := range b.pendingUndo {
+		batch.Put(hashKey(prefixUndo, &h), u)
+	}
+	for txid, loc := range b.pendingTx {
+		if loc == nil {
+			batch.Delete(hashKey(prefixTxIndex, &txid))
+		} else {
+			batch.Put(hashKey(prefixTxIndex, &txid), loc)
+		}
+	}
+	for n := range b.dirtyNodes {
+		batch.Put(hashKey(prefixIndex, &n.hash), encodeIndexRecord(n))
+	}
+	tip := b.best.tip()
+	batch.Put([]byte{keyState}, encodeState(tip.hash, tip.height))
+	if b.cfg.TxIndex {
+		batch.Put([]byte{keyTxIndexTip}, tip.hash[:])
+	}
+	if err := b.db.Write(batch, true); err != nil {
+		return fmt.Errorf("chain: flush: %w", err)
+	}
+	b.utxos.MarkFlushed(evict)
+	clear(b.pendingUndo)
+	clear(b.pendingTx)
+	clear(b.dirtyNodes)
+	b.pendingBytes = 0
+	b.lastFlush = time.Now()
+	log.Debug("flushed chain state", "tip", tip.hash, "height", tip.height, "bytes", batch.Size())
+	return nil
+}
+
+// writeIndexNow writes the records of nodes at once (used for invalidity
+// flags, which must survive a crash even without a flush).
+// This function MUST be called with the process lock held.
+func (b *BlockChain) writeIndexNow(nodes ...*blockNode) error {
+	batch := new(store.Batch)
+	for _, n := range nodes {
+		batch.Put(hashKey(prefixIndex, &n.hash), encodeIndexRecord(n))
+	}
+	if err := b.db.Write(batch, false); err != nil {
+		return fmt.Errorf("chain: write block index: %w", err)
+	}
+	return nil
+}
+
+// UtxoCacheStats returns the UTXO cache's counters.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) UtxoCacheStats() utxo.CacheStats { return b.utxos.Stats() }

@@ -1,0 +1,132 @@
+// Package store is the chain's key-value storage: a thin layer over goleveldb
+// that converts its errors once, at this edge, so that nothing above it
+// imports goleveldb. Every change that must be atomic goes through one
+// [Batch] written by [DB.Write].
+package store
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	ldberrors "github.com/syndtr/goleveldb/leveldb/errors"
+	"github.com/syndtr/goleveldb/leveldb/filter"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+)
+
+var (
+	// ErrNotFound is returned by [DB.Get] for a missing key.
+	ErrNotFound = errors.New("store: not found")
+
+	// ErrCorruption is wrapped by every error caused by damaged database
+	// files; the node must stop and the operator repair or resync.
+	ErrCorruption = errors.New("store: database corruption")
+
+	// ErrLocked is returned by [Open] when another process holds the
+	// database.
+	ErrLocked = errors.New("store: database is in use by another process")
+)
+
+// DB is an open key-value database.
+type DB struct {
+	ldb *leveldb.DB
+}
+
+// Open opens (creating if needed) the database in dir. cacheMiB sizes
+// goleveldb's block cache.
+func Open(dir string, cacheMiB int) (*DB, error) {
+	if cacheMiB < 8 {
+		cacheMiB = 8
+	}
+	o := &opt.Options{
+		BlockCacheCapacity: cacheMiB * opt.MiB,
+		WriteBuffer:        32 * opt.MiB,
+		Filter:             filter.NewBloomFilter(10),
+		Compression:        opt.NoCompression,
+	}
+	ldb, err := leveldb.OpenFile(dir, o)
+	if err != nil {
+		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
+	}
+	return &DB{ldb: ldb}, nil
+}
+
+// convertErr maps a goleveldb error to this package's sentinels.
+func convertErr(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, leveldb.ErrNotFound):
+		return ErrNotFound
+	case ldberrors.IsCorrupted(err):
+		return fmt.Errorf("%s: %w: %v", op, ErrCorruption, err)
+	case isLockErr(err):
+		return fmt.Errorf("%s: %w", op, ErrLocked)
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+// isLockErr reports whether err is goleveldb's failure to take the
+// directory's file lock (flock returns EWOULDBLOCK).
+func isLockErr(err error) bool {
+	return errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EAGAIN)
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return convertErr("close", db.ldb.Close()) }
+
+// Get returns the value stored under key, or ErrNotFound.
+func (db *DB) Get(key []byte) ([]byte, error) {
+	v, err := db.ldb.Get(key, nil)
+	if err != nil {
+		return nil, convertErr("get", err)
+	}
+	return v, nil
+}
+
+// Has reports whether key is stored.
+func (db *DB) Has(key []byte) (bool, error) {
+	ok, err := db.ldb.Has(key, nil)
+	return ok, convertErr("has", err)
+}
+
+// Batch collects puts and deletes that [DB.Write] applies atomically.
+type Batch struct {
+	b leveldb.Batch
+}
+
+// Put records a put of key to value. Both are copied.
+func (b *Batch) Put(key, value []byte) { b.b.Put(key, value) }
+
+// Delete records a delete of key.
+func (b *Batch) Delete(key []byte) { b.b.Delete(key) }
+
+// Len returns the number of records.
+func (b *Batch) Len() int { return b.b.Len() }
+
+// Size returns the batch's size in bytes.
+func (b *Batch) Size() int { return len(b.b.Dump()) }
+
+// Reset empties the batch.
+func (b *Batch) Reset() { b.b.Reset() }
+
+// Write applies batch atomically: after a crash either all of it or none of
+// it is in the database. With sync it also waits for the disk.
+func (db *DB) Write(b *Batch, sync bool) error {
+	return convertErr("write", db.ldb.Write(&b.b, &opt.WriteOptions{Sync: sync}))
+}
+
+// ForEach calls fn for every key with the given prefix, in key order, until
+// fn returns an error. key and value are only valid during the call.
+func (db *DB) ForEach(prefix []byte, fn func(key, value []byte) error) error {
+	it := db.ldb.NewIterator(util.BytesPrefix(prefix), nil)
+	defer it.Release()
+	for it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return convertErr("iterate", it.Error())
+}

@@ -1,0 +1,199 @@
+package chain
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/chain/internal/store"
+)
+
+// ProcessResult tells what became of an accepted block.
+type ProcessResult struct {
+	Hash chainhash.Hash
+	// MainChain: the block is on the best chain after processing.
+	MainChain bool
+}
+
+// ProcessBlock validates a block and, if it is acceptable, stores it and
+// moves the tip to the best chain. Errors:
+//   - a block whose parent is unknown: ErrMissingParent (nothing stored;
+//     fetch the parent and try again);
+//   - a block already stored: ErrDuplicateBlock; one known to be invalid:
+//     ErrKnownInvalid; a descendant of one: ErrInvalidAncestor;
+//   - a rule violation: its RuleError. The block is remembered as invalid
+//     unless the failure could come from a mutated body (merkle or witness
+//     malleation) or only from the future-time rule.
+//
+// A block that connects fine but is not on the best chain is stored and
+// returns MainChain false. A block on the best chain that fails when
+// connected returns its rule error; the chain stays on the best valid chain.
+//
+// This function is safe for concurrent access; calls are serialized.
+func (b *BlockChain) ProcessBlock(block *wire.MsgBlock) (ProcessResult, error) {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return ProcessResult{}, ErrClosed
+	}
+	hash := consensus.BlockHash(&block.Header)
+	res := ProcessResult{Hash: hash}
+
+	node, err := b.acceptHeader(&block.Header, hash)
+	if err != nil {
+		return res, err
+	}
+	if node.status&statusDataStored != 0 {
+		return res, ruleErr(ErrDuplicateBlock, "block %v is already stored", hash)
+	}
+	if _, err := consensus.CheckBlockSanity(block, b.params.PowLimit); err != nil {
+		return res, b.rejectBlock(node, err)
+	}
+	if err := checkBlockContext(block, node.parent, b.params); err != nil {
+		return res, b.rejectBlock(node, err)
+	}
+
+	node.status |= statusDataStored
+	node.seq = b.nextSeq
+	b.nextSeq++
+	batch := new(store.Batch)
+	batch.Put(hashKey(prefixBlock, &hash), serializeBlock(block))
+	batch.Put(hashKey(prefixIndex, &hash), encodeIndexRecord(node))
+	if err := b.db.Write(batch, false); err != nil {
+		node.status &^= statusDataStored
+		return res, fmt.Errorf("chain: store block %v: %w", hash, err)
+	}
+	delete(b.dirtyNodes, node)
+	b.linkData(node)
+
+	clear(b.connectErrs)
+	err = b.activateBestChain()
+	res.MainChain = b.best.contains(node)
+	if err != nil {
+		return res, err
+	}
+	if node.status.knownInvalid() {
+		return res, b.connectError(node)
+	}
+	return res, nil
+}
+
+// connectError returns why node, accepted but marked invalid while the
+// chain was activated, failed: its own connect error, or that of the
+// ancestor that failed.
+// This function MUST be called with the process lock held.
+func (b *BlockChain) connectError(node *blockNode) error {
+	if err, ok := b.connectErrs[node]; ok {
+		return err
+	}
+	for n, err := range b.connectErrs {
+		if node.Ancestor(n.height) == n {
+			return ruleErr(ErrInvalidAncestor, "block %v descends from block %v, which failed: %v", node.hash, n.hash, err)
+		}
+	}
+	return ruleErr(ErrInvalidAncestor, "block %v descends from an invalid block", node.hash)
+}
+
+// rejectBlock handles a block that failed the checks before storage: unless
+// the failure could be a mutation of a valid block, the header is marked
+// invalid for good.
+// This function MUST be called with the process lock held.
+func (b *BlockChain) rejectBlock(node *blockNode, err error) error {
+	if !isRuleError(err) || consensus.IsMutationError(err) {
+		return err
+	}
+	if werr := b.markInvalid(node); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// acceptHeader returns the index node of a header, adding it after the
+// header checks if it is new. A header failing only the future-time rule is
+// not added, so it may be accepted later.
+// This function MUST be called with the process lock held.
+func (b *BlockChain) acceptHeader(h *wire.BlockHeader, hash chainhash.Hash) (*blockNode, error) {
+	b.chainLock.RLock()
+	node := b.index[hash]
+	parent := b.index[h.PrevBlock]
+	b.chainLock.RUnlock()
+	if node != nil {
+		if node.status.knownInvalid() {
+			return nil, ruleErr(ErrKnownInvalid, "block %v is known to be invalid", hash)
+		}
+		return node, nil
+	}
+	if err := consensus.CheckBlockHeaderSanity(h, b.params.PowLimit); err != nil {
+		return nil, err
+	}
+	if parent == nil {
+		return nil, ruleErr(ErrMissingParent, "parent %v of block %v is unknown", h.PrevBlock, hash)
+	}
+	if parent.status.knownInvalid() {
+		return nil, ruleErr(ErrInvalidAncestor, "block %v descends from invalid block %v", hash, parent.hash)
+	}
+	if err := checkHeaderContext(h, parent, b.params, b.now().Unix()); err != nil {
+		if consensus.RejectReason(err) == "time-too-new" {
+			return nil, err
+		}
+		// Remember the invalid header so that it is refused cheaply.
+		n := newBlockNode(h, hash, parent)
+		n.status = statusValidateFailed
+		b.addNode(n)
+		return nil, errors.Join(err, b.writeIndexNow(n))
+	}
+	node = newBlockNode(h, hash, parent)
+	node.seq = b.nextSeq
+	b.nextSeq++
+	b.addNode(node)
+	b.dirtyNodes[node] = struct{}{}
+	return node, nil
+}
+
+// addNode inserts n in the index.
+func (b *BlockChain) addNode(n *blockNode) {
+	b.chainLock.Lock()
+	b.index[n.hash] = n
+	b.chainLock.Unlock()
+}
+
+// ProcessHeaders validates and stores headers that arrive before their
+// blocks (headers-first sync). Each header must connect to a known one
+// (earlier ones of the same call count). It returns the number accepted and
+// the first error.
+//
+// This function is safe for concurrent access; calls are serialized.
+func (b *BlockChain) ProcessHeaders(headers []wire.BlockHeader) (int, error) {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return 0, ErrClosed
+	}
+	var added []*blockNode
+	var err error
+	n := 0
+	for i := range headers {
+		h := &headers[i]
+		var node *blockNode
+		node, err = b.acceptHeader(h, consensus.BlockHash(h))
+		if err != nil {
+			break
+		}
+		if _, dirty := b.dirtyNodes[node]; dirty {
+			added = append(added, node)
+		}
+		n++
+	}
+	if len(added) > 0 {
+		if werr := b.writeIndexNow(added...); werr != nil {
+			return n, errors.Join(err, werr)
+		}
+		for _, a := range added {
+			delete(b.dirtyNodes, a)
+		}
+	}
+	return n, err
+}

@@ -1,0 +1,305 @@
+package chain
+
+import (
+	"fmt"
+	"math/big"
+	"sort"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/chain/utxo"
+)
+
+// BlockInfo describes a block of the index.
+type BlockInfo struct {
+	Hash       chainhash.Hash
+	Header     wire.BlockHeader
+	Height     int32
+	ChainWork  *big.Int
+	MedianTime int64
+	// MainChain: the block is on the best chain; then Confirmations
+	// counts it and the blocks above it, and NextHash names its child.
+	MainChain     bool
+	Confirmations int32
+	NextHash      *chainhash.Hash
+	HaveData      bool
+	Invalid       bool
+}
+
+// BlockInfo returns what the index knows of a block.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) BlockInfo(hash chainhash.Hash) (*BlockInfo, error) {
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	n := b.index[hash]
+	if n == nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+	}
+	info := &BlockInfo{
+		Hash:       n.hash,
+		Header:     n.Header(),
+		Height:     n.height,
+		ChainWork:  new(big.Int).Set(n.workSum),
+		MedianTime: n.MedianTimePast(),
+		MainChain:  b.best.contains(n),
+		HaveData:   n.status&statusDataStored != 0,
+		Invalid:    n.status.knownInvalid(),
+	}
+	if info.MainChain {
+		info.Confirmations = b.best.tip().height - n.height + 1
+		if next := b.best.at(n.height + 1); next != nil {
+			h := next.hash
+			info.NextHash = &h
+		}
+	} else {
+		info.Confirmations = -1
+	}
+	return info, nil
+}
+
+// HaveBlock reports whether the block's data is stored.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) HaveBlock(hash chainhash.Hash) bool {
+	n := b.lookupNode(hash)
+	return n != nil && n.status&statusDataStored != 0
+}
+
+// HaveHeader reports whether the index holds the header.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) HaveHeader(hash chainhash.Hash) bool { return b.lookupNode(hash) != nil }
+
+// HeaderByHash returns a header of the index.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) HeaderByHash(hash chainhash.Hash) (wire.BlockHeader, error) {
+	n := b.lookupNode(hash)
+	if n == nil {
+		return wire.BlockHeader{}, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+	}
+	return n.Header(), nil
+}
+
+// BlockHashByHeight returns the hash of the main-chain block at height.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) BlockHashByHeight(height int32) (chainhash.Hash, error) {
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	n := b.best.at(height)
+	if n == nil {
+		return chainhash.Hash{}, fmt.Errorf("%w: no main-chain block at height %d", ErrUnknownBlock, height)
+	}
+	return n.hash, nil
+}
+
+// HeaderByHeight returns the header of the main-chain block at height.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) HeaderByHeight(height int32) (wire.BlockHeader, error) {
+	h, err := b.BlockHashByHeight(height)
+	if err != nil {
+		return wire.BlockHeader{}, err
+	}
+	return b.HeaderByHash(h)
+}
+
+// BlockByHash returns a stored block.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error) {
+	n := b.lookupNode(hash)
+	if n == nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+	}
+	if n.status&statusDataStored == 0 {
+		return nil, fmt.Errorf("%w: %v", ErrNoBlockData, hash)
+	}
+	return readBlock(b.db, &hash)
+}
+
+// BlockByHeight returns the main-chain block at height.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) BlockByHeight(height int32) (*wire.MsgBlock, error) {
+	h, err := b.BlockHashByHeight(height)
+	if err != nil {
+		return nil, err
+	}
+	return b.BlockByHash(h)
+}
+
+// FetchUtxoEntry returns the unspent output at op in the tip's UTXO set, or
+// nil when there is none.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) FetchUtxoEntry(op wire.OutPoint) (*utxo.Entry, error) {
+	return b.utxos.Fetch(op)
+}
+
+// ForEachUtxo calls fn for every unspent output of the tip's UTXO set and
+// returns the tip it walked. Block processing waits until it returns, so fn
+// must be quick and must not call back into the chain.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) ForEachUtxo(fn func(op wire.OutPoint, e *utxo.Entry) error) (*BestState, error) {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	return b.BestSnapshot(), b.utxos.ForEach(fn)
+}
+
+// CalcNextRequiredBits returns the bits the next block on the tip must
+// carry.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) CalcNextRequiredBits() uint32 {
+	s := b.BestSnapshot()
+	return consensus.CalcNextRequiredBits(b.params, s.Height, s.Time.Unix())
+}
+
+// BlockLocator returns a block locator for the block with hash (the tip
+// when hash is nil): the block, nine more parents, then exponentially
+// sparser ancestors, and the genesis block.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) BlockLocator(hash *chainhash.Hash) ([]chainhash.Hash, error) {
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	n := b.best.tip()
+	if hash != nil {
+		n = b.index[*hash]
+		if n == nil {
+			return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, *hash)
+		}
+	}
+	var loc []chainhash.Hash
+	step := int32(1)
+	for n != nil {
+		loc = append(loc, n.hash)
+		if n.height == 0 {
+			break
+		}
+		h := n.height - step
+		if h < 0 {
+			h = 0
+		}
+		if b.best.contains(n) {
+			n = b.best.at(h)
+		} else {
+			n = n.Ancestor(h)
+		}
+		if len(loc) > 10 {
+			step *= 2
+		}
+	}
+	return loc, nil
+}
+
+// LocateHeaders returns up to max main-chain headers after the first
+// locator hash found on the main chain (after genesis if none is), stopping
+// after stop if it is reached.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) LocateHeaders(locator []chainhash.Hash, stop chainhash.Hash, max int) []wire.BlockHeader {
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	start := int32(0)
+	for _, h := range locator {
+		if n := b.index[h]; n != nil {
+			if f := b.best.fork(n); f != nil {
+				start = f.height
+				break
+			}
+		}
+	}
+	var out []wire.BlockHeader
+	for h := start + 1; int(h) < len(b.best) && len(out) < max; h++ {
+		n := b.best[h]
+		out = append(out, n.Header())
+		if n.hash == stop {
+			break
+		}
+	}
+	return out
+}
+
+// ChainTip is one tip of the block tree, as Bitcoin Core's getchaintips
+// reports it.
+type ChainTip struct {
+	Hash      chainhash.Hash
+	Height    int32
+	BranchLen int32
+	// Status is "active", "valid-fork", "valid-headers", "headers-only"
+	// or "invalid".
+	Status string
+}
+
+// ChainTips returns every block without children plus the main tip, the
+// main tip first and then by height, highest first.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) ChainTips() []ChainTip {
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	hasChild := make(map[*blockNode]bool, len(b.index))
+	for _, n := range b.index {
+		if n.parent != nil {
+			hasChild[n.parent] = true
+		}
+	}
+	tip := b.best.tip()
+	var tips []ChainTip
+	for _, n := range b.index {
+		if hasChild[n] && n != tip {
+			continue
+		}
+		fork := b.best.fork(n)
+		t := ChainTip{Hash: n.hash, Height: n.height, BranchLen: n.height - fork.height}
+		switch {
+		case n == tip:
+			t.Status = "active"
+		case n.status.knownInvalid():
+			t.Status = "invalid"
+		case !n.dataChain:
+			t.Status = "headers-only"
+		case n.status&statusValidated != 0:
+			t.Status = "valid-fork"
+		default:
+			t.Status = "valid-headers"
+		}
+		tips = append(tips, t)
+	}
+	sort.Slice(tips, func(i, j int) bool {
+		if (tips[i].Status == "active") != (tips[j].Status == "active") {
+			return tips[i].Status == "active"
+		}
+		if tips[i].Height != tips[j].Height {
+			return tips[i].Height > tips[j].Height
+		}
+		return tips[i].Hash.String() < tips[j].Hash.String()
+	})
+	return tips
+}
+
+// HeaderCount returns the height of the most-work header known (Bitcoin
+// Core's "headers" figure).
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) HeaderCount() int32 {
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	var best *blockNode
+	for _, n := range b.index {
+		if !n.status.knownInvalid() && (best == nil || n.workSum.Cmp(best.workSum) > 0) {
+			best = n
+		}
+	}
+	return best.height
+}
