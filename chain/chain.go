@@ -95,6 +95,7 @@ type BlockChain struct {
 	unlinked     map[*blockNode][]*blockNode
 	candidates   map[*blockNode]struct{}
 	connectErrs  map[*blockNode]error // failures of the last activation
+	recent       recentBlocks
 
 	// chainLock protects the fields below; readers take it shared.
 	chainLock sync.RWMutex
@@ -102,6 +103,30 @@ type BlockChain struct {
 	best      chainView
 
 	bestState atomic.Pointer[BestState]
+
+	scriptStats struct {
+		inputsChecked atomic.Uint64
+		txsCached     atomic.Uint64
+	}
+}
+
+// ScriptStats counts the script work of connected blocks.
+type ScriptStats struct {
+	// InputsChecked is the number of inputs whose scripts were run.
+	InputsChecked uint64
+	// TxsCached is the number of transactions skipped because the script
+	// cache (filled by the mempool) already held them.
+	TxsCached uint64
+}
+
+// ScriptStats returns the script validation counters.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) ScriptStats() ScriptStats {
+	return ScriptStats{
+		InputsChecked: b.scriptStats.inputsChecked.Load(),
+		TxsCached:     b.scriptStats.txsCached.Load(),
+	}
 }
 
 // New opens (or creates) the chain database in cfg.Dir, loads the block
@@ -315,7 +340,7 @@ func (b *BlockChain) publishBestState(tip *blockNode, block *wire.MsgBlock) {
 		ChainWork:  new(big.Int).Set(tip.workSum),
 	}
 	if block == nil {
-		block, _ = readBlock(b.db, &tip.hash)
+		block, _, _ = b.fetchBlock(&tip.hash)
 	}
 	if block != nil {
 		s.NumTxns = len(block.Transactions)
@@ -430,6 +455,43 @@ func (b *BlockChain) writeIndexNow(nodes ...*blockNode) error {
 		return fmt.Errorf("chain: write block index: %w", err)
 	}
 	return nil
+}
+
+// recentBlocks keeps the last few blocks that passed the pre-storage checks,
+// with their txids, so that connecting a block just received reads and
+// hashes nothing again.
+type recentBlocks struct {
+	order  []chainhash.Hash
+	blocks map[chainhash.Hash]recentBlock
+}
+
+type recentBlock struct {
+	block *wire.MsgBlock
+	txids []chainhash.Hash
+}
+
+const recentBlocksMax = 16
+
+func (r *recentBlocks) add(hash chainhash.Hash, block *wire.MsgBlock, txids []chainhash.Hash) {
+	if r.blocks == nil {
+		r.blocks = make(map[chainhash.Hash]recentBlock)
+	}
+	if len(r.order) >= recentBlocksMax {
+		delete(r.blocks, r.order[0])
+		r.order = r.order[1:]
+	}
+	r.order = append(r.order, hash)
+	r.blocks[hash] = recentBlock{block: block, txids: txids}
+}
+
+// fetchBlock returns a stored block and its txids (nil when not at hand).
+// This function MUST be called with the process lock held.
+func (b *BlockChain) fetchBlock(hash *chainhash.Hash) (*wire.MsgBlock, []chainhash.Hash, error) {
+	if rb, ok := b.recent.blocks[*hash]; ok {
+		return rb.block, rb.txids, nil
+	}
+	block, err := readBlock(b.db, hash)
+	return block, nil, err
 }
 
 // UtxoCacheStats returns the UTXO cache's counters.

@@ -25,11 +25,14 @@ type connectResult struct {
 // committed: the caller commits the returned view when it accepts the block.
 //
 // This function MUST be called with the process lock held.
-func (b *BlockChain) checkConnectBlock(node *blockNode, block *wire.MsgBlock) (*connectResult, error) {
+func (b *BlockChain) checkConnectBlock(node *blockNode, block *wire.MsgBlock, txids []chainhash.Hash) (*connectResult, error) {
 	p := b.params
 	height := node.height
 	view := b.utxos.NewView()
-	res := &connectResult{view: view, txids: make([]chainhash.Hash, len(block.Transactions))}
+	if txids == nil {
+		txids = consensus.TxHashes(block)
+	}
+	res := &connectResult{view: view, txids: txids}
 
 	flags := ScriptFlags(p, height)
 	segwit := height >= p.SegwitHeight
@@ -51,8 +54,7 @@ func (b *BlockChain) checkConnectBlock(node *blockNode, block *wire.MsgBlock) (*
 	var fees int64
 	sigOpCost := 0
 	for i, tx := range block.Transactions {
-		txid := consensus.TxHash(tx)
-		res.txids[i] = txid
+		txid := txids[i]
 		if bip30 {
 			for o := range tx.TxOut {
 				e, err := view.Fetch(wire.OutPoint{Hash: txid, Index: uint32(o)})
@@ -159,7 +161,10 @@ func (b *BlockChain) connectTx(tx *wire.MsgTx, txid chainhash.Hash, height int32
 	*sigOpCost += consensus.CalcTxSigOpCost(tx, prevScripts, true, segwit)
 
 	wtxid := consensus.WitnessHash(tx)
-	if !b.scriptCache.Contains(&wtxid, sv.flags) {
+	if b.scriptCache.Contains(&wtxid, sv.flags) {
+		b.scriptStats.txsCached.Add(1)
+	} else {
+		b.scriptStats.inputsChecked.Add(uint64(len(tx.TxIn)))
 		sv.Add(&TxScriptJob{Tx: tx, PrevOuts: prevOuts})
 	}
 	return in - out, nil
@@ -168,8 +173,8 @@ func (b *BlockChain) connectTx(tx *wire.MsgTx, txid chainhash.Hash, height int32
 // connectTip connects block, a child of the tip, and makes it the tip.
 // A rule violation leaves the state untouched and is returned as is.
 // This function MUST be called with the process lock held.
-func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock) error {
-	res, err := b.checkConnectBlock(node, block)
+func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []chainhash.Hash) error {
+	res, err := b.checkConnectBlock(node, block, txids)
 	if err != nil {
 		return err
 	}
@@ -203,7 +208,7 @@ func (b *BlockChain) disconnectTip() error {
 	if node.parent == nil {
 		return errors.New("chain: cannot disconnect the genesis block")
 	}
-	block, err := readBlock(b.db, &node.hash)
+	block, _, err := b.fetchBlock(&node.hash)
 	if err != nil {
 		return err
 	}
@@ -288,11 +293,11 @@ func (b *BlockChain) activateBestChain() error {
 		}
 		for i := len(path) - 1; i >= 0; i-- {
 			n := path[i]
-			block, err := readBlock(b.db, &n.hash)
+			block, txids, err := b.fetchBlock(&n.hash)
 			if err != nil {
 				return err
 			}
-			if err := b.connectTip(n, block); err != nil {
+			if err := b.connectTip(n, block, txids); err != nil {
 				if !isRuleError(err) {
 					return err
 				}

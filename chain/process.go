@@ -32,6 +32,9 @@ type ProcessResult struct {
 // returns MainChain false. A block on the best chain that fails when
 // connected returns its rule error; the chain stays on the best valid chain.
 //
+// The chain keeps a reference to block (and hands it to subscribers): the
+// caller must not modify it afterwards.
+//
 // This function is safe for concurrent access; calls are serialized.
 func (b *BlockChain) ProcessBlock(block *wire.MsgBlock) (ProcessResult, error) {
 	b.processLock.Lock()
@@ -49,7 +52,8 @@ func (b *BlockChain) ProcessBlock(block *wire.MsgBlock) (ProcessResult, error) {
 	if node.status&statusDataStored != 0 {
 		return res, ruleErr(ErrDuplicateBlock, "block %v is already stored", hash)
 	}
-	if _, err := consensus.CheckBlockSanity(block, b.params.PowLimit); err != nil {
+	txids, err := consensus.CheckBlockSanity(block, b.params.PowLimit)
+	if err != nil {
 		return res, b.rejectBlock(node, err)
 	}
 	if err := checkBlockContext(block, node.parent, b.params); err != nil {
@@ -67,6 +71,7 @@ func (b *BlockChain) ProcessBlock(block *wire.MsgBlock) (ProcessResult, error) {
 		return res, fmt.Errorf("chain: store block %v: %w", hash, err)
 	}
 	delete(b.dirtyNodes, node)
+	b.recent.add(hash, block, txids)
 	b.linkData(node)
 
 	clear(b.connectErrs)

@@ -86,9 +86,9 @@ const (
 	testGenesisMsg = "Cairn test 2026-11-22: a pile of stones marks the way"
 	regGenesisMsg  = "Cairn regtest 2026-11-22"
 
-	mainGenesisNonce    = 0
-	testGenesisNonce    = 0
-	regtestGenesisNonce = 0
+	mainGenesisNonce    = 366177056
+	testGenesisNonce    = 1374449167
+	regtestGenesisNonce = 9
 )
 
 // baseSubsidy is the first era's block reward on every built-in network.

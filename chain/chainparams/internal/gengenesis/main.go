@@ -6,6 +6,8 @@
 package main
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"runtime"
 	"sync"
@@ -35,6 +37,7 @@ func main() {
 func mine(genesis *wire.MsgBlock) (uint32, bool) {
 	target, _, _ := consensus.CompactToBig(genesis.Header.Bits)
 	workers := runtime.NumCPU()
+	quick := target.BitLen() <= 248
 	var found atomic.Bool
 	var mu sync.Mutex
 	best, ok := uint32(0), false
@@ -43,19 +46,24 @@ func mine(genesis *wire.MsgBlock) (uint32, bool) {
 		wg.Add(1)
 		go func(start uint32) {
 			defer wg.Done()
-			h := genesis.Header
+			var buf bytes.Buffer
+			_ = genesis.Header.Serialize(&buf)
+			hdr := buf.Bytes()
 			for n := uint64(start); n <= 0xffffffff && !found.Load(); n += uint64(workers) {
-				h.Nonce = uint32(n)
-				hash := consensus.BlockHash(&h)
-				if consensus.HashToBig(&hash).Cmp(target) <= 0 {
-					mu.Lock()
-					if !ok || h.Nonce < best {
-						best, ok = h.Nonce, true
-					}
-					mu.Unlock()
-					found.Store(true)
-					return
+				binary.LittleEndian.PutUint32(hdr[76:], uint32(n))
+				hash := consensus.DoubleHashH(hdr)
+				// Targets below 2^248 need a zero top byte: a cheap
+				// first filter before the big-integer compare.
+				if (quick && hash[31] != 0) || consensus.HashToBig(&hash).Cmp(target) > 0 {
+					continue
 				}
+				mu.Lock()
+				if !ok || uint32(n) < best {
+					best, ok = uint32(n), true
+				}
+				mu.Unlock()
+				found.Store(true)
+				return
 			}
 		}(uint32(w))
 	}

@@ -1,0 +1,142 @@
+package chain
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/chaintest"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// TestQueries ensures the lookups other packages use answer for main-chain,
+// side-chain and unknown blocks.
+//
+//	genesis -> b0 -> ... -> b29
+//	                    \-> f20 -> f21   (f21 header only)
+func TestQueries(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.mine("b", 30)
+	h.g.SetTip("b19")
+	h.g.NextBlock("f20", nil, nil)
+	h.accept("f20")
+	f21 := h.g.NextBlock("f21", nil, nil)
+	if _, err := h.chain.ProcessHeaders([]wire.BlockHeader{f21.Header}); err != nil {
+		t.Fatal(err)
+	}
+	c := h.chain
+	hashOf := func(name string) chainhash.Hash { return h.g.Block(name).BlockHash() }
+
+	if got, err := c.BlockHashByHeight(10); err != nil || got != hashOf("b9") {
+		t.Fatalf("BlockHashByHeight(10) = %v, %v", got, err)
+	}
+	if _, err := c.BlockHashByHeight(31); !errors.Is(err, ErrUnknownBlock) {
+		t.Fatalf("BlockHashByHeight(31): %v", err)
+	}
+	if b, err := c.BlockByHeight(30); err != nil || b.BlockHash() != hashOf("b29") {
+		t.Fatalf("BlockByHeight(30): %v", err)
+	}
+	if _, err := c.BlockByHash(hashOf("f21")); !errors.Is(err, ErrNoBlockData) {
+		t.Fatalf("BlockByHash(header only): %v", err)
+	}
+	if _, err := c.HeaderByHash(chainhash.Hash{1}); !errors.Is(err, ErrUnknownBlock) {
+		t.Fatalf("HeaderByHash(unknown): %v", err)
+	}
+	info, err := c.BlockInfo(hashOf("b9"))
+	if err != nil || !info.MainChain || info.Confirmations != 21 || info.NextHash == nil || *info.NextHash != hashOf("b10") {
+		t.Fatalf("BlockInfo(b9) = %+v, %v", info, err)
+	}
+	if info, err := c.BlockInfo(hashOf("f20")); err != nil || info.MainChain || info.Confirmations != -1 {
+		t.Fatalf("BlockInfo(f20) = %+v, %v", info, err)
+	}
+	if got := c.HeaderCount(); got != 30 {
+		t.Fatalf("HeaderCount = %d, want 30", got)
+	}
+
+	// Locator, as Bitcoin Core builds it: eleven blocks one apart, then
+	// doubling steps, then genesis.
+	loc, err := c.BlockLocator(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantHeights := []int32{30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20, 19, 17, 13, 5, 0}
+	if len(loc) != len(wantHeights) {
+		t.Fatalf("locator has %d hashes, want %d", len(loc), len(wantHeights))
+	}
+	for i, ht := range wantHeights {
+		if want, _ := c.BlockHashByHeight(ht); loc[i] != want {
+			t.Fatalf("locator[%d] is not the block at height %d", i, ht)
+		}
+	}
+	// A peer on the f branch gets the main chain from the fork on.
+	floc, _ := c.BlockLocator(ptr(hashOf("f21")))
+	hdrs := c.LocateHeaders(floc, chainhash.Hash{}, 5)
+	if len(hdrs) != 5 || hdrs[0].BlockHash() != hashOf("b20") {
+		t.Fatalf("LocateHeaders from fork: %d headers, first %v", len(hdrs), hdrs[0].BlockHash())
+	}
+	if hdrs := c.LocateHeaders(nil, hashOf("b2"), 100); len(hdrs) != 3 {
+		t.Fatalf("LocateHeaders to stop: %d headers, want 3", len(hdrs))
+	}
+
+	tips := c.ChainTips()
+	if len(tips) != 2 || tips[0].Status != "active" || tips[0].Hash != hashOf("b29") ||
+		tips[1].Hash != hashOf("f21") || tips[1].Status != "headers-only" || tips[1].BranchLen != 2 {
+		t.Fatalf("ChainTips = %+v", tips)
+	}
+	if want := consensus.CalcNextRequiredBits(&h.g.Net.Consensus, 30, h.g.Block("b29").Header.Timestamp.Unix()); c.CalcNextRequiredBits() != want {
+		t.Fatalf("CalcNextRequiredBits = %08x, want %08x", c.CalcNextRequiredBits(), want)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestScriptCacheSkipsMempoolWork ensures a transaction whose scripts were
+// verified through ValidateTransactionScripts with the chain's caches (as
+// the mempool does) is not verified again when its block connects, while an
+// unseen one is.
+func TestScriptCacheSkipsMempoolWork(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	key, _ := btcec.NewPrivateKey()
+	pk := chaintest.P2WPKHScript(key)
+	h.g.NextBlock("fund", nil, nil, func(b *wire.MsgBlock) {
+		b.Transactions[0].TxOut[0].PkScript = pk
+	})
+	h.acceptTip()
+	h.mine("m", 100)
+
+	out := h.g.CoinbaseOut("fund")
+	out.Key = key
+	seen, err := chaintest.SpendP2WPKH([]chaintest.SpendableOut{out}, []int64{out.Amount / 2, out.Amount/2 - 1000}, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flags := ScriptFlags(&h.g.Net.Consensus, h.chain.BestSnapshot().Height+1)
+	job := &TxScriptJob{Tx: seen, PrevOuts: []*wire.TxOut{{Value: out.Amount, PkScript: pk}}}
+	if err := ValidateTransactionScripts([]*TxScriptJob{job}, flags, h.chain.SigCache(), h.chain.ScriptCache()); err != nil {
+		t.Fatal(err)
+	}
+	before := h.chain.ScriptStats()
+	h.g.NextBlock("with-seen", nil, []*wire.MsgTx{seen})
+	h.acceptTip()
+	after := h.chain.ScriptStats()
+	if after.TxsCached != before.TxsCached+1 || after.InputsChecked != before.InputsChecked {
+		t.Fatalf("seen tx: stats went from %+v to %+v, want one cached tx and no inputs checked", before, after)
+	}
+
+	child := h.g.TxOut("with-seen", 1, 0)
+	child.Key = key
+	unseen, err := chaintest.SpendP2WPKH([]chaintest.SpendableOut{child}, []int64{child.Amount - 1000}, pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.g.NextBlock("with-unseen", nil, []*wire.MsgTx{unseen})
+	h.acceptTip()
+	if got := h.chain.ScriptStats(); got.InputsChecked != after.InputsChecked+1 {
+		t.Fatalf("unseen tx: stats %+v, want one more input checked", got)
+	}
+}
