@@ -1,12 +1,14 @@
 package chain
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math/big"
 	"sort"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/minio/sha256-simd"
 
 	"github.com/cairnchain/cairn/chain/consensus"
 	"github.com/cairnchain/cairn/chain/utxo"
@@ -302,4 +304,81 @@ func (b *BlockChain) HeaderCount() int32 {
 		}
 	}
 	return best.height
+}
+
+// UtxoStats summarizes the UTXO set at a tip (Bitcoin Core's
+// gettxoutsetinfo).
+type UtxoStats struct {
+	Height       int32
+	BestHash     chainhash.Hash
+	Transactions int64 // transactions with unspent outputs
+	TxOuts       int64
+	TotalAmount  int64
+	// BogoSize is Core's database-independent size measure: 50 bytes per
+	// output plus its script.
+	BogoSize int64
+	// Hash is the SHA-256 of the set serialized in outpoint order, each
+	// output as txid (32 bytes), index (4 bytes LE), height<<1|coinbase
+	// (4 bytes LE), value (8 bytes LE), script length (compact size) and
+	// script.
+	Hash chainhash.Hash
+}
+
+// UtxoSetStats flushes the cache and walks the stored UTXO set in key order
+// (txid, then index) to total and hash it. Block processing waits meanwhile.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) UtxoSetStats() (*UtxoStats, error) {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return nil, ErrClosed
+	}
+	if err := b.flush(false); err != nil {
+		return nil, err
+	}
+	tip := b.best.tip()
+	st := &UtxoStats{Height: tip.height, BestHash: tip.hash}
+	h := sha256.New()
+	var lastTx chainhash.Hash
+	var rec []byte
+	err := utxo.NewLevelBackend(b.db).ForEach(func(op wire.OutPoint, e *utxo.Entry) error {
+		if st.TxOuts == 0 || op.Hash != lastTx {
+			st.Transactions++
+			lastTx = op.Hash
+		}
+		st.TxOuts++
+		st.TotalAmount += e.Amount
+		st.BogoSize += 50 + int64(len(e.PkScript))
+		rec = append(rec[:0], op.Hash[:]...)
+		rec = binary.LittleEndian.AppendUint32(rec, op.Index)
+		code := uint32(e.Height) << 1
+		if e.IsCoinBase {
+			code |= 1
+		}
+		rec = binary.LittleEndian.AppendUint32(rec, code)
+		rec = binary.LittleEndian.AppendUint64(rec, uint64(e.Amount))
+		rec = appendCompactSize(rec, uint64(len(e.PkScript)))
+		rec = append(rec, e.PkScript...)
+		h.Write(rec)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("chain: walk utxo set: %w", err)
+	}
+	copy(st.Hash[:], h.Sum(nil))
+	return st, nil
+}
+
+// appendCompactSize appends Bitcoin's variable-length integer.
+func appendCompactSize(b []byte, n uint64) []byte {
+	switch {
+	case n < 0xfd:
+		return append(b, byte(n))
+	case n <= 0xffff:
+		return binary.LittleEndian.AppendUint16(append(b, 0xfd), uint16(n))
+	case n <= 0xffffffff:
+		return binary.LittleEndian.AppendUint32(append(b, 0xfe), uint32(n))
+	}
+	return binary.LittleEndian.AppendUint64(append(b, 0xff), n)
 }

@@ -140,3 +140,34 @@ func TestScriptCacheSkipsMempoolWork(t *testing.T) {
 		t.Fatalf("unseen tx: stats %+v, want one more input checked", got)
 	}
 }
+
+// TestUtxoSetStats ensures the UTXO statistics count what the blocks
+// created, that the set hash survives a restart and changes with the set.
+func TestUtxoSetStats(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	h.mine("b", 101)
+	out := h.g.CoinbaseOut("b0")
+	h.g.NextBlock("spend", &out, nil)
+	h.acceptTip()
+
+	st, err := h.chain.UtxoSetStats()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 102 coinbases, one spent and replaced by one output one unit
+	// smaller, whose fee the last coinbase claimed.
+	if st.Height != 102 || st.TxOuts != 102 || st.Transactions != 102 ||
+		st.TotalAmount != 102*50*consensus.CoinValue || st.BestHash != h.g.Block("spend").BlockHash() {
+		t.Fatalf("stats = %+v", st)
+	}
+	h.restart()
+	again, err := h.chain.UtxoSetStats()
+	if err != nil || again.Hash != st.Hash {
+		t.Fatalf("hash after restart %v, before %v (%v)", again.Hash, st.Hash, err)
+	}
+	h.mine("c", 1)
+	if later, _ := h.chain.UtxoSetStats(); later.Hash == st.Hash || later.TxOuts != 103 {
+		t.Fatalf("stats after a block: %+v", later)
+	}
+}
