@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -174,6 +175,7 @@ func (b *BlockChain) connectTx(tx *wire.MsgTx, txid chainhash.Hash, height int32
 // A rule violation leaves the state untouched and is returned as is.
 // This function MUST be called with the process lock held.
 func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []chainhash.Hash) error {
+	start := time.Now()
 	res, err := b.checkConnectBlock(node, block, txids)
 	if err != nil {
 		return err
@@ -196,7 +198,8 @@ func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []c
 	b.best = append(b.best, node)
 	b.chainLock.Unlock()
 	b.publishBestState(node, block)
-	b.notifier.send(Notification{Type: BlockConnected, Block: block, Hash: node.hash, Height: node.height})
+	b.notifier.send(Notification{Type: BlockConnected, Block: block, Hash: node.hash, Height: node.height,
+		ConnectTime: time.Since(start)})
 	return b.maybeFlush()
 }
 

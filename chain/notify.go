@@ -2,6 +2,7 @@ package chain
 
 import (
 	"sync"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -33,6 +34,9 @@ type Notification struct {
 	Block  *wire.MsgBlock
 	Hash   chainhash.Hash
 	Height int32
+	// ConnectTime is how long validating and connecting the block took
+	// (connected blocks only).
+	ConnectTime time.Duration
 }
 
 // Subscription delivers the chain's notifications in the order they

@@ -1,4 +1,9 @@
-// Package miner builds block templates and searches nonces on every core (issue 4).
+// Package miner builds block templates on the best tip and searches their
+// proof of work.
 //
-// The package is not built yet; it only reserves its place in the layout.
+// This first part serves RPC block generation (generatetoaddress,
+// generateblock): [NewTemplate] assembles a valid block (BIP34 coinbase,
+// witness commitment, subsidy plus fees) and [Generator] solves and submits
+// it. The multi-core nonce search of `cairn node --mine` builds on the same
+// template code.
 package miner

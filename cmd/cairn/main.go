@@ -2,6 +2,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"runtime/debug"
@@ -14,7 +15,12 @@ var version = "0.1.0-dev"
 
 func main() {
 	if err := newApp().Run(os.Args); err != nil {
-		fmt.Fprintln(os.Stderr, "cairn:", err)
+		var rerr rpcExitError
+		if errors.As(err, &rerr) {
+			fmt.Fprintln(os.Stderr, rerr.Error())
+		} else {
+			fmt.Fprintln(os.Stderr, "cairn:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -24,7 +30,11 @@ func newApp() *cli.App {
 	return &cli.App{
 		Name:  "cairn",
 		Usage: "a proof-of-work full node with Bitcoin's formats",
+		// Flags must come before positional arguments (SPEC section 8).
+		UseShortOptionHandling: false,
 		Commands: []*cli.Command{
+			nodeCommand(),
+			rpcCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",

@@ -1,0 +1,244 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/miner"
+	"github.com/cairnchain/cairn/rpc"
+)
+
+// nodeCommand is `cairn node`, the daemon.
+func nodeCommand() *cli.Command {
+	flags := append(commonFlags(), rpcClientFlags()...)
+	flags = append(flags,
+		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
+		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
+		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads (default: all cores)", EnvVars: envVar("miner-threads")},
+		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
+		&cli.IntFlag{Name: "dbcache", Value: chain.DefaultCacheBytes >> 20, Usage: "UTXO cache size in `MiB`", EnvVars: envVar("dbcache")},
+		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
+		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on `HOST:PORT` (off by default)", EnvVars: envVar("metrics-addr")},
+	)
+	return &cli.Command{
+		Name:      "node",
+		Usage:     "run a full node",
+		ArgsUsage: " ",
+		Flags:     flags,
+		Action:    runNode,
+	}
+}
+
+// nodeConfig is everything `cairn node` was told, resolved and checked.
+type nodeConfig struct {
+	net          *chainparams.Network
+	dir          string
+	rpcAddr      string
+	rpcUser      string
+	rpcPassword  string
+	txIndex      bool
+	dbCacheMiB   int
+	logLevel     slog.Level
+	metricsAddr  string
+	mine         bool
+	minerScript  []byte
+	minerThreads int
+}
+
+// parseNodeConfig applies the config file and checks every value, so that
+// a mistake stops start-up with a message that names it.
+func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
+	if c.NArg() > 0 {
+		return nil, fmt.Errorf("unexpected argument %q (cairn node takes only flags)", c.Args().First())
+	}
+	net, err := loadConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &nodeConfig{
+		net:          net,
+		dir:          networkDir(c, net),
+		rpcAddr:      rpcAddr(c, net),
+		rpcUser:      c.String("rpc-user"),
+		rpcPassword:  c.String("rpc-password"),
+		txIndex:      c.Bool("txindex"),
+		dbCacheMiB:   c.Int("dbcache"),
+		metricsAddr:  c.String("metrics-addr"),
+		mine:         c.Bool("mine"),
+		minerThreads: c.Int("miner-threads"),
+	}
+	if cfg.dbCacheMiB < 4 {
+		return nil, fmt.Errorf("--dbcache %d: want at least 4 MiB", cfg.dbCacheMiB)
+	}
+	if (cfg.rpcUser == "") != (cfg.rpcPassword == "") {
+		return nil, errors.New("--rpc-user and --rpc-password go together (or leave both out to use the cookie file)")
+	}
+	if err := cfg.logLevel.UnmarshalText([]byte(c.String("log-level"))); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.String("log-level"))
+	}
+	if cfg.minerThreads < 0 {
+		return nil, fmt.Errorf("--miner-threads %d: must not be negative", cfg.minerThreads)
+	}
+	if cfg.minerThreads == 0 {
+		cfg.minerThreads = runtime.NumCPU()
+	}
+	if addr := c.String("miner-address"); addr != "" || cfg.mine {
+		script, err := addressScript(addr, net)
+		if err != nil {
+			return nil, fmt.Errorf("--miner-address: %w", err)
+		}
+		cfg.minerScript = script
+	}
+	return cfg, nil
+}
+
+// addressScript decodes an address of net into its output script.
+func addressScript(addr string, net *chainparams.Network) ([]byte, error) {
+	if addr == "" {
+		return nil, errors.New("an address to pay mined coins to is required with --mine")
+	}
+	params := net.AddressParams()
+	a, err := btcutil.DecodeAddress(addr, params)
+	if err != nil {
+		return nil, fmt.Errorf("%q is not an address: %v", addr, err)
+	}
+	if !a.IsForNet(params) {
+		return nil, fmt.Errorf("%q is not an address of network %s", addr, net.Name)
+	}
+	return txscript.PayToAddrScript(a)
+}
+
+// newLogger returns a text logger on w at level.
+func newLogger(w io.Writer, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+// runNode runs the daemon until SIGINT, SIGTERM or the stop call.
+func runNode(c *cli.Context) error {
+	cfg, err := parseNodeConfig(c)
+	if err != nil {
+		return err
+	}
+	log := newLogger(c.App.ErrWriter, cfg.logLevel)
+	chain.UseLogger(log.With("pkg", "chain"))
+
+	lock, err := lockDataDir(cfg.dir)
+	if err != nil {
+		return err
+	}
+	defer lock.release()
+
+	start := time.Now()
+	log.Info("opening chain", "network", cfg.net.Name, "datadir", cfg.dir, "dbcache_mib", cfg.dbCacheMiB, "txindex", cfg.txIndex)
+	bc, err := chain.New(chain.Config{
+		Dir:        filepath.Join(cfg.dir, "chain"),
+		Network:    cfg.net,
+		CacheBytes: int64(cfg.dbCacheMiB) << 20,
+		TxIndex:    cfg.txIndex,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := bc.Close(); err != nil {
+			log.Error("closing chain", "err", err)
+			return
+		}
+		log.Info("chain state written; node stopped")
+	}()
+
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	metrics := newNodeMetrics(bc)
+	gen := &miner.Generator{Chain: bc}
+	srv, err := rpc.New(rpc.Config{
+		Addr:       cfg.rpcAddr,
+		User:       cfg.rpcUser,
+		Password:   cfg.rpcPassword,
+		CookiePath: filepath.Join(cfg.dir, ".cookie"),
+		Chain:      bc,
+		Generator:  gen,
+		Stop:       stop,
+		StartTime:  start,
+		Observe:    metrics.observeRPC,
+		Logger:     log.With("pkg", "rpc"),
+	})
+	if err != nil {
+		return err
+	}
+	if err := srv.Listen(); err != nil {
+		return err
+	}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return srv.Run(gctx) })
+	if cfg.metricsAddr != "" {
+		g.Go(func() error { return serveMetrics(gctx, cfg.metricsAddr, metrics.reg) })
+	}
+	g.Go(func() error { return watchChain(gctx, bc, metrics, log) })
+	if cfg.mine {
+		m := &miner.CPUMiner{Chain: bc, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
+		g.Go(func() error { return m.Run(gctx) })
+	}
+	best := bc.BestSnapshot()
+	log.Info("node running", "network", cfg.net.Name, "height", best.Height, "tip", best.Hash,
+		"rpc", srv.Addr().String(), "mining", cfg.mine)
+	err = g.Wait()
+	log.Info("shutting down")
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}
+
+// watchChain feeds block metrics and logs progress lines while the node
+// catches up with the headers it knows: height, blocks per second, ETA.
+func watchChain(ctx context.Context, bc *chain.BlockChain, m *nodeMetrics, log *slog.Logger) error {
+	sub := bc.Subscribe()
+	defer sub.Close()
+	tick := time.NewTicker(10 * time.Second)
+	defer tick.Stop()
+	lastHeight, lastTime := bc.BestSnapshot().Height, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case n, ok := <-sub.C():
+			if !ok {
+				return nil
+			}
+			if n.Type == chain.BlockConnected {
+				m.blockConnect.Observe(n.ConnectTime.Seconds())
+			}
+		case now := <-tick.C:
+			best, headers := bc.BestSnapshot(), bc.HeaderCount()
+			rate := float64(best.Height-lastHeight) / now.Sub(lastTime).Seconds()
+			lastHeight, lastTime = best.Height, now
+			if headers <= best.Height {
+				continue
+			}
+			eta := "unknown"
+			if rate > 0 {
+				eta = (time.Duration(float64(headers-best.Height)/rate) * time.Second).String()
+			}
+			log.Info("catching up", "height", best.Height, "headers", headers,
+				"blocks_per_sec", fmt.Sprintf("%.1f", rate), "eta", eta)
+		}
+	}
+}

@@ -1,0 +1,100 @@
+package miner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// ErrMaxTries is returned when no nonce within the allowed tries meets the
+// target.
+var ErrMaxTries = errors.New("miner: no solution within maxtries")
+
+// Generator mines blocks on demand for RPC (generatetoaddress,
+// generateblock) and submits them to the chain like any other block.
+type Generator struct {
+	Chain Chain
+	// Now is the clock for block times; nil means time.Now.
+	Now func() time.Time
+
+	extraNonce atomic.Uint64
+}
+
+func (g *Generator) now() time.Time {
+	if g.Now != nil {
+		return g.Now()
+	}
+	return time.Now()
+}
+
+// GenerateToAddress mines n blocks paying to pkScript, each on the tip the
+// previous one made, and returns their hashes.
+func (g *Generator) GenerateToAddress(ctx context.Context, n int, pkScript []byte, maxTries uint64) ([]chainhash.Hash, error) {
+	hashes := make([]chainhash.Hash, 0, n)
+	for i := 0; i < n; i++ {
+		block, err := g.GenerateBlock(ctx, pkScript, nil, true)
+		if err != nil {
+			return hashes, err
+		}
+		hashes = append(hashes, block.BlockHash())
+	}
+	return hashes, nil
+}
+
+// GenerateBlock mines one block with txs after the coinbase and, with
+// submit, processes it. A block that the chain refuses returns the chain's
+// error.
+func (g *Generator) GenerateBlock(ctx context.Context, pkScript []byte, txs []*wire.MsgTx, submit bool) (*wire.MsgBlock, error) {
+	block, err := NewTemplate(g.Chain, pkScript, txs, g.extraNonce.Add(1), g.now())
+	if err != nil {
+		return nil, err
+	}
+	if err := Solve(ctx, block, 1<<32); err != nil {
+		return nil, err
+	}
+	if !submit {
+		return block, nil
+	}
+	res, err := g.Chain.ProcessBlock(block)
+	if err != nil {
+		return nil, fmt.Errorf("miner: generated block %v refused: %w", res.Hash, err)
+	}
+	if !res.MainChain {
+		return nil, fmt.Errorf("miner: generated block %v did not become the tip", res.Hash)
+	}
+	return block, nil
+}
+
+// Solve searches nonces from zero for one whose header hash meets the
+// block's target, checking ctx every 64Ki tries. With maxTries below 2^32 it
+// gives up after that many.
+func Solve(ctx context.Context, block *wire.MsgBlock, maxTries uint64) error {
+	target, neg, overflow := consensus.CompactToBig(block.Header.Bits)
+	if neg || overflow || target.Sign() <= 0 {
+		return fmt.Errorf("miner: bits %08x are not a valid target", block.Header.Bits)
+	}
+	h := &block.Header
+	for tries := uint64(0); tries < maxTries; tries++ {
+		h.Nonce = uint32(tries)
+		hash := consensus.BlockHash(h)
+		if consensus.HashToBig(&hash).Cmp(target) <= 0 {
+			return nil
+		}
+		if tries&0xffff == 0xffff {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if tries == 0xffffffff {
+			break
+		}
+	}
+	return ErrMaxTries
+}

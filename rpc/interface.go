@@ -1,0 +1,45 @@
+package rpc
+
+import (
+	"context"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/utxo"
+)
+
+// Chain is what the handlers need of the block chain. *chain.BlockChain
+// implements it.
+type Chain interface {
+	Network() *chainparams.Network
+	BestSnapshot() *chain.BestState
+	HeaderCount() int32
+	BlockHashByHeight(height int32) (chainhash.Hash, error)
+	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
+	BlockInfo(hash chainhash.Hash) (*chain.BlockInfo, error)
+	ChainTips() []chain.ChainTip
+	FetchUtxoEntry(op wire.OutPoint) (*utxo.Entry, error)
+	UtxoSetStats() (*chain.UtxoStats, error)
+	FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, chain.TxLocation, error)
+	TxIndexEnabled() bool
+	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
+	ProcessHeaders(headers []wire.BlockHeader) (int, error)
+	InvalidateBlock(hash chainhash.Hash) error
+	ReconsiderBlock(hash chainhash.Hash) error
+}
+
+var _ Chain = (*chain.BlockChain)(nil)
+
+// Generator mines blocks on demand (generatetoaddress, generateblock).
+type Generator interface {
+	// GenerateToAddress mines n blocks paying to pkScript, trying at most
+	// maxTries nonces each, and returns their hashes.
+	GenerateToAddress(ctx context.Context, n int, pkScript []byte, maxTries uint64) ([]chainhash.Hash, error)
+	// GenerateBlock mines one block paying to pkScript holding exactly
+	// txs (after the coinbase), and returns it; with submit false it is
+	// not processed.
+	GenerateBlock(ctx context.Context, pkScript []byte, txs []*wire.MsgTx, submit bool) (*wire.MsgBlock, error)
+}

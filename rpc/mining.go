@@ -1,0 +1,172 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/minio/sha256-simd"
+
+	"github.com/cairnchain/cairn/chain"
+)
+
+func hashSHA256(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// submitBlock returns null when the block became the tip, or a BIP22
+// string: "duplicate", "duplicate-invalid", "inconclusive" (stored off the
+// best chain), or the reject reason ("bad-txnmrklroot", ...).
+func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
+	raw, err := a.hexBytes(0, "hexdata")
+	if err != nil {
+		return nil, errorf(codeDeserialization, "Block decode failed")
+	}
+	block := new(wire.MsgBlock)
+	r := bytes.NewReader(raw)
+	if err := block.Deserialize(r); err != nil || r.Len() != 0 {
+		return nil, errorf(codeDeserialization, "Block decode failed")
+	}
+	if len(block.Transactions) == 0 {
+		return nil, errorf(codeDeserialization, "Block does not start with a coinbase")
+	}
+	res, err := s.cfg.Chain.ProcessBlock(block)
+	if err != nil {
+		if reason := chain.RejectReason(err); reason != "" {
+			return reason, nil
+		}
+		return nil, errorf(codeMisc, "block not processed: %v", err)
+	}
+	if !res.MainChain {
+		return "inconclusive", nil
+	}
+	return nil, nil
+}
+
+func (s *Server) submitHeader(_ context.Context, a args) (any, error) {
+	raw, err := a.hexBytes(0, "hexdata")
+	if err != nil || len(raw) != wire.MaxBlockHeaderPayload {
+		return nil, errorf(codeDeserialization, "Block header decode failed")
+	}
+	var h wire.BlockHeader
+	if err := h.Deserialize(bytes.NewReader(raw)); err != nil {
+		return nil, errorf(codeDeserialization, "Block header decode failed")
+	}
+	if _, err := s.cfg.Chain.ProcessHeaders([]wire.BlockHeader{h}); err != nil {
+		switch {
+		case errors.Is(err, chain.ErrMissingParent):
+			return nil, errorf(codeVerify, "Must submit previous header (%s) first", h.PrevBlock)
+		case chain.RejectReason(err) != "":
+			return nil, errorf(codeVerify, "%s", chain.RejectReason(err))
+		}
+		return nil, errorf(codeMisc, "%v", err)
+	}
+	return nil, nil
+}
+
+// checkGenerate refuses block generation on networks that do not allow it.
+func (s *Server) checkGenerate(method string) error {
+	if !s.cfg.Chain.Network().AllowGenerate {
+		return errorf(codeMisc, "%s is only available on regtest and custom networks", method)
+	}
+	if s.cfg.Generator == nil {
+		return errorf(codeMisc, "this node has no block generator")
+	}
+	return nil
+}
+
+func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
+	if err := s.checkGenerate("generatetoaddress"); err != nil {
+		return nil, err
+	}
+	n, err := a.int64At(0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if n < 0 || n > 100_000 {
+		return nil, errorf(codeInvalidParameter, "nblocks must be between 0 and 100000")
+	}
+	addrStr, err := a.str(1)
+	if err != nil {
+		return nil, err
+	}
+	_, pk, msg := s.decodeAddress(addrStr)
+	if pk == nil {
+		return nil, errorf(codeInvalidAddress, "Error: Invalid address (%s)", msg)
+	}
+	maxTries, err := a.int64At(2, 1_000_000)
+	if err != nil {
+		return nil, err
+	}
+	if maxTries <= 0 {
+		return nil, errorf(codeInvalidParameter, "maxtries must be positive")
+	}
+	hashes, err := s.cfg.Generator.GenerateToAddress(ctx, int(n), pk, uint64(maxTries))
+	out := make([]string, len(hashes))
+	for i, h := range hashes {
+		out[i] = h.String()
+	}
+	if err != nil {
+		return nil, errorf(codeMisc, "generated %d of %d blocks: %v", len(hashes), n, err)
+	}
+	return out, nil
+}
+
+// generateBlockResult is generateblock's answer.
+type generateBlockResult struct {
+	Hash string `json:"hash"`
+	Hex  string `json:"hex,omitempty"`
+}
+
+func (s *Server) generateBlock(ctx context.Context, a args) (any, error) {
+	if err := s.checkGenerate("generateblock"); err != nil {
+		return nil, err
+	}
+	addrStr, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	_, pk, msg := s.decodeAddress(addrStr)
+	if pk == nil {
+		return nil, errorf(codeInvalidAddress, "Error: Invalid address or descriptor (%s)", msg)
+	}
+	var items []string
+	if err := json.Unmarshal(a[1], &items); err != nil {
+		return nil, typeError(a[1], "array of strings")
+	}
+	txs := make([]*wire.MsgTx, 0, len(items))
+	for _, item := range items {
+		if len(item) == 2*chainhash.HashSize {
+			return nil, errorf(codeInvalidAddress, "Transaction %s not in mempool.", item)
+		}
+		raw, err := hex.DecodeString(item)
+		if err != nil {
+			return nil, errorf(codeDeserialization, "Transaction decode failed for %s", item)
+		}
+		tx, err := decodeTx(raw, nil)
+		if err != nil {
+			return nil, errorf(codeDeserialization, "Transaction decode failed for %s", item)
+		}
+		txs = append(txs, tx)
+	}
+	submit, err := a.boolAt(2, true)
+	if err != nil {
+		return nil, err
+	}
+	block, err := s.cfg.Generator.GenerateBlock(ctx, pk, txs, submit)
+	if err != nil {
+		if reason := chain.RejectReason(err); reason != "" {
+			return nil, errorf(codeVerify, "TestBlockValidity failed: %s", reason)
+		}
+		return nil, errorf(codeMisc, "%v", err)
+	}
+	out := generateBlockResult{Hash: block.BlockHash().String()}
+	if !submit {
+		var buf bytes.Buffer
+		_ = block.Serialize(&buf)
+		out.Hex = hex.EncodeToString(buf.Bytes())
+	}
+	return out, nil
+}

@@ -1,0 +1,186 @@
+package rpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+)
+
+// decodeTx decodes a serialized transaction, with witness data when the
+// bytes hold it (as Core's decoderawtransaction tries both). iswitness
+// forces one form when given.
+func decodeTx(raw []byte, iswitness *bool) (*wire.MsgTx, error) {
+	try := func(witness bool) (*wire.MsgTx, bool) {
+		tx := new(wire.MsgTx)
+		r := bytes.NewReader(raw)
+		var err error
+		if witness {
+			err = tx.Deserialize(r)
+		} else {
+			err = tx.DeserializeNoWitness(r)
+		}
+		return tx, err == nil && r.Len() == 0
+	}
+	if iswitness == nil || *iswitness {
+		if tx, ok := try(true); ok {
+			return tx, nil
+		}
+	}
+	if iswitness == nil || !*iswitness {
+		if tx, ok := try(false); ok {
+			return tx, nil
+		}
+	}
+	return nil, errorf(codeDeserialization, "TX decode failed")
+}
+
+func (s *Server) decodeRawTransaction(_ context.Context, a args) (any, error) {
+	raw, err := a.hexBytes(0, "hexstring")
+	if err != nil {
+		return nil, errorf(codeDeserialization, "TX decode failed")
+	}
+	var iswitness *bool
+	if a.has(1) {
+		b, err := a.boolAt(1, true)
+		if err != nil {
+			return nil, err
+		}
+		iswitness = &b
+	}
+	tx, err := decodeTx(raw, iswitness)
+	if err != nil {
+		return nil, err
+	}
+	return txJSON(tx, s.cfg.Chain.Network().AddressParams()), nil
+}
+
+// decodeScriptResult is decodescript's answer.
+type decodeScriptResult struct {
+	Asm     string         `json:"asm"`
+	Type    string         `json:"type"`
+	Address string         `json:"address,omitempty"`
+	P2SH    string         `json:"p2sh,omitempty"`
+	Segwit  *segwitWrapped `json:"segwit,omitempty"`
+}
+
+// segwitWrapped describes the script's segwit (P2WSH or P2WPKH) version.
+type segwitWrapped struct {
+	Asm        string `json:"asm"`
+	Hex        string `json:"hex"`
+	Type       string `json:"type"`
+	Address    string `json:"address,omitempty"`
+	P2SHSegwit string `json:"p2sh-segwit,omitempty"`
+}
+
+func (s *Server) decodeScript(_ context.Context, a args) (any, error) {
+	script, err := a.hexBytes(0, "argument")
+	if err != nil {
+		return nil, errorf(codeInvalidParameter, "argument must be hexadecimal string")
+	}
+	params := s.cfg.Chain.Network().AddressParams()
+	pk := scriptPubKeyJSON(script, params)
+	out := decodeScriptResult{Asm: pk.Asm, Type: pk.Type, Address: pk.Address}
+	class := txscript.GetScriptClass(script)
+	isWitness := class == txscript.WitnessV0PubKeyHashTy || class == txscript.WitnessV0ScriptHashTy ||
+		class == txscript.WitnessV1TaprootTy || class == txscript.WitnessUnknownTy
+	if class != txscript.ScriptHashTy && class != txscript.WitnessV1TaprootTy {
+		if addr, err := btcutil.NewAddressScriptHash(script, params); err == nil {
+			out.P2SH = addr.EncodeAddress()
+		}
+	}
+	if !isWitness && class != txscript.ScriptHashTy {
+		out.Segwit = segwitOf(script, class, params)
+	}
+	return out, nil
+}
+
+// segwitOf returns the P2WPKH form of a P2PKH script, or the P2WSH form of
+// any other.
+func segwitOf(script []byte, class txscript.ScriptClass, params *chaincfg.Params) *segwitWrapped {
+	var addr btcutil.Address
+	var err error
+	if class == txscript.PubKeyHashTy {
+		addr, err = btcutil.NewAddressWitnessPubKeyHash(script[3:23], params)
+	} else {
+		h := hashSHA256(script)
+		addr, err = btcutil.NewAddressWitnessScriptHash(h[:], params)
+	}
+	if err != nil {
+		return nil
+	}
+	w, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		return nil
+	}
+	pk := scriptPubKeyJSON(w, params)
+	sw := &segwitWrapped{Asm: pk.Asm, Hex: pk.Hex, Type: pk.Type, Address: pk.Address}
+	if p2sh, err := btcutil.NewAddressScriptHash(w, params); err == nil {
+		sw.P2SHSegwit = p2sh.EncodeAddress()
+	}
+	return sw
+}
+
+// validateAddressResult is validateaddress's answer.
+type validateAddressResult struct {
+	IsValid        bool   `json:"isvalid"`
+	Address        string `json:"address,omitempty"`
+	ScriptPubKey   string `json:"scriptPubKey,omitempty"`
+	IsScript       *bool  `json:"isscript,omitempty"`
+	IsWitness      *bool  `json:"iswitness,omitempty"`
+	WitnessVersion *int   `json:"witness_version,omitempty"`
+	WitnessProgram string `json:"witness_program,omitempty"`
+	Error          string `json:"error,omitempty"`
+}
+
+func (s *Server) validateAddress(_ context.Context, a args) (any, error) {
+	str, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	addr, pkScript, msg := s.decodeAddress(str)
+	if addr == nil {
+		return validateAddressResult{Error: msg}, nil
+	}
+	r := validateAddressResult{IsValid: true, Address: addr.EncodeAddress(), ScriptPubKey: hex.EncodeToString(pkScript)}
+	isScript, isWitness := false, false
+	switch v := addr.(type) {
+	case *btcutil.AddressScriptHash:
+		isScript = true
+	case *btcutil.AddressWitnessScriptHash:
+		isScript, isWitness = true, true
+		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
+	case *btcutil.AddressWitnessPubKeyHash:
+		isWitness = true
+		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
+	case *btcutil.AddressTaproot:
+		isWitness = true
+		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
+	}
+	r.IsScript, r.IsWitness = &isScript, &isWitness
+	return r, nil
+}
+
+func ptrTo[T any](v T) *T { return &v }
+
+// decodeAddress decodes an address of this network and its output script,
+// or returns why it is not one.
+func (s *Server) decodeAddress(str string) (btcutil.Address, []byte, string) {
+	params := s.cfg.Chain.Network().AddressParams()
+	addr, err := btcutil.DecodeAddress(str, params)
+	if err != nil {
+		return nil, nil, "Invalid address: " + err.Error()
+	}
+	if !addr.IsForNet(params) {
+		return nil, nil, "Invalid address: not an address of network " + params.Name
+	}
+	pk, err := txscript.PayToAddrScript(addr)
+	if err != nil {
+		return nil, nil, "Invalid address: " + err.Error()
+	}
+	return addr, pk, ""
+}

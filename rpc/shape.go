@@ -1,0 +1,205 @@
+package rpc
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math/big"
+	"strconv"
+
+	"github.com/btcsuite/btcd/btcjson"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// This file shapes chain data into Bitcoin Core's JSON results.
+
+// coins converts base units to coins, as Core prints amounts.
+func coins(units int64) float64 { return btcutil.Amount(units).ToBTC() }
+
+// difficulty returns Core's difficulty for bits: the minimum-difficulty
+// target 0x1d00ffff divided by the target.
+func difficulty(bits uint32) float64 {
+	target, _, _ := consensus.CompactToBig(bits)
+	if target.Sign() <= 0 {
+		return 0
+	}
+	limit, _, _ := consensus.CompactToBig(0x1d00ffff)
+	f, _ := new(big.Rat).SetFrac(limit, target).Float64()
+	return f
+}
+
+// chainWorkHex prints cumulative work as Core does: 64 hex digits.
+func chainWorkHex(w *big.Int) string { return fmt.Sprintf("%064x", w) }
+
+func bitsHex(bits uint32) string { return strconv.FormatUint(uint64(bits), 16) }
+
+// headerResult is getblockheader's verbose answer.
+type headerResult struct {
+	btcjson.GetBlockHeaderVerboseResult
+	MedianTime int64  `json:"mediantime"`
+	ChainWork  string `json:"chainwork"`
+	NTx        int    `json:"nTx"`
+}
+
+func headerJSON(info *chain.BlockInfo, nTx int) headerResult {
+	h := &info.Header
+	r := headerResult{
+		GetBlockHeaderVerboseResult: btcjson.GetBlockHeaderVerboseResult{
+			Hash:          info.Hash.String(),
+			Confirmations: int64(info.Confirmations),
+			Height:        info.Height,
+			Version:       h.Version,
+			VersionHex:    fmt.Sprintf("%08x", uint32(h.Version)),
+			MerkleRoot:    h.MerkleRoot.String(),
+			Time:          h.Timestamp.Unix(),
+			Nonce:         uint64(h.Nonce),
+			Bits:          bitsHex(h.Bits),
+			Difficulty:    difficulty(h.Bits),
+		},
+		MedianTime: info.MedianTime,
+		ChainWork:  chainWorkHex(info.ChainWork),
+		NTx:        nTx,
+	}
+	if info.Height > 0 {
+		r.PreviousHash = h.PrevBlock.String()
+	}
+	if info.NextHash != nil {
+		r.NextHash = info.NextHash.String()
+	}
+	return r
+}
+
+// blockResult is getblock's answer at verbosity 1 (Tx holds txids) and 2
+// (Tx holds decoded transactions).
+type blockResult struct {
+	Hash          string  `json:"hash"`
+	Confirmations int64   `json:"confirmations"`
+	Height        int32   `json:"height"`
+	Version       int32   `json:"version"`
+	VersionHex    string  `json:"versionHex"`
+	MerkleRoot    string  `json:"merkleroot"`
+	Time          int64   `json:"time"`
+	MedianTime    int64   `json:"mediantime"`
+	Nonce         uint32  `json:"nonce"`
+	Bits          string  `json:"bits"`
+	Difficulty    float64 `json:"difficulty"`
+	ChainWork     string  `json:"chainwork"`
+	NTx           int     `json:"nTx"`
+	PreviousHash  string  `json:"previousblockhash,omitempty"`
+	NextHash      string  `json:"nextblockhash,omitempty"`
+	StrippedSize  int     `json:"strippedsize"`
+	Size          int     `json:"size"`
+	Weight        int     `json:"weight"`
+	Tx            any     `json:"tx"`
+}
+
+func blockJSON(info *chain.BlockInfo, b *wire.MsgBlock, verbosity int, params *chaincfg.Params) blockResult {
+	hr := headerJSON(info, len(b.Transactions))
+	r := blockResult{
+		Hash: hr.Hash, Confirmations: hr.Confirmations, Height: hr.Height, Version: hr.Version,
+		VersionHex: hr.VersionHex, MerkleRoot: hr.MerkleRoot, Time: hr.Time, MedianTime: hr.MedianTime,
+		Nonce: uint32(hr.Nonce), Bits: hr.Bits, Difficulty: hr.Difficulty, ChainWork: hr.ChainWork,
+		NTx: hr.NTx, PreviousHash: hr.PreviousHash, NextHash: hr.NextHash,
+		StrippedSize: b.SerializeSizeStripped(), Size: b.SerializeSize(), Weight: consensus.BlockWeight(b),
+	}
+	if verbosity >= 2 {
+		txs := make([]btcjson.TxRawResult, len(b.Transactions))
+		for i, tx := range b.Transactions {
+			txs[i] = txJSON(tx, params)
+			txs[i].Hex = txHex(tx)
+		}
+		r.Tx = txs
+	} else {
+		ids := make([]string, len(b.Transactions))
+		for i, tx := range b.Transactions {
+			ids[i] = consensus.TxHash(tx).String()
+		}
+		r.Tx = ids
+	}
+	return r
+}
+
+func txHex(tx *wire.MsgTx) string {
+	var buf bytes.Buffer
+	_ = tx.Serialize(&buf)
+	return hex.EncodeToString(buf.Bytes())
+}
+
+// txJSON decodes a transaction as decoderawtransaction shows it.
+func txJSON(tx *wire.MsgTx, params *chaincfg.Params) btcjson.TxRawResult {
+	weight := consensus.TxWeight(tx)
+	r := btcjson.TxRawResult{
+		Txid:     consensus.TxHash(tx).String(),
+		Hash:     consensus.WitnessHash(tx).String(),
+		Size:     int32(tx.SerializeSize()),
+		Vsize:    int32((weight + 3) / 4),
+		Weight:   int32(weight),
+		Version:  uint32(tx.Version),
+		LockTime: tx.LockTime,
+		Vin:      make([]btcjson.Vin, len(tx.TxIn)),
+		Vout:     make([]btcjson.Vout, len(tx.TxOut)),
+	}
+	coinbase := consensus.IsCoinBaseTx(tx)
+	for i, in := range tx.TxIn {
+		v := btcjson.Vin{Sequence: in.Sequence}
+		if coinbase {
+			v.Coinbase = hex.EncodeToString(in.SignatureScript)
+		} else {
+			asm, _ := txscript.DisasmString(in.SignatureScript)
+			v.Txid = in.PreviousOutPoint.Hash.String()
+			v.Vout = in.PreviousOutPoint.Index
+			v.ScriptSig = &btcjson.ScriptSig{Asm: asm, Hex: hex.EncodeToString(in.SignatureScript)}
+		}
+		for _, w := range in.Witness {
+			v.Witness = append(v.Witness, hex.EncodeToString(w))
+		}
+		r.Vin[i] = v
+	}
+	for i, out := range tx.TxOut {
+		r.Vout[i] = btcjson.Vout{Value: coins(out.Value), N: uint32(i), ScriptPubKey: scriptPubKeyJSON(out.PkScript, params)}
+	}
+	return r
+}
+
+// scriptPubKeyJSON describes an output script: asm, hex, Core's type name
+// and the address when it has one.
+func scriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) btcjson.ScriptPubKeyResult {
+	asm, _ := txscript.DisasmString(pkScript)
+	class, addrs, _, _ := txscript.ExtractPkScriptAddrs(pkScript, params)
+	r := btcjson.ScriptPubKeyResult{Asm: asm, Hex: hex.EncodeToString(pkScript), Type: scriptType(class)}
+	if len(addrs) == 1 && class != txscript.PubKeyTy && class != txscript.MultiSigTy {
+		r.Address = addrs[0].EncodeAddress()
+	}
+	return r
+}
+
+// scriptType maps btcd's script classes to Bitcoin Core's type names.
+func scriptType(c txscript.ScriptClass) string {
+	switch c {
+	case txscript.PubKeyHashTy:
+		return "pubkeyhash"
+	case txscript.ScriptHashTy:
+		return "scripthash"
+	case txscript.WitnessV0PubKeyHashTy:
+		return "witness_v0_keyhash"
+	case txscript.WitnessV0ScriptHashTy:
+		return "witness_v0_scripthash"
+	case txscript.WitnessV1TaprootTy:
+		return "witness_v1_taproot"
+	case txscript.PubKeyTy:
+		return "pubkey"
+	case txscript.MultiSigTy:
+		return "multisig"
+	case txscript.NullDataTy:
+		return "nulldata"
+	case txscript.WitnessUnknownTy:
+		return "witness_unknown"
+	}
+	return "nonstandard"
+}
