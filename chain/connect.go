@@ -112,7 +112,7 @@ func (b *BlockChain) connectTx(tx *wire.MsgTx, txid chainhash.Hash, height int32
 	prevOuts := make([]*wire.TxOut, len(tx.TxIn))
 	prevScripts := make([][]byte, len(tx.TxIn))
 	var inputHeights []int32
-	if csv && tx.Version >= 2 {
+	if csv && uint32(tx.Version) >= 2 { // unsigned, as Bitcoin Core compares it
 		inputHeights = make([]int32, len(tx.TxIn))
 	}
 	var in int64

@@ -12,6 +12,7 @@ import (
 	"github.com/minio/sha256-simd"
 
 	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
 )
 
 func hashSHA256(b []byte) [32]byte { return sha256.Sum256(b) }
@@ -24,9 +25,8 @@ func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, errorf(codeDeserialization, "Block decode failed")
 	}
-	block := new(wire.MsgBlock)
-	r := bytes.NewReader(raw)
-	if err := block.Deserialize(r); err != nil || r.Len() != 0 {
+	block, err := consensus.DecodeBlock(raw)
+	if err != nil {
 		return nil, errorf(codeDeserialization, "Block decode failed")
 	}
 	if len(block.Transactions) == 0 {
@@ -47,14 +47,14 @@ func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
 
 func (s *Server) submitHeader(_ context.Context, a args) (any, error) {
 	raw, err := a.hexBytes(0, "hexdata")
-	if err != nil || len(raw) != wire.MaxBlockHeaderPayload {
+	if err != nil {
 		return nil, errorf(codeDeserialization, "Block header decode failed")
 	}
-	var h wire.BlockHeader
-	if err := h.Deserialize(bytes.NewReader(raw)); err != nil {
+	h, err := consensus.DecodeHeader(raw)
+	if err != nil {
 		return nil, errorf(codeDeserialization, "Block header decode failed")
 	}
-	if _, err := s.cfg.Chain.ProcessHeaders([]wire.BlockHeader{h}); err != nil {
+	if _, err := s.cfg.Chain.ProcessHeaders([]wire.BlockHeader{*h}); err != nil {
 		switch {
 		case errors.Is(err, chain.ErrMissingParent):
 			return nil, errorf(codeVerify, "Must submit previous header (%s) first", h.PrevBlock)

@@ -1,7 +1,6 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 
@@ -9,30 +8,21 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
 )
 
-// decodeTx decodes a serialized transaction, with witness data when the
-// bytes hold it (as Core's decoderawtransaction tries both). iswitness
-// forces one form when given.
+// decodeTx decodes a serialized transaction from untrusted bytes, with
+// witness data when the bytes hold it (as Core's decoderawtransaction tries
+// both). iswitness forces one form when given.
 func decodeTx(raw []byte, iswitness *bool) (*wire.MsgTx, error) {
-	try := func(witness bool) (*wire.MsgTx, bool) {
-		tx := new(wire.MsgTx)
-		r := bytes.NewReader(raw)
-		var err error
-		if witness {
-			err = tx.Deserialize(r)
-		} else {
-			err = tx.DeserializeNoWitness(r)
-		}
-		return tx, err == nil && r.Len() == 0
-	}
 	if iswitness == nil || *iswitness {
-		if tx, ok := try(true); ok {
+		if tx, err := consensus.DecodeTx(raw); err == nil {
 			return tx, nil
 		}
 	}
 	if iswitness == nil || !*iswitness {
-		if tx, ok := try(false); ok {
+		if tx, err := consensus.DecodeTxNoWitness(raw); err == nil {
 			return tx, nil
 		}
 	}

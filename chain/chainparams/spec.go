@@ -6,9 +6,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
 	"math/big"
 	"os"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -92,12 +95,18 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &secs); err != nil {
 		return fmt.Errorf("duration %s: want a string like \"5s\" or whole seconds", b)
 	}
+	if secs > maxDurationSecs || secs < -maxDurationSecs {
+		return fmt.Errorf("duration of %d seconds is out of range", secs)
+	}
 	*d = Duration(time.Duration(secs) * time.Second)
 	return nil
 }
 
 // MarshalJSON implements json.Marshaler.
 func (d Duration) MarshalJSON() ([]byte, error) { return json.Marshal(time.Duration(d).String()) }
+
+// maxDurationSecs is the longest duration a time.Duration holds, in seconds.
+const maxDurationSecs = math.MaxInt64 / int64(time.Second)
 
 // Bits is a compact target in a chain spec: a hex string ("0x207fffff") or a
 // number.
@@ -148,12 +157,40 @@ func ParseSpec(data []byte) (*Network, error) {
 	dec.DisallowUnknownFields()
 	var s Spec
 	if err := dec.Decode(&s); err != nil {
-		return nil, err
+		return nil, nameField(data, err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); err != io.EOF {
 		return nil, errors.New("trailing data after the JSON object")
 	}
 	return s.Network()
+}
+
+// nameField returns err prefixed with the top-level field of data that
+// fails to decode on its own, since encoding/json does not name the field
+// for errors of custom types.
+func nameField(data []byte, err error) error {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(data, &fields) != nil {
+		return err
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		one, merr := json.Marshal(map[string]json.RawMessage{k: fields[k]})
+		if merr != nil {
+			continue
+		}
+		dec := json.NewDecoder(bytes.NewReader(one))
+		dec.DisallowUnknownFields()
+		var s Spec
+		if ferr := dec.Decode(&s); ferr != nil {
+			return fmt.Errorf("%s: %w", k, ferr)
+		}
+	}
+	return err
 }
 
 // Network builds the network the spec describes.
@@ -197,6 +234,11 @@ func (s *Spec) Network() (*Network, error) {
 			c.NoRetargeting = false
 		}
 	}
+	if s.TargetSpacing != nil && s.AsertHalfLife == nil && !c.NoRetargeting {
+		// A new spacing keeps the built-in ratio of half-life to
+		// spacing: 288 blocks.
+		c.AsertHalfLife = 288 * c.TargetSpacing
+	}
 	if s.AsertHalfLife != nil {
 		if *s.AsertHalfLife < Duration(time.Second) {
 			return nil, fmt.Errorf("asert_half_life %v: want at least 1s", time.Duration(*s.AsertHalfLife))
@@ -238,6 +280,9 @@ func (s *Spec) Network() (*Network, error) {
 		c.CoinbaseMaturity = *s.CoinbaseMaturity
 	}
 	if s.Bech32HRP != "" {
+		if err := checkHRP(s.Bech32HRP); err != nil {
+			return nil, fmt.Errorf("bech32_hrp: %w", err)
+		}
 		n.Bech32HRP = strings.ToLower(s.Bech32HRP)
 	}
 	if s.CoinType != nil {
@@ -277,6 +322,9 @@ func (s *Spec) Network() (*Network, error) {
 	powBits := c.PowLimitBits
 	if s.PowLimitBits != nil {
 		powBits = uint32(*s.PowLimitBits)
+		if limit, neg, overflow := consensus.CompactToBig(powBits); neg || overflow || limit.Sign() <= 0 {
+			return nil, fmt.Errorf("pow_limit_bits %#08x: not a valid target (zero, negative or over 256 bits)", powBits)
+		}
 	}
 	genesis, err := s.Genesis.block(powBits, c.BaseSubsidy, n.Name)
 	if err != nil {
@@ -305,17 +353,20 @@ func (g *GenesisSpec) block(powBits uint32, subsidy int64, name string) (*wire.M
 		if err != nil {
 			return nil, fmt.Errorf("hex: %w", err)
 		}
-		var b wire.MsgBlock
-		if err := b.Deserialize(bytes.NewReader(raw)); err != nil {
+		b, err := consensus.DecodeBlock(raw)
+		if err != nil {
 			return nil, fmt.Errorf("hex does not decode as a block: %w", err)
 		}
 		if b.Header.PrevBlock != ([32]byte{}) {
 			return nil, errors.New("hex block has a previous block; a genesis has none")
 		}
-		return &b, nil
+		return b, nil
 	}
 	if g.Time <= 0 {
 		return nil, errors.New("time: want a Unix time in seconds (or give hex)")
+	}
+	if g.Time > math.MaxUint32 {
+		return nil, fmt.Errorf("time %d does not fit the header's 32-bit time field", g.Time)
 	}
 	msg := g.Message
 	if msg == "" {
@@ -341,6 +392,20 @@ func (g *GenesisSpec) block(powBits uint32, subsidy int64, name string) (*wire.M
 		return nil, fmt.Errorf("no nonce meets bits %#08x; lower the difficulty", bits)
 	}
 	return b, nil
+}
+
+// checkHRP applies BIP173's rules to a human-readable part: 1 to 83
+// printable ASCII characters (33 to 126).
+func checkHRP(hrp string) error {
+	if len(hrp) < 1 || len(hrp) > 83 {
+		return fmt.Errorf("%q: want 1 to 83 characters", hrp)
+	}
+	for _, r := range hrp {
+		if r < 33 || r > 126 {
+			return fmt.Errorf("%q: only printable ASCII without spaces is allowed", hrp)
+		}
+	}
+	return nil
 }
 
 // parseCoins converts a decimal coin amount ("50", "0.5") to base units

@@ -50,11 +50,11 @@ type SequenceLock struct {
 // for an output not yet confirmed), and medianTimeAt(h) returns the median
 // time past of the block at height h on the chain being checked.
 //
-// Transactions of version < 2 and inputs with the disable flag impose no
-// lock.
+// Transactions whose version, read as unsigned (as Bitcoin Core reads it),
+// is below 2, and inputs with the disable flag, impose no lock.
 func CalcSequenceLock(tx *wire.MsgTx, inputHeights []int32, medianTimeAt func(height int32) int64) SequenceLock {
 	lock := SequenceLock{MinHeight: -1, MinTime: -1}
-	if tx.Version < 2 || IsCoinBaseTx(tx) {
+	if uint32(tx.Version) < 2 || IsCoinBaseTx(tx) {
 		return lock
 	}
 	for i, in := range tx.TxIn {
