@@ -101,6 +101,9 @@ type BlockChain struct {
 	chainLock sync.RWMutex
 	index     map[chainhash.Hash]*blockNode
 	best      chainView
+	// bestHeader is the valid header with the most work, or nil when an
+	// invalidation may have changed it (HeaderCount then looks again).
+	bestHeader *blockNode
 
 	bestState atomic.Pointer[BestState]
 

@@ -76,7 +76,7 @@ func (b *BlockChain) checkConnectBlock(node *blockNode, block *wire.MsgBlock, tx
 			}
 			fees += fee
 			if fees > consensus.MaxMoney {
-				return finish(ruleErr(ErrInputValuesOutOfRange, "block fees exceed max money"))
+				return finish(ruleErr(ErrAccumulatedFeeOutOfRange, "block fees exceed max money"))
 			}
 		}
 		if sigOpCost > consensus.MaxBlockSigOpsCost {
@@ -190,11 +190,11 @@ func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []c
 			b.pendingBytes += 80
 		}
 	}
+	b.chainLock.Lock()
 	if node.status&statusValidated == 0 {
 		node.status |= statusValidated
 		b.dirtyNodes[node] = struct{}{}
 	}
-	b.chainLock.Lock()
 	b.best = append(b.best, node)
 	b.chainLock.Unlock()
 	b.publishBestState(node, block)
@@ -334,10 +334,10 @@ func (b *BlockChain) pruneCandidates() {
 // ancestor, drops them from the candidates, and writes their records at once.
 // This function MUST be called with the process lock held.
 func (b *BlockChain) markInvalid(node *blockNode) error {
+	b.chainLock.Lock()
 	node.status |= statusValidateFailed
 	delete(b.candidates, node)
 	changed := []*blockNode{node}
-	b.chainLock.RLock()
 	for _, n := range b.index {
 		if n.height > node.height && !n.status.knownInvalid() && n.Ancestor(node.height) == node {
 			n.status |= statusInvalidAncestor
@@ -345,7 +345,7 @@ func (b *BlockChain) markInvalid(node *blockNode) error {
 			changed = append(changed, n)
 		}
 	}
-	b.chainLock.RUnlock()
+	b.chainLock.Unlock()
 	return b.writeIndexNow(changed...)
 }
 
@@ -357,6 +357,8 @@ func (b *BlockChain) linkData(node *blockNode) {
 		b.unlinked[node.parent] = append(b.unlinked[node.parent], node)
 		return
 	}
+	b.chainLock.Lock()
+	defer b.chainLock.Unlock()
 	queue := []*blockNode{node}
 	for len(queue) > 0 {
 		n := queue[0]

@@ -55,20 +55,20 @@ func (b *BlockChain) ReconsiderBlock(hash chainhash.Hash) error {
 	}
 	const failed = statusValidateFailed | statusInvalidAncestor
 	var changed []*blockNode
-	b.chainLock.RLock()
+	b.chainLock.Lock()
 	for _, n := range b.index {
 		if n.status&failed != 0 && n.height >= node.height && n.Ancestor(node.height) == node {
 			n.status &^= failed
 			changed = append(changed, n)
 		}
 	}
-	b.chainLock.RUnlock()
 	for a := node.parent; a != nil; a = a.parent {
 		if a.status&failed != 0 {
 			a.status &^= failed
 			changed = append(changed, a)
 		}
 	}
+	b.chainLock.Unlock()
 	if err := b.writeIndexNow(changed...); err != nil {
 		return err
 	}

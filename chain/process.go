@@ -60,14 +60,18 @@ func (b *BlockChain) ProcessBlock(block *wire.MsgBlock) (ProcessResult, error) {
 		return res, b.rejectBlock(node, err)
 	}
 
+	b.chainLock.Lock()
 	node.status |= statusDataStored
+	b.chainLock.Unlock()
 	node.seq = b.nextSeq
 	b.nextSeq++
 	batch := new(store.Batch)
 	batch.Put(hashKey(prefixBlock, &hash), serializeBlock(block))
 	batch.Put(hashKey(prefixIndex, &hash), encodeIndexRecord(node))
 	if err := b.db.Write(batch, false); err != nil {
+		b.chainLock.Lock()
 		node.status &^= statusDataStored
+		b.chainLock.Unlock()
 		return res, fmt.Errorf("chain: store block %v: %w", hash, err)
 	}
 	delete(b.dirtyNodes, node)
@@ -162,6 +166,9 @@ func (b *BlockChain) acceptHeader(h *wire.BlockHeader, hash chainhash.Hash) (*bl
 func (b *BlockChain) addNode(n *blockNode) {
 	b.chainLock.Lock()
 	b.index[n.hash] = n
+	if !n.status.knownInvalid() && (b.bestHeader == nil || n.workSum.Cmp(b.bestHeader.workSum) > 0) {
+		b.bestHeader = n
+	}
 	b.chainLock.Unlock()
 }
 

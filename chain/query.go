@@ -296,14 +296,20 @@ func (b *BlockChain) ChainTips() []ChainTip {
 // This function is safe for concurrent access.
 func (b *BlockChain) HeaderCount() int32 {
 	b.chainLock.RLock()
-	defer b.chainLock.RUnlock()
-	var best *blockNode
+	if n := b.bestHeader; n != nil && !n.status.knownInvalid() {
+		b.chainLock.RUnlock()
+		return n.height
+	}
+	b.chainLock.RUnlock()
+	b.chainLock.Lock()
+	defer b.chainLock.Unlock()
+	b.bestHeader = nil
 	for _, n := range b.index {
-		if !n.status.knownInvalid() && (best == nil || n.workSum.Cmp(best.workSum) > 0) {
-			best = n
+		if !n.status.knownInvalid() && (b.bestHeader == nil || n.workSum.Cmp(b.bestHeader.workSum) > 0) {
+			b.bestHeader = n
 		}
 	}
-	return best.height
+	return b.bestHeader.height
 }
 
 // UtxoStats summarizes the UTXO set at a tip (Bitcoin Core's
