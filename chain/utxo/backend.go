@@ -22,7 +22,8 @@ type Backend interface {
 	ForEach(fn func(op wire.OutPoint, e *Entry) error) error
 }
 
-// Writer receives the cache's changes; *store.Batch implements it.
+// Writer receives the cache's changes; *store.Batch implements it. Put must
+// copy key and value: the cache reuses its buffers.
 type Writer interface {
 	Put(key, value []byte)
 	Delete(key []byte)

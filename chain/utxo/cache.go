@@ -7,6 +7,19 @@ import (
 	"github.com/btcsuite/btcd/wire"
 )
 
+// slotOverhead estimates what one map slot costs besides its entry: the
+// outpoint key, the slot struct and the map's own bookkeeping. Spent slots
+// waiting to be written as deletes cost it too.
+const slotOverhead = 96
+
+// size returns the bytes a slot costs.
+func (s *cached) size() int64 {
+	if s.entry == nil {
+		return slotOverhead
+	}
+	return slotOverhead + s.entry.memSize()
+}
+
 // cached is one cache slot. entry nil means spent.
 type cached struct {
 	entry *Entry
@@ -78,8 +91,9 @@ func (c *Cache) fetchLocked(op wire.OutPoint) (*Entry, error) {
 		return nil, fmt.Errorf("fetch utxo %v: %w", op, err)
 	}
 	if e != nil {
-		c.entries[op] = &cached{entry: e}
-		c.bytes += e.memSize()
+		s := &cached{entry: e}
+		c.entries[op] = s
+		c.bytes += s.size()
 	}
 	return e, nil
 }
@@ -90,32 +104,31 @@ func (c *Cache) addLocked(op wire.OutPoint, e *Entry) {
 	if !ok {
 		// Nothing cached: the backend cannot hold an unspent output
 		// with this outpoint (BIP30), so the entry is fresh.
-		c.entries[op] = &cached{entry: e, dirty: true, fresh: true}
-		c.bytes += e.memSize()
+		s = &cached{entry: e, dirty: true, fresh: true}
+		c.entries[op] = s
+		c.bytes += s.size()
 		c.dirty++
 		return
 	}
-	if s.entry != nil {
-		c.bytes -= s.entry.memSize()
-	}
+	c.bytes -= s.size()
 	if !s.dirty {
 		c.dirty++
 	}
 	s.entry, s.dirty = e, true
-	c.bytes += e.memSize()
+	c.bytes += s.size()
 }
 
 // spendLocked records that the output at op is spent.
 func (c *Cache) spendLocked(op wire.OutPoint) {
 	s, ok := c.entries[op]
 	if !ok {
-		c.entries[op] = &cached{dirty: true}
+		s = &cached{dirty: true}
+		c.entries[op] = s
+		c.bytes += s.size()
 		c.dirty++
 		return
 	}
-	if s.entry != nil {
-		c.bytes -= s.entry.memSize()
-	}
+	c.bytes -= s.size()
 	if s.fresh {
 		delete(c.entries, op)
 		if s.dirty {
@@ -127,6 +140,7 @@ func (c *Cache) spendLocked(op wire.OutPoint) {
 		c.dirty++
 	}
 	s.entry, s.dirty = nil, true
+	c.bytes += s.size()
 }
 
 // NeedsFlush reports whether the cache is over its budget.
@@ -179,6 +193,7 @@ func (c *Cache) MarkFlushed(evict bool) {
 	}
 	for op, s := range c.entries {
 		if s.entry == nil {
+			c.bytes -= s.size()
 			delete(c.entries, op)
 			continue
 		}

@@ -1,6 +1,7 @@
 package utxo
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -24,9 +25,9 @@ type Entry struct {
 // TxOut returns the entry as a wire output.
 func (e *Entry) TxOut() *wire.TxOut { return &wire.TxOut{Value: e.Amount, PkScript: e.PkScript} }
 
-// memSize estimates the bytes an entry costs in the cache, map overhead
-// included.
-func (e *Entry) memSize() int64 { return int64(len(e.PkScript)) + 120 }
+// memSize estimates the bytes an entry's own allocations cost: the struct
+// and its script.
+func (e *Entry) memSize() int64 { return int64(len(e.PkScript)) + 48 }
 
 // IsUnspendable reports whether an output can never be spent and so never
 // enters the UTXO set: it starts with OP_RETURN or exceeds the maximum script
@@ -101,5 +102,10 @@ func DecodeKey(k []byte) (wire.OutPoint, error) {
 		return op, fmt.Errorf("%w: key index", ErrBadEncoding)
 	}
 	op.Index = uint32(idx)
+	if 1+chainhash.HashSize+n != len(k) || !bytes.Equal(Key(op), k) {
+		// Trailing bytes or a non-minimal index would let two keys
+		// name one outpoint.
+		return op, fmt.Errorf("%w: key is not the canonical encoding of %v", ErrBadEncoding, op)
+	}
 	return op, nil
 }

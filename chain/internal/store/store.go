@@ -7,11 +7,15 @@ package store
 import (
 	"errors"
 	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"syscall"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	ldberrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/filter"
+	"github.com/syndtr/goleveldb/leveldb/journal"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
@@ -46,11 +50,74 @@ func Open(dir string, cacheMiB int) (*DB, error) {
 		Filter:             filter.NewBloomFilter(10),
 		Compression:        opt.NoCompression,
 	}
+	if err := checkJournals(dir); err != nil {
+		return nil, err
+	}
 	ldb, err := leveldb.OpenFile(dir, o)
 	if err != nil {
 		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
 	}
 	return &DB{ldb: ldb}, nil
+}
+
+// checkJournals refuses to open a database whose write-ahead journal is
+// damaged in the middle. goleveldb, by default, skips a damaged journal
+// block and replays the batches after it, which would apply a later atomic
+// batch without an earlier one. Damage at the very end is what a crash in
+// the middle of a write leaves, and is fine: the batches before it are
+// whole.
+func checkJournals(dir string) error {
+	logs, err := filepath.Glob(filepath.Join(dir, "*.log"))
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dir, err)
+	}
+	for _, path := range logs {
+		if err := checkJournal(path); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// dropRecorder remembers that the journal reader skipped damaged data.
+type dropRecorder struct{ dropped error }
+
+func (d *dropRecorder) Drop(err error) {
+	if d.dropped == nil {
+		d.dropped = err
+	}
+}
+
+// checkJournal reads one journal through and reports damage followed by an
+// intact record.
+func checkJournal(path string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open journal: %w", err)
+	}
+	defer f.Close()
+	drops := &dropRecorder{}
+	r := journal.NewReader(f, drops, false, true)
+	for {
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("journal %s: %w: %v", filepath.Base(path), ErrCorruption, err)
+		}
+		if _, err := io.Copy(io.Discard, rec); err != nil {
+			drops.Drop(err)
+			continue
+		}
+		if drops.dropped != nil {
+			return fmt.Errorf("journal %s: %w: damaged data before intact records: %v",
+				filepath.Base(path), ErrCorruption, drops.dropped)
+		}
+	}
 }
 
 // convertErr maps a goleveldb error to this package's sentinels.
