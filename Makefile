@@ -28,9 +28,12 @@ test: lint build
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./chain/...
 
+FUZZTIME ?= 30s
+
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzDecodeBlock -fuzztime 30s ./chain/consensus
-	$(GO) test -run '^$$' -fuzz FuzzDecodeTx -fuzztime 30s ./chain/consensus
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlock$$' -fuzztime $(FUZZTIME) ./chain/consensus
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTx$$' -fuzztime $(FUZZTIME) ./chain/consensus
+	$(GO) test -run '^$$' -fuzz '^FuzzProcessBlock$$' -fuzztime $(FUZZTIME) ./chain
 
 run: build
 	@echo "cairn: 'make run' will start a local mining testnet (cairn testnet up --nodes 3 --miners 2) once the testnet issue lands."
