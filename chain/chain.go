@@ -287,7 +287,7 @@ func (b *BlockChain) load() error {
 			b.linkData(n)
 		}
 	}
-	log.Info("chain loaded", "network", b.network.Name, "headers", len(b.index),
+	log.Info("chain loaded", "network", b.network.Name, "blocks_indexed", len(b.index),
 		"tip", tip.hash, "height", tip.height)
 	return nil
 }

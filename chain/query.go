@@ -388,3 +388,8 @@ func appendCompactSize(b []byte, n uint64) []byte {
 	}
 	return binary.LittleEndian.AppendUint64(append(b, 0xff), n)
 }
+
+// DiskSize returns the bytes the chain's database takes on disk.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) DiskSize() int64 { return b.db.DiskSize() }

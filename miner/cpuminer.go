@@ -60,7 +60,22 @@ func (m *CPUMiner) Run(ctx context.Context) error {
 	}
 	sub := m.Chain.Subscribe()
 	defer sub.Close()
+	maxFuture := m.Chain.Network().Consensus.MaxFutureBlockTime
 	for ctx.Err() == nil {
+		// Blocks found faster than one a second push the median time
+		// past, and so the earliest allowed time, ahead of the clock; past
+		// the future limit the chain would refuse them. Wait for the
+		// clock (or a new tip) instead of mining blocks it cannot take.
+		if ahead := m.Chain.BestSnapshot().MedianTime.Add(time.Second).Sub(now().Add(maxFuture)); ahead > 0 {
+			log.Debug("waiting for the clock: the next block would be too far in the future", "wait", ahead)
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sub.C():
+			case <-time.After(ahead):
+			}
+			continue
+		}
 		round, cancel := context.WithTimeout(ctx, templateRefresh)
 		solved := make(chan *wire.MsgBlock, threads)
 		var wg sync.WaitGroup

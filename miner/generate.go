@@ -39,6 +39,9 @@ func (g *Generator) now() time.Time {
 func (g *Generator) GenerateToAddress(ctx context.Context, n int, pkScript []byte, maxTries uint64) ([]chainhash.Hash, error) {
 	hashes := make([]chainhash.Hash, 0, n)
 	for i := 0; i < n; i++ {
+		if err := ctx.Err(); err != nil {
+			return hashes, err
+		}
 		block, err := g.GenerateBlock(ctx, pkScript, nil, true)
 		if err != nil {
 			return hashes, err

@@ -54,6 +54,7 @@ func (s *Server) getBlockchainInfo(context.Context, args) (any, error) {
 		VerificationProgress: progress,
 		InitialBlockDownload: time.Since(best.Time) > maxTipAge || best.Height < headers,
 		ChainWork:            chainWorkHex(best.ChainWork),
+		SizeOnDisk:           s.cfg.Chain.DiskSize(),
 	}, nil
 }
 

@@ -27,6 +27,7 @@ type Chain interface {
 	TxIndexEnabled() bool
 	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
 	ProcessHeaders(headers []wire.BlockHeader) (int, error)
+	DiskSize() int64
 	InvalidateBlock(hash chainhash.Hash) error
 	ReconsiderBlock(hash chainhash.Hash) error
 }

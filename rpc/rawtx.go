@@ -160,13 +160,10 @@ func ptrTo[T any](v T) *T { return &v }
 // decodeAddress decodes an address of this network and its output script,
 // or returns why it is not one.
 func (s *Server) decodeAddress(str string) (btcutil.Address, []byte, string) {
-	params := s.cfg.Chain.Network().AddressParams()
-	addr, err := btcutil.DecodeAddress(str, params)
+	net := s.cfg.Chain.Network()
+	addr, err := net.DecodeAddress(str)
 	if err != nil {
 		return nil, nil, "Invalid address: " + err.Error()
-	}
-	if !addr.IsForNet(params) {
-		return nil, nil, "Invalid address: not an address of network " + params.Name
 	}
 	pk, err := txscript.PayToAddrScript(addr)
 	if err != nil {

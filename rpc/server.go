@@ -155,6 +155,9 @@ func (s *Server) Run(ctx context.Context) error {
 	if s.cfg.User == "" {
 		defer os.Remove(s.cfg.CookiePath)
 	}
+	// Calls in progress see the server's context end at shutdown, so a
+	// long generatetoaddress stops with the node.
+	s.httpSrv.BaseContext = func(net.Listener) context.Context { return ctx }
 	errc := make(chan error, 1)
 	go func() { errc <- s.httpSrv.Serve(s.listener) }()
 	s.log.Info("RPC server listening", "addr", s.Addr().String())

@@ -13,8 +13,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/btcsuite/btcd/btcutil"
-	"github.com/btcsuite/btcd/txscript"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
@@ -113,15 +111,7 @@ func addressScript(addr string, net *chainparams.Network) ([]byte, error) {
 	if addr == "" {
 		return nil, errors.New("an address to pay mined coins to is required with --mine")
 	}
-	params := net.AddressParams()
-	a, err := btcutil.DecodeAddress(addr, params)
-	if err != nil {
-		return nil, fmt.Errorf("%q is not an address: %v", addr, err)
-	}
-	if !a.IsForNet(params) {
-		return nil, fmt.Errorf("%q is not an address of network %s", addr, net.Name)
-	}
-	return txscript.PayToAddrScript(a)
+	return net.AddressScript(addr)
 }
 
 // newLogger returns a text logger on w at level.
@@ -130,7 +120,7 @@ func newLogger(w io.Writer, level slog.Level) *slog.Logger {
 }
 
 // runNode runs the daemon until SIGINT, SIGTERM or the stop call.
-func runNode(c *cli.Context) error {
+func runNode(c *cli.Context) (err error) {
 	cfg, err := parseNodeConfig(c)
 	if err != nil {
 		return err
@@ -156,8 +146,9 @@ func runNode(c *cli.Context) error {
 		return err
 	}
 	defer func() {
-		if err := bc.Close(); err != nil {
-			log.Error("closing chain", "err", err)
+		if cerr := bc.Close(); cerr != nil {
+			log.Error("closing chain", "err", cerr)
+			err = errors.Join(err, fmt.Errorf("closing chain: %w", cerr))
 			return
 		}
 		log.Info("chain state written; node stopped")

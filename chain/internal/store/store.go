@@ -36,6 +36,7 @@ var (
 // DB is an open key-value database.
 type DB struct {
 	ldb *leveldb.DB
+	dir string
 }
 
 // Open opens (creating if needed) the database in dir. cacheMiB sizes
@@ -57,7 +58,19 @@ func Open(dir string, cacheMiB int) (*DB, error) {
 	if err != nil {
 		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
 	}
-	return &DB{ldb: ldb}, nil
+	return &DB{ldb: ldb, dir: dir}, nil
+}
+
+// DiskSize returns the bytes the database's files take.
+func (db *DB) DiskSize() int64 {
+	var total int64
+	entries, _ := os.ReadDir(db.dir)
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			total += info.Size()
+		}
+	}
+	return total
 }
 
 // checkJournals refuses to open a database whose write-ahead journal is
