@@ -215,11 +215,12 @@ type txOutSetInfo struct {
 	Transactions   int64   `json:"transactions"`
 	TxOuts         int64   `json:"txouts"`
 	BogoSize       int64   `json:"bogosize"`
-	HashSerialized string  `json:"hash_serialized_3"`
+	HashSerialized string  `json:"hash_serialized_3,omitempty"`
 	TotalAmount    float64 `json:"total_amount"`
 }
 
 func (s *Server) getTxOutSetInfo(_ context.Context, a args) (any, error) {
+	hashType := "hash_serialized_3"
 	if a.has(0) {
 		ht, err := a.str(0)
 		if err != nil {
@@ -228,20 +229,24 @@ func (s *Server) getTxOutSetInfo(_ context.Context, a args) (any, error) {
 		if ht != "hash_serialized_3" && ht != "none" {
 			return nil, errorf(codeInvalidParameter, "%s is not a valid hash_type (want hash_serialized_3 or none)", ht)
 		}
+		hashType = ht
 	}
 	st, err := s.cfg.Chain.UtxoSetStats()
 	if err != nil {
 		return nil, errorf(codeInternal, "Unable to read UTXO set: %v", err)
 	}
-	return txOutSetInfo{
-		Height:         st.Height,
-		BestBlock:      st.BestHash.String(),
-		Transactions:   st.Transactions,
-		TxOuts:         st.TxOuts,
-		BogoSize:       st.BogoSize,
-		HashSerialized: hex.EncodeToString(st.Hash[:]),
-		TotalAmount:    coins(st.TotalAmount),
-	}, nil
+	out := txOutSetInfo{
+		Height:       st.Height,
+		BestBlock:    st.BestHash.String(),
+		Transactions: st.Transactions,
+		TxOuts:       st.TxOuts,
+		BogoSize:     st.BogoSize,
+		TotalAmount:  coins(st.TotalAmount),
+	}
+	if hashType == "hash_serialized_3" {
+		out.HashSerialized = hex.EncodeToString(st.Hash[:])
+	}
+	return out, nil
 }
 
 func (s *Server) invalidateBlock(_ context.Context, a args) (any, error) {
@@ -325,6 +330,9 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 	var tx *wire.MsgTx
 	var blockHash chainhash.Hash
 	inActive := false
+	if txid == consensus.TxHash(s.cfg.Chain.Network().Genesis.Transactions[0]) {
+		return nil, errorf(codeInvalidAddress, "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
+	}
 	if a.has(2) {
 		blockHash, err = a.hash(2, "blockhash")
 		if err != nil {
@@ -349,9 +357,6 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 			return nil, errorf(codeInvalidAddress, "No such transaction found in the provided block. Use gettransaction for wallet transactions.")
 		}
 	} else {
-		if txid == s.cfg.Chain.Network().Genesis.Transactions[0].TxHash() {
-			return nil, errorf(codeInvalidAddress, "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
-		}
 		var loc chain.TxLocation
 		tx, loc, err = s.cfg.Chain.FetchTransaction(txid)
 		if err != nil {
@@ -366,16 +371,18 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 	if !verbose {
 		return txHex(tx), nil
 	}
-	r := txJSON(tx, s.cfg.Chain.Network().AddressParams())
-	r.Hex = txHex(tx)
-	out := rawTxResult{TxRawResult: r}
+	out := rawTxResult{txWithHex: txWithHex{txResult: txJSON(tx, s.cfg.Chain.Network().AddressParams()), Hex: txHex(tx)}}
 	if info, err := s.cfg.Chain.BlockInfo(blockHash); err == nil {
+		// As Core: confirmations 0 and no times for a block off the
+		// active chain.
 		out.BlockHash = blockHash.String()
-		out.Time = info.Header.Timestamp.Unix()
-		out.Blocktime = out.Time
+		confirmations := int32(0)
 		if info.MainChain {
-			out.Confirmations = uint64(info.Confirmations)
+			confirmations = info.Confirmations
+			out.Time = info.Header.Timestamp.Unix()
+			out.Blocktime = out.Time
 		}
+		out.Confirmations = &confirmations
 	}
 	if a.has(2) {
 		out.InActiveChain = &inActive
@@ -383,8 +390,12 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 	return out, nil
 }
 
-// rawTxResult adds Core's in_active_chain to btcjson's transaction result.
+// rawTxResult is getrawtransaction's verbose answer.
 type rawTxResult struct {
-	btcjson.TxRawResult
-	InActiveChain *bool `json:"in_active_chain,omitempty"`
+	txWithHex
+	InActiveChain *bool  `json:"in_active_chain,omitempty"`
+	BlockHash     string `json:"blockhash,omitempty"`
+	Confirmations *int32 `json:"confirmations,omitempty"`
+	Time          int64  `json:"time,omitempty"`
+	Blocktime     int64  `json:"blocktime,omitempty"`
 }

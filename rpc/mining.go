@@ -21,15 +21,15 @@ func hashSHA256(b []byte) [32]byte { return sha256.Sum256(b) }
 // string: "duplicate", "duplicate-invalid", "inconclusive" (stored off the
 // best chain), or the reject reason ("bad-txnmrklroot", ...).
 func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
-	raw, err := a.hexBytes(0, "hexdata")
+	raw, err := a.hexBytes(0, errorf(codeDeserialization, "Block decode failed"))
 	if err != nil {
-		return nil, errorf(codeDeserialization, "Block decode failed")
+		return nil, err
 	}
 	block, err := consensus.DecodeBlock(raw)
 	if err != nil {
 		return nil, errorf(codeDeserialization, "Block decode failed")
 	}
-	if len(block.Transactions) == 0 {
+	if len(block.Transactions) == 0 || !consensus.IsCoinBaseTx(block.Transactions[0]) {
 		return nil, errorf(codeDeserialization, "Block does not start with a coinbase")
 	}
 	res, err := s.cfg.Chain.ProcessBlock(block)
@@ -46,9 +46,9 @@ func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
 }
 
 func (s *Server) submitHeader(_ context.Context, a args) (any, error) {
-	raw, err := a.hexBytes(0, "hexdata")
+	raw, err := a.hexBytes(0, errorf(codeDeserialization, "Block header decode failed"))
 	if err != nil {
-		return nil, errorf(codeDeserialization, "Block header decode failed")
+		return nil, err
 	}
 	h, err := consensus.DecodeHeader(raw)
 	if err != nil {

@@ -200,15 +200,16 @@ func (a args) hash(i int, name string) (chainhash.Hash, error) {
 	return *h, nil
 }
 
-// hexBytes returns argument i decoded from hex.
-func (a args) hexBytes(i int, name string) ([]byte, error) {
+// hexBytes returns argument i decoded from hex. A value that is not a
+// string is a type error (-3), as in Core; one that is not hex gets badHex.
+func (a args) hexBytes(i int, badHex *Error) ([]byte, error) {
 	s, err := a.str(i)
 	if err != nil {
 		return nil, err
 	}
 	b, err := hex.DecodeString(s)
 	if err != nil {
-		return nil, errorf(codeDeserialization, "%s decode failed: not hex", name)
+		return nil, badHex
 	}
 	return b, nil
 }

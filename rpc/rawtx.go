@@ -30,9 +30,9 @@ func decodeTx(raw []byte, iswitness *bool) (*wire.MsgTx, error) {
 }
 
 func (s *Server) decodeRawTransaction(_ context.Context, a args) (any, error) {
-	raw, err := a.hexBytes(0, "hexstring")
+	raw, err := a.hexBytes(0, errorf(codeDeserialization, "TX decode failed"))
 	if err != nil {
-		return nil, errorf(codeDeserialization, "TX decode failed")
+		return nil, err
 	}
 	var iswitness *bool
 	if a.has(1) {
@@ -68,35 +68,86 @@ type segwitWrapped struct {
 }
 
 func (s *Server) decodeScript(_ context.Context, a args) (any, error) {
-	script, err := a.hexBytes(0, "argument")
+	script, err := a.hexBytes(0, errorf(codeInvalidParameter, "argument must be hexadecimal string"))
 	if err != nil {
-		return nil, errorf(codeInvalidParameter, "argument must be hexadecimal string")
+		return nil, err
 	}
 	params := s.cfg.Chain.Network().AddressParams()
 	pk := scriptPubKeyJSON(script, params)
 	out := decodeScriptResult{Asm: pk.Asm, Type: pk.Type, Address: pk.Address}
-	class := txscript.GetScriptClass(script)
-	isWitness := class == txscript.WitnessV0PubKeyHashTy || class == txscript.WitnessV0ScriptHashTy ||
-		class == txscript.WitnessV1TaprootTy || class == txscript.WitnessUnknownTy
-	if class != txscript.ScriptHashTy && class != txscript.WitnessV1TaprootTy {
-		if addr, err := btcutil.NewAddressScriptHash(script, params); err == nil {
-			out.P2SH = addr.EncodeAddress()
-		}
+	if !canWrap(script, pk.Type) {
+		return out, nil
 	}
-	if !isWitness && class != txscript.ScriptHashTy {
-		out.Segwit = segwitOf(script, class, params)
+	if addr, err := btcutil.NewAddressScriptHash(script, params); err == nil {
+		out.P2SH = addr.EncodeAddress()
+	}
+	if canWrapP2WSH(script, pk.Type) {
+		out.Segwit = segwitOf(script, pk.Type, params)
 	}
 	return out, nil
 }
 
-// segwitOf returns the P2WPKH form of a P2PKH script, or the P2WSH form of
-// any other.
-func segwitOf(script []byte, class txscript.ScriptClass, params *chaincfg.Params) *segwitWrapped {
+// canWrap is Bitcoin Core's rule for offering a P2SH wrapping of a script:
+// a type that may be wrapped, valid opcodes, within the size limit, and no
+// tapscript-only opcodes.
+func canWrap(script []byte, typ string) bool {
+	switch typ {
+	case "multisig", "nonstandard", "pubkey", "pubkeyhash", "witness_v0_keyhash", "witness_v0_scripthash":
+	default:
+		return false
+	}
+	if len(script) > txscript.MaxScriptSize {
+		return false
+	}
+	tok := txscript.MakeScriptTokenizer(0, script)
+	for tok.Next() {
+		if op := tok.Opcode(); op == txscript.OP_CHECKSIGADD || isOpSuccess(op) {
+			return false
+		}
+	}
+	return tok.Err() == nil
+}
+
+// canWrapP2WSH is Core's rule for offering a segwit version: scripts that
+// are not already witness programs, with compressed public keys only.
+func canWrapP2WSH(script []byte, typ string) bool {
+	switch typ {
+	case "nonstandard", "pubkeyhash":
+		return true
+	case "multisig", "pubkey":
+		pushes, err := txscript.PushedData(script)
+		if err != nil {
+			return false
+		}
+		for _, p := range pushes {
+			if len(p) != 1 && len(p) != 33 {
+				return false // an uncompressed key cannot be used with segwit
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// isOpSuccess reports BIP342's OP_SUCCESSx opcodes.
+func isOpSuccess(op byte) bool {
+	return op == 80 || op == 98 || (op >= 126 && op <= 129) || (op >= 131 && op <= 134) ||
+		(op >= 137 && op <= 138) || (op >= 141 && op <= 142) || (op >= 149 && op <= 153) ||
+		(op >= 187 && op <= 254)
+}
+
+// segwitOf returns the segwit version of a script: P2WPKH for P2PKH and
+// P2PK, P2WSH for anything else.
+func segwitOf(script []byte, typ string, params *chaincfg.Params) *segwitWrapped {
 	var addr btcutil.Address
 	var err error
-	if class == txscript.PubKeyHashTy {
+	switch typ {
+	case "pubkeyhash":
 		addr, err = btcutil.NewAddressWitnessPubKeyHash(script[3:23], params)
-	} else {
+	case "pubkey":
+		pushes, _ := txscript.PushedData(script)
+		addr, err = btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(pushes[0]), params)
+	default:
 		h := hashSHA256(script)
 		addr, err = btcutil.NewAddressWitnessScriptHash(h[:], params)
 	}
@@ -148,7 +199,7 @@ func (s *Server) validateAddress(_ context.Context, a args) (any, error) {
 		isWitness = true
 		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
 	case *btcutil.AddressTaproot:
-		isWitness = true
+		isScript, isWitness = true, true // as Core describes witness v1
 		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
 	}
 	r.IsScript, r.IsWitness = &isScript, &isWitness

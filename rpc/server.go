@@ -98,6 +98,9 @@ func New(cfg Config) (*Server, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger}
+	if cfg.User != "" {
+		s.authUser, s.authPass = []byte(cfg.User), []byte(cfg.Password)
+	}
 	s.handlers = s.methods()
 	s.httpSrv = &http.Server{
 		Handler:           s,
@@ -117,9 +120,7 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("rpc: listen on %s: %w", s.cfg.Addr, err)
 	}
-	if s.cfg.User != "" {
-		s.authUser, s.authPass = []byte(s.cfg.User), []byte(s.cfg.Password)
-	} else {
+	if s.cfg.User == "" {
 		pass, err := writeCookie(s.cfg.CookiePath)
 		if err != nil {
 			ln.Close()
@@ -281,6 +282,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body = bytes.TrimSpace(body)
 	w.Header().Set("Content-Type", "application/json")
+	if !json.Valid(body) {
+		s.writeSingle(w, &response{err: errorf(codeParse, "Parse error")})
+		return
+	}
 	switch {
 	case len(body) > 0 && body[0] == '[':
 		var reqs []json.RawMessage
@@ -293,6 +298,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			if resp := s.handleRaw(r.Context(), raw); resp != nil {
 				out = append(out, resp)
 			}
+		}
+		if len(out) == 0 && len(reqs) > 0 {
+			w.WriteHeader(http.StatusNoContent) // a batch of notifications only
+			return
 		}
 		w.WriteHeader(http.StatusOK)
 		_ = json.NewEncoder(w).Encode(out)
@@ -328,10 +337,11 @@ func (s *Server) writeSingle(w http.ResponseWriter, resp *response) {
 	_ = json.NewEncoder(w).Encode(resp)
 }
 
-// authorized checks HTTP Basic credentials in constant time.
+// authorized checks HTTP Basic credentials in constant time. Nothing is
+// authorized before credentials exist (in cookie mode, before Listen).
 func (s *Server) authorized(r *http.Request) bool {
 	user, pass, ok := r.BasicAuth()
-	if !ok {
+	if !ok || len(s.authPass) == 0 {
 		return false
 	}
 	u := subtle.ConstantTimeCompare([]byte(user), s.authUser)

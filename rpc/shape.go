@@ -9,6 +9,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/bech32"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
@@ -109,10 +110,9 @@ func blockJSON(info *chain.BlockInfo, b *wire.MsgBlock, verbosity int, params *c
 		StrippedSize: b.SerializeSizeStripped(), Size: b.SerializeSize(), Weight: consensus.BlockWeight(b),
 	}
 	if verbosity >= 2 {
-		txs := make([]btcjson.TxRawResult, len(b.Transactions))
+		txs := make([]txWithHex, len(b.Transactions))
 		for i, tx := range b.Transactions {
-			txs[i] = txJSON(tx, params)
-			txs[i].Hex = txHex(tx)
+			txs[i] = txWithHex{txResult: txJSON(tx, params), Hex: txHex(tx)}
 		}
 		r.Tx = txs
 	} else {
@@ -131,29 +131,62 @@ func txHex(tx *wire.MsgTx) string {
 	return hex.EncodeToString(buf.Bytes())
 }
 
+// txResult is a decoded transaction as Bitcoin Core's decoderawtransaction
+// shows it.
+type txResult struct {
+	Txid     string         `json:"txid"`
+	Hash     string         `json:"hash"`
+	Version  uint32         `json:"version"`
+	Size     int            `json:"size"`
+	Vsize    int            `json:"vsize"`
+	Weight   int            `json:"weight"`
+	LockTime uint32         `json:"locktime"`
+	Vin      []vinResult    `json:"vin"`
+	Vout     []btcjson.Vout `json:"vout"`
+}
+
+// vinResult is one input: a coinbase's script, or the outpoint and
+// scriptSig of any other; txinwitness for both when present, as in Core.
+type vinResult struct {
+	Coinbase  string             `json:"coinbase,omitempty"`
+	Txid      string             `json:"txid,omitempty"`
+	Vout      *uint32            `json:"vout,omitempty"`
+	ScriptSig *btcjson.ScriptSig `json:"scriptSig,omitempty"`
+	Witness   []string           `json:"txinwitness,omitempty"`
+	Sequence  uint32             `json:"sequence"`
+}
+
+// txWithHex is a decoded transaction with its serialization, as getblock
+// (verbosity 2) and getrawtransaction (verbose) show it.
+type txWithHex struct {
+	txResult
+	Hex string `json:"hex"`
+}
+
 // txJSON decodes a transaction as decoderawtransaction shows it.
-func txJSON(tx *wire.MsgTx, params *chaincfg.Params) btcjson.TxRawResult {
+func txJSON(tx *wire.MsgTx, params *chaincfg.Params) txResult {
 	weight := consensus.TxWeight(tx)
-	r := btcjson.TxRawResult{
+	r := txResult{
 		Txid:     consensus.TxHash(tx).String(),
 		Hash:     consensus.WitnessHash(tx).String(),
-		Size:     int32(tx.SerializeSize()),
-		Vsize:    int32((weight + 3) / 4),
-		Weight:   int32(weight),
 		Version:  uint32(tx.Version),
+		Size:     tx.SerializeSize(),
+		Vsize:    (weight + 3) / 4,
+		Weight:   weight,
 		LockTime: tx.LockTime,
-		Vin:      make([]btcjson.Vin, len(tx.TxIn)),
+		Vin:      make([]vinResult, len(tx.TxIn)),
 		Vout:     make([]btcjson.Vout, len(tx.TxOut)),
 	}
 	coinbase := consensus.IsCoinBaseTx(tx)
 	for i, in := range tx.TxIn {
-		v := btcjson.Vin{Sequence: in.Sequence}
+		v := vinResult{Sequence: in.Sequence}
 		if coinbase {
 			v.Coinbase = hex.EncodeToString(in.SignatureScript)
 		} else {
 			asm, _ := txscript.DisasmString(in.SignatureScript)
 			v.Txid = in.PreviousOutPoint.Hash.String()
-			v.Vout = in.PreviousOutPoint.Index
+			index := in.PreviousOutPoint.Index
+			v.Vout = &index
 			v.ScriptSig = &btcjson.ScriptSig{Asm: asm, Hex: hex.EncodeToString(in.SignatureScript)}
 		}
 		for _, w := range in.Witness {
@@ -171,12 +204,57 @@ func txJSON(tx *wire.MsgTx, params *chaincfg.Params) btcjson.TxRawResult {
 // and the address when it has one.
 func scriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) btcjson.ScriptPubKeyResult {
 	asm, _ := txscript.DisasmString(pkScript)
-	class, addrs, _, _ := txscript.ExtractPkScriptAddrs(pkScript, params)
-	r := btcjson.ScriptPubKeyResult{Asm: asm, Hex: hex.EncodeToString(pkScript), Type: scriptType(class)}
-	if len(addrs) == 1 && class != txscript.PubKeyTy && class != txscript.MultiSigTy {
-		r.Address = addrs[0].EncodeAddress()
+	typ, addr := classifyScript(pkScript, params)
+	return btcjson.ScriptPubKeyResult{Asm: asm, Hex: hex.EncodeToString(pkScript), Type: typ, Address: addr}
+}
+
+// classifyScript names an output script's type as Bitcoin Core's Solver
+// does and returns its address, if it has one. Witness programs are
+// classified here because btcd calls versions 2 to 16 nonstandard.
+func classifyScript(pk []byte, params *chaincfg.Params) (string, string) {
+	if txscript.IsWitnessProgram(pk) {
+		version, program, err := txscript.ExtractWitnessProgramInfo(pk)
+		if err == nil {
+			switch {
+			case version == 0 && len(program) == 20:
+				a, _ := btcutil.NewAddressWitnessPubKeyHash(program, params)
+				return "witness_v0_keyhash", a.EncodeAddress()
+			case version == 0 && len(program) == 32:
+				a, _ := btcutil.NewAddressWitnessScriptHash(program, params)
+				return "witness_v0_scripthash", a.EncodeAddress()
+			case version == 0:
+				return "nonstandard", ""
+			case version == 1 && len(program) == 32:
+				a, _ := btcutil.NewAddressTaproot(program, params)
+				return "witness_v1_taproot", a.EncodeAddress()
+			case version == 1 && bytes.Equal(program, anchorProgram):
+				return "anchor", witnessAddress(params.Bech32HRPSegwit, version, program)
+			}
+			return "witness_unknown", witnessAddress(params.Bech32HRPSegwit, version, program)
+		}
 	}
-	return r
+	class, addrs, _, _ := txscript.ExtractPkScriptAddrs(pk, params)
+	addr := ""
+	if len(addrs) == 1 && class != txscript.PubKeyTy && class != txscript.MultiSigTy {
+		addr = addrs[0].EncodeAddress()
+	}
+	return scriptType(class), addr
+}
+
+// anchorProgram is the witness v1 program of a pay-to-anchor output.
+var anchorProgram = []byte{0x4e, 0x73}
+
+// witnessAddress encodes any witness program as a bech32m address (BIP350).
+func witnessAddress(hrp string, version int, program []byte) string {
+	data, err := bech32.ConvertBits(program, 8, 5, true)
+	if err != nil {
+		return ""
+	}
+	a, err := bech32.EncodeM(hrp, append([]byte{byte(version)}, data...))
+	if err != nil {
+		return ""
+	}
+	return a
 }
 
 // scriptType maps btcd's script classes to Bitcoin Core's type names.

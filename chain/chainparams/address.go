@@ -27,6 +27,11 @@ func (n *Network) DecodeAddress(s string) (btcutil.Address, error) {
 	if err != nil {
 		return nil, fmt.Errorf("invalid address %q: %w", s, err)
 	}
+	if _, isPubKey := addr.(*btcutil.AddressPubKey); isPubKey {
+		// btcutil reads a hex public key as an "address"; no wallet
+		// encodes one as such, and Core refuses it.
+		return nil, fmt.Errorf("invalid address %q: a public key is not an address", s)
+	}
 	if !addr.IsForNet(params) {
 		return nil, fmt.Errorf("%q is not an address of network %s", s, n.Name)
 	}
