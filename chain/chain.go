@@ -413,7 +413,8 @@ func (b *BlockChain) maybeFlush() error {
 // flush, dirty index records, and the tip they all belong to.
 // This function MUST be called with the process lock held.
 func (b *BlockChain) flush(evict bool) error {
-	batch := new(store.Batch)
+	// A dirty UTXO record takes about 80 bytes in the batch.
+	batch := store.NewBatch(b.utxos.Stats().Dirty*80 + int(b.pendingBytes) + 4096)
 	b.utxos.Flush(batch)
 	for h, u := range b.pendingUndo {
 		batch.Put(hashKey(prefixUndo, &h), u)

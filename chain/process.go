@@ -65,8 +65,9 @@ func (b *BlockChain) ProcessBlock(block *wire.MsgBlock) (ProcessResult, error) {
 	b.chainLock.Unlock()
 	node.seq = b.nextSeq
 	b.nextSeq++
-	batch := new(store.Batch)
-	batch.Put(hashKey(prefixBlock, &hash), serializeBlock(block))
+	raw := serializeBlock(block)
+	batch := store.NewBatch(len(raw) + indexRecordLen + 128)
+	batch.Put(hashKey(prefixBlock, &hash), raw)
 	batch.Put(hashKey(prefixIndex, &hash), encodeIndexRecord(node))
 	if err := b.db.Write(batch, false); err != nil {
 		b.chainLock.Lock()

@@ -172,9 +172,16 @@ func (db *DB) Has(key []byte) (bool, error) {
 	return ok, convertErr("has", err)
 }
 
-// Batch collects puts and deletes that [DB.Write] applies atomically.
+// Batch collects puts and deletes that [DB.Write] applies atomically. The
+// zero value is an empty batch.
 type Batch struct {
 	b leveldb.Batch
+}
+
+// NewBatch returns an empty batch with room for about sizeHint bytes of
+// records, so that a large batch is not copied again and again as it grows.
+func NewBatch(sizeHint int) *Batch {
+	return &Batch{b: *leveldb.MakeBatch(sizeHint)}
 }
 
 // Put records a put of key to value. Both are copied.
