@@ -18,3 +18,17 @@ func block(h *[8]uint32, p *[64]byte) {
 	}
 	blockGeneric(h, p)
 }
+
+// doubleHash2SHANI computes two header hashes from one midstate; see
+// DoubleHash2.
+//
+//go:noescape
+func doubleHash2SHANI(mid *[8]uint32, tails *[2][64]byte, out *[2][8]uint32)
+
+func doubleHash2(mid *[8]uint32, tails *[2][64]byte, out *[2][8]uint32) {
+	if useSHANI {
+		doubleHash2SHANI(mid, tails, out)
+		return
+	}
+	doubleHash2Generic(mid, tails, out)
+}

@@ -1,0 +1,108 @@
+package miner
+
+import (
+	"crypto/sha256"
+	"math/big"
+	"math/rand"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// TestHeaderHasher ensures the midstate hasher gives the block hash that
+// consensus computes, for random headers and nonces, and that the fast
+// target comparison agrees with consensus's proof-of-work check.
+func TestHeaderHasher(t *testing.T) {
+	t.Parallel()
+	r := rand.New(rand.NewSource(7))
+	for i := 0; i < 200; i++ {
+		var h wire.BlockHeader
+		h.Version = r.Int31()
+		r.Read(h.PrevBlock[:])
+		r.Read(h.MerkleRoot[:])
+		h.Timestamp = time.Unix(int64(r.Uint32()), 0)
+		h.Bits = r.Uint32()
+		hh := newHeaderHasher(&h)
+		for j := 0; j < 10; j++ {
+			n := r.Uint32()
+			pair := *hh.hashPair(n)
+			for lane, s := range pair {
+				h.Nonce = n + uint32(lane)
+				got := stateHash(s)
+				if want := consensus.BlockHash(&h); got != want {
+					t.Fatalf("header %d nonce %d (lane %d): got %v, want %v", i, h.Nonce, lane, got, want)
+				}
+				first := sha256.Sum256(mustSerialize(&h))
+				if chainhash.Hash(sha256.Sum256(first[:])) != got {
+					t.Fatal("disagrees with crypto/sha256")
+				}
+			}
+		}
+	}
+	for _, bits := range []uint32{0x207fffff, 0x1d00ffff, 0x1f00ffff, 0x03123456} {
+		target, _, _ := consensus.CompactToBig(bits)
+		pt := newPowTarget(target)
+		var h wire.BlockHeader
+		h.Bits = bits
+		hh := newHeaderHasher(&h)
+		for n := uint32(0); n < 5000; n++ {
+			h.Nonce = n
+			s := hh.hash(n)
+			hash := stateHash(s)
+			want := consensus.HashToBig(&hash).Cmp(target) <= 0
+			if pt.meets(s) != want {
+				t.Fatalf("bits %08x nonce %d: meets %v, want %v", bits, n, !want, want)
+			}
+		}
+	}
+	// A target whose top word equals a hash's top word takes the slow path.
+	var h wire.BlockHeader
+	hh := newHeaderHasher(&h)
+	s := hh.hash(0)
+	hash := stateHash(s)
+	exact := consensus.HashToBig(&hash)
+	for delta, want := range map[int64]bool{-1: false, 0: true, 1: true} {
+		pt := newPowTarget(new(big.Int).Add(exact, big.NewInt(delta)))
+		if pt.meets(s) != want {
+			t.Fatalf("target hash%+d: meets %v, want %v", delta, !want, want)
+		}
+	}
+}
+
+func mustSerialize(h *wire.BlockHeader) []byte {
+	var buf [80]byte
+	w := bytesWriter{b: buf[:0]}
+	_ = h.Serialize(&w)
+	return w.b
+}
+
+type bytesWriter struct{ b []byte }
+
+func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// BenchmarkHeaderHash measures one nonce's double SHA-256 with the
+// midstate (nonces hashed in pairs, as the miner does).
+func BenchmarkHeaderHash(b *testing.B) {
+	hh := newHeaderHasher(&wire.BlockHeader{})
+	var sink uint32
+	for i := 0; i < b.N; i += 2 {
+		out := hh.hashPair(uint32(i))
+		sink ^= out[0][7] ^ out[1][7]
+	}
+	_ = sink
+}
+
+// BenchmarkPlainDoubleSHA256 is the reference the miner is measured
+// against: crypto/sha256's Sum256(Sum256(header)).
+func BenchmarkPlainDoubleSHA256(b *testing.B) {
+	var h [80]byte
+	for i := 0; i < b.N; i++ {
+		h[76] = byte(i)
+		f := sha256.Sum256(h[:])
+		_ = sha256.Sum256(f[:])
+	}
+}
