@@ -3,6 +3,7 @@ package miner
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,8 +19,14 @@ import (
 // generated blocks.
 func newChain(t *testing.T) (*chain.BlockChain, *Generator) {
 	t.Helper()
+	var mu sync.Mutex
 	clock := time.Unix(chainparams.Regtest().Consensus.GenesisTime, 0)
-	now := func() time.Time { clock = clock.Add(time.Second); return clock }
+	now := func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		clock = clock.Add(time.Second)
+		return clock
+	}
 	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: chainparams.Regtest(), Now: now})
 	if err != nil {
 		t.Fatal(err)

@@ -37,23 +37,24 @@ var ErrMissingInput = errors.New("miner: transaction input not found")
 // the merkle root set. Its time is now, or one second past the median time
 // past if that is later.
 func NewTemplate(c Chain, payTo []byte, txs []*wire.MsgTx, extraNonce uint64, now time.Time) (*wire.MsgBlock, error) {
-	net := c.Network()
-	p := &net.Consensus
-	best := c.BestSnapshot()
-	height := best.Height + 1
-
 	fees, err := templateFees(c, txs)
 	if err != nil {
 		return nil, err
 	}
+	return buildTemplate(c, payTo, txs, fees, extraNonce, now)
+}
+
+// buildTemplate is NewTemplate with the transactions' fees already known.
+func buildTemplate(c Chain, payTo []byte, txs []*wire.MsgTx, fees int64, extraNonce uint64, now time.Time) (*wire.MsgBlock, error) {
+	net := c.Network()
+	p := &net.Consensus
+	best := c.BestSnapshot()
+	height := best.Height + 1
 	coinbase, err := NewCoinbase(height, extraNonce, consensus.CalcBlockSubsidy(height, p)+fees, payTo)
 	if err != nil {
 		return nil, err
 	}
-	ts := now.Truncate(time.Second)
-	if minTime := best.MedianTime.Add(time.Second); ts.Before(minTime) {
-		ts = minTime
-	}
+	ts := blockTime(now, best.MedianTime)
 	block := &wire.MsgBlock{
 		Header: wire.BlockHeader{
 			Version:   BlockVersion,
@@ -69,6 +70,16 @@ func NewTemplate(c Chain, payTo []byte, txs []*wire.MsgTx, extraNonce uint64, no
 	root, _ := consensus.CalcMerkleRoot(consensus.TxHashes(block))
 	block.Header.MerkleRoot = root
 	return block, nil
+}
+
+// blockTime is now, or one second past the median time past if that is
+// later: the earliest time the rules allow.
+func blockTime(now, medianTime time.Time) time.Time {
+	ts := now.Truncate(time.Second)
+	if minTime := medianTime.Add(time.Second); ts.Before(minTime) {
+		ts = minTime
+	}
+	return ts
 }
 
 // templateFees sums the fees of txs, looking inputs up in the UTXO set and

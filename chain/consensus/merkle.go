@@ -15,6 +15,42 @@ func hashMerkleBranches(left, right *chainhash.Hash) chainhash.Hash {
 	return chainhash.Hash(sha256.Sum256(first[:]))
 }
 
+// HashMerkleBranches returns the merkle parent of two nodes: the double
+// SHA-256 of left || right.
+func HashMerkleBranches(left, right *chainhash.Hash) chainhash.Hash {
+	return hashMerkleBranches(left, right)
+}
+
+// MerkleBranch returns the siblings along the path from the first leaf to
+// the root, so that the root can be recomputed from a changed first leaf
+// (the coinbase) with [MerkleRootFromBranch].
+func MerkleBranch(hashes []chainhash.Hash) []chainhash.Hash {
+	var branch []chainhash.Hash
+	level := append([]chainhash.Hash(nil), hashes...)
+	for len(level) > 1 {
+		if len(level)%2 == 1 {
+			level = append(level, level[len(level)-1])
+		}
+		branch = append(branch, level[1])
+		next := level[:len(level)/2]
+		for i := range next {
+			next[i] = hashMerkleBranches(&level[2*i], &level[2*i+1])
+		}
+		level = next
+	}
+	return branch
+}
+
+// MerkleRootFromBranch returns the merkle root of a list whose first leaf is
+// leaf and whose [MerkleBranch] is branch.
+func MerkleRootFromBranch(leaf chainhash.Hash, branch []chainhash.Hash) chainhash.Hash {
+	h := leaf
+	for i := range branch {
+		h = hashMerkleBranches(&h, &branch[i])
+	}
+	return h
+}
+
 // CalcMerkleRoot returns the merkle root of hashes as Bitcoin computes it (an
 // odd level repeats its last hash). mutated reports a CVE-2012-2459 list: two
 // equal hashes paired at some level, so that another, shorter list has the

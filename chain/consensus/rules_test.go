@@ -954,3 +954,22 @@ func TestRulesRejectReasons(t *testing.T) {
 		}
 	}
 }
+
+// TestMerkleBranch ensures the root recomputed from the first leaf's branch
+// equals CalcMerkleRoot for lists of every size up to 40, with the first
+// leaf replaced.
+func TestMerkleBranch(t *testing.T) {
+	t.Parallel()
+	for n := 1; n <= 40; n++ {
+		hashes := make([]chainhash.Hash, n)
+		for i := range hashes {
+			hashes[i] = chainhash.Hash{byte(i), byte(n)}
+		}
+		branch := MerkleBranch(hashes)
+		hashes[0] = chainhash.Hash{0xee}
+		want, _ := CalcMerkleRoot(hashes)
+		if got := MerkleRootFromBranch(hashes[0], branch); got != want {
+			t.Fatalf("%d leaves: root %v, want %v", n, got, want)
+		}
+	}
+}

@@ -184,7 +184,7 @@ func runNode(c *cli.Context) (err error) {
 	}
 	g.Go(func() error { return watchChain(gctx, bc, metrics, log) })
 	if cfg.mine {
-		m := &miner.CPUMiner{Chain: bc, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
+		m := &miner.Miner{Chain: bc, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
 		g.Go(func() error { return m.Run(gctx) })
 	}
 	best := bc.BestSnapshot()

@@ -1,0 +1,298 @@
+package miner
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"math/big"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// Tuning of the engine.
+const (
+	// checkEvery is how many nonces a worker hashes between looks at its
+	// stop flag: about 4 ms at this machine's rate, well within the 50 ms
+	// in which stale work must be dropped.
+	checkEvery = 1 << 16
+	// templateRefresh is how often a template is rebuilt to pick up
+	// better-paying transactions.
+	templateRefresh = 5 * time.Second
+	// rateWindow is the interval HashesPerSec averages over.
+	rateWindow = 2 * time.Second
+)
+
+// TipSource is a chain that announces tip changes.
+type TipSource interface {
+	Chain
+	Subscribe() *chain.Subscription
+}
+
+// Miner searches proof of work on the best tip with Threads workers until
+// its context ends. Each worker hashes its own header: a coinbase with an
+// extra nonce no other worker has, so no two workers ever test the same
+// header; when a worker exhausts the 2^32 nonces it takes a new extra nonce
+// (and the current time). A new tip from anywhere, or better-paying
+// transactions, start a new round; workers drop stale work within
+// milliseconds. A found block goes to the chain like any other.
+type Miner struct {
+	Chain TipSource
+	// Txs offers pool transactions; nil mines coinbase-only blocks.
+	Txs     TxSource
+	PayTo   []byte
+	Threads int
+	Log     *slog.Logger
+	Now     func() time.Time
+
+	// nonceSpace and target replace 2^32 and the block's target in tests.
+	nonceSpace uint64
+	target     *big.Int
+	// onWork, if set, is called by a worker whenever it starts on a header.
+	onWork func(worker int, h *wire.BlockHeader)
+
+	extraNonce atomic.Uint64
+	hashes     atomic.Uint64
+	found      atomic.Uint64
+	rate       atomic.Uint64 // float64 bits
+}
+
+// Found returns how many blocks the miner found that became the tip.
+func (m *Miner) Found() uint64 { return m.found.Load() }
+
+// Hashes returns the number of headers hashed so far.
+func (m *Miner) Hashes() uint64 { return m.hashes.Load() }
+
+// HashesPerSec returns the recent hash rate (zero when idle).
+func (m *Miner) HashesPerSec() float64 { return math.Float64frombits(m.rate.Load()) }
+
+func (m *Miner) now() time.Time {
+	if m.Now != nil {
+		return m.Now()
+	}
+	return time.Now()
+}
+
+// work is one round's template, shared read-only by the workers.
+type work struct {
+	block      *wire.MsgBlock
+	branch     []chainhash.Hash
+	height     int32
+	medianTime time.Time
+	target     powTarget
+	fees       int64
+}
+
+// Run mines until ctx ends.
+func (m *Miner) Run(ctx context.Context) error {
+	if len(m.PayTo) == 0 {
+		return errors.New("miner: no output script to pay to")
+	}
+	threads := m.Threads
+	if threads <= 0 {
+		threads = runtime.NumCPU()
+	}
+	log := m.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sub := m.Chain.Subscribe()
+	defer sub.Close()
+	go m.trackRate(ctx)
+	maxFuture := m.Chain.Network().Consensus.MaxFutureBlockTime
+	for ctx.Err() == nil {
+		// Blocks found faster than one a second push the median time
+		// past, and so the earliest allowed time, ahead of the clock;
+		// past the future limit the chain would refuse them. Wait for the
+		// clock (or a new tip) instead of mining blocks it cannot take.
+		if ahead := m.Chain.BestSnapshot().MedianTime.Add(time.Second).Sub(m.now().Add(maxFuture)); ahead > 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-sub.C():
+			case <-time.After(ahead):
+			}
+			continue
+		}
+		w, err := m.newWork()
+		if err != nil {
+			return err
+		}
+		var stop atomic.Bool
+		solved := make(chan *wire.MsgBlock, threads)
+		var wg sync.WaitGroup
+		for i := 0; i < threads; i++ {
+			wg.Add(1)
+			go func(id int) {
+				defer wg.Done()
+				if b := m.search(id, w, &stop); b != nil {
+					solved <- b
+				}
+			}(i)
+		}
+		refresh := time.NewTimer(templateRefresh)
+		var found *wire.MsgBlock
+	wait:
+		for {
+			select {
+			case <-ctx.Done():
+				break wait
+			case <-sub.C():
+				break wait
+			case found = <-solved:
+				break wait
+			case <-refresh.C:
+				if m.betterFees(w) {
+					break wait
+				}
+				refresh.Reset(templateRefresh)
+			}
+		}
+		refresh.Stop()
+		stop.Store(true)
+		wg.Wait()
+		if found != nil {
+			res, err := m.Chain.ProcessBlock(found)
+			switch {
+			case err != nil:
+				log.Warn("mined block refused", "hash", res.Hash, "err", err)
+			case res.MainChain:
+				m.found.Add(1)
+				log.Info("mined block", "hash", res.Hash, "height", w.height, "txs", len(found.Transactions))
+			}
+		}
+		drain(sub)
+	}
+	return nil
+}
+
+// newWork builds a round's template on the current tip.
+func (m *Miner) newWork() (*work, error) {
+	var txs []*wire.MsgTx
+	var fees int64
+	if m.Txs != nil {
+		maxWeight, maxSigOps := blockLimits()
+		sel, f := SelectTransactions(m.Txs.MiningCandidates(), maxWeight, maxSigOps)
+		fees = f
+		for _, d := range sel {
+			txs = append(txs, d.Tx)
+		}
+	}
+	best := m.Chain.BestSnapshot()
+	block, err := buildTemplate(m.Chain, m.PayTo, txs, fees, 0, m.now())
+	if err != nil {
+		return nil, err
+	}
+	target := m.target
+	if target == nil {
+		target, _, _ = consensus.CompactToBig(block.Header.Bits)
+	}
+	return &work{
+		block:      block,
+		branch:     consensus.MerkleBranch(consensus.TxHashes(block)),
+		height:     best.Height + 1,
+		medianTime: best.MedianTime,
+		target:     newPowTarget(target),
+		fees:       fees,
+	}, nil
+}
+
+// betterFees reports whether the pool now pays more than w's template.
+func (m *Miner) betterFees(w *work) bool {
+	if m.Txs == nil {
+		return false
+	}
+	maxWeight, maxSigOps := blockLimits()
+	_, fees := SelectTransactions(m.Txs.MiningCandidates(), maxWeight, maxSigOps)
+	return fees > w.fees
+}
+
+// header returns a copy of w's block with a fresh extra nonce in its
+// coinbase, the merkle root that follows, and the current time.
+func (m *Miner) header(w *work) *wire.MsgBlock {
+	en := m.extraNonce.Add(1)
+	block := *w.block
+	block.Transactions = append([]*wire.MsgTx(nil), w.block.Transactions...)
+	cb := w.block.Transactions[0].Copy()
+	// Only the extra nonce push changes: same height prefix, same length.
+	sig := cb.TxIn[0].SignatureScript
+	copy(sig[len(sig)-8:], uint64LE(en))
+	block.Transactions[0] = cb
+	block.Header.MerkleRoot = consensus.MerkleRootFromBranch(consensus.TxHash(cb), w.branch)
+	block.Header.Timestamp = blockTime(m.now(), w.medianTime)
+	block.Header.Nonce = 0
+	return &block
+}
+
+// search runs one worker until it finds a block or stop is set.
+func (m *Miner) search(id int, w *work, stop *atomic.Bool) *wire.MsgBlock {
+	space := m.nonceSpace
+	if space == 0 {
+		space = 1 << 32
+	}
+	for !stop.Load() {
+		block := m.header(w)
+		if m.onWork != nil {
+			m.onWork(id, &block.Header)
+		}
+		hh := newHeaderHasher(&block.Header)
+		var counted uint64
+		for n := uint64(0); n < space; n += 2 {
+			out := hh.hashPair(uint32(n))
+			for lane := range out {
+				if n+uint64(lane) < space && w.target.meets(out[lane]) {
+					m.hashes.Add(n + 2 - counted)
+					block.Header.Nonce = uint32(n) + uint32(lane)
+					return block
+				}
+			}
+			if (n+2)%checkEvery == 0 {
+				m.hashes.Add(n + 2 - counted)
+				counted = n + 2
+				if stop.Load() {
+					return nil
+				}
+			}
+		}
+		m.hashes.Add(space - counted)
+		// Nonces exhausted: roll the extra nonce and go on.
+	}
+	return nil
+}
+
+// trackRate keeps HashesPerSec current.
+func (m *Miner) trackRate(ctx context.Context) {
+	tick := time.NewTicker(rateWindow)
+	defer tick.Stop()
+	last, lastTime := m.hashes.Load(), time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			m.rate.Store(0)
+			return
+		case now := <-tick.C:
+			h := m.hashes.Load()
+			m.rate.Store(math.Float64bits(float64(h-last) / now.Sub(lastTime).Seconds()))
+			last, lastTime = h, now
+		}
+	}
+}
+
+// drain discards queued notifications: the next round starts on the tip.
+func drain(sub *chain.Subscription) {
+	for {
+		select {
+		case <-sub.C():
+		default:
+			return
+		}
+	}
+}
