@@ -35,6 +35,7 @@ func newApp() *cli.App {
 		Commands: []*cli.Command{
 			nodeCommand(),
 			rpcCommand(),
+			mineCommand(),
 			{
 				Name:  "version",
 				Usage: "print the version",
