@@ -3,8 +3,10 @@ package miner
 import (
 	"errors"
 	"fmt"
+	"math/big"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
@@ -156,4 +158,54 @@ func AddWitnessCommitment(block *wire.MsgBlock) {
 		return
 	}
 	cb.AddTxOut(&wire.TxOut{Value: 0, PkScript: script})
+}
+
+// BlockTemplate is the work an external miner needs (getblocktemplate):
+// everything of the next block but the coinbase.
+type BlockTemplate struct {
+	PrevHash      chainhash.Hash
+	Height        int32
+	Version       int32
+	Bits          uint32
+	Target        *big.Int
+	CurTime       time.Time
+	MinTime       time.Time
+	Txs           []*TxDesc
+	CoinbaseValue int64
+	// WitnessCommitment is the coinbase output script committing to the
+	// transactions' witnesses (with the all-zero reserved value), or nil
+	// before segwit.
+	WitnessCommitment []byte
+}
+
+// NewBlockTemplate assembles the next block's template on c's tip with
+// transactions from txs (nil: none), chosen as the miner chooses them.
+func NewBlockTemplate(c Chain, txs TxSource, now time.Time) (*BlockTemplate, error) {
+	p := &c.Network().Consensus
+	best := c.BestSnapshot()
+	t := &BlockTemplate{
+		PrevHash: best.Hash,
+		Height:   best.Height + 1,
+		Version:  BlockVersion,
+		Bits:     consensus.CalcNextRequiredBits(p, best.Height, best.Time.Unix()),
+		CurTime:  blockTime(now, best.MedianTime),
+		MinTime:  best.MedianTime.Add(time.Second),
+	}
+	t.Target, _, _ = consensus.CompactToBig(t.Bits)
+	var fees int64
+	if txs != nil {
+		maxWeight, maxSigOps := blockLimits()
+		t.Txs, fees = SelectTransactions(txs.MiningCandidates(), maxWeight, maxSigOps)
+	}
+	t.CoinbaseValue = consensus.CalcBlockSubsidy(t.Height, p) + fees
+	if t.Height >= p.SegwitHeight {
+		all := make([]*wire.MsgTx, 1, len(t.Txs)+1)
+		all[0] = wire.NewMsgTx(1) // the coinbase's wtxid counts as zero
+		for _, d := range t.Txs {
+			all = append(all, d.Tx)
+		}
+		root := consensus.CalcWitnessMerkleRoot(all)
+		t.WitnessCommitment = consensus.WitnessCommitmentScript(consensus.CalcWitnessCommitment(root, make([]byte, 32)))
+	}
+	return t, nil
 }

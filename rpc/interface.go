@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"context"
+	"math/big"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -34,8 +36,40 @@ type Chain interface {
 
 var _ Chain = (*chain.BlockChain)(nil)
 
-// Generator mines blocks on demand (generatetoaddress, generateblock).
+// TemplateTx is one transaction of a block template.
+type TemplateTx struct {
+	Tx        *wire.MsgTx
+	Fee       int64
+	SigOpCost int64
+	Weight    int64
+	// Depends are the positions (1-based, as BIP22 counts) of the
+	// template's transactions this one spends.
+	Depends []int
+}
+
+// BlockTemplate is the next block's work for getblocktemplate.
+type BlockTemplate struct {
+	PrevHash          chainhash.Hash
+	Height            int32
+	Version           int32
+	Bits              uint32
+	Target            *big.Int
+	CurTime, MinTime  time.Time
+	Txs               []TemplateTx
+	CoinbaseValue     int64
+	WitnessCommitment []byte
+}
+
+// MiningStats reports the local miner (getmininginfo).
+type MiningStats interface {
+	HashesPerSec() float64
+}
+
+// Generator mines blocks on demand (generatetoaddress, generateblock) and
+// assembles templates for external miners (getblocktemplate).
 type Generator interface {
+	// BlockTemplate returns the next block's template.
+	BlockTemplate() (*BlockTemplate, error)
 	// GenerateToAddress mines n blocks paying to pkScript, trying at most
 	// maxTries nonces each, and returns their hashes.
 	GenerateToAddress(ctx context.Context, n int, pkScript []byte, maxTries uint64) ([]chainhash.Hash, error)

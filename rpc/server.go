@@ -48,6 +48,8 @@ type Config struct {
 	// nil (generate calls then fail).
 	Chain     Chain
 	Generator Generator
+	// Mining, if set, is the local miner (getmininginfo's hashespersec).
+	Mining MiningStats
 	// Stop asks the node to shut down (the stop call).
 	Stop func()
 	// StartTime is when the node started (the uptime call).

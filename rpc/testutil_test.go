@@ -505,6 +505,8 @@ type blockCall struct {
 // arguments and returns made-up hashes and blocks, or err.
 type fakeGenerator struct {
 	err error
+	// template is what BlockTemplate returns.
+	template *BlockTemplate
 
 	mu         sync.Mutex
 	calls      []genCall
@@ -512,6 +514,15 @@ type fakeGenerator struct {
 }
 
 var _ Generator = (*fakeGenerator)(nil)
+
+func (f *fakeGenerator) BlockTemplate() (*BlockTemplate, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.err != nil {
+		return nil, f.err
+	}
+	return f.template, nil
+}
 
 func (f *fakeGenerator) GenerateToAddress(_ context.Context, n int, pkScript []byte, maxTries uint64) ([]chainhash.Hash, error) {
 	f.mu.Lock()

@@ -157,7 +157,13 @@ func runNode(c *cli.Context) (err error) {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	metrics := newNodeMetrics(bc)
-	gen := &miner.Generator{Chain: bc}
+	gen := &generator{Generator: &miner.Generator{Chain: bc}}
+	var m *miner.Miner
+	var mining rpc.MiningStats
+	if cfg.mine {
+		m = &miner.Miner{Chain: bc, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
+		mining = m
+	}
 	srv, err := rpc.New(rpc.Config{
 		Addr:       cfg.rpcAddr,
 		User:       cfg.rpcUser,
@@ -165,6 +171,7 @@ func runNode(c *cli.Context) (err error) {
 		CookiePath: filepath.Join(cfg.dir, ".cookie"),
 		Chain:      bc,
 		Generator:  gen,
+		Mining:     mining,
 		Stop:       stop,
 		StartTime:  start,
 		Observe:    metrics.observeRPC,
@@ -183,8 +190,7 @@ func runNode(c *cli.Context) (err error) {
 		g.Go(func() error { return serveMetrics(gctx, cfg.metricsAddr, metrics.reg) })
 	}
 	g.Go(func() error { return watchChain(gctx, bc, metrics, log) })
-	if cfg.mine {
-		m := &miner.Miner{Chain: bc, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
+	if m != nil {
 		g.Go(func() error { return m.Run(gctx) })
 	}
 	best := bc.BestSnapshot()
