@@ -260,6 +260,9 @@ func (m *Miner) search(id int, w *work, stop *atomic.Bool) *wire.MsgBlock {
 				if stop.Load() {
 					return nil
 				}
+				// Let block processing, RPC and the network run: a
+				// worker never holds a core for more than one check.
+				runtime.Gosched()
 			}
 		}
 		m.hashes.Add(space - counted)

@@ -3,6 +3,7 @@ package miner
 import (
 	"context"
 	"math/big"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -204,4 +205,91 @@ func TestMinerAbandonsStaleWork(t *testing.T) {
 		}
 	}
 	_ = chain.BlockConnected
+}
+
+// TestSolveFindsProofOfWork ensures Solve finds a nonce meeting a target
+// that takes tens of thousands of tries, as consensus checks it.
+func TestSolveFindsProofOfWork(t *testing.T) {
+	t.Parallel()
+	for i := 0; i < 3; i++ {
+		b := &wire.MsgBlock{Header: wire.BlockHeader{Bits: 0x1f00ffff, Timestamp: time.Unix(int64(1e9+i), 0)}}
+		if err := Solve(context.Background(), b, 1<<32); err != nil {
+			t.Fatal(err)
+		}
+		limit, _, _ := consensus.CompactToBig(0x207fffff)
+		if err := consensus.CheckProofOfWork(b.BlockHash(), b.Header.Bits, limit); err != nil {
+			t.Fatalf("solved header fails proof of work: %v", err)
+		}
+	}
+}
+
+// TestMiningKeepsNodeResponsive ensures that with a worker on every core,
+// block processing and other goroutines still run promptly: Go preempts
+// the workers, and they yield at every stop check.
+func TestMiningKeepsNodeResponsive(t *testing.T) {
+	t.Parallel()
+	c, g := newChain(t)
+	blk, err := g.GenerateBlock(context.Background(), chaintest.OpTrueScript, nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Miner{Chain: c, PayTo: chaintest.OpTrueScript, Threads: 2 * runtime.NumCPU(), Now: g.Now, target: big.NewInt(0)}
+	runMiner(t, m)
+	waitFor(t, 5*time.Second, "hashing", func() bool { return m.Hashes() > 0 })
+	limit := 100 * time.Millisecond
+	if raceEnabled {
+		limit = time.Second
+	}
+	var worst time.Duration
+	for i := 0; i < 20; i++ {
+		start := time.Now()
+		time.Sleep(time.Millisecond)
+		worst = max(worst, time.Since(start))
+	}
+	start := time.Now()
+	if res, err := c.ProcessBlock(blk); err != nil || !res.MainChain {
+		t.Fatalf("ProcessBlock while mining: %v %v", res, err)
+	}
+	if d := time.Since(start); d > limit {
+		t.Fatalf("ProcessBlock took %v while mining, want under %v", d, limit)
+	}
+	if worst > limit {
+		t.Fatalf("a 1 ms sleep took %v while mining, want under %v", worst, limit)
+	}
+	t.Logf("while mining: ProcessBlock %v, worst 1 ms sleep %v", time.Since(start), worst)
+}
+
+// TestTemplateWithinLimits ensures a template from a pool far larger than
+// a block stays within the weight and sigop limits with room for the
+// coinbase, and that its coinbase claims the fees of what it took.
+func TestTemplateWithinLimits(t *testing.T) {
+	t.Parallel()
+	c, _ := newChain(t)
+	// About 940 of these fill a block.
+	var descs []*TxDesc
+	for i := 0; i < 1500; i++ {
+		tx := wire.NewMsgTx(2)
+		tx.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: chainhash.Hash{byte(i), byte(i >> 8)}}})
+		tx.AddTxOut(&wire.TxOut{Value: 1, PkScript: make([]byte, 1000)})
+		descs = append(descs, &TxDesc{Tx: tx, TxID: tx.TxHash(), Fee: int64(1000 + i), Weight: int64(consensus.TxWeight(tx)), SigOpCost: 40})
+	}
+	tmpl, err := NewBlockTemplate(c, &fakePool{descs: descs}, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var weight, sigops, fees int64
+	for _, d := range tmpl.Txs {
+		weight += d.Weight
+		sigops += d.SigOpCost
+		fees += d.Fee
+	}
+	if len(tmpl.Txs) == 0 || len(tmpl.Txs) == len(descs) {
+		t.Fatalf("template took %d of %d transactions", len(tmpl.Txs), len(descs))
+	}
+	if weight > consensus.MaxBlockWeight-coinbaseReservedWeight || sigops > consensus.MaxBlockSigOpsCost-coinbaseReservedSigOps {
+		t.Fatalf("template weight %d, sigops %d over the limits", weight, sigops)
+	}
+	if want := consensus.CalcBlockSubsidy(tmpl.Height, &c.Network().Consensus) + fees; tmpl.CoinbaseValue != want {
+		t.Fatalf("coinbase value %d, want subsidy plus fees %d", tmpl.CoinbaseValue, want)
+	}
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,29 +77,54 @@ func (g *Generator) GenerateBlock(ctx context.Context, pkScript []byte, txs []*w
 	return block, nil
 }
 
-// Solve searches nonces from zero for one whose header hash meets the
-// block's target, checking ctx every 64Ki tries. With maxTries below 2^32 it
-// gives up after that many.
+// Solve searches the block's nonces for one whose header hash meets the
+// block's target, with the mining engine's midstate kernel on every core,
+// each core on its own share of the nonce range. It gives up after
+// maxTries nonces in all (ErrMaxTries) or when ctx ends.
 func Solve(ctx context.Context, block *wire.MsgBlock, maxTries uint64) error {
 	target, neg, overflow := consensus.CompactToBig(block.Header.Bits)
 	if neg || overflow || target.Sign() <= 0 {
 		return fmt.Errorf("miner: bits %08x are not a valid target", block.Header.Bits)
 	}
-	h := &block.Header
-	for tries := uint64(0); tries < maxTries; tries++ {
-		h.Nonce = uint32(tries)
-		hash := consensus.BlockHash(h)
-		if consensus.HashToBig(&hash).Cmp(target) <= 0 {
-			return nil
-		}
-		if tries&0xffff == 0xffff {
-			if err := ctx.Err(); err != nil {
-				return err
+	if maxTries > 1<<32 {
+		maxTries = 1 << 32
+	}
+	pt := newPowTarget(target)
+	hh := newHeaderHasher(&block.Header)
+	threads := uint64(runtime.NumCPU())
+	if maxTries < 1<<16 {
+		threads = 1 // not worth the goroutines
+	}
+	share := (maxTries + threads - 1) / threads
+	var found atomic.Bool
+	var nonce atomic.Uint32
+	var wg sync.WaitGroup
+	for t := uint64(0); t < threads; t++ {
+		lo := t * share
+		hi := min(lo+share, maxTries)
+		wg.Add(1)
+		go func(h headerHasher) {
+			defer wg.Done()
+			for n := lo; n < hi; n += 2 {
+				out := h.hashPair(uint32(n))
+				for lane := uint64(0); lane < 2 && n+lane < hi; lane++ {
+					if pt.meets(out[lane]) && found.CompareAndSwap(false, true) {
+						nonce.Store(uint32(n + lane))
+					}
+				}
+				if (n-lo)%checkEvery == 0 && (found.Load() || ctx.Err() != nil) {
+					return
+				}
 			}
-		}
-		if tries == 0xffffffff {
-			break
-		}
+		}(*hh)
+	}
+	wg.Wait()
+	if found.Load() {
+		block.Header.Nonce = nonce.Load()
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	return ErrMaxTries
 }
