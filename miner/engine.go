@@ -29,6 +29,10 @@ const (
 	templateRefresh = 5 * time.Second
 	// rateWindow is the interval HashesPerSec averages over.
 	rateWindow = 2 * time.Second
+	// maxRoundAge bounds how long a round runs without a new tip, so that
+	// block times stay near the clock (a worker needs minutes to exhaust
+	// its nonces).
+	maxRoundAge = 30 * time.Second
 )
 
 // TipSource is a chain that announces tip changes.
@@ -139,6 +143,7 @@ func (m *Miner) Run(ctx context.Context) error {
 			}(i)
 		}
 		refresh := time.NewTimer(templateRefresh)
+		roundStart := time.Now()
 		var found *wire.MsgBlock
 	wait:
 		for {
@@ -150,7 +155,7 @@ func (m *Miner) Run(ctx context.Context) error {
 			case found = <-solved:
 				break wait
 			case <-refresh.C:
-				if m.betterFees(w) {
+				if m.betterFees(w) || time.Since(roundStart) > maxRoundAge {
 					break wait
 				}
 				refresh.Reset(templateRefresh)
