@@ -393,3 +393,17 @@ func appendCompactSize(b []byte, n uint64) []byte {
 //
 // This function is safe for concurrent access.
 func (b *BlockChain) DiskSize() int64 { return b.db.DiskSize() }
+
+// MedianTimePastAt returns the median time past of the main-chain block at
+// height (BIP68 measures relative time locks from it).
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) MedianTimePastAt(height int32) (int64, error) {
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	n := b.best.at(height)
+	if n == nil {
+		return 0, fmt.Errorf("%w: no main-chain block at height %d", ErrUnknownBlock, height)
+	}
+	return n.MedianTimePast(), nil
+}

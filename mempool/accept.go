@@ -1,0 +1,414 @@
+package mempool
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// incrementalRelayFeeRate is the fee rate a replacement must add for its
+// own size, per 1,000 vbytes (Core's default).
+const incrementalRelayFeeRate = 1000
+
+// prechecked is everything acceptance learned before verifying scripts.
+type prechecked struct {
+	e         *entry
+	prevOuts  []*wire.TxOut
+	conflicts map[*entry]struct{} // direct conflicts
+	evict     []*entry            // conflicts and their descendants
+	flags     txscript.ScriptFlags
+	consFlags txscript.ScriptFlags
+}
+
+// AcceptResult tells what became of a transaction handed to the pool.
+type AcceptResult struct {
+	// Accepted lists the transactions that entered the pool: the one
+	// handed in, then orphans it made valid.
+	Accepted []*TxDesc
+	// Replaced lists the txids it evicted by replacement.
+	Replaced []chainhash.Hash
+	// Orphaned is set when the transaction waits in the orphan pool for
+	// its parents.
+	Orphaned bool
+}
+
+// ProcessTransaction validates tx against the chain and the pool and adds
+// it, replacing conflicting transactions when it pays enough. With
+// allowOrphan, a transaction whose inputs are unknown waits in the orphan
+// pool (and the call returns no error); without it, it is refused with
+// RejectMissingInputs. Transactions are verified outside the pool lock, so
+// concurrent calls use every core.
+func (p *TxPool) ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*AcceptResult, error) {
+	res := &AcceptResult{}
+	desc, replaced, err := p.accept(tx, false)
+	if err != nil {
+		var re *RejectError
+		if allowOrphan && errors.As(err, &re) && re.Code == RejectMissingInputs {
+			p.mu.Lock()
+			added := p.orphans.add(tx, p.now())
+			p.mu.Unlock()
+			res.Orphaned = added
+			return res, nil
+		}
+		return nil, err
+	}
+	res.Accepted = append(res.Accepted, desc)
+	res.Replaced = replaced
+	res.Accepted = append(res.Accepted, p.processOrphans(desc.TxID)...)
+	return res, nil
+}
+
+// TestAccept runs every check ProcessTransaction runs, scripts included,
+// without changing the pool (testmempoolaccept).
+func (p *TxPool) TestAccept(tx *wire.MsgTx) (*TxDesc, error) {
+	desc, _, err := p.accept(tx, true)
+	return desc, err
+}
+
+// processOrphans accepts the orphans that spend txid, and theirs in turn.
+func (p *TxPool) processOrphans(txid chainhash.Hash) []*TxDesc {
+	var accepted []*TxDesc
+	queue := []chainhash.Hash{txid}
+	for len(queue) > 0 {
+		parent := queue[0]
+		queue = queue[1:]
+		p.mu.Lock()
+		children := p.orphans.spending(parent)
+		p.mu.Unlock()
+		for _, o := range children {
+			desc, _, err := p.accept(o, false)
+			var re *RejectError
+			if err != nil && errors.As(err, &re) && re.Code == RejectMissingInputs {
+				continue // still missing another parent
+			}
+			p.mu.Lock()
+			p.orphans.remove(o.TxHash())
+			p.mu.Unlock()
+			if err == nil {
+				accepted = append(accepted, desc)
+				queue = append(queue, desc.TxID)
+			}
+		}
+	}
+	return accepted
+}
+
+// accept runs the checks, the scripts outside the lock, and (unless
+// dryRun) commits the transaction.
+func (p *TxPool) accept(tx *wire.MsgTx, dryRun bool) (*TxDesc, []chainhash.Hash, error) {
+	p.mu.RLock()
+	pre, err := p.precheckLocked(tx)
+	p.mu.RUnlock()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := p.checkScripts(pre); err != nil {
+		return nil, nil, err
+	}
+	if dryRun {
+		p.mu.RLock()
+		defer p.mu.RUnlock()
+		return p.descOfNewLocked(pre.e), nil, nil
+	}
+
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// The pool or the chain may have moved while scripts ran: check again
+	// (cheap next to the scripts, which depend only on the outputs spent).
+	again, err := p.precheckLocked(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	if again.flags != pre.flags {
+		if err := p.checkScripts(again); err != nil {
+			return nil, nil, err
+		}
+	}
+	var replaced []chainhash.Hash
+	for _, old := range again.evict {
+		for _, r := range p.removeLocked(old, true) {
+			replaced = append(replaced, r.txid)
+		}
+	}
+	p.addLocked(again.e)
+	// Blocks will not verify what passed here (consensus flags are a
+	// subset of the policy flags it passed).
+	p.chain.ScriptCache().Add(&again.e.wtxid, again.consFlags)
+	p.trimLocked()
+	if _, ok := p.pool[again.e.txid]; !ok {
+		return nil, replaced, reject(RejectInsufficientFee, "mempool full", "the pool is full of better-paying transactions")
+	}
+	p.orphans.remove(again.e.txid)
+	p.log.Debug("accepted transaction", "txid", again.e.txid, "fee", again.e.fee, "vsize", again.e.vsize)
+	return p.descLocked(again.e), replaced, nil
+}
+
+// descOfNewLocked describes an entry that is not (yet) in the pool.
+// This function MUST be called with the pool lock held.
+func (p *TxPool) descOfNewLocked(e *entry) *TxDesc {
+	return &TxDesc{Tx: e.tx, TxID: e.txid, WTxID: e.wtxid, Fee: e.fee, Weight: e.weight, VSize: e.vsize,
+		SigOpCost: e.sigOpCost, Time: e.time, Height: e.height, AncestorCount: 1, DescendantCount: 1,
+		AncestorSize: e.vsize, DescendantSize: e.vsize, AncestorFees: e.fee, DescendantFees: e.fee}
+}
+
+// consensusReject wraps a consensus rule error as a rejection.
+func consensusReject(err error) *RejectError {
+	return &RejectError{Code: RejectInvalid, Reason: consensus.RejectReason(err), Detail: err.Error(), Err: err}
+}
+
+// precheckLocked runs every check but the scripts, in Bitcoin Core's order.
+// This function MUST be called with the pool lock held.
+func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
+	cp := &p.params.Consensus
+	txid := consensus.TxHash(tx)
+	if _, ok := p.pool[txid]; ok {
+		return nil, reject(RejectDuplicate, "txn-already-in-mempool", "%v", txid)
+	}
+	if err := consensus.CheckTransactionSanity(tx); err != nil {
+		return nil, consensusReject(err)
+	}
+	if consensus.IsCoinBaseTx(tx) {
+		return nil, reject(RejectInvalid, "coinbase", "a coinbase is only valid in a block")
+	}
+	weight := int64(consensus.TxWeight(tx))
+	if rerr := checkStandard(tx, weight); rerr != nil {
+		return nil, rerr
+	}
+	best := p.chain.BestSnapshot()
+	height := best.Height + 1
+	mtp := best.MedianTime.Unix()
+	cutoff := p.now().Unix()
+	if height >= cp.CSVHeight {
+		cutoff = mtp
+	}
+	if !consensus.IsFinalTx(tx, height, cutoff) {
+		return nil, reject(RejectNonstandard, "non-final", "lock time %d not reached at height %d", tx.LockTime, height)
+	}
+
+	e := &entry{tx: tx, txid: txid, wtxid: consensus.WitnessHash(tx), weight: weight, vsize: vsize(weight),
+		time: p.now(), height: best.Height, size: int64(tx.SerializeSize())}
+	pre := &prechecked{e: e, conflicts: map[*entry]struct{}{},
+		flags: standardScriptFlags, consFlags: chain.ScriptFlags(cp, height)}
+
+	for _, in := range tx.TxIn {
+		if c, ok := p.spent[in.PreviousOutPoint]; ok {
+			pre.conflicts[c] = struct{}{}
+		}
+	}
+	if len(pre.conflicts) > 0 {
+		seen := map[*entry]bool{}
+		for c := range pre.conflicts {
+			for _, d := range append([]*entry{c}, p.descendantsLocked(c)...) {
+				if !seen[d] {
+					seen[d] = true
+					pre.evict = append(pre.evict, d)
+				}
+			}
+		}
+		if len(pre.evict) > maxReplacements {
+			return nil, reject(RejectNonstandard, "too many potential replacements",
+				"%d transactions would be evicted, at most %d", len(pre.evict), maxReplacements)
+		}
+	}
+	evicting := make(map[chainhash.Hash]bool, len(pre.evict))
+	for _, ev := range pre.evict {
+		evicting[ev.txid] = true
+	}
+
+	pre.prevOuts = make([]*wire.TxOut, len(tx.TxIn))
+	prevScripts := make([][]byte, len(tx.TxIn))
+	inputHeights := make([]int32, len(tx.TxIn))
+	var in int64
+	parents := map[*entry]struct{}{}
+	for i, txIn := range tx.TxIn {
+		op := txIn.PreviousOutPoint
+		if parent, ok := p.pool[op.Hash]; ok {
+			if evicting[parent.txid] {
+				return nil, reject(RejectInvalid, "bad-txns-spends-conflicting-tx",
+					"spends %v, which it would replace", parent.txid)
+			}
+			if int(op.Index) >= len(parent.tx.TxOut) {
+				return nil, reject(RejectMissingInputs, "bad-txns-inputs-missingorspent", "input %d: %v has no output %d", i, op.Hash, op.Index)
+			}
+			out := parent.tx.TxOut[op.Index]
+			pre.prevOuts[i] = out
+			inputHeights[i] = height
+			parents[parent] = struct{}{}
+		} else {
+			ue, err := p.chain.FetchUtxoEntry(op)
+			if err != nil {
+				return nil, fmt.Errorf("mempool: fetch input: %w", err)
+			}
+			if ue == nil {
+				if p.confirmedLocked(txid, len(tx.TxOut)) {
+					return nil, reject(RejectAlreadyKnown, "txn-already-known", "%v is already confirmed", txid)
+				}
+				return nil, reject(RejectMissingInputs, "bad-txns-inputs-missingorspent", "input %d spends unknown or spent %v", i, op)
+			}
+			if ue.IsCoinBase && height-ue.Height < cp.CoinbaseMaturity {
+				return nil, reject(RejectInvalid, "bad-txns-premature-spend-of-coinbase",
+					"input %d spends a coinbase of height %d at height %d", i, ue.Height, height)
+			}
+			pre.prevOuts[i] = ue.TxOut()
+			inputHeights[i] = ue.Height
+		}
+		prevScripts[i] = pre.prevOuts[i].PkScript
+		v := pre.prevOuts[i].Value
+		if v < 0 || v > consensus.MaxMoney || in+v > consensus.MaxMoney {
+			return nil, reject(RejectInvalid, "bad-txns-inputvalues-outofrange", "input %d", i)
+		}
+		in += v
+	}
+	var out int64
+	for _, o := range tx.TxOut {
+		out += o.Value
+	}
+	if in < out {
+		return nil, reject(RejectInvalid, "bad-txns-in-belowout", "outputs %d exceed inputs %d", out, in)
+	}
+	e.fee = in - out
+
+	if height >= cp.CSVHeight && uint32(tx.Version) >= 2 {
+		lock := consensus.CalcSequenceLock(tx, inputHeights, func(h int32) int64 {
+			t, err := p.chain.MedianTimePastAt(h)
+			if err != nil {
+				return mtp
+			}
+			return t
+		})
+		if !consensus.SequenceLockActive(lock, height, mtp) {
+			return nil, reject(RejectNonstandard, "non-BIP68-final", "relative lock time not reached")
+		}
+	}
+	if rerr := checkInputsStandard(tx, prevScripts); rerr != nil {
+		return nil, rerr
+	}
+	e.sigOpCost = int64(consensus.CalcTxSigOpCost(tx, prevScripts, true, height >= cp.SegwitHeight))
+	if e.sigOpCost > MaxStandardTxSigOpsCost {
+		return nil, reject(RejectNonstandard, "bad-txns-too-many-sigops", "sigop cost %d over %d", e.sigOpCost, MaxStandardTxSigOpsCost)
+	}
+	if min := feeFor(p.cfg.MinRelayFeeRate, e.vsize); e.fee < min {
+		return nil, reject(RejectInsufficientFee, "min relay fee not met", "%d < %d", e.fee, min)
+	}
+	if min := feeFor(p.currentMinFeeLocked(), e.vsize); len(pre.conflicts) == 0 && e.fee < min {
+		return nil, reject(RejectInsufficientFee, "mempool min fee not met", "%d < %d", e.fee, min)
+	}
+	if rerr := p.checkChainLimitsLocked(e, parents, evicting); rerr != nil {
+		return nil, rerr
+	}
+	if len(pre.conflicts) > 0 {
+		if rerr := p.checkReplacementLocked(e, parents, pre); rerr != nil {
+			return nil, rerr
+		}
+	}
+	return pre, nil
+}
+
+// confirmedLocked reports whether any output of txid is in the UTXO set,
+// which means the transaction is already in the chain.
+func (p *TxPool) confirmedLocked(txid chainhash.Hash, outputs int) bool {
+	for i := 0; i < outputs; i++ {
+		if ue, err := p.chain.FetchUtxoEntry(wire.OutPoint{Hash: txid, Index: uint32(i)}); err == nil && ue != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// checkChainLimitsLocked applies the ancestor and descendant limits.
+// This function MUST be called with the pool lock held.
+func (p *TxPool) checkChainLimitsLocked(e *entry, parents map[*entry]struct{}, evicting map[chainhash.Hash]bool) *RejectError {
+	ancestors := map[*entry]bool{}
+	for parent := range parents {
+		ancestors[parent] = true
+		for _, a := range p.ancestorsLocked(parent) {
+			ancestors[a] = true
+		}
+	}
+	count, size := 1, e.vsize
+	for a := range ancestors {
+		count++
+		size += a.vsize
+	}
+	if count > DefaultAncestorLimit {
+		return reject(RejectNonstandard, "too-long-mempool-chain", "%d ancestors, at most %d", count, DefaultAncestorLimit)
+	}
+	if size > DefaultChainSizeLimit {
+		return reject(RejectNonstandard, "too-long-mempool-chain", "ancestor size %d vB over %d", size, DefaultChainSizeLimit)
+	}
+	for a := range ancestors {
+		n, s := 2, a.vsize+e.vsize
+		for _, d := range p.descendantsLocked(a) {
+			if !evicting[d.txid] {
+				n++
+				s += d.vsize
+			}
+		}
+		if n > DefaultDescendantLimit {
+			return reject(RejectNonstandard, "too-long-mempool-chain", "%v would have %d descendants, at most %d", a.txid, n, DefaultDescendantLimit)
+		}
+		if s > DefaultChainSizeLimit {
+			return reject(RejectNonstandard, "too-long-mempool-chain", "descendant size of %v would be %d vB", a.txid, s)
+		}
+	}
+	return nil
+}
+
+// checkReplacementLocked applies the BIP125 fee rules under full RBF: no
+// new unconfirmed inputs, a higher fee rate than every direct conflict, at
+// least the fees of everything evicted, plus the incremental relay fee for
+// its own size.
+// This function MUST be called with the pool lock held.
+func (p *TxPool) checkReplacementLocked(e *entry, parents map[*entry]struct{}, pre *prechecked) *RejectError {
+	conflictParents := map[*entry]bool{}
+	for c := range pre.conflicts {
+		for cp := range c.parents {
+			conflictParents[cp] = true
+		}
+	}
+	for parent := range parents {
+		if !conflictParents[parent] {
+			return reject(RejectNonstandard, "replacement-adds-unconfirmed", "spends unconfirmed %v, which the replaced do not", parent.txid)
+		}
+	}
+	for c := range pre.conflicts {
+		// e.fee/e.vsize > c.fee/c.vsize
+		if e.fee*c.vsize <= c.fee*e.vsize {
+			return reject(RejectInsufficientFee, "insufficient fee",
+				"rejecting replacement %v; new feerate %d/%d vB <= old feerate %d/%d vB of %v", e.txid, e.fee, e.vsize, c.fee, c.vsize, c.txid)
+		}
+	}
+	var evictedFees int64
+	for _, ev := range pre.evict {
+		evictedFees += ev.fee
+	}
+	if e.fee < evictedFees {
+		return reject(RejectInsufficientFee, "insufficient fee",
+			"rejecting replacement %v, less fees than conflicting txs; %d < %d", e.txid, e.fee, evictedFees)
+	}
+	if extra, need := e.fee-evictedFees, feeFor(incrementalRelayFeeRate, e.vsize); extra < need {
+		return reject(RejectInsufficientFee, "insufficient fee",
+			"rejecting replacement %v, not enough additional fees to relay; %d < %d", e.txid, extra, need)
+	}
+	return nil
+}
+
+// checkScripts verifies every input under the policy flags; a failure that
+// the consensus flags alone accept is a policy rejection.
+func (p *TxPool) checkScripts(pre *prechecked) error {
+	job := &chain.TxScriptJob{Tx: pre.e.tx, PrevOuts: pre.prevOuts}
+	err := chain.ValidateTransactionScripts([]*chain.TxScriptJob{job}, pre.flags, p.chain.SigCache(), nil)
+	if err == nil {
+		return nil
+	}
+	if cerr := chain.ValidateTransactionScripts([]*chain.TxScriptJob{job}, pre.consFlags, p.chain.SigCache(), nil); cerr != nil {
+		return consensusReject(cerr)
+	}
+	return &RejectError{Code: RejectNonstandard, Reason: "non-mandatory-script-verify-flag", Detail: err.Error(), Err: err}
+}

@@ -1,0 +1,69 @@
+package mempool
+
+import (
+	"errors"
+	"fmt"
+)
+
+// RejectCode classifies a rejection.
+type RejectCode int
+
+const (
+	// RejectInvalid: the transaction breaks a consensus rule.
+	RejectInvalid RejectCode = iota + 1
+	// RejectNonstandard: it breaks a relay policy rule.
+	RejectNonstandard
+	// RejectInsufficientFee: it pays too little (relay fee, replacement).
+	RejectInsufficientFee
+	// RejectDuplicate: it is already in the pool.
+	RejectDuplicate
+	// RejectAlreadyKnown: it is already confirmed in the chain.
+	RejectAlreadyKnown
+	// RejectMissingInputs: an input is neither unspent nor in the pool.
+	RejectMissingInputs
+	// RejectConflict: it conflicts with the pool in a way replacement does
+	// not allow.
+	RejectConflict
+)
+
+// RejectError is a transaction the pool refuses, with Bitcoin Core's reject
+// reason.
+type RejectError struct {
+	Code   RejectCode
+	Reason string
+	// Detail explains the rejection for people; it may be empty.
+	Detail string
+	// Err is the underlying error, if any (a consensus RuleError).
+	Err error
+}
+
+// Error implements error.
+func (e *RejectError) Error() string {
+	if e.Detail == "" {
+		return e.Reason
+	}
+	return e.Reason + " (" + e.Detail + ")"
+}
+
+// Unwrap returns the underlying error.
+func (e *RejectError) Unwrap() error { return e.Err }
+
+func reject(code RejectCode, reason, format string, args ...any) *RejectError {
+	return &RejectError{Code: code, Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// Reason returns the reject reason of err, or "" if it is not a rejection.
+func Reason(err error) string {
+	var re *RejectError
+	if errors.As(err, &re) {
+		return re.Reason
+	}
+	return ""
+}
+
+// Sentinels of operations that are not rejections.
+var (
+	// ErrNotInPool is returned by lookups of a transaction the pool does
+	// not hold.
+	ErrNotInPool = errors.New("mempool: transaction not in the pool")
+)

@@ -1,0 +1,394 @@
+package mempool
+
+import (
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/utxo"
+)
+
+// Chain is what the pool needs of the block chain. *chain.BlockChain
+// implements it.
+type Chain interface {
+	Network() *chainparams.Network
+	BestSnapshot() *chain.BestState
+	FetchUtxoEntry(op wire.OutPoint) (*utxo.Entry, error)
+	MedianTimePastAt(height int32) (int64, error)
+	SigCache() *txscript.SigCache
+	ScriptCache() *chain.ScriptCache
+	Subscribe() *chain.Subscription
+}
+
+var _ Chain = (*chain.BlockChain)(nil)
+
+// Defaults of Config.
+const (
+	DefaultMaxPoolBytes = 300 << 20
+	DefaultExpiry       = 336 * time.Hour
+	DefaultMaxOrphans   = 100
+	DefaultOrphanExpiry = 20 * time.Minute
+)
+
+// Config configures a TxPool.
+type Config struct {
+	Chain Chain
+	// MaxPoolBytes bounds the pool's estimated memory (--maxmempool).
+	MaxPoolBytes int64
+	// MinRelayFeeRate is the lowest fee rate accepted, per 1,000 vbytes.
+	MinRelayFeeRate int64
+	// Expiry removes transactions older than this.
+	Expiry time.Duration
+	// MaxOrphans and OrphanExpiry bound the orphan pool.
+	MaxOrphans   int
+	OrphanExpiry time.Duration
+	// Now is the clock; nil means time.Now.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// TxDesc is a pool transaction as callers see it.
+type TxDesc struct {
+	Tx        *wire.MsgTx
+	TxID      chainhash.Hash
+	WTxID     chainhash.Hash
+	Fee       int64
+	Weight    int64
+	VSize     int64
+	SigOpCost int64
+	Time      time.Time
+	Height    int32 // chain height when it entered the pool
+	// Parents and Children are the in-pool transactions it spends and
+	// that spend it.
+	Parents  []chainhash.Hash
+	Children []chainhash.Hash
+	// Ancestor and descendant aggregates include the transaction itself.
+	AncestorCount, DescendantCount int
+	AncestorSize, DescendantSize   int64 // vbytes
+	AncestorFees, DescendantFees   int64
+}
+
+// entry is a pool transaction.
+type entry struct {
+	tx        *wire.MsgTx
+	txid      chainhash.Hash
+	wtxid     chainhash.Hash
+	fee       int64
+	weight    int64
+	vsize     int64
+	sigOpCost int64
+	time      time.Time
+	height    int32
+	size      int64 // serialized bytes
+	parents   map[*entry]struct{}
+	children  map[*entry]struct{}
+}
+
+// TxPool is the transaction pool. Its methods are safe for concurrent
+// access.
+type TxPool struct {
+	cfg    Config
+	chain  Chain
+	log    *slog.Logger
+	now    func() time.Time
+	params *chainparams.Network
+
+	// mu protects the fields below.
+	mu       sync.RWMutex
+	pool     map[chainhash.Hash]*entry
+	spent    map[wire.OutPoint]*entry // outpoint -> pool tx spending it
+	bytes    int64                    // estimated memory of the entries
+	orphans  *orphanPool
+	feeStats *feeEstimator
+	// minFeeRate is the rolling minimum fee rate after evictions (per
+	// 1,000 vbytes), decaying back to the relay minimum.
+	minFeeRate   int64
+	minFeeUpdate time.Time
+}
+
+// New returns an empty pool.
+func New(cfg Config) *TxPool {
+	if cfg.MaxPoolBytes <= 0 {
+		cfg.MaxPoolBytes = DefaultMaxPoolBytes
+	}
+	if cfg.MinRelayFeeRate <= 0 {
+		cfg.MinRelayFeeRate = DefaultMinRelayFeeRate
+	}
+	if cfg.Expiry <= 0 {
+		cfg.Expiry = DefaultExpiry
+	}
+	if cfg.MaxOrphans <= 0 {
+		cfg.MaxOrphans = DefaultMaxOrphans
+	}
+	if cfg.OrphanExpiry <= 0 {
+		cfg.OrphanExpiry = DefaultOrphanExpiry
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &TxPool{
+		cfg:      cfg,
+		chain:    cfg.Chain,
+		log:      cfg.Logger,
+		now:      cfg.Now,
+		params:   cfg.Chain.Network(),
+		pool:     make(map[chainhash.Hash]*entry),
+		spent:    make(map[wire.OutPoint]*entry),
+		orphans:  newOrphanPool(cfg.MaxOrphans, cfg.OrphanExpiry),
+		feeStats: newFeeEstimator(),
+	}
+}
+
+// entryOverhead estimates an entry's memory beyond its transaction's own:
+// the entry struct, its map slots and parent/child sets.
+const entryOverhead = 400
+
+// txMemSize estimates the memory of a decoded transaction: its bytes plus
+// the per-input and per-output structs and slice headers.
+func txMemSize(tx *wire.MsgTx, size int64) int64 {
+	n := size + 64 + int64(len(tx.TxIn))*(96) + int64(len(tx.TxOut))*48
+	for _, in := range tx.TxIn {
+		n += int64(len(in.Witness)) * 24
+	}
+	return n
+}
+
+func (e *entry) memSize() int64 { return txMemSize(e.tx, e.size) + entryOverhead }
+
+// addLocked inserts e, linking it to its in-pool parents.
+// This function MUST be called with the pool lock held (for writes).
+func (p *TxPool) addLocked(e *entry) {
+	e.parents = make(map[*entry]struct{})
+	e.children = make(map[*entry]struct{})
+	for _, in := range e.tx.TxIn {
+		if parent, ok := p.pool[in.PreviousOutPoint.Hash]; ok {
+			e.parents[parent] = struct{}{}
+			parent.children[e] = struct{}{}
+		}
+		p.spent[in.PreviousOutPoint] = e
+	}
+	p.pool[e.txid] = e
+	p.bytes += e.memSize()
+}
+
+// removeLocked takes e out of the pool; with descendants, every transaction
+// spending it (recursively) too. It returns what it removed, parents first.
+// This function MUST be called with the pool lock held (for writes).
+func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
+	var removed []*entry
+	if descendants {
+		for _, d := range p.descendantsLocked(e) {
+			removed = append(removed, p.removeLocked(d, false)...)
+		}
+	}
+	if _, ok := p.pool[e.txid]; !ok {
+		return removed
+	}
+	for _, in := range e.tx.TxIn {
+		if p.spent[in.PreviousOutPoint] == e {
+			delete(p.spent, in.PreviousOutPoint)
+		}
+	}
+	for parent := range e.parents {
+		delete(parent.children, e)
+	}
+	for child := range e.children {
+		delete(child.parents, e)
+	}
+	delete(p.pool, e.txid)
+	p.bytes -= e.memSize()
+	return append([]*entry{e}, removed...)
+}
+
+// ancestorsLocked returns e's in-pool ancestors (not e).
+// This function MUST be called with the pool lock held.
+func (p *TxPool) ancestorsLocked(e *entry) []*entry {
+	seen := map[*entry]bool{e: true}
+	var out []*entry
+	stack := []*entry{e}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for parent := range cur.parents {
+			if !seen[parent] {
+				seen[parent] = true
+				out = append(out, parent)
+				stack = append(stack, parent)
+			}
+		}
+	}
+	return out
+}
+
+// descendantsLocked returns e's in-pool descendants (not e).
+// This function MUST be called with the pool lock held.
+func (p *TxPool) descendantsLocked(e *entry) []*entry {
+	seen := map[*entry]bool{e: true}
+	var out []*entry
+	stack := []*entry{e}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for child := range cur.children {
+			if !seen[child] {
+				seen[child] = true
+				out = append(out, child)
+				stack = append(stack, child)
+			}
+		}
+	}
+	return out
+}
+
+// descLocked builds the caller's view of e.
+// This function MUST be called with the pool lock held.
+func (p *TxPool) descLocked(e *entry) *TxDesc {
+	d := &TxDesc{Tx: e.tx, TxID: e.txid, WTxID: e.wtxid, Fee: e.fee, Weight: e.weight, VSize: e.vsize,
+		SigOpCost: e.sigOpCost, Time: e.time, Height: e.height,
+		AncestorCount: 1, DescendantCount: 1, AncestorSize: e.vsize, DescendantSize: e.vsize,
+		AncestorFees: e.fee, DescendantFees: e.fee}
+	for parent := range e.parents {
+		d.Parents = append(d.Parents, parent.txid)
+	}
+	for child := range e.children {
+		d.Children = append(d.Children, child.txid)
+	}
+	sortHashes(d.Parents)
+	sortHashes(d.Children)
+	for _, a := range p.ancestorsLocked(e) {
+		d.AncestorCount++
+		d.AncestorSize += a.vsize
+		d.AncestorFees += a.fee
+	}
+	for _, c := range p.descendantsLocked(e) {
+		d.DescendantCount++
+		d.DescendantSize += c.vsize
+		d.DescendantFees += c.fee
+	}
+	return d
+}
+
+func sortHashes(h []chainhash.Hash) {
+	sort.Slice(h, func(i, j int) bool { return h[i].String() < h[j].String() })
+}
+
+// Count returns the number of pool transactions.
+func (p *TxPool) Count() int {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return len(p.pool)
+}
+
+// Have reports whether the pool holds the transaction.
+func (p *TxPool) Have(txid chainhash.Hash) bool {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	_, ok := p.pool[txid]
+	return ok
+}
+
+// FetchTransaction returns a pool transaction.
+func (p *TxPool) FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	e, ok := p.pool[txid]
+	if !ok {
+		return nil, ErrNotInPool
+	}
+	return e.tx, nil
+}
+
+// Entry returns the description of a pool transaction.
+func (p *TxPool) Entry(txid chainhash.Hash) (*TxDesc, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	e, ok := p.pool[txid]
+	if !ok {
+		return nil, ErrNotInPool
+	}
+	return p.descLocked(e), nil
+}
+
+// Descs returns every pool transaction, ordered by txid.
+func (p *TxPool) Descs() []*TxDesc {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]*TxDesc, 0, len(p.pool))
+	for _, e := range p.pool {
+		out = append(out, p.descLocked(e))
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].TxID.String() < out[j].TxID.String() })
+	return out
+}
+
+// TxIDs returns the txids of the pool, sorted.
+func (p *TxPool) TxIDs() []chainhash.Hash {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]chainhash.Hash, 0, len(p.pool))
+	for id := range p.pool {
+		out = append(out, id)
+	}
+	sortHashes(out)
+	return out
+}
+
+// Ancestors returns the in-pool ancestors of a pool transaction.
+func (p *TxPool) Ancestors(txid chainhash.Hash) ([]*TxDesc, error) {
+	return p.relatives(txid, (*TxPool).ancestorsLocked)
+}
+
+// Descendants returns the in-pool descendants of a pool transaction.
+func (p *TxPool) Descendants(txid chainhash.Hash) ([]*TxDesc, error) {
+	return p.relatives(txid, (*TxPool).descendantsLocked)
+}
+
+func (p *TxPool) relatives(txid chainhash.Hash, walk func(*TxPool, *entry) []*entry) ([]*TxDesc, error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	e, ok := p.pool[txid]
+	if !ok {
+		return nil, ErrNotInPool
+	}
+	rel := walk(p, e)
+	out := make([]*TxDesc, len(rel))
+	for i, r := range rel {
+		out[i] = p.descLocked(r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].TxID.String() < out[j].TxID.String() })
+	return out, nil
+}
+
+// Info summarizes the pool (getmempoolinfo).
+type Info struct {
+	Size            int
+	Bytes           int64 // sum of virtual sizes
+	Usage           int64 // estimated memory
+	TotalFee        int64
+	MaxBytes        int64
+	MinFeeRate      int64 // the pool's current minimum, per 1,000 vbytes
+	MinRelayFeeRate int64
+}
+
+// Info returns the pool's summary.
+func (p *TxPool) Info() Info {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	in := Info{Size: len(p.pool), Usage: p.bytes, MaxBytes: p.cfg.MaxPoolBytes,
+		MinFeeRate: p.currentMinFeeLocked(), MinRelayFeeRate: p.cfg.MinRelayFeeRate}
+	for _, e := range p.pool {
+		in.Bytes += e.vsize
+		in.TotalFee += e.fee
+	}
+	return in
+}

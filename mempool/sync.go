@@ -1,0 +1,165 @@
+package mempool
+
+import (
+	"context"
+	"time"
+
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// rollingFeeHalfLife is how fast the pool's raised minimum fee decays back
+// after evictions (Bitcoin Core's ROLLING_FEE_HALFLIFE).
+const rollingFeeHalfLife = 12 * time.Hour
+
+// Run follows the chain until ctx ends: transactions of connected blocks
+// and their conflicts leave the pool; those of disconnected blocks come
+// back when still valid; expired transactions and orphans are dropped.
+func (p *TxPool) Run(ctx context.Context) error {
+	sub := p.chain.Subscribe()
+	defer sub.Close()
+	tick := time.NewTicker(time.Minute)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case n, ok := <-sub.C():
+			if !ok {
+				return nil
+			}
+			p.HandleNotification(n)
+		case <-tick.C:
+			p.Expire()
+		}
+	}
+}
+
+// HandleNotification applies one chain notification to the pool.
+func (p *TxPool) HandleNotification(n chain.Notification) {
+	switch n.Type {
+	case chain.BlockConnected:
+		p.blockConnected(n.Block, n.Height)
+	case chain.BlockDisconnected:
+		p.blockDisconnected(n.Block)
+	}
+}
+
+// blockConnected removes the block's transactions and everything that
+// conflicts with them, and records their fee rates for estimates.
+func (p *TxPool) blockConnected(block *wire.MsgBlock, height int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var rates []float64
+	for _, tx := range block.Transactions[1:] {
+		txid := consensus.TxHash(tx)
+		if e, ok := p.pool[txid]; ok {
+			rates = append(rates, float64(e.fee)*1000/float64(e.vsize))
+			p.removeLocked(e, false)
+		}
+		for _, in := range tx.TxIn {
+			if c, ok := p.spent[in.PreviousOutPoint]; ok {
+				p.removeLocked(c, true)
+			}
+		}
+		p.orphans.remove(txid)
+	}
+	p.feeStats.record(height, rates)
+}
+
+// blockDisconnected offers the block's transactions to the pool again, and
+// then drops pool transactions the reorganization made invalid (spending
+// outputs that vanished or coinbases no longer mature).
+func (p *TxPool) blockDisconnected(block *wire.MsgBlock) {
+	for _, tx := range block.Transactions[1:] {
+		if _, err := p.ProcessTransaction(tx, false); err != nil {
+			p.log.Debug("disconnected transaction not returned to the pool", "txid", consensus.TxHash(tx), "err", err)
+		}
+	}
+	p.revalidate()
+}
+
+// revalidate removes pool transactions whose inputs are gone or whose
+// coinbase inputs are immature at the next height.
+func (p *TxPool) revalidate() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	height := p.chain.BestSnapshot().Height + 1
+	maturity := p.params.Consensus.CoinbaseMaturity
+	for _, e := range p.pool {
+		for _, in := range e.tx.TxIn {
+			op := in.PreviousOutPoint
+			if _, ok := p.pool[op.Hash]; ok {
+				continue
+			}
+			ue, err := p.chain.FetchUtxoEntry(op)
+			if err == nil && (ue == nil || (ue.IsCoinBase && height-ue.Height < maturity)) {
+				p.removeLocked(e, true)
+				break
+			}
+		}
+	}
+}
+
+// Expire drops transactions older than the expiry, with their descendants,
+// and expired orphans.
+func (p *TxPool) Expire() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cutoff := p.now().Add(-p.cfg.Expiry)
+	for _, e := range p.pool {
+		if e.time.Before(cutoff) {
+			p.removeLocked(e, true)
+		}
+	}
+	p.orphans.expire(p.now())
+}
+
+// trimLocked evicts the packages with the lowest descendant fee rate until
+// the pool fits its memory bound, and raises the pool's minimum fee rate
+// above what it evicted.
+// This function MUST be called with the pool lock held (for writes).
+func (p *TxPool) trimLocked() {
+	for p.bytes > p.cfg.MaxPoolBytes && len(p.pool) > 0 {
+		var worst *entry
+		var worstFee, worstSize int64
+		for _, e := range p.pool {
+			fee, size := e.fee, e.vsize
+			for _, d := range p.descendantsLocked(e) {
+				fee += d.fee
+				size += d.vsize
+			}
+			if worst == nil || fee*worstSize < worstFee*size {
+				worst, worstFee, worstSize = e, fee, size
+			}
+		}
+		rate := worstFee*1000/worstSize + incrementalRelayFeeRate
+		if rate > p.minFeeRate {
+			p.minFeeRate = rate
+			p.minFeeUpdate = p.now()
+		}
+		p.removeLocked(worst, true)
+	}
+}
+
+// currentMinFeeLocked returns the pool's minimum fee rate: the relay
+// minimum, or the raised rate after evictions, halving every 12 hours.
+// This function MUST be called with the pool lock held.
+func (p *TxPool) currentMinFeeLocked() int64 {
+	if p.minFeeRate == 0 {
+		return p.cfg.MinRelayFeeRate
+	}
+	halvings := int(p.now().Sub(p.minFeeUpdate) / rollingFeeHalfLife)
+	rate := p.minFeeRate
+	if halvings >= 62 {
+		rate = 0
+	} else {
+		rate >>= halvings
+	}
+	if rate < p.cfg.MinRelayFeeRate {
+		return p.cfg.MinRelayFeeRate
+	}
+	return rate
+}
