@@ -23,6 +23,9 @@ var ErrMaxTries = errors.New("miner: no solution within maxtries")
 // generateblock) and submits them to the chain like any other block.
 type Generator struct {
 	Chain Chain
+	// Txs offers pool transactions to generatetoaddress, as Bitcoin
+	// Core's block generation takes its mempool's; nil mines none.
+	Txs TxSource
 	// Now is the clock for block times; nil means time.Now.
 	Now func() time.Time
 
@@ -44,8 +47,21 @@ func (g *Generator) GenerateToAddress(ctx context.Context, n int, pkScript []byt
 		if err := ctx.Err(); err != nil {
 			return hashes, err
 		}
-		block, err := g.GenerateBlock(ctx, pkScript, nil, true)
+		var txs []*wire.MsgTx
+		var fees int64
+		if g.Txs != nil {
+			maxWeight, maxSigOps := blockLimits()
+			sel, f := SelectTransactions(g.Txs.MiningCandidates(), maxWeight, maxSigOps)
+			for _, d := range sel {
+				txs = append(txs, d.Tx)
+			}
+			fees = f
+		}
+		block, err := buildTemplate(g.Chain, pkScript, txs, fees, g.extraNonce.Add(1), g.now())
 		if err != nil {
+			return hashes, err
+		}
+		if err := g.solveAndSubmit(ctx, block, maxTries); err != nil {
 			return hashes, err
 		}
 		hashes = append(hashes, block.BlockHash())
@@ -61,20 +77,31 @@ func (g *Generator) GenerateBlock(ctx context.Context, pkScript []byte, txs []*w
 	if err != nil {
 		return nil, err
 	}
-	if err := Solve(ctx, block, 1<<32); err != nil {
+	if !submit {
+		if err := Solve(ctx, block, 1<<32); err != nil {
+			return nil, err
+		}
+		return block, nil
+	}
+	if err := g.solveAndSubmit(ctx, block, 1<<32); err != nil {
 		return nil, err
 	}
-	if !submit {
-		return block, nil
+	return block, nil
+}
+
+// solveAndSubmit solves block and processes it; it must become the tip.
+func (g *Generator) solveAndSubmit(ctx context.Context, block *wire.MsgBlock, maxTries uint64) error {
+	if err := Solve(ctx, block, maxTries); err != nil {
+		return err
 	}
 	res, err := g.Chain.ProcessBlock(block)
 	if err != nil {
-		return nil, fmt.Errorf("miner: generated block %v refused: %w", res.Hash, err)
+		return fmt.Errorf("miner: generated block %v refused: %w", res.Hash, err)
 	}
 	if !res.MainChain {
-		return nil, fmt.Errorf("miner: generated block %v did not become the tip", res.Hash)
+		return fmt.Errorf("miner: generated block %v did not become the tip", res.Hash)
 	}
-	return block, nil
+	return nil
 }
 
 // Solve searches the block's nonces for one whose header hash meets the

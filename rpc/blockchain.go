@@ -186,13 +186,25 @@ func (s *Server) getTxOut(_ context.Context, a args) (any, error) {
 	if n < 0 || n > 0xffffffff {
 		return nil, errorf(codeInvalidParameter, "Invalid output index %d", n)
 	}
-	if _, err := a.boolAt(2, true); err != nil {
+	includeMempool, err := a.boolAt(2, true)
+	if err != nil {
 		return nil, err
 	}
-	// Without a mempool (yet), include_mempool only changes nothing: the
-	// answer is the confirmed UTXO set's.
 	best := s.cfg.Chain.BestSnapshot()
-	e, err := s.cfg.Chain.FetchUtxoEntry(wire.OutPoint{Hash: txid, Index: uint32(n)})
+	op := wire.OutPoint{Hash: txid, Index: uint32(n)}
+	if includeMempool && s.cfg.Mempool != nil {
+		if s.cfg.Mempool.IsSpent(op) {
+			return nil, nil // spent by a pool transaction
+		}
+		if out, ok := s.cfg.Mempool.Output(op); ok {
+			return txOutResult{
+				BestBlock:    best.Hash.String(),
+				Value:        coins(out.Value),
+				ScriptPubKey: scriptPubKeyJSON(out.PkScript, s.cfg.Chain.Network().AddressParams()),
+			}, nil
+		}
+	}
+	e, err := s.cfg.Chain.FetchUtxoEntry(op)
 	if err != nil {
 		return nil, errorf(codeDatabase, "%v", err)
 	}
@@ -269,6 +281,18 @@ func (s *Server) reconsiderBlock(_ context.Context, a args) (any, error) {
 		return nil, chainError(err)
 	}
 	return nil, nil
+}
+
+// poolTx returns a pool transaction, or nil.
+func (s *Server) poolTx(txid chainhash.Hash) *wire.MsgTx {
+	if s.cfg.Mempool == nil {
+		return nil
+	}
+	tx, err := s.cfg.Mempool.FetchTransaction(txid)
+	if err != nil {
+		return nil
+	}
+	return tx
 }
 
 // chainError maps chain errors to Core's codes.
@@ -356,6 +380,12 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 		if tx == nil {
 			return nil, errorf(codeInvalidAddress, "No such transaction found in the provided block. Use gettransaction for wallet transactions.")
 		}
+	} else if ptx := s.poolTx(txid); ptx != nil {
+		// In the pool: no block, no confirmations.
+		if !verbose {
+			return txHex(ptx), nil
+		}
+		return rawTxResult{txWithHex: txWithHex{txResult: txJSON(ptx, s.cfg.Chain.Network().AddressParams()), Hex: txHex(ptx)}}, nil
 	} else {
 		var loc chain.TxLocation
 		tx, loc, err = s.cfg.Chain.FetchTransaction(txid)

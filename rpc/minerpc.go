@@ -43,6 +43,9 @@ func (s *Server) getMiningInfo(context.Context, args) (any, error) {
 	if s.cfg.Mining != nil {
 		info.HashesPerSec = s.cfg.Mining.HashesPerSec()
 	}
+	if s.cfg.Mempool != nil {
+		info.PooledTx = s.cfg.Mempool.Count()
+	}
 	return info, nil
 }
 

@@ -139,7 +139,16 @@ func (s *Server) generateBlock(ctx context.Context, a args) (any, error) {
 	txs := make([]*wire.MsgTx, 0, len(items))
 	for _, item := range items {
 		if len(item) == 2*chainhash.HashSize {
-			return nil, errorf(codeInvalidAddress, "Transaction %s not in mempool.", item)
+			txid, err := chainhash.NewHashFromStr(item)
+			if err != nil {
+				return nil, errorf(codeInvalidParameter, "%s is not a txid", item)
+			}
+			tx := s.poolTx(*txid)
+			if tx == nil {
+				return nil, errorf(codeInvalidAddress, "Transaction %s not in mempool.", item)
+			}
+			txs = append(txs, tx)
+			continue
 		}
 		raw, err := hex.DecodeString(item)
 		if err != nil {

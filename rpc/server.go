@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/btcsuite/btcd/wire"
 )
 
 // Defaults of Config.
@@ -50,6 +52,11 @@ type Config struct {
 	Generator Generator
 	// Mining, if set, is the local miner (getmininginfo's hashespersec).
 	Mining MiningStats
+	// Mempool is the transaction pool; nil disables the pool calls.
+	Mempool Mempool
+	// OnTransaction, if set, hears of each transaction sendrawtransaction
+	// added to the pool (to relay it).
+	OnTransaction func(tx *wire.MsgTx)
 	// Stop asks the node to shut down (the stop call).
 	Stop func()
 	// StartTime is when the node started (the uptime call).

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/mempool"
 )
 
 // nodeMetrics are the node's Prometheus metrics.
@@ -52,6 +53,18 @@ func newNodeMetrics(c *chain.BlockChain) *nodeMetrics {
 	gauge("cairn_utxo_cache_hit_ratio", "UTXO cache hits over lookups since start.", func() float64 { return c.UtxoCacheStats().HitRate() })
 	reg.MustRegister(m.blockConnect, m.rpcCalls, m.rpcLatency)
 	return m
+}
+
+// registerPool adds the mempool's gauges.
+func (m *nodeMetrics) registerPool(pool *mempool.TxPool) {
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_mempool_transactions", Help: "Transactions in the pool."},
+			func() float64 { return float64(pool.Count()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_mempool_usage_bytes", Help: "Estimated memory of the pool."},
+			func() float64 { return float64(pool.Info().Usage) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_mempool_orphans", Help: "Transactions waiting for parents."},
+			func() float64 { return float64(pool.OrphanCount()) }),
+	)
 }
 
 // observeRPC records one RPC call.

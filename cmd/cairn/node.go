@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/mempool"
 	"github.com/cairnchain/cairn/miner"
 	"github.com/cairnchain/cairn/rpc"
 )
@@ -31,6 +32,7 @@ func nodeCommand() *cli.Command {
 		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads (default: all cores)", EnvVars: envVar("miner-threads")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
 		&cli.IntFlag{Name: "dbcache", Value: chain.DefaultCacheBytes >> 20, Usage: "UTXO cache size in `MiB`", EnvVars: envVar("dbcache")},
+		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes >> 20, Usage: "transaction pool size bound in `MB`", EnvVars: envVar("maxmempool")},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on `HOST:PORT` (off by default)", EnvVars: envVar("metrics-addr")},
 	)
@@ -52,6 +54,7 @@ type nodeConfig struct {
 	rpcPassword  string
 	txIndex      bool
 	dbCacheMiB   int
+	maxMempoolMB int
 	logLevel     slog.Level
 	metricsAddr  string
 	mine         bool
@@ -77,12 +80,16 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		rpcPassword:  c.String("rpc-password"),
 		txIndex:      c.Bool("txindex"),
 		dbCacheMiB:   c.Int("dbcache"),
+		maxMempoolMB: c.Int("maxmempool"),
 		metricsAddr:  c.String("metrics-addr"),
 		mine:         c.Bool("mine"),
 		minerThreads: c.Int("miner-threads"),
 	}
 	if cfg.dbCacheMiB < 4 {
 		return nil, fmt.Errorf("--dbcache %d: want at least 4 MiB", cfg.dbCacheMiB)
+	}
+	if cfg.maxMempoolMB < 5 {
+		return nil, fmt.Errorf("--maxmempool %d: want at least 5 MB", cfg.maxMempoolMB)
 	}
 	if (cfg.rpcUser == "") != (cfg.rpcPassword == "") {
 		return nil, errors.New("--rpc-user and --rpc-password go together (or leave both out to use the cookie file)")
@@ -157,11 +164,28 @@ func runNode(c *cli.Context) (err error) {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	metrics := newNodeMetrics(bc)
-	gen := &generator{Generator: &miner.Generator{Chain: bc}}
+	pool := mempool.New(mempool.Config{Chain: bc, MaxPoolBytes: int64(cfg.maxMempoolMB) * 1_000_000,
+		Logger: log.With("pkg", "mempool")})
+	poolFile := filepath.Join(cfg.dir, "mempool.dat")
+	if n, err := pool.Load(poolFile); err != nil {
+		log.Warn("saved mempool not fully restored", "err", err, "restored", n)
+	} else if n > 0 {
+		log.Info("mempool restored", "transactions", n)
+	}
+	defer func() {
+		if serr := pool.Save(poolFile); serr != nil {
+			log.Error("saving mempool", "err", serr)
+			err = errors.Join(err, serr)
+			return
+		}
+		log.Info("mempool saved", "transactions", pool.Count())
+	}()
+	metrics.registerPool(pool)
+	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: poolSource{pool}}, txs: poolSource{pool}}
 	var m *miner.Miner
 	var mining rpc.MiningStats
 	if cfg.mine {
-		m = &miner.Miner{Chain: bc, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
+		m = &miner.Miner{Chain: bc, Txs: poolSource{pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
 		mining = m
 	}
 	srv, err := rpc.New(rpc.Config{
@@ -172,6 +196,7 @@ func runNode(c *cli.Context) (err error) {
 		Chain:      bc,
 		Generator:  gen,
 		Mining:     mining,
+		Mempool:    pool,
 		Stop:       stop,
 		StartTime:  start,
 		Observe:    metrics.observeRPC,
@@ -190,6 +215,7 @@ func runNode(c *cli.Context) (err error) {
 		g.Go(func() error { return serveMetrics(gctx, cfg.metricsAddr, metrics.reg) })
 	}
 	g.Go(func() error { return watchChain(gctx, bc, metrics, log) })
+	g.Go(func() error { return pool.Run(gctx) })
 	if m != nil {
 		g.Go(func() error { return m.Run(gctx) })
 	}
