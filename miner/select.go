@@ -1,6 +1,7 @@
 package miner
 
 import (
+	"container/heap"
 	"sort"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -33,96 +34,156 @@ const (
 	coinbaseReservedSigOps = 400
 )
 
-// SelectTransactions picks transactions for a block by ancestor fee rate:
-// repeatedly the transaction whose package (itself and its not yet selected
-// in-pool ancestors) pays the most per weight unit, parents before
-// children, skipping packages that would exceed the remaining weight or
-// sigop budget. Children therefore pay for their parents. The result is in
-// a valid block order.
+// SelectTransactions picks transactions for a block by ancestor fee rate,
+// as Bitcoin Core assembles blocks: repeatedly the transaction whose
+// package (itself and its not yet selected in-pool ancestors) pays the most
+// per weight unit, parents before children, skipping packages that would
+// exceed the remaining weight or sigop budget; after each package the
+// package scores of its descendants are updated. Children therefore pay for
+// their parents. The result is in a valid block order. It runs in
+// O(n log n) for pools whose chains are bounded (the pool's limit is 25).
 func SelectTransactions(descs []*TxDesc, maxWeight, maxSigOpCost int64) (selected []*TxDesc, fees int64) {
-	byID := make(map[chainhash.Hash]*TxDesc, len(descs))
+	nodes := make(map[chainhash.Hash]*selNode, len(descs))
 	for _, d := range descs {
-		byID[d.TxID] = d
+		nodes[d.TxID] = &selNode{d: d}
 	}
-	done := make(map[chainhash.Hash]bool, len(descs))
-	failed := make(map[chainhash.Hash]bool)
-	weight, sigops := int64(0), int64(0)
-
-	// pkg returns d's unselected ancestors and d, parents first.
-	var pkg func(d *TxDesc, seen map[chainhash.Hash]bool, out []*TxDesc) []*TxDesc
-	pkg = func(d *TxDesc, seen map[chainhash.Hash]bool, out []*TxDesc) []*TxDesc {
-		if seen[d.TxID] || done[d.TxID] {
-			return out
-		}
-		seen[d.TxID] = true
-		for _, p := range d.Parents {
-			if pd, ok := byID[p]; ok {
-				out = pkg(pd, seen, out)
-			}
-		}
-		return append(out, d)
-	}
-
-	order := append([]*TxDesc(nil), descs...)
-	sort.Slice(order, func(i, j int) bool { return order[i].TxID.String() < order[j].TxID.String() })
-	for {
-		var best []*TxDesc
-		var bestFee, bestWeight int64
-		for _, d := range order {
-			if done[d.TxID] || failed[d.TxID] {
-				continue
-			}
-			p := pkg(d, map[chainhash.Hash]bool{}, nil)
-			var f, w int64
-			ok := true
-			for _, m := range p {
-				if failed[m.TxID] || !allParentsKnown(m, byID) {
-					ok = false
-					break
-				}
-				f += m.Fee
-				w += m.Weight
-			}
+	for _, n := range nodes {
+		for _, p := range n.d.Parents {
+			parent, ok := nodes[p]
 			if !ok {
-				failed[d.TxID] = true
+				n.orphan = true // a parent is missing: never placeable
 				continue
 			}
-			// Higher fee rate first: f/w > bestFee/bestWeight.
-			if best == nil || f*bestWeight > bestFee*w {
-				best, bestFee, bestWeight = p, f, w
+			n.parents = append(n.parents, parent)
+			parent.children = append(parent.children, n)
+		}
+	}
+	h := &selHeap{}
+	for _, n := range nodes {
+		n.ancestors = n.ancestorSet()
+		n.fee, n.weight, n.sigops = n.d.Fee, n.d.Weight, n.d.SigOpCost
+		for _, a := range n.ancestors {
+			n.fee += a.d.Fee
+			n.weight += a.d.Weight
+			n.sigops += a.d.SigOpCost
+			if a.orphan {
+				n.orphan = true
 			}
 		}
-		if best == nil {
-			return selected, fees
+		if !n.orphan {
+			heap.Push(h, selItem{n: n, fee: n.fee, weight: n.weight, version: n.version})
 		}
-		var s int64
-		for _, m := range best {
-			s += m.SigOpCost
-		}
-		if weight+bestWeight > maxWeight || sigops+s > maxSigOpCost {
-			// Too big now; smaller packages may still fit.
-			failed[best[len(best)-1].TxID] = true
+	}
+	weight, sigops := int64(0), int64(0)
+	for h.Len() > 0 {
+		it := heap.Pop(h).(selItem)
+		n := it.n
+		if n.included || n.failed || it.version != n.version {
 			continue
 		}
-		for _, m := range best {
-			done[m.TxID] = true
-			selected = append(selected, m)
+		if weight+n.weight > maxWeight || sigops+n.sigops > maxSigOpCost {
+			n.failed = true // too big now; smaller packages may still fit
+			continue
 		}
-		weight += bestWeight
-		sigops += s
-		fees += bestFee
+		pkg := make([]*selNode, 0, len(n.ancestors)+1)
+		for _, a := range n.ancestors {
+			if !a.included {
+				pkg = append(pkg, a)
+			}
+		}
+		sort.Slice(pkg, func(i, j int) bool { return len(pkg[i].ancestors) < len(pkg[j].ancestors) })
+		pkg = append(pkg, n)
+		for _, m := range pkg {
+			m.included = true
+			selected = append(selected, m.d)
+			fees += m.d.Fee
+		}
+		weight += n.weight
+		sigops += n.sigops
+		// Descendants of what was included no longer count it in their
+		// packages.
+		for _, m := range pkg {
+			for _, dsc := range m.descendantSet() {
+				if dsc.included {
+					continue
+				}
+				dsc.fee -= m.d.Fee
+				dsc.weight -= m.d.Weight
+				dsc.sigops -= m.d.SigOpCost
+				dsc.version++
+				if !dsc.failed {
+					heap.Push(h, selItem{n: dsc, fee: dsc.fee, weight: dsc.weight, version: dsc.version})
+				}
+			}
+		}
 	}
+	return selected, fees
 }
 
-// allParentsKnown reports whether every parent d names is in the list: a
-// transaction whose parent is missing cannot be placed.
-func allParentsKnown(d *TxDesc, byID map[chainhash.Hash]*TxDesc) bool {
-	for _, p := range d.Parents {
-		if _, ok := byID[p]; !ok {
-			return false
+// selNode is a candidate of SelectTransactions with its current package.
+type selNode struct {
+	d                   *TxDesc
+	parents, children   []*selNode
+	ancestors           []*selNode
+	fee, weight, sigops int64 // of the package: unselected ancestors and itself
+	version             int
+	included, failed    bool
+	orphan              bool
+}
+
+// ancestorSet returns every in-pool ancestor of n.
+func (n *selNode) ancestorSet() []*selNode {
+	return walk(n, func(m *selNode) []*selNode { return m.parents })
+}
+
+// descendantSet returns every in-pool descendant of n.
+func (n *selNode) descendantSet() []*selNode {
+	return walk(n, func(m *selNode) []*selNode { return m.children })
+}
+
+func walk(n *selNode, next func(*selNode) []*selNode) []*selNode {
+	seen := map[*selNode]bool{n: true}
+	var out []*selNode
+	stack := []*selNode{n}
+	for len(stack) > 0 {
+		cur := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, m := range next(cur) {
+			if !seen[m] {
+				seen[m] = true
+				out = append(out, m)
+				stack = append(stack, m)
+			}
 		}
 	}
-	return true
+	return out
+}
+
+// selItem is a heap entry; stale when its version is behind its node's.
+type selItem struct {
+	n           *selNode
+	fee, weight int64
+	version     int
+}
+
+// selHeap orders packages by fee rate, highest first (ties by txid).
+type selHeap []selItem
+
+func (h selHeap) Len() int { return len(h) }
+func (h selHeap) Less(i, j int) bool {
+	a, b := h[i], h[j]
+	if l, r := a.fee*b.weight, b.fee*a.weight; l != r {
+		return l > r
+	}
+	return a.n.d.TxID.String() < b.n.d.TxID.String()
+}
+func (h selHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *selHeap) Push(x any)   { *h = append(*h, x.(selItem)) }
+func (h *selHeap) Pop() any {
+	old := *h
+	it := old[len(old)-1]
+	*h = old[:len(old)-1]
+	return it
 }
 
 // blockLimits returns the weight and sigop budget left for transactions.
