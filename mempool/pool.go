@@ -31,7 +31,7 @@ var _ Chain = (*chain.BlockChain)(nil)
 
 // Defaults of Config.
 const (
-	DefaultMaxPoolBytes = 300 << 20
+	DefaultMaxPoolBytes = 300_000_000
 	DefaultExpiry       = 336 * time.Hour
 	DefaultMaxOrphans   = 100
 	DefaultOrphanExpiry = 20 * time.Minute
@@ -111,6 +111,9 @@ type TxPool struct {
 	// 1,000 vbytes), decaying back to the relay minimum.
 	minFeeRate   int64
 	minFeeUpdate time.Time
+	// sequence counts additions and removals (getrawmempool's
+	// mempool_sequence).
+	sequence uint64
 }
 
 // New returns an empty pool.
@@ -177,8 +180,17 @@ func (p *TxPool) addLocked(e *entry) {
 		}
 		p.spent[in.PreviousOutPoint] = e
 	}
+	// A transaction returning from a disconnected block may already have
+	// children in the pool (Core's UpdateTransactionsFromBlock).
+	for i := range e.tx.TxOut {
+		if child, ok := p.spent[wire.OutPoint{Hash: e.txid, Index: uint32(i)}]; ok {
+			e.children[child] = struct{}{}
+			child.parents[e] = struct{}{}
+		}
+	}
 	p.pool[e.txid] = e
 	p.bytes += e.memSize()
+	p.sequence++
 }
 
 // removeLocked takes e out of the pool; with descendants, every transaction
@@ -207,6 +219,7 @@ func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
 	}
 	delete(p.pool, e.txid)
 	p.bytes -= e.memSize()
+	p.sequence++
 	return append([]*entry{e}, removed...)
 }
 
@@ -333,6 +346,14 @@ func (p *TxPool) Descs() []*TxDesc {
 
 // TxIDs returns the txids of the pool, sorted.
 func (p *TxPool) TxIDs() []chainhash.Hash {
+	ids, _ := p.TxIDsWithSequence()
+	return ids
+}
+
+// TxIDsWithSequence returns the pool's txids, sorted, with the pool's
+// sequence number at that moment: how many additions and removals it has
+// seen (getrawmempool's mempool_sequence).
+func (p *TxPool) TxIDsWithSequence() ([]chainhash.Hash, uint64) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	out := make([]chainhash.Hash, 0, len(p.pool))
@@ -340,7 +361,7 @@ func (p *TxPool) TxIDs() []chainhash.Hash {
 		out = append(out, id)
 	}
 	sortHashes(out)
-	return out
+	return out, p.sequence
 }
 
 // Ancestors returns the in-pool ancestors of a pool transaction.

@@ -4,6 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
+	"strconv"
+	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -19,7 +22,7 @@ type Mempool interface {
 	TestAccept(tx *wire.MsgTx) (*mempool.TxDesc, error)
 	Entry(txid chainhash.Hash) (*mempool.TxDesc, error)
 	Descs() []*mempool.TxDesc
-	TxIDs() []chainhash.Hash
+	TxIDsWithSequence() ([]chainhash.Hash, uint64)
 	Ancestors(txid chainhash.Hash) ([]*mempool.TxDesc, error)
 	Descendants(txid chainhash.Hash) ([]*mempool.TxDesc, error)
 	Info() mempool.Info
@@ -60,19 +63,32 @@ func rejectToRPC(err error) error {
 	return errorf(codeVerifyRejected, "%s", re.Error())
 }
 
-// feeRateArg reads a fee rate in coins per 1,000 vbytes into base units.
+// feeRateArg reads a fee rate in coins per 1,000 vbytes (a number or a
+// numeric string, as Core's ParseFeeRate) into base units.
 func (a args) feeRateArg(i int, def int64) (int64, error) {
 	if !a.has(i) {
 		return def, nil
 	}
 	var f float64
 	if err := json.Unmarshal(a[i], &f); err != nil {
-		return 0, typeError(a[i], "number")
+		var str string
+		if json.Unmarshal(a[i], &str) != nil {
+			return 0, typeError(a[i], "number")
+		}
+		v, perr := strconv.ParseFloat(str, 64)
+		if perr != nil {
+			return 0, errorf(codeType, "Invalid amount")
+		}
+		f = v
 	}
-	if f < 0 || f > 21_000_000 {
-		return 0, errorf(codeInvalidParameter, "Fee rates must be between 0 and 21000000 coins per kvB")
+	if f < 0 || math.IsNaN(f) || f > consensus.MaxMoney/consensus.CoinValue {
+		return 0, errorf(codeType, "Amount out of range")
 	}
-	return int64(f*consensus.CoinValue + 0.5), nil
+	units := int64(f*consensus.CoinValue + 0.5)
+	if units >= consensus.CoinValue {
+		return 0, errorf(codeInvalidParameter, "Fee rates larger than or equal to 1BTC/kvB are not accepted")
+	}
+	return units, nil
 }
 
 func (s *Server) sendRawTransaction(_ context.Context, a args) (any, error) {
@@ -92,8 +108,13 @@ func (s *Server) sendRawTransaction(_ context.Context, a args) (any, error) {
 		return nil, err
 	}
 	txid := consensus.TxHash(tx)
-	if _, err := s.cfg.Mempool.Entry(txid); err == nil {
-		return txid.String(), nil // already in the pool: nothing to do, as Core
+	if d, err := s.cfg.Mempool.Entry(txid); err == nil {
+		// Already in the pool: announce it again (manual rebroadcast),
+		// as Core does.
+		if s.cfg.OnTransaction != nil {
+			s.cfg.OnTransaction(d.Tx)
+		}
+		return txid.String(), nil
 	}
 	desc, err := s.cfg.Mempool.TestAccept(tx)
 	if err != nil {
@@ -150,8 +171,13 @@ func (s *Server) testMempoolAccept(_ context.Context, a args) (any, error) {
 		desc, err := s.cfg.Mempool.TestAccept(tx)
 		switch {
 		case err != nil:
-			r.RejectReason = mempool.Reason(err)
-			if r.RejectReason == "" {
+			var re *mempool.RejectError
+			switch {
+			case errors.As(err, &re) && re.Code == mempool.RejectMissingInputs:
+				r.RejectReason = "missing-inputs" // Core's word here
+			case errors.As(err, &re):
+				r.RejectReason = re.Reason
+			default:
 				r.RejectReason = err.Error()
 			}
 		case maxRate > 0 && desc.Fee*1000 > maxRate*desc.VSize:
@@ -215,11 +241,21 @@ func (s *Server) getRawMempool(_ context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	withSeq, err := a.boolAt(1, false)
+	if err != nil {
+		return nil, err
+	}
+	if verbose && withSeq {
+		return nil, errorf(codeInvalidParameter, "Verbose results cannot contain mempool sequence values.")
+	}
 	if !verbose {
-		ids := s.cfg.Mempool.TxIDs()
+		ids, seq := s.cfg.Mempool.TxIDsWithSequence()
 		out := make([]string, len(ids))
 		for i, id := range ids {
 			out[i] = id.String()
+		}
+		if withSeq {
+			return map[string]any{"txids": out, "mempool_sequence": seq}, nil
 		}
 		return out, nil
 	}
@@ -338,8 +374,8 @@ func (s *Server) estimateSmartFee(_ context.Context, a args) (any, error) {
 		if err != nil {
 			return nil, err
 		}
-		switch mode {
-		case "unset", "economical", "conservative", "UNSET", "ECONOMICAL", "CONSERVATIVE":
+		switch strings.ToLower(mode) {
+		case "unset", "economical", "conservative":
 		default:
 			return nil, errorf(codeInvalidParameter, "Invalid estimate_mode parameter, must be one of: \"unset\", \"economical\", \"conservative\"")
 		}
