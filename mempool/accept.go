@@ -46,28 +46,36 @@ type AcceptResult struct {
 // concurrent calls use every core.
 func (p *TxPool) ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*AcceptResult, error) {
 	res := &AcceptResult{}
-	desc, replaced, err := p.accept(tx, false)
-	if err != nil {
+	for {
+		desc, replaced, seq, err := p.accept(tx, false)
 		var re *RejectError
-		if allowOrphan && errors.As(err, &re) && re.Code == RejectMissingInputs {
+		if err != nil && allowOrphan && errors.As(err, &re) && re.Code == RejectMissingInputs {
 			p.mu.Lock()
-			added := p.orphans.add(tx, p.now())
+			if p.sequence != seq {
+				// The pool changed since the check (perhaps the missing
+				// parent arrived and already looked for its orphans):
+				// check again rather than wait for a parent that came.
+				p.mu.Unlock()
+				continue
+			}
+			res.Orphaned = p.orphans.add(tx, p.now())
 			p.mu.Unlock()
-			res.Orphaned = added
 			return res, nil
 		}
-		return nil, err
+		if err != nil {
+			return nil, err
+		}
+		res.Accepted = append(res.Accepted, desc)
+		res.Replaced = replaced
+		res.Accepted = append(res.Accepted, p.processOrphans(desc.TxID)...)
+		return res, nil
 	}
-	res.Accepted = append(res.Accepted, desc)
-	res.Replaced = replaced
-	res.Accepted = append(res.Accepted, p.processOrphans(desc.TxID)...)
-	return res, nil
 }
 
 // TestAccept runs every check ProcessTransaction runs, scripts included,
 // without changing the pool (testmempoolaccept).
 func (p *TxPool) TestAccept(tx *wire.MsgTx) (*TxDesc, error) {
-	desc, _, err := p.accept(tx, true)
+	desc, _, _, err := p.accept(tx, true)
 	return desc, err
 }
 
@@ -82,7 +90,7 @@ func (p *TxPool) processOrphans(txid chainhash.Hash) []*TxDesc {
 		children := p.orphans.spending(parent)
 		p.mu.Unlock()
 		for _, o := range children {
-			desc, _, err := p.accept(o, false)
+			desc, _, _, err := p.accept(o, false)
 			var re *RejectError
 			if err != nil && errors.As(err, &re) && re.Code == RejectMissingInputs {
 				continue // still missing another parent
@@ -100,53 +108,62 @@ func (p *TxPool) processOrphans(txid chainhash.Hash) []*TxDesc {
 }
 
 // accept runs the checks, the scripts outside the lock, and (unless
-// dryRun) commits the transaction.
-func (p *TxPool) accept(tx *wire.MsgTx, dryRun bool) (*TxDesc, []chainhash.Hash, error) {
+// dryRun) commits the transaction. It also returns the pool's sequence
+// number at the first check, so that a caller can tell whether the pool
+// changed since.
+func (p *TxPool) accept(tx *wire.MsgTx, dryRun bool) (*TxDesc, []chainhash.Hash, uint64, error) {
 	p.mu.RLock()
+	seq := p.sequence
+	tip := p.chain.BestSnapshot().Hash
 	pre, err := p.precheckLocked(tx)
 	p.mu.RUnlock()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, seq, err
 	}
 	if err := p.checkScripts(pre); err != nil {
-		return nil, nil, err
+		return nil, nil, seq, err
 	}
 	if dryRun {
 		p.mu.RLock()
 		defer p.mu.RUnlock()
-		return p.descOfNewLocked(pre.e), nil, nil
+		return p.descOfNewLocked(pre.e), nil, seq, nil
 	}
 
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// The pool or the chain may have moved while scripts ran: check again
-	// (cheap next to the scripts, which depend only on the outputs spent).
-	again, err := p.precheckLocked(tx)
-	if err != nil {
-		return nil, nil, err
-	}
-	if again.flags != pre.flags {
-		if err := p.checkScripts(again); err != nil {
-			return nil, nil, err
+	commit := pre
+	if p.sequence != seq || p.chain.BestSnapshot().Hash != tip {
+		// The pool or the chain moved while scripts ran: check again
+		// (cheap next to the scripts, which depend only on the outputs
+		// spent).
+		again, err := p.precheckLocked(tx)
+		if err != nil {
+			return nil, nil, seq, err
 		}
+		if again.flags != pre.flags || again.consFlags != pre.consFlags {
+			if err := p.checkScripts(again); err != nil {
+				return nil, nil, seq, err
+			}
+		}
+		commit = again
 	}
 	var replaced []chainhash.Hash
-	for _, old := range again.evict {
+	for _, old := range commit.evict {
 		for _, r := range p.removeLocked(old, true) {
 			replaced = append(replaced, r.txid)
 		}
 	}
-	p.addLocked(again.e)
+	p.addLocked(commit.e)
 	// Blocks will not verify what passed here (consensus flags are a
 	// subset of the policy flags it passed).
-	p.chain.ScriptCache().Add(&again.e.wtxid, again.consFlags)
+	p.chain.ScriptCache().Add(&commit.e.wtxid, commit.consFlags)
 	p.trimLocked()
-	if _, ok := p.pool[again.e.txid]; !ok {
-		return nil, replaced, reject(RejectInsufficientFee, "mempool full", "the pool is full of better-paying transactions")
+	if _, ok := p.pool[commit.e.txid]; !ok {
+		return nil, replaced, seq, reject(RejectInsufficientFee, "mempool full", "the pool is full of better-paying transactions")
 	}
-	p.orphans.remove(again.e.txid)
-	p.log.Debug("accepted transaction", "txid", again.e.txid, "fee", again.e.fee, "vsize", again.e.vsize)
-	return p.descLocked(again.e), replaced, nil
+	p.orphans.remove(commit.e.txid)
+	p.log.Debug("accepted transaction", "txid", commit.e.txid, "fee", commit.e.fee, "vsize", commit.e.vsize)
+	return p.descLocked(commit.e), replaced, seq, nil
 }
 
 // descOfNewLocked describes an entry that is not (yet) in the pool.
@@ -167,7 +184,10 @@ func consensusReject(err error) *RejectError {
 func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
 	cp := &p.params.Consensus
 	txid := consensus.TxHash(tx)
-	if _, ok := p.pool[txid]; ok {
+	if have, ok := p.pool[txid]; ok {
+		if have.wtxid != consensus.WitnessHash(tx) {
+			return nil, reject(RejectDuplicate, "txn-same-nonwitness-data-in-mempool", "%v with another witness", txid)
+		}
 		return nil, reject(RejectDuplicate, "txn-already-in-mempool", "%v", txid)
 	}
 	if err := consensus.CheckTransactionSanity(tx); err != nil {
@@ -289,15 +309,22 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
 	if rerr := checkInputsStandard(tx, prevScripts); rerr != nil {
 		return nil, rerr
 	}
+	if rerr := checkWitnessStandard(tx, prevScripts); rerr != nil {
+		return nil, rerr
+	}
 	e.sigOpCost = int64(consensus.CalcTxSigOpCost(tx, prevScripts, true, height >= cp.SegwitHeight))
 	if e.sigOpCost > MaxStandardTxSigOpsCost {
 		return nil, reject(RejectNonstandard, "bad-txns-too-many-sigops", "sigop cost %d over %d", e.sigOpCost, MaxStandardTxSigOpsCost)
 	}
+	// The pool's raised minimum first, then the relay minimum, as Core's
+	// CheckFeeRate orders them; replacements included.
+	if rate := p.currentMinFeeLocked(); rate > p.cfg.MinRelayFeeRate {
+		if min := feeFor(rate, e.vsize); e.fee < min {
+			return nil, reject(RejectInsufficientFee, "mempool min fee not met", "%d < %d", e.fee, min)
+		}
+	}
 	if min := feeFor(p.cfg.MinRelayFeeRate, e.vsize); e.fee < min {
 		return nil, reject(RejectInsufficientFee, "min relay fee not met", "%d < %d", e.fee, min)
-	}
-	if min := feeFor(p.currentMinFeeLocked(), e.vsize); len(pre.conflicts) == 0 && e.fee < min {
-		return nil, reject(RejectInsufficientFee, "mempool min fee not met", "%d < %d", e.fee, min)
 	}
 	if rerr := p.checkChainLimitsLocked(e, parents, evicting); rerr != nil {
 		return nil, rerr

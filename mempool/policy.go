@@ -96,18 +96,24 @@ func checkStandard(tx *wire.MsgTx, weight int64) *RejectError {
 	}
 	nullData := 0
 	for i, out := range tx.TxOut {
-		class := txscript.GetScriptClass(out.PkScript)
-		switch {
-		case class == txscript.NullDataTy:
-			if len(out.PkScript) > MaxOpReturnRelay {
-				return reject(RejectNonstandard, "scriptpubkey", "output %d OP_RETURN of %d bytes", i, len(out.PkScript))
+		pk := out.PkScript
+		if len(pk) > 0 && pk[0] == txscript.OP_RETURN {
+			// Core's TxoutType::NULL_DATA: OP_RETURN and pushes only.
+			if len(pk) > MaxOpReturnRelay || !txscript.IsPushOnlyScript(pk[1:]) {
+				return reject(RejectNonstandard, "scriptpubkey", "output %d OP_RETURN of %d bytes or with non-push opcodes", i, len(pk))
 			}
 			nullData++
 			continue
-		case class == txscript.NonStandardTy && !isWitnessProgram(out.PkScript):
+		}
+		switch class := txscript.GetScriptClass(pk); {
+		case class == txscript.NonStandardTy && !isWitnessProgram(pk):
 			return reject(RejectNonstandard, "scriptpubkey", "output %d script is not a standard type", i)
 		case class == txscript.MultiSigTy:
-			// Core relays bare multisig up to 3 keys; keep it.
+			// Bare multisig is standard only as m-of-n, 1 <= m <= n <= 3.
+			n, m, err := txscript.CalcMultiSigStats(pk)
+			if err != nil || m < 1 || n < m || n > 3 {
+				return reject(RejectNonstandard, "scriptpubkey", "output %d bare multisig %d-of-%d", i, m, n)
+			}
 		}
 		if out.Value < dustThreshold(out) {
 			return reject(RejectNonstandard, "dust", "output %d of %d below %d", i, out.Value, dustThreshold(out))
@@ -131,6 +137,66 @@ func checkInputsStandard(tx *wire.MsgTx, prevScripts [][]byte) *RejectError {
 		case class == txscript.ScriptHashTy:
 			if n := txscript.GetPreciseSigOpCount(in.SignatureScript, pk, true); n > 15 {
 				return reject(RejectNonstandard, "bad-txns-nonstandard-inputs", "input %d P2SH with %d sigops", i, n)
+			}
+		}
+	}
+	return nil
+}
+
+// Core's limits on standard witnesses (policy.h).
+const (
+	maxStandardP2WSHScriptSize    = 3600
+	maxStandardP2WSHStackItems    = 100
+	maxStandardP2WSHStackItem     = 80
+	maxStandardTapscriptStackItem = 80
+	annexTag                      = 0x50
+)
+
+// checkWitnessStandard applies Core's IsWitnessStandard: no witness for
+// inputs that are not witness programs, P2WSH scripts and stacks within
+// their limits, no annex, and tapscript stack items within theirs.
+func checkWitnessStandard(tx *wire.MsgTx, prevScripts [][]byte) *RejectError {
+	for i, in := range tx.TxIn {
+		if len(in.Witness) == 0 {
+			continue
+		}
+		pk := prevScripts[i]
+		p2sh := false
+		if txscript.IsPayToScriptHash(pk) {
+			pushes, err := txscript.PushedData(in.SignatureScript)
+			if err != nil || len(pushes) == 0 {
+				return reject(RejectNonstandard, "bad-witness-nonstandard", "input %d", i)
+			}
+			pk, p2sh = pushes[len(pushes)-1], true
+		}
+		version, program, err := txscript.ExtractWitnessProgramInfo(pk)
+		if err != nil {
+			return reject(RejectNonstandard, "bad-witness-nonstandard", "input %d has a witness but spends no witness program", i)
+		}
+		stack := in.Witness
+		switch {
+		case version == 0 && len(program) == 32:
+			script := stack[len(stack)-1]
+			items := stack[:len(stack)-1]
+			if len(script) > maxStandardP2WSHScriptSize || len(items) > maxStandardP2WSHStackItems {
+				return reject(RejectNonstandard, "bad-witness-nonstandard", "input %d P2WSH script or stack too large", i)
+			}
+			for _, item := range items {
+				if len(item) > maxStandardP2WSHStackItem {
+					return reject(RejectNonstandard, "bad-witness-nonstandard", "input %d P2WSH stack item of %d bytes", i, len(item))
+				}
+			}
+		case version == 1 && len(program) == 32 && !p2sh:
+			if len(stack) >= 2 && len(stack[len(stack)-1]) > 0 && stack[len(stack)-1][0] == annexTag {
+				return reject(RejectNonstandard, "bad-witness-nonstandard", "input %d carries an annex", i)
+			}
+			if len(stack) >= 2 {
+				// Script path: control block last, script before it.
+				for _, item := range stack[:len(stack)-2] {
+					if len(item) > maxStandardTapscriptStackItem {
+						return reject(RejectNonstandard, "bad-witness-nonstandard", "input %d tapscript stack item of %d bytes", i, len(item))
+					}
+				}
 			}
 		}
 	}

@@ -81,24 +81,57 @@ func (p *TxPool) blockDisconnected(block *wire.MsgBlock) {
 	p.revalidate()
 }
 
-// revalidate removes pool transactions whose inputs are gone or whose
-// coinbase inputs are immature at the next height.
+// revalidate removes pool transactions that a reorganization made invalid
+// at the next block (Bitcoin Core's removeForReorg): inputs gone, coinbase
+// inputs no longer mature, lock times or BIP68 relative locks not reached.
 func (p *TxPool) revalidate() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	height := p.chain.BestSnapshot().Height + 1
-	maturity := p.params.Consensus.CoinbaseMaturity
+	cp := &p.params.Consensus
+	best := p.chain.BestSnapshot()
+	height := best.Height + 1
+	mtp := best.MedianTime.Unix()
+	cutoff := p.now().Unix()
+	if height >= cp.CSVHeight {
+		cutoff = mtp
+	}
 	for _, e := range p.pool {
-		for _, in := range e.tx.TxIn {
+		if _, ok := p.pool[e.txid]; !ok {
+			continue // removed as a descendant already
+		}
+		valid := consensus.IsFinalTx(e.tx, height, cutoff)
+		heights := make([]int32, len(e.tx.TxIn))
+		for i, in := range e.tx.TxIn {
+			if !valid {
+				break
+			}
 			op := in.PreviousOutPoint
 			if _, ok := p.pool[op.Hash]; ok {
+				heights[i] = height
 				continue
 			}
 			ue, err := p.chain.FetchUtxoEntry(op)
-			if err == nil && (ue == nil || (ue.IsCoinBase && height-ue.Height < maturity)) {
-				p.removeLocked(e, true)
+			if err != nil {
+				break // storage trouble: keep the transaction
+			}
+			if ue == nil || (ue.IsCoinBase && height-ue.Height < cp.CoinbaseMaturity) {
+				valid = false
 				break
 			}
+			heights[i] = ue.Height
+		}
+		if valid && height >= cp.CSVHeight && uint32(e.tx.Version) >= 2 {
+			lock := consensus.CalcSequenceLock(e.tx, heights, func(h int32) int64 {
+				t, err := p.chain.MedianTimePastAt(h)
+				if err != nil {
+					return mtp
+				}
+				return t
+			})
+			valid = consensus.SequenceLockActive(lock, height, mtp)
+		}
+		if !valid {
+			p.removeLocked(e, true)
 		}
 	}
 }
