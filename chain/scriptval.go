@@ -223,18 +223,37 @@ func (v *ScriptValidator) Wait() error {
 func ValidateTransactionScripts(jobs []*TxScriptJob, flags txscript.ScriptFlags,
 	sigCache *txscript.SigCache, scriptCache *ScriptCache) error {
 
-	v := NewScriptValidator(flags, sigCache, 0)
 	var todo []*TxScriptJob
+	inputs := 0
 	for _, j := range jobs {
 		w := consensus.WitnessHash(j.Tx)
 		if scriptCache.Contains(&w, flags) {
 			continue
 		}
 		todo = append(todo, j)
-		v.Add(j)
+		inputs += len(j.Tx.TxIn)
 	}
-	if err := v.Wait(); err != nil {
-		return err
+	if inputs <= inlineInputs {
+		// A small transaction (the usual relay case) is verified on the
+		// caller's goroutine: callers such as the mempool already run
+		// concurrently, and workers would cost more than they save.
+		v := &ScriptValidator{flags: flags, sigCache: sigCache}
+		for _, j := range todo {
+			s := &txState{job: j}
+			for i := range j.Tx.TxIn {
+				if err := v.verify(inputJob{tx: s, idx: i}); err != nil {
+					return err
+				}
+			}
+		}
+	} else {
+		v := NewScriptValidator(flags, sigCache, 0)
+		for _, j := range todo {
+			v.Add(j)
+		}
+		if err := v.Wait(); err != nil {
+			return err
+		}
 	}
 	for _, j := range todo {
 		w := consensus.WitnessHash(j.Tx)
@@ -242,3 +261,7 @@ func ValidateTransactionScripts(jobs []*TxScriptJob, flags txscript.ScriptFlags,
 	}
 	return nil
 }
+
+// inlineInputs is the most inputs ValidateTransactionScripts verifies
+// without starting workers.
+const inlineInputs = 4
