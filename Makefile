@@ -28,7 +28,7 @@ test: lint build
 # Whole-system benchmarks run once (each measures for a while and reports
 # its own figures); micro-benchmarks run with the default benchtime.
 bench:
-	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling' -benchtime 1x -timeout 60m ./chain/ ./miner/
+	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling|AcceptP2WPKH' -benchtime 1x -timeout 60m ./chain/ ./miner/ ./mempool/
 	$(GO) test -run '^$$' -bench 'HeaderHash|PlainDoubleSHA256|Block' ./miner/...
 
 FUZZTIME ?= 30s

@@ -169,8 +169,8 @@ func (p *TxPool) accept(tx *wire.MsgTx, dryRun bool) (*TxDesc, []chainhash.Hash,
 // descOfNewLocked describes an entry that is not (yet) in the pool.
 // This function MUST be called with the pool lock held.
 func (p *TxPool) descOfNewLocked(e *entry) *TxDesc {
-	return &TxDesc{Tx: e.tx, TxID: e.txid, WTxID: e.wtxid, Fee: e.fee, Weight: e.weight, VSize: e.vsize,
-		SigOpCost: e.sigOpCost, Time: e.time, Height: e.height, AncestorCount: 1, DescendantCount: 1,
+	return &TxDesc{Tx: e.msgTx(), TxID: e.txid, WTxID: e.wtxid, Fee: e.fee, Weight: e.weight, VSize: e.vsize,
+		SigOpCost: e.sigOpCost, Time: e.entryTime(), Height: e.height, AncestorCount: 1, DescendantCount: 1,
 		AncestorSize: e.vsize, DescendantSize: e.vsize, AncestorFees: e.fee, DescendantFees: e.fee}
 }
 
@@ -212,7 +212,7 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
 	}
 
 	e := &entry{tx: tx, txid: txid, wtxid: consensus.WitnessHash(tx), weight: weight, vsize: vsize(weight),
-		time: p.now(), height: best.Height, size: int64(tx.SerializeSize())}
+		unixTime: p.now().Unix(), height: best.Height}
 	pre := &prechecked{e: e, conflicts: map[*entry]struct{}{},
 		flags: standardScriptFlags, consFlags: chain.ScriptFlags(cp, height)}
 
@@ -253,10 +253,11 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
 				return nil, reject(RejectInvalid, "bad-txns-spends-conflicting-tx",
 					"spends %v, which it would replace", parent.txid)
 			}
-			if int(op.Index) >= len(parent.tx.TxOut) {
+			ptx := parent.msgTx()
+			if int(op.Index) >= len(ptx.TxOut) {
 				return nil, reject(RejectMissingInputs, "bad-txns-inputs-missingorspent", "input %d: %v has no output %d", i, op.Hash, op.Index)
 			}
-			out := parent.tx.TxOut[op.Index]
+			out := ptx.TxOut[op.Index]
 			pre.prevOuts[i] = out
 			inputHeights[i] = height
 			parents[parent] = struct{}{}

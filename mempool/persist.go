@@ -39,9 +39,9 @@ func (p *TxPool) Save(path string) error {
 	buf.Write(persistMagic)
 	_ = binary.Write(&buf, binary.LittleEndian, uint64(len(entries)))
 	for _, e := range entries {
-		_ = binary.Write(&buf, binary.LittleEndian, e.time.Unix())
-		_ = binary.Write(&buf, binary.LittleEndian, uint32(e.size))
-		_ = e.tx.Serialize(&buf)
+		_ = binary.Write(&buf, binary.LittleEndian, e.unixTime)
+		_ = binary.Write(&buf, binary.LittleEndian, uint32(len(e.raw)))
+		buf.Write(e.raw)
 	}
 	p.mu.RUnlock()
 
@@ -123,7 +123,7 @@ func (p *TxPool) setTime(txid [32]byte, t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e, ok := p.pool[txid]; ok {
-		e.time = t
+		e.unixTime = t.Unix()
 	}
 }
 
@@ -132,10 +132,14 @@ func (p *TxPool) Output(op wire.OutPoint) (*wire.TxOut, bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	e, ok := p.pool[op.Hash]
-	if !ok || int(op.Index) >= len(e.tx.TxOut) {
+	if !ok {
 		return nil, false
 	}
-	return e.tx.TxOut[op.Index], true
+	tx := e.msgTx()
+	if int(op.Index) >= len(tx.TxOut) {
+		return nil, false
+	}
+	return tx.TxOut[op.Index], true
 }
 
 // IsSpent reports whether a pool transaction spends op.

@@ -1,6 +1,8 @@
 package mempool
 
 import (
+	"bytes"
+	"fmt"
 	"log/slog"
 	"sort"
 	"sync"
@@ -75,20 +77,53 @@ type TxDesc struct {
 	AncestorFees, DescendantFees   int64
 }
 
-// entry is a pool transaction.
+// entry is a pool transaction. Once in the pool it keeps only its
+// serialization (decoded again on use, about a microsecond) and a few
+// numbers: a decoded transaction takes twice its serialized size.
 type entry struct {
+	// tx is set while the transaction is checked, and nil once pooled.
 	tx        *wire.MsgTx
+	raw       []byte
 	txid      chainhash.Hash
 	wtxid     chainhash.Hash
 	fee       int64
 	weight    int64
 	vsize     int64
 	sigOpCost int64
-	time      time.Time
+	unixTime  int64
 	height    int32
-	size      int64 // serialized bytes
-	parents   map[*entry]struct{}
-	children  map[*entry]struct{}
+	// parents and children are nil until the transaction has any.
+	parents  map[*entry]struct{}
+	children map[*entry]struct{}
+}
+
+// msgTx returns the decoded transaction.
+func (e *entry) msgTx() *wire.MsgTx {
+	if e.tx != nil {
+		return e.tx
+	}
+	var tx wire.MsgTx
+	if err := tx.Deserialize(bytes.NewReader(e.raw)); err != nil {
+		// The bytes were serialized by this process from a valid
+		// transaction; failing to read them back is a bug.
+		panic(fmt.Sprintf("mempool: pooled transaction %v does not decode: %v", e.txid, err))
+	}
+	return &tx
+}
+
+// entryTime returns when the transaction entered the pool.
+func (e *entry) entryTime() time.Time { return time.Unix(e.unixTime, 0) }
+
+// link records that child spends parent.
+func link(parent, child *entry) {
+	if parent.children == nil {
+		parent.children = make(map[*entry]struct{})
+	}
+	if child.parents == nil {
+		child.parents = make(map[*entry]struct{})
+	}
+	parent.children[child] = struct{}{}
+	child.parents[parent] = struct{}{}
 }
 
 // TxPool is the transaction pool. Its methods are safe for concurrent
@@ -152,45 +187,46 @@ func New(cfg Config) *TxPool {
 	}
 }
 
-// entryOverhead estimates an entry's memory beyond its transaction's own:
-// the entry struct, its map slots and parent/child sets.
-const entryOverhead = 400
+// Memory estimates of an entry beyond its serialized bytes: the entry
+// struct with its slot in the pool's map, and one slot in the spent-outputs
+// map per input.
+const (
+	entryOverhead = 240
+	inputOverhead = 80
+)
 
-// txMemSize estimates the memory of a decoded transaction: its bytes plus
-// the per-input and per-output structs and slice headers.
-func txMemSize(tx *wire.MsgTx, size int64) int64 {
-	n := size + 64 + int64(len(tx.TxIn))*(96) + int64(len(tx.TxOut))*48
-	for _, in := range tx.TxIn {
-		n += int64(len(in.Witness)) * 24
-	}
-	return n
+// memSize estimates an entry's memory.
+func (e *entry) memSize(inputs int) int64 {
+	return int64(len(e.raw)) + entryOverhead + int64(inputs)*inputOverhead
 }
-
-func (e *entry) memSize() int64 { return txMemSize(e.tx, e.size) + entryOverhead }
 
 // addLocked inserts e, linking it to its in-pool parents.
 // This function MUST be called with the pool lock held (for writes).
 func (p *TxPool) addLocked(e *entry) {
-	e.parents = make(map[*entry]struct{})
-	e.children = make(map[*entry]struct{})
-	for _, in := range e.tx.TxIn {
+	tx := e.msgTx()
+	if e.raw == nil {
+		var buf bytes.Buffer
+		buf.Grow(tx.SerializeSize())
+		_ = tx.Serialize(&buf)
+		e.raw = buf.Bytes()
+	}
+	for _, in := range tx.TxIn {
 		if parent, ok := p.pool[in.PreviousOutPoint.Hash]; ok {
-			e.parents[parent] = struct{}{}
-			parent.children[e] = struct{}{}
+			link(parent, e)
 		}
 		p.spent[in.PreviousOutPoint] = e
 	}
 	// A transaction returning from a disconnected block may already have
 	// children in the pool (Core's UpdateTransactionsFromBlock).
-	for i := range e.tx.TxOut {
+	for i := range tx.TxOut {
 		if child, ok := p.spent[wire.OutPoint{Hash: e.txid, Index: uint32(i)}]; ok {
-			e.children[child] = struct{}{}
-			child.parents[e] = struct{}{}
+			link(e, child)
 		}
 	}
 	p.pool[e.txid] = e
-	p.bytes += e.memSize()
+	p.bytes += e.memSize(len(tx.TxIn))
 	p.sequence++
+	e.tx = nil // keep only the bytes
 }
 
 // removeLocked takes e out of the pool; with descendants, every transaction
@@ -206,7 +242,8 @@ func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
 	if _, ok := p.pool[e.txid]; !ok {
 		return removed
 	}
-	for _, in := range e.tx.TxIn {
+	tx := e.msgTx()
+	for _, in := range tx.TxIn {
 		if p.spent[in.PreviousOutPoint] == e {
 			delete(p.spent, in.PreviousOutPoint)
 		}
@@ -218,7 +255,7 @@ func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
 		delete(child.parents, e)
 	}
 	delete(p.pool, e.txid)
-	p.bytes -= e.memSize()
+	p.bytes -= e.memSize(len(tx.TxIn))
 	p.sequence++
 	return append([]*entry{e}, removed...)
 }
@@ -266,8 +303,8 @@ func (p *TxPool) descendantsLocked(e *entry) []*entry {
 // descLocked builds the caller's view of e.
 // This function MUST be called with the pool lock held.
 func (p *TxPool) descLocked(e *entry) *TxDesc {
-	d := &TxDesc{Tx: e.tx, TxID: e.txid, WTxID: e.wtxid, Fee: e.fee, Weight: e.weight, VSize: e.vsize,
-		SigOpCost: e.sigOpCost, Time: e.time, Height: e.height,
+	d := &TxDesc{Tx: e.msgTx(), TxID: e.txid, WTxID: e.wtxid, Fee: e.fee, Weight: e.weight, VSize: e.vsize,
+		SigOpCost: e.sigOpCost, Time: e.entryTime(), Height: e.height,
 		AncestorCount: 1, DescendantCount: 1, AncestorSize: e.vsize, DescendantSize: e.vsize,
 		AncestorFees: e.fee, DescendantFees: e.fee}
 	for parent := range e.parents {
@@ -318,7 +355,7 @@ func (p *TxPool) FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
 	if !ok {
 		return nil, ErrNotInPool
 	}
-	return e.tx, nil
+	return e.msgTx(), nil
 }
 
 // Entry returns the description of a pool transaction.

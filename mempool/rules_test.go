@@ -50,7 +50,7 @@ func one(o chaintest.SpendableOut) []chaintest.SpendableOut { return []chaintest
 
 // entryMem is the pool's memory estimate of tx as an entry.
 func entryMem(tx *wire.MsgTx) int64 {
-	return (&entry{tx: tx, size: int64(tx.SerializeSize())}).memSize()
+	return (&entry{raw: make([]byte, tx.SerializeSize())}).memSize(len(tx.TxIn))
 }
 
 // chainOf returns n transactions, each spending the previous one's only

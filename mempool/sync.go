@@ -99,9 +99,10 @@ func (p *TxPool) revalidate() {
 		if _, ok := p.pool[e.txid]; !ok {
 			continue // removed as a descendant already
 		}
-		valid := consensus.IsFinalTx(e.tx, height, cutoff)
-		heights := make([]int32, len(e.tx.TxIn))
-		for i, in := range e.tx.TxIn {
+		tx := e.msgTx()
+		valid := consensus.IsFinalTx(tx, height, cutoff)
+		heights := make([]int32, len(tx.TxIn))
+		for i, in := range tx.TxIn {
 			if !valid {
 				break
 			}
@@ -120,8 +121,8 @@ func (p *TxPool) revalidate() {
 			}
 			heights[i] = ue.Height
 		}
-		if valid && height >= cp.CSVHeight && uint32(e.tx.Version) >= 2 {
-			lock := consensus.CalcSequenceLock(e.tx, heights, func(h int32) int64 {
+		if valid && height >= cp.CSVHeight && uint32(tx.Version) >= 2 {
+			lock := consensus.CalcSequenceLock(tx, heights, func(h int32) int64 {
 				t, err := p.chain.MedianTimePastAt(h)
 				if err != nil {
 					return mtp
@@ -141,9 +142,9 @@ func (p *TxPool) revalidate() {
 func (p *TxPool) Expire() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	cutoff := p.now().Add(-p.cfg.Expiry)
+	cutoff := p.now().Add(-p.cfg.Expiry).Unix()
 	for _, e := range p.pool {
-		if e.time.Before(cutoff) {
+		if e.unixTime < cutoff {
 			p.removeLocked(e, true)
 		}
 	}
