@@ -163,7 +163,9 @@ func (p *TxPool) accept(tx *wire.MsgTx, dryRun bool) (*TxDesc, []chainhash.Hash,
 	}
 	p.orphans.remove(commit.e.txid)
 	p.log.Debug("accepted transaction", "txid", commit.e.txid, "fee", commit.e.fee, "vsize", commit.e.vsize)
-	return p.descLocked(commit.e), replaced, seq, nil
+	desc := p.descLocked(commit.e)
+	commit.e.tx = nil // pooled entries keep only their bytes
+	return desc, replaced, seq, nil
 }
 
 // descOfNewLocked describes an entry that is not (yet) in the pool.

@@ -43,11 +43,12 @@ const standardScriptFlags = txscript.StandardVerifyFlags
 // vsize returns a transaction's virtual size: weight / 4, rounded up.
 func vsize(weight int64) int64 { return (weight + 3) / 4 }
 
-// feeFor returns the fee a rate (per 1,000 vbytes) asks of size vbytes.
+// feeFor returns the fee a rate (per 1,000 vbytes) asks of size vbytes; a
+// positive rate asks at least one unit (Core's CFeeRate::GetFee).
 func feeFor(rate, size int64) int64 {
 	fee := rate * size / 1000
-	if fee == 0 && rate > 0 {
-		fee = rate
+	if fee == 0 && rate > 0 && size > 0 {
+		fee = 1
 	}
 	return fee
 }

@@ -200,7 +200,8 @@ func (e *entry) memSize(inputs int) int64 {
 	return int64(len(e.raw)) + entryOverhead + int64(inputs)*inputOverhead
 }
 
-// addLocked inserts e, linking it to its in-pool parents.
+// addLocked inserts e, linking it to its in-pool parents and children. The
+// caller drops e.tx once it no longer needs the decoded form.
 // This function MUST be called with the pool lock held (for writes).
 func (p *TxPool) addLocked(e *entry) {
 	tx := e.msgTx()
@@ -226,7 +227,6 @@ func (p *TxPool) addLocked(e *entry) {
 	p.pool[e.txid] = e
 	p.bytes += e.memSize(len(tx.TxIn))
 	p.sequence++
-	e.tx = nil // keep only the bytes
 }
 
 // removeLocked takes e out of the pool; with descendants, every transaction
@@ -440,8 +440,8 @@ type Info struct {
 
 // Info returns the pool's summary.
 func (p *TxPool) Info() Info {
-	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.mu.RLock()
+	defer p.mu.RUnlock()
 	in := Info{Size: len(p.pool), Usage: p.bytes, MaxBytes: p.cfg.MaxPoolBytes,
 		MinFeeRate: p.currentMinFeeLocked(), MinRelayFeeRate: p.cfg.MinRelayFeeRate}
 	for _, e := range p.pool {
