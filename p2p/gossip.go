@@ -1,0 +1,156 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool"
+)
+
+// gossipedMemory is how long a gossiped block's hash is remembered so that
+// its connection is not announced again.
+const gossipedMemory = 10 * time.Minute
+
+// joinTopics joins the block and transaction topics with their validators.
+func (n *Node) joinTopics() error {
+	blockTopic := n.prefix + "/blocks/1"
+	txTopic := n.prefix + "/txs/1"
+	if err := n.ps.RegisterTopicValidator(blockTopic, pubsub.ValidatorEx(n.validateBlock)); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	if err := n.ps.RegisterTopicValidator(txTopic, pubsub.ValidatorEx(n.validateTx)); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	var err error
+	if n.blocks, err = n.ps.Join(blockTopic); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	if n.txs, err = n.ps.Join(txTopic); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	return nil
+}
+
+// validateBlock runs the node's full checks on a gossiped block before it
+// is forwarded: undecodable, bad proof of work or invalid by consensus is
+// rejected (the sender is penalized); a block whose parent is unknown is
+// ignored and starts a sync with the sender; a known block is ignored.
+func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if from == n.host.ID() {
+		return pubsub.ValidationAccept // our own announcement, already processed
+	}
+	block, err := consensus.DecodeBlock(msg.GetData())
+	if err != nil {
+		n.log.Debug("undecodable block from peer", "peer", from, "err", err)
+		return pubsub.ValidationReject
+	}
+	hash := consensus.BlockHash(&block.Header)
+	if n.cfg.Chain.HaveBlock(hash) {
+		return pubsub.ValidationIgnore
+	}
+	if err := consensus.CheckBlockHeaderSanity(&block.Header, n.cfg.Chain.Network().Consensus.PowLimit); err != nil {
+		return pubsub.ValidationReject
+	}
+	n.rememberGossiped(hash)
+	res, err := n.cfg.Chain.ProcessBlock(block)
+	switch {
+	case err == nil:
+		if res.MainChain {
+			n.log.Debug("block from peer", "peer", from, "hash", hash)
+		}
+		return pubsub.ValidationAccept
+	case errors.Is(err, chain.ErrMissingParent):
+		go n.syncFrom(context.Background(), from)
+		return pubsub.ValidationIgnore
+	case errors.Is(err, chain.ErrDuplicateBlock), errors.Is(err, chain.ErrTimeTooNew),
+		consensus.IsMutationError(err):
+		// Not provably the sender's fault: a mutated body of a valid
+		// header, or a clock difference.
+		return pubsub.ValidationIgnore
+	case chain.RejectReason(err) != "":
+		n.log.Info("invalid block from peer", "peer", from, "hash", hash, "reason", chain.RejectReason(err))
+		return pubsub.ValidationReject
+	}
+	n.log.Warn("processing gossiped block", "hash", hash, "err", err)
+	return pubsub.ValidationIgnore
+}
+
+// validateTx offers a gossiped transaction to the pool: accepted ones are
+// forwarded, invalid ones rejected, and policy refusals (fees, orphans,
+// duplicates) ignored.
+func (n *Node) validateTx(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
+	if from == n.host.ID() {
+		return pubsub.ValidationAccept
+	}
+	if n.cfg.Mempool == nil {
+		return pubsub.ValidationIgnore
+	}
+	tx, err := consensus.DecodeTx(msg.GetData())
+	if err != nil {
+		return pubsub.ValidationReject
+	}
+	res, err := n.cfg.Mempool.ProcessTransaction(tx, true)
+	if err != nil {
+		var re *mempool.RejectError
+		if errors.As(err, &re) && re.Code == mempool.RejectInvalid {
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationIgnore
+	}
+	if res.Orphaned || len(res.Accepted) == 0 {
+		return pubsub.ValidationIgnore
+	}
+	return pubsub.ValidationAccept
+}
+
+// rememberGossiped notes a block that arrived by gossip.
+func (n *Node) rememberGossiped(hash chainhash.Hash) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	now := time.Now()
+	n.gossiped[hash] = now
+	for h, t := range n.gossiped {
+		if now.Sub(t) > gossipedMemory {
+			delete(n.gossiped, h)
+		}
+	}
+}
+
+// announceBlock publishes a newly connected block unless it came by gossip
+// (GossipSub forwards those itself).
+func (n *Node) announceBlock(ctx context.Context, hash chainhash.Hash, block *wire.MsgBlock) {
+	n.mu.Lock()
+	_, fromGossip := n.gossiped[hash]
+	n.mu.Unlock()
+	if fromGossip {
+		return
+	}
+	var buf bytes.Buffer
+	if err := block.Serialize(&buf); err != nil {
+		return
+	}
+	if err := n.blocks.Publish(ctx, buf.Bytes()); err != nil {
+		n.log.Debug("publish block", "hash", hash, "err", err)
+	}
+}
+
+// PublishTx announces a transaction the local pool accepted (from RPC).
+func (n *Node) PublishTx(ctx context.Context, tx *wire.MsgTx) {
+	var buf bytes.Buffer
+	if err := tx.Serialize(&buf); err != nil {
+		return
+	}
+	if err := n.txs.Publish(ctx, buf.Bytes()); err != nil {
+		n.log.Debug("publish transaction", "txid", consensus.TxHash(tx), "err", err)
+	}
+}

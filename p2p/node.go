@@ -1,0 +1,303 @@
+package p2p
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/libp2p/go-libp2p"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"github.com/libp2p/go-libp2p/p2p/muxer/yamux"
+	"github.com/libp2p/go-libp2p/p2p/security/noise"
+	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
+	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool"
+)
+
+// Chain is what the network needs of the block chain. *chain.BlockChain
+// implements it.
+type Chain interface {
+	Network() *chainparams.Network
+	BestSnapshot() *chain.BestState
+	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
+	HaveBlock(hash chainhash.Hash) bool
+	BlockLocator(hash *chainhash.Hash) ([]chainhash.Hash, error)
+	LocateHeaders(locator []chainhash.Hash, stop chainhash.Hash, max int) []wire.BlockHeader
+	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
+	Subscribe() *chain.Subscription
+}
+
+var _ Chain = (*chain.BlockChain)(nil)
+
+// Mempool is what the network needs of the transaction pool.
+type Mempool interface {
+	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
+}
+
+// maxGossipBytes admits the largest valid block (its serialization never
+// exceeds the weight limit) plus framing. Because it exceeds GossipSub's
+// default, Cairn speaks its own versioned GossipSub protocol ID, as the
+// library's documentation asks.
+const maxGossipBytes = consensus.MaxBlockBytes + 64<<10
+
+// gossipProtocol is Cairn's GossipSub v1.1 with large messages.
+const gossipProtocol = protocol.ID("/cairn/meshsub/1.1.0")
+
+// Config configures a Node.
+type Config struct {
+	Chain   Chain
+	Mempool Mempool
+	// Dir holds the identity key.
+	Dir string
+	// Listen are the listen multiaddrs; none means an ephemeral TCP port
+	// on loopback.
+	Listen []string
+	// Peers are dialled at start and redialled when lost.
+	Peers  []string
+	Logger *slog.Logger
+}
+
+// Node is a running peer-to-peer endpoint.
+type Node struct {
+	cfg    Config
+	log    *slog.Logger
+	host   host.Host
+	ps     *pubsub.PubSub
+	blocks *pubsub.Topic
+	txs    *pubsub.Topic
+	prefix string // "/cairn/<network>/<genesis prefix>"
+
+	mu    sync.Mutex
+	peers map[peer.ID]*peerState
+	// gossiped remembers blocks that arrived by gossip, so the chain's
+	// notification of them is not published again.
+	gossiped map[chainhash.Hash]time.Time
+	syncing  map[peer.ID]bool
+}
+
+// peerState is what the node knows of a peer.
+type peerState struct {
+	status    *status
+	connected time.Time
+	inbound   bool
+}
+
+// New creates the host and joins the gossip topics; Run serves them.
+func New(ctx context.Context, cfg Config) (*Node, error) {
+	if cfg.Chain == nil {
+		return nil, errors.New("p2p: Config.Chain is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	key, err := loadIdentity(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	listen := cfg.Listen
+	if len(listen) == 0 {
+		listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	}
+	h, err := libp2p.New(
+		libp2p.Identity(key),
+		libp2p.ListenAddrStrings(listen...),
+		libp2p.Security(noise.ID, noise.New),
+		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
+		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(quic.NewTransport),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: start host on %v: %w", listen, err)
+	}
+	net := cfg.Chain.Network()
+	genesis := net.GenesisHash()
+	n := &Node{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		host:     h,
+		prefix:   fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
+		peers:    make(map[peer.ID]*peerState),
+		gossiped: make(map[chainhash.Hash]time.Time),
+		syncing:  make(map[peer.ID]bool),
+	}
+	n.ps, err = pubsub.NewGossipSub(ctx, h,
+
+		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+	)
+	if err != nil {
+		h.Close()
+		return nil, fmt.Errorf("p2p: gossip: %w", err)
+	}
+	if err := n.joinTopics(); err != nil {
+		h.Close()
+		return nil, err
+	}
+	h.SetStreamHandler(n.protocol("status"), n.handleStatus)
+	h.SetStreamHandler(n.protocol("blocks"), n.handleBlocksRequest)
+	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
+		go n.onConnected(ctx, c)
+	}, DisconnectedF: func(_ network.Network, c network.Conn) {
+		n.mu.Lock()
+		if len(n.host.Network().ConnsToPeer(c.RemotePeer())) == 0 {
+			delete(n.peers, c.RemotePeer())
+		}
+		n.mu.Unlock()
+	}})
+	return n, nil
+}
+
+// messageID is the content address of a gossip message: its double
+// SHA-256, which for a transaction is its wtxid and for a block is taken
+// over the header only, the block hash.
+func messageID(m *pb.Message) string {
+	data := m.GetData()
+	if m.GetTopic() != "" && len(data) >= wire.MaxBlockHeaderPayload && isBlockTopic(m.GetTopic()) {
+		h := consensus.DoubleHashH(data[:wire.MaxBlockHeaderPayload])
+		return string(h[:])
+	}
+	h := consensus.DoubleHashH(data)
+	return string(h[:])
+}
+
+func isBlockTopic(t string) bool { return strings.HasSuffix(t, "/blocks/1") }
+
+// protocol returns a stream protocol ID namespaced by network and genesis.
+func (n *Node) protocol(name string) protocol.ID {
+	return protocol.ID(n.prefix + "/" + name + "/1")
+}
+
+// ID returns the node's peer ID.
+func (n *Node) ID() peer.ID { return n.host.ID() }
+
+// Addrs returns the node's full multiaddrs, each ending in /p2p/<peer id>.
+func (n *Node) Addrs() []string {
+	var out []string
+	for _, a := range n.host.Addrs() {
+		out = append(out, a.String()+"/p2p/"+n.host.ID().String())
+	}
+	return out
+}
+
+// Close shuts the host down.
+func (n *Node) Close() error { return n.host.Close() }
+
+// Connect dials a peer by full multiaddr (with /p2p/<id>).
+func (n *Node) Connect(ctx context.Context, addr string) error {
+	m, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		return fmt.Errorf("p2p: peer address %q: %w", addr, err)
+	}
+	info, err := peer.AddrInfoFromP2pAddr(m)
+	if err != nil {
+		return fmt.Errorf("p2p: peer address %q needs /p2p/<peer id>: %w", addr, err)
+	}
+	if err := n.host.Connect(ctx, *info); err != nil {
+		return fmt.Errorf("p2p: connect %s: %w", addr, err)
+	}
+	return nil
+}
+
+// PeerCount returns the number of peers that passed the handshake.
+func (n *Node) PeerCount() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	count := 0
+	for _, p := range n.peers {
+		if p.status != nil {
+			count++
+		}
+	}
+	return count
+}
+
+// Run dials the configured peers (again with backoff when they are lost),
+// publishes the chain's new blocks, and serves until ctx ends.
+func (n *Node) Run(ctx context.Context) error {
+	for _, addr := range n.cfg.Peers {
+		go n.keepConnected(ctx, addr)
+	}
+	go n.readTopic(ctx, n.blocks)
+	go n.readTopic(ctx, n.txs)
+	sub := n.cfg.Chain.Subscribe()
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return n.Close()
+		case note, ok := <-sub.C():
+			if !ok {
+				return n.Close()
+			}
+			if note.Type == chain.BlockConnected {
+				n.announceBlock(ctx, note.Hash, note.Block)
+			}
+		}
+	}
+}
+
+// keepConnected dials addr and redials with backoff while it is lost.
+func (n *Node) keepConnected(ctx context.Context, addr string) {
+	backoff := time.Second
+	m, err := ma.NewMultiaddr(addr)
+	if err != nil {
+		n.log.Error("bad --peer address", "addr", addr, "err", err)
+		return
+	}
+	info, err := peer.AddrInfoFromP2pAddr(m)
+	if err != nil {
+		n.log.Error("--peer needs /p2p/<peer id>", "addr", addr, "err", err)
+		return
+	}
+	for ctx.Err() == nil {
+		if n.host.Network().Connectedness(info.ID) != network.Connected {
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			err := n.host.Connect(dctx, *info)
+			cancel()
+			if err != nil {
+				n.log.Debug("dial failed", "peer", addr, "err", err, "retry_in", backoff)
+				backoff = min(2*backoff, time.Minute)
+			} else {
+				backoff = time.Second
+			}
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(backoff):
+		}
+	}
+}
+
+// readTopic drains a subscription: delivery already happened in the
+// validator, which is where messages are processed.
+func (n *Node) readTopic(ctx context.Context, t *pubsub.Topic) {
+	sub, err := t.Subscribe()
+	if err != nil {
+		n.log.Error("subscribe", "topic", t.String(), "err", err)
+		return
+	}
+	defer sub.Cancel()
+	for {
+		if _, err := sub.Next(ctx); err != nil {
+			return
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package p2p
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/chaintest"
+)
+
+// testNode is a chain with a p2p node over it.
+type testNode struct {
+	chain *chain.BlockChain
+	node  *Node
+}
+
+// newTestNode starts a node on a fresh chain of net.
+func newTestNode(t *testing.T, ctx context.Context, net *chainparams.Network, now func() time.Time) *testNode {
+	t.Helper()
+	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	n, err := New(ctx, Config{Chain: c, Dir: t.TempDir(), Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { n.Close() })
+	go n.Run(ctx)
+	return &testNode{chain: c, node: n}
+}
+
+func connect(t *testing.T, ctx context.Context, a, b *testNode) {
+	t.Helper()
+	if err := a.node.Connect(ctx, b.node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func tipIs(n *testNode, h chainhash.Hash) func() bool {
+	return func() bool { return n.chain.BestSnapshot().Hash == h }
+}
+
+// TestSyncAndHandshake ensures that a node joining a peer with more work
+// syncs its whole chain through the status handshake and the block-locator
+// stream, and that the handshake drops a peer of another network.
+func TestSyncAndHandshake(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	for i := 0; i < 30; i++ {
+		g.NextBlock("b"+itoa(i), nil, nil)
+	}
+	now := func() time.Time { return g.Now().Add(time.Hour) }
+	a := newTestNode(t, ctx, net, now)
+	for i := 0; i < 30; i++ {
+		if _, err := a.chain.ProcessBlock(g.Block("b" + itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newTestNode(t, ctx, net, now)
+	connect(t, ctx, b, a)
+	waitFor(t, 20*time.Second, "the new node to sync", tipIs(b, g.Tip().BlockHash()))
+	if a.node.PeerCount() != 1 || b.node.PeerCount() != 1 {
+		t.Fatalf("peers after handshake: a %d, b %d", a.node.PeerCount(), b.node.PeerCount())
+	}
+
+	other, err := chainparams.ParseSpec([]byte(`{"name":"othernet","genesis":{"time":1795305600,"message":"other"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := newTestNode(t, ctx, other, now)
+	_ = o.node.Connect(ctx, a.node.Addrs()[0])
+	waitFor(t, 5*time.Second, "the other network's peer to be dropped", func() bool {
+		return o.node.PeerCount() == 0 && a.node.PeerCount() == 1 &&
+			len(o.node.host.Network().ConnsToPeer(a.node.ID())) == 0
+	})
+}
+
+// TestIdentityPersists ensures the node's peer ID survives a restart.
+func TestIdentityPersists(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	k1, err := loadIdentity(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := loadIdentity(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !k1.Equals(k2) {
+		t.Fatal("identity changed between loads")
+	}
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
+
+// testLogger logs through t when CAIRN_P2P_DEBUG is set.
+func testLogger(t *testing.T) *slog.Logger {
+	if os.Getenv("CAIRN_P2P_DEBUG") == "" {
+		return nil
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
