@@ -70,9 +70,15 @@ type Config struct {
 	// on loopback.
 	Listen []string
 	// Peers are dialled at start and redialled when lost.
-	Peers  []string
-	Logger *slog.Logger
+	Peers []string
+	// StatusInterval is how often statuses are exchanged again with every
+	// peer; zero means DefaultStatusInterval.
+	StatusInterval time.Duration
+	Logger         *slog.Logger
 }
+
+// DefaultStatusInterval is how often a node compares chains with its peers.
+const DefaultStatusInterval = 10 * time.Second
 
 // Node is a running peer-to-peer endpoint.
 type Node struct {
@@ -106,6 +112,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.StatusInterval <= 0 {
+		cfg.StatusInterval = DefaultStatusInterval
 	}
 	key, err := loadIdentity(cfg.Dir)
 	if err != nil {
@@ -239,10 +248,14 @@ func (n *Node) Run(ctx context.Context) error {
 	go n.readTopic(ctx, n.txs)
 	sub := n.cfg.Chain.Subscribe()
 	defer sub.Close()
+	tick := time.NewTicker(n.cfg.StatusInterval)
+	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return n.Close()
+		case <-tick.C:
+			n.refreshStatuses(ctx)
 		case note, ok := <-sub.C():
 			if !ok {
 				return n.Close()

@@ -28,7 +28,7 @@ func newTestNode(t *testing.T, ctx context.Context, net *chainparams.Network, no
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	n, err := New(ctx, Config{Chain: c, Dir: t.TempDir(), Logger: testLogger(t)})
+	n, err := New(ctx, Config{Chain: c, Dir: t.TempDir(), Logger: testLogger(t), StatusInterval: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,6 +95,47 @@ func TestSyncAndHandshake(t *testing.T) {
 		return o.node.PeerCount() == 0 && a.node.PeerCount() == 1 &&
 			len(o.node.host.Network().ConnsToPeer(a.node.ID())) == 0
 	})
+}
+
+// TestRelayLine ensures that blocks connected on one end of a line of three
+// nodes reach the other end through the middle one: by gossip once the
+// streams are up, and by the status exchange and sync for what gossip lost
+// before (here the blocks go out at once, before the mesh settles).
+func TestRelayLine(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	for i := 0; i < 25; i++ {
+		g.NextBlock("b"+itoa(i), nil, nil)
+	}
+	now := func() time.Time { return g.Now().Add(time.Hour) }
+	a := newTestNode(t, ctx, net, now)
+	b := newTestNode(t, ctx, net, now)
+	c := newTestNode(t, ctx, net, now)
+	connect(t, ctx, a, b)
+	connect(t, ctx, b, c)
+	waitFor(t, 10*time.Second, "handshakes", func() bool {
+		return a.node.PeerCount() == 1 && b.node.PeerCount() == 2 && c.node.PeerCount() == 1
+	})
+	// Early blocks: no settling time, so gossip may lose them.
+	for i := 0; i < 20; i++ {
+		if _, err := a.chain.ProcessBlock(g.Block("b" + itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, 20*time.Second, "C to catch up", tipIs(c, g.Block("b19").BlockHash()))
+	// Later blocks travel by gossip through the settled mesh.
+	time.Sleep(time.Second)
+	for i := 20; i < 25; i++ {
+		if _, err := a.chain.ProcessBlock(g.Block("b" + itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	waitFor(t, 20*time.Second, "C to follow A", tipIs(c, g.Tip().BlockHash()))
+	t.Logf("five more blocks reached the far end in %v", time.Since(start))
 }
 
 // TestIdentityPersists ensures the node's peer ID survives a restart.

@@ -55,25 +55,48 @@ func (n *Node) onConnected(ctx context.Context, c network.Conn) {
 	if c.Stat().Direction != network.DirOutbound {
 		return
 	}
+	n.exchangeStatus(ctx, c.RemotePeer())
+}
+
+// exchangeStatus sends our status to p, reads theirs, and acts on it: the
+// handshake on connecting, and again every StatusInterval so that a node
+// that missed gossip notices a peer ahead of it and syncs (gossip loses
+// messages published before its streams are up; sync guarantees delivery).
+func (n *Node) exchangeStatus(ctx context.Context, p peer.ID) {
 	sctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(sctx, c.RemotePeer(), n.protocol("status"))
+	s, err := n.host.NewStream(sctx, p, n.protocol("status"))
 	if err != nil {
-		n.drop(c.RemotePeer(), fmt.Sprintf("no status stream: %v", err))
+		n.drop(p, fmt.Sprintf("no status stream: %v", err))
 		return
 	}
 	defer s.Close()
 	_ = s.SetDeadline(time.Now().Add(handshakeTimeout))
 	if err := json.NewEncoder(s).Encode(n.ourStatus()); err != nil {
-		n.drop(c.RemotePeer(), fmt.Sprintf("status: %v", err))
+		n.drop(p, fmt.Sprintf("status: %v", err))
 		return
 	}
 	var theirs status
 	if err := json.NewDecoder(io.LimitReader(s, maxStatusBytes)).Decode(&theirs); err != nil {
-		n.drop(c.RemotePeer(), fmt.Sprintf("status: %v", err))
+		n.drop(p, fmt.Sprintf("status: %v", err))
 		return
 	}
-	n.accept(ctx, c.RemotePeer(), &theirs)
+	n.accept(ctx, p, &theirs)
+}
+
+// refreshStatuses exchanges status with every handshaken peer.
+func (n *Node) refreshStatuses(ctx context.Context) {
+	n.mu.Lock()
+	var peers []peer.ID
+	for p, ps := range n.peers {
+		if ps.status != nil {
+			peers = append(peers, p)
+		}
+	}
+	n.mu.Unlock()
+	for _, p := range peers {
+		go n.exchangeStatus(ctx, p)
+	}
 }
 
 // handleStatus answers a peer's handshake.
@@ -105,9 +128,12 @@ func (n *Node) accept(ctx context.Context, p peer.ID, theirs *status) {
 		ps = &peerState{connected: time.Now()}
 		n.peers[p] = ps
 	}
+	first := ps.status == nil
 	ps.status = theirs
 	n.mu.Unlock()
-	n.log.Info("peer connected", "peer", p, "height", theirs.Height)
+	if first {
+		n.log.Info("peer connected", "peer", p, "height", theirs.Height)
+	}
 	best := n.cfg.Chain.BestSnapshot()
 	if theirs.work().Cmp(best.ChainWork) > 0 {
 		go n.syncFrom(ctx, p)
