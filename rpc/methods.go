@@ -69,9 +69,10 @@ func (s *Server) methods() map[string]*handler {
 			help: "Removes invalidity marks from a block, its descendants and ancestors.", fn: s.reconsiderBlock},
 		"getindexinfo": {params: []string{"index_name"},
 			help: "Returns the state of the optional indexes.", fn: s.getIndexInfo},
-		"getnetworkinfo": {help: "Returns the node's version and network state.", fn: s.getNetworkInfo},
-		"uptime":         {help: "Returns the seconds since the node started.", fn: s.uptime},
-		"stop":           {help: "Shuts the node down cleanly.", fn: s.stop},
+		"getnetworkinfo":     {help: "Returns the node's version and network state.", fn: s.getNetworkInfo},
+		"getconnectioncount": {help: "Returns the number of connected peers.", fn: s.getConnectionCount},
+		"uptime":             {help: "Returns the seconds since the node started.", fn: s.uptime},
+		"stop":               {help: "Shuts the node down cleanly.", fn: s.stop},
 		"help": {params: []string{"command"},
 			help: "Lists the methods, or explains one.", fn: s.help},
 	}

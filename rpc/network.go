@@ -13,6 +13,14 @@ const (
 	ProtocolVersion = 70016
 )
 
+// Network is what the handlers need of the peer-to-peer node.
+type Network interface {
+	// PeerCount is the number of connected peers past the handshake.
+	PeerCount() int
+	// Addrs are the node's full multiaddrs, with /p2p/<peer id>.
+	Addrs() []string
+}
+
 // networkInfo is getnetworkinfo's answer. Peer figures come with the
 // peer-to-peer layer.
 type networkInfo struct {
@@ -35,7 +43,13 @@ type networkInfo struct {
 }
 
 func (s *Server) getNetworkInfo(context.Context, args) (any, error) {
+	peers, addrs := 0, []string{}
+	if s.cfg.Network != nil {
+		peers, addrs = s.cfg.Network.PeerCount(), s.cfg.Network.Addrs()
+	}
 	return networkInfo{
+		Connections:     peers,
+		NetworkActive:   s.cfg.Network != nil,
 		Version:         Version,
 		SubVersion:      SubVersion,
 		ProtocolVersion: ProtocolVersion,
@@ -45,6 +59,13 @@ func (s *Server) getNetworkInfo(context.Context, args) (any, error) {
 		RelayFee:        0.00001,
 		IncrementalFee:  0.00001,
 		LocalAddresses:  []any{},
-		P2PAddresses:    []string{},
+		P2PAddresses:    addrs,
 	}, nil
+}
+
+func (s *Server) getConnectionCount(context.Context, args) (any, error) {
+	if s.cfg.Network == nil {
+		return 0, nil
+	}
+	return s.cfg.Network.PeerCount(), nil
 }

@@ -54,6 +54,8 @@ type Config struct {
 	Mining MiningStats
 	// Mempool is the transaction pool; nil disables the pool calls.
 	Mempool Mempool
+	// Network is the peer-to-peer node; nil reports no peers.
+	Network Network
 	// OnTransaction, if set, hears of each transaction sendrawtransaction
 	// added to the pool (to relay it).
 	OnTransaction func(tx *wire.MsgTx)

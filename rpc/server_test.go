@@ -854,6 +854,7 @@ func TestMethodTable(t *testing.T) {
 		"reconsiderblock":       {"blockhash"},
 		"getindexinfo":          {"index_name"},
 		"getnetworkinfo":        nil,
+		"getconnectioncount":    nil,
 		"getmininginfo":         nil,
 		"getnetworkhashps":      {"nblocks", "height"},
 		"getblocktemplate":      {"template_request"},

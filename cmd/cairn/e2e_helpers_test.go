@@ -296,6 +296,10 @@ func launchNode(t *testing.T, dir string, o nodeOpts) *node {
 		o.rpcAddr = freeAddr(t)
 	}
 	args := []string{"node", "--network", "regtest", "--datadir", dir}
+	if !containsArg(o.args, "--listen") {
+		// An ephemeral loopback port, so parallel nodes never share one.
+		args = append(args, "--listen", "/ip4/127.0.0.1/tcp/0")
+	}
 	if !o.noRPCAddrFlag {
 		args = append(args, "--rpc-addr", o.rpcAddr)
 	}
@@ -481,4 +485,14 @@ func subsidy(height int64) int64 {
 		return 0
 	}
 	return (50 * 1e8) >> halvings
+}
+
+// containsArg reports whether args holds flag.
+func containsArg(args []string, flag string) bool {
+	for _, a := range args {
+		if a == flag || strings.HasPrefix(a, flag+"=") {
+			return true
+		}
+	}
+	return false
 }

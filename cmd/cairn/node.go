@@ -10,9 +10,11 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"time"
 
+	"github.com/btcsuite/btcd/wire"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
 
@@ -20,6 +22,7 @@ import (
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/mempool"
 	"github.com/cairnchain/cairn/miner"
+	"github.com/cairnchain/cairn/p2p"
 	"github.com/cairnchain/cairn/rpc"
 )
 
@@ -27,6 +30,8 @@ import (
 func nodeCommand() *cli.Command {
 	flags := append(commonFlags(), rpcClientFlags()...)
 	flags = append(flags,
+		&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen `MULTIADDR` (repeatable; default all interfaces on the network's P2P port, TCP and QUIC)", EnvVars: envVar("listen")},
+		&cli.StringSliceFlag{Name: "peer", Usage: "peer `MULTIADDR` with /p2p/<peer id> to keep connected (repeatable)", EnvVars: envVar("peer")},
 		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
 		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads (default: all cores)", EnvVars: envVar("miner-threads")},
@@ -60,6 +65,8 @@ type nodeConfig struct {
 	mine         bool
 	minerScript  []byte
 	minerThreads int
+	listen       []string
+	peers        []string
 }
 
 // parseNodeConfig applies the config file and checks every value, so that
@@ -84,6 +91,14 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		metricsAddr:  c.String("metrics-addr"),
 		mine:         c.Bool("mine"),
 		minerThreads: c.Int("miner-threads"),
+		listen:       c.StringSlice("listen"),
+		peers:        c.StringSlice("peer"),
+	}
+	if len(cfg.listen) == 0 {
+		cfg.listen = []string{
+			fmt.Sprintf("/ip4/0.0.0.0/tcp/%d", net.P2PPort),
+			fmt.Sprintf("/ip4/0.0.0.0/udp/%d/quic-v1", net.P2PPort),
+		}
 	}
 	if cfg.dbCacheMiB < 4 {
 		return nil, fmt.Errorf("--dbcache %d: want at least 4 MiB", cfg.dbCacheMiB)
@@ -181,6 +196,12 @@ func runNode(c *cli.Context) (err error) {
 		log.Info("mempool saved", "transactions", pool.Count())
 	}()
 	metrics.registerPool(pool)
+	pn, err := p2p.New(ctx, p2p.Config{Chain: bc, Mempool: pool, Dir: cfg.dir, Listen: cfg.listen,
+		Peers: cfg.peers, Logger: log.With("pkg", "p2p")})
+	if err != nil {
+		return err
+	}
+	defer pn.Close()
 	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: poolSource{pool}}, txs: poolSource{pool}}
 	var m *miner.Miner
 	var mining rpc.MiningStats
@@ -197,10 +218,14 @@ func runNode(c *cli.Context) (err error) {
 		Generator:  gen,
 		Mining:     mining,
 		Mempool:    pool,
-		Stop:       stop,
-		StartTime:  start,
-		Observe:    metrics.observeRPC,
-		Logger:     log.With("pkg", "rpc"),
+		Network:    pn,
+		OnTransaction: func(tx *wire.MsgTx) {
+			pn.PublishTx(ctx, tx)
+		},
+		Stop:      stop,
+		StartTime: start,
+		Observe:   metrics.observeRPC,
+		Logger:    log.With("pkg", "rpc"),
 	})
 	if err != nil {
 		return err
@@ -216,12 +241,13 @@ func runNode(c *cli.Context) (err error) {
 	}
 	g.Go(func() error { return watchChain(gctx, bc, metrics, log) })
 	g.Go(func() error { return pool.Run(gctx) })
+	g.Go(func() error { return pn.Run(gctx) })
 	if m != nil {
 		g.Go(func() error { return m.Run(gctx) })
 	}
 	best := bc.BestSnapshot()
 	log.Info("node running", "network", cfg.net.Name, "height", best.Height, "tip", best.Hash,
-		"rpc", srv.Addr().String(), "mining", cfg.mine)
+		"rpc", srv.Addr().String(), "p2p", strings.Join(pn.Addrs(), " "), "mining", cfg.mine)
 	err = g.Wait()
 	log.Info("shutting down")
 	if err != nil && !errors.Is(err, context.Canceled) {

@@ -1,0 +1,55 @@
+package main
+
+import (
+	"testing"
+	"time"
+)
+
+// TestE2EP2PRelay ensures two real nodes connect over libp2p (the second
+// given the first's address from getnetworkinfo's p2paddresses), pass the
+// handshake, and that blocks mined on either reach the other: the second
+// catches up on connecting, and later blocks follow.
+func TestE2EP2PRelay(t *testing.T) {
+	t.Parallel()
+	a := startNode(t, t.TempDir(), nodeOpts{})
+	addr := testAddress(t).String()
+	a.mustCall(t, nil, "generatetoaddress", 10, addr)
+
+	var info struct {
+		P2PAddresses []string `json:"p2paddresses"`
+		Connections  int      `json:"connections"`
+	}
+	a.mustCall(t, &info, "getnetworkinfo")
+	if len(info.P2PAddresses) == 0 {
+		t.Fatal("getnetworkinfo lists no p2paddresses")
+	}
+	b := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", info.P2PAddresses[0]}})
+	waitTip := func(n *node, want string) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var best string
+			n.mustCall(t, &best, "getbestblockhash")
+			if best == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("tip %s, want %s\nnode output:\n%s", best, want, tail(n.output()))
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	var tipA string
+	a.mustCall(t, &tipA, "getbestblockhash")
+	waitTip(b, tipA)
+	for _, n := range []*node{a, b} {
+		var count int
+		n.mustCall(t, &count, "getconnectioncount")
+		if count != 1 {
+			t.Fatalf("getconnectioncount = %d, want 1", count)
+		}
+	}
+	var hashes []string
+	b.mustCall(t, &hashes, "generatetoaddress", 3, addr)
+	waitTip(a, hashes[len(hashes)-1])
+}
