@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -236,6 +237,37 @@ func (n *Node) PeerCount() int {
 		}
 	}
 	return count
+}
+
+// PeerInfo describes a connected peer (getpeerinfo).
+type PeerInfo struct {
+	ID       string
+	Addr     string
+	Inbound  bool
+	ConnTime time.Time
+	PingTime time.Duration // latest round trip, zero if unknown
+	Height   int32         // the height its last status reported
+	Best     string
+}
+
+// Peers describes the connected peers that passed the handshake.
+func (n *Node) Peers() []PeerInfo {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []PeerInfo
+	for id, ps := range n.peers {
+		if ps.status == nil {
+			continue
+		}
+		info := PeerInfo{ID: id.String(), Inbound: ps.inbound, ConnTime: ps.connected,
+			PingTime: n.host.Peerstore().LatencyEWMA(id), Height: ps.status.Height, Best: ps.status.Best}
+		if conns := n.host.Network().ConnsToPeer(id); len(conns) > 0 {
+			info.Addr = conns[0].RemoteMultiaddr().String()
+		}
+		out = append(out, info)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ConnTime.Before(out[j].ConnTime) })
+	return out
 }
 
 // Run dials the configured peers (again with backoff when they are lost),

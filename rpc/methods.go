@@ -71,6 +71,7 @@ func (s *Server) methods() map[string]*handler {
 			help: "Returns the state of the optional indexes.", fn: s.getIndexInfo},
 		"getnetworkinfo":     {help: "Returns the node's version and network state.", fn: s.getNetworkInfo},
 		"getconnectioncount": {help: "Returns the number of connected peers.", fn: s.getConnectionCount},
+		"getpeerinfo":        {help: "Returns each connected peer.", fn: s.getPeerInfo},
 		"uptime":             {help: "Returns the seconds since the node started.", fn: s.uptime},
 		"stop":               {help: "Shuts the node down cleanly.", fn: s.stop},
 		"help": {params: []string{"command"},

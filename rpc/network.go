@@ -2,6 +2,8 @@ package rpc
 
 import (
 	"context"
+
+	"github.com/cairnchain/cairn/p2p"
 )
 
 // Version is the node's version number in Bitcoin Core's getnetworkinfo
@@ -19,6 +21,34 @@ type Network interface {
 	PeerCount() int
 	// Addrs are the node's full multiaddrs, with /p2p/<peer id>.
 	Addrs() []string
+	// Peers describes the connected peers.
+	Peers() []p2p.PeerInfo
+}
+
+// peerInfo is one entry of getpeerinfo, with Bitcoin Core's field names
+// where they apply.
+type peerInfo struct {
+	ID             int     `json:"id"`
+	PeerID         string  `json:"peerid"`
+	Addr           string  `json:"addr"`
+	Inbound        bool    `json:"inbound"`
+	ConnTime       int64   `json:"conntime"`
+	PingTime       float64 `json:"pingtime,omitempty"`
+	SyncedHeaders  int32   `json:"synced_headers"`
+	SyncedBlocks   int32   `json:"synced_blocks"`
+	StartingHeight int32   `json:"startingheight"`
+}
+
+func (s *Server) getPeerInfo(context.Context, args) (any, error) {
+	out := []peerInfo{}
+	if s.cfg.Network == nil {
+		return out, nil
+	}
+	for i, p := range s.cfg.Network.Peers() {
+		out = append(out, peerInfo{ID: i, PeerID: p.ID, Addr: p.Addr, Inbound: p.Inbound, ConnTime: p.ConnTime.Unix(),
+			PingTime: p.PingTime.Seconds(), SyncedHeaders: p.Height, SyncedBlocks: p.Height, StartingHeight: p.Height})
+	}
+	return out, nil
 }
 
 // networkInfo is getnetworkinfo's answer. Peer figures come with the

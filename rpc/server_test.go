@@ -855,6 +855,7 @@ func TestMethodTable(t *testing.T) {
 		"getindexinfo":          {"index_name"},
 		"getnetworkinfo":        nil,
 		"getconnectioncount":    nil,
+		"getpeerinfo":           nil,
 		"getmininginfo":         nil,
 		"getnetworkhashps":      {"nblocks", "height"},
 		"getblocktemplate":      {"template_request"},

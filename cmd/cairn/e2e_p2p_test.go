@@ -49,6 +49,25 @@ func TestE2EP2PRelay(t *testing.T) {
 			t.Fatalf("getconnectioncount = %d, want 1", count)
 		}
 	}
+	inbound := map[bool]int{}
+	for _, n := range []*node{a, b} {
+		var peers []struct {
+			PeerID        string `json:"peerid"`
+			Addr          string `json:"addr"`
+			Inbound       bool   `json:"inbound"`
+			ConnTime      int64  `json:"conntime"`
+			SyncedBlocks  int32  `json:"synced_blocks"`
+			SyncedHeaders int32  `json:"synced_headers"`
+		}
+		n.mustCall(t, &peers, "getpeerinfo")
+		if len(peers) != 1 || peers[0].PeerID == "" || peers[0].Addr == "" || peers[0].ConnTime == 0 {
+			t.Fatalf("getpeerinfo = %+v", peers)
+		}
+		inbound[peers[0].Inbound]++
+	}
+	if inbound[true] != 1 || inbound[false] != 1 {
+		t.Fatalf("one side should see the peer inbound and the other outbound: %v", inbound)
+	}
 	var hashes []string
 	b.mustCall(t, &hashes, "generatetoaddress", 3, addr)
 	waitTip(a, hashes[len(hashes)-1])
