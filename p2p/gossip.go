@@ -51,7 +51,7 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 	}
 	block, err := consensus.DecodeBlock(msg.GetData())
 	if err != nil {
-		n.log.Debug("undecodable block from peer", "peer", from, "err", err)
+		n.Misbehaving(from, banScoreLimit, "undecodable block")
 		return pubsub.ValidationReject
 	}
 	hash := consensus.BlockHash(&block.Header)
@@ -59,6 +59,7 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		return pubsub.ValidationIgnore
 	}
 	if err := consensus.CheckBlockHeaderSanity(&block.Header, n.cfg.Chain.Network().Consensus.PowLimit); err != nil {
+		n.Misbehaving(from, banScoreLimit, "block without proof of work")
 		return pubsub.ValidationReject
 	}
 	n.rememberGossiped(hash)
@@ -78,7 +79,7 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		// header, or a clock difference.
 		return pubsub.ValidationIgnore
 	case chain.RejectReason(err) != "":
-		n.log.Info("invalid block from peer", "peer", from, "hash", hash, "reason", chain.RejectReason(err))
+		n.Misbehaving(from, banScoreLimit, "invalid block: "+chain.RejectReason(err))
 		return pubsub.ValidationReject
 	}
 	n.log.Warn("processing gossiped block", "hash", hash, "err", err)
@@ -97,12 +98,14 @@ func (n *Node) validateTx(ctx context.Context, from peer.ID, msg *pubsub.Message
 	}
 	tx, err := consensus.DecodeTx(msg.GetData())
 	if err != nil {
+		n.Misbehaving(from, banScoreLimit, "undecodable transaction")
 		return pubsub.ValidationReject
 	}
 	res, err := n.cfg.Mempool.ProcessTransaction(tx, true)
 	if err != nil {
 		var re *mempool.RejectError
 		if errors.As(err, &re) && re.Code == mempool.RejectInvalid {
+			n.Misbehaving(from, banScoreLimit/10, "invalid transaction: "+re.Reason)
 			return pubsub.ValidationReject
 		}
 		return pubsub.ValidationIgnore

@@ -90,6 +90,7 @@ type Node struct {
 	blocks *pubsub.Topic
 	txs    *pubsub.Topic
 	prefix string // "/cairn/<network>/<genesis prefix>"
+	bans   *banList
 
 	mu    sync.Mutex
 	peers map[peer.ID]*peerState
@@ -121,6 +122,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	bans, err := loadBans(cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
 	listen := cfg.Listen
 	if len(listen) == 0 {
 		listen = []string{"/ip4/127.0.0.1/tcp/0"}
@@ -132,6 +137,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
+		libp2p.ConnectionGater(bans),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: start host on %v: %w", listen, err)
@@ -142,6 +148,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		cfg:      cfg,
 		log:      cfg.Logger,
 		host:     h,
+		bans:     bans,
 		prefix:   fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
 		peers:    make(map[peer.ID]*peerState),
 		gossiped: make(map[chainhash.Hash]time.Time),

@@ -140,7 +140,7 @@ func (n *Node) requestBlocks(ctx context.Context, p peer.ID) (int, error) {
 			return added, nil
 		}
 		if size > consensus.MaxBlockBytes {
-			n.drop(p, fmt.Sprintf("sent a block of %d bytes", size))
+			n.Misbehaving(p, banScoreLimit, fmt.Sprintf("sent a block of %d bytes", size))
 			return added, errors.New("oversized block")
 		}
 		raw := make([]byte, size)
@@ -149,7 +149,7 @@ func (n *Node) requestBlocks(ctx context.Context, p peer.ID) (int, error) {
 		}
 		block, err := consensus.DecodeBlock(raw)
 		if err != nil {
-			n.drop(p, "sent an undecodable block")
+			n.Misbehaving(p, banScoreLimit, "sent an undecodable block")
 			return added, err
 		}
 		_, err = n.cfg.Chain.ProcessBlock(block)
@@ -158,7 +158,7 @@ func (n *Node) requestBlocks(ctx context.Context, p peer.ID) (int, error) {
 			added++
 		case errors.Is(err, chain.ErrDuplicateBlock):
 		case chain.RejectReason(err) != "" && !consensus.IsMutationError(err) && !errors.Is(err, chain.ErrTimeTooNew):
-			n.drop(p, fmt.Sprintf("sent invalid block: %s", chain.RejectReason(err)))
+			n.Misbehaving(p, banScoreLimit, "sent an invalid block: "+chain.RejectReason(err))
 			return added, err
 		default:
 			return added, err

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"time"
 
 	"github.com/cairnchain/cairn/p2p"
 )
@@ -23,6 +24,76 @@ type Network interface {
 	Addrs() []string
 	// Peers describes the connected peers.
 	Peers() []p2p.PeerInfo
+	// SetBan, Banned and ClearBanned manage the ban list.
+	SetBan(peerID string, add bool, d time.Duration) error
+	Banned() []p2p.Ban
+	ClearBanned() error
+}
+
+// setBan bans or unbans a peer. Cairn's peers are known by libp2p peer ID
+// rather than by IP address, so "subnet" takes a peer ID.
+func (s *Server) setBan(_ context.Context, a args) (any, error) {
+	if s.cfg.Network == nil {
+		return nil, errorf(codeMisc, "this node has no peer-to-peer network")
+	}
+	id, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := a.str(1)
+	if err != nil {
+		return nil, err
+	}
+	if cmd != "add" && cmd != "remove" {
+		return nil, errorf(codeMisc, "setban: command must be \"add\" or \"remove\"")
+	}
+	secs, err := a.int64At(2, 0)
+	if err != nil {
+		return nil, err
+	}
+	absolute, err := a.boolAt(3, false)
+	if err != nil {
+		return nil, err
+	}
+	d := time.Duration(secs) * time.Second
+	if absolute {
+		d = time.Until(time.Unix(secs, 0))
+		if d <= 0 {
+			return nil, errorf(codeInvalidParameter, "Absolute timestamp is in the past")
+		}
+	}
+	if err := s.cfg.Network.SetBan(id, cmd == "add", d); err != nil {
+		return nil, errorf(codeInvalidParameter, "Error: Invalid peer ID: %v", err)
+	}
+	return nil, nil
+}
+
+// bannedEntry is one entry of listbanned.
+type bannedEntry struct {
+	Address       string `json:"address"`
+	BannedUntil   int64  `json:"banned_until"`
+	TimeRemaining int64  `json:"time_remaining"`
+}
+
+func (s *Server) listBanned(context.Context, args) (any, error) {
+	out := []bannedEntry{}
+	if s.cfg.Network == nil {
+		return out, nil
+	}
+	for _, b := range s.cfg.Network.Banned() {
+		out = append(out, bannedEntry{Address: b.PeerID, BannedUntil: b.Until.Unix(), TimeRemaining: int64(time.Until(b.Until).Seconds())})
+	}
+	return out, nil
+}
+
+func (s *Server) clearBanned(context.Context, args) (any, error) {
+	if s.cfg.Network == nil {
+		return nil, nil
+	}
+	if err := s.cfg.Network.ClearBanned(); err != nil {
+		return nil, errorf(codeMisc, "%v", err)
+	}
+	return nil, nil
 }
 
 // peerInfo is one entry of getpeerinfo, with Bitcoin Core's field names

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -71,4 +72,29 @@ func TestE2EP2PRelay(t *testing.T) {
 	var hashes []string
 	b.mustCall(t, &hashes, "generatetoaddress", 3, addr)
 	waitTip(a, hashes[len(hashes)-1])
+
+	// setban disconnects and lists the peer; clearbanned lifts it.
+	var bInfo struct {
+		P2PAddresses []string `json:"p2paddresses"`
+	}
+	b.mustCall(t, &bInfo, "getnetworkinfo")
+	bID := bInfo.P2PAddresses[0][strings.LastIndex(bInfo.P2PAddresses[0], "/")+1:]
+	a.mustCall(t, nil, "setban", bID, "add", 3600)
+	var banned []struct {
+		Address string `json:"address"`
+	}
+	a.mustCall(t, &banned, "listbanned")
+	if len(banned) != 1 || banned[0].Address != bID {
+		t.Fatalf("listbanned = %+v, want %s", banned, bID)
+	}
+	var count int
+	a.mustCall(t, &count, "getconnectioncount")
+	if count != 0 {
+		t.Fatalf("banned peer still connected (%d peers)", count)
+	}
+	a.mustCall(t, nil, "clearbanned")
+	a.mustCall(t, &banned, "listbanned")
+	if len(banned) != 0 {
+		t.Fatalf("listbanned after clearbanned = %+v", banned)
+	}
 }
