@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/control"
@@ -29,6 +30,9 @@ const bansFile = "banned.json"
 // dial nor be dialled. It persists to a JSON file in the data folder.
 type banList struct {
 	path string
+
+	// inactive refuses every connection (setnetworkactive false).
+	inactive atomic.Bool
 
 	mu     sync.Mutex
 	until  map[peer.ID]time.Time
@@ -142,16 +146,18 @@ func (b *banList) list() []Ban {
 }
 
 // The connmgr.ConnectionGater methods: a banned peer is refused at every
-// stage its identity is known.
+// stage its identity is known, and everyone while the network is inactive.
 
-func (b *banList) InterceptPeerDial(p peer.ID) bool                 { return !b.banned(p) }
-func (b *banList) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return !b.banned(p) }
-func (b *banList) InterceptAccept(network.ConnMultiaddrs) bool      { return true }
+func (b *banList) refuse(p peer.ID) bool { return b.inactive.Load() || b.banned(p) }
+
+func (b *banList) InterceptPeerDial(p peer.ID) bool                 { return !b.refuse(p) }
+func (b *banList) InterceptAddrDial(p peer.ID, _ ma.Multiaddr) bool { return !b.refuse(p) }
+func (b *banList) InterceptAccept(network.ConnMultiaddrs) bool      { return !b.inactive.Load() }
 func (b *banList) InterceptSecured(_ network.Direction, p peer.ID, _ network.ConnMultiaddrs) bool {
-	return !b.banned(p)
+	return !b.refuse(p)
 }
 func (b *banList) InterceptUpgraded(c network.Conn) (bool, control.DisconnectReason) {
-	return !b.banned(c.RemotePeer()), 0
+	return !b.refuse(c.RemotePeer()), 0
 }
 
 // Misbehaving records misbehaviour of p; at the limit, p is banned and

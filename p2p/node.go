@@ -24,7 +24,6 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
@@ -75,7 +74,11 @@ type Config struct {
 	// StatusInterval is how often statuses are exchanged again with every
 	// peer; zero means DefaultStatusInterval.
 	StatusInterval time.Duration
-	Logger         *slog.Logger
+	// MaxPeers limits connections; zero means DefaultMaxPeers.
+	MaxPeers int
+	// MDNS finds and dials nodes on the local network.
+	MDNS   bool
+	Logger *slog.Logger
 }
 
 // DefaultStatusInterval is how often a node compares chains with its peers.
@@ -91,8 +94,13 @@ type Node struct {
 	txs    *pubsub.Topic
 	prefix string // "/cairn/<network>/<genesis prefix>"
 	bans   *banList
+	mdns   interface{ Close() error }
+	ctx    context.Context // the node's lifetime, from New
 
-	mu    sync.Mutex
+	mu sync.Mutex
+	// added maps the addresses of --peer and addnode to the cancellation
+	// of their redial loops.
+	added map[string]context.CancelFunc
 	peers map[peer.ID]*peerState
 	// gossiped remembers blocks that arrived by gossip, so the chain's
 	// notification of them is not published again.
@@ -118,6 +126,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if cfg.StatusInterval <= 0 {
 		cfg.StatusInterval = DefaultStatusInterval
 	}
+	if cfg.MaxPeers <= 0 {
+		cfg.MaxPeers = DefaultMaxPeers
+	}
+	cm, err := newConnManager(cfg.MaxPeers)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: connection manager: %w", err)
+	}
 	key, err := loadIdentity(cfg.Dir)
 	if err != nil {
 		return nil, err
@@ -138,6 +153,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.Transport(tcp.NewTCPTransport),
 		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionGater(bans),
+		libp2p.ConnectionManager(cm),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: start host on %v: %w", listen, err)
@@ -149,6 +165,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		log:      cfg.Logger,
 		host:     h,
 		bans:     bans,
+		ctx:      ctx,
+		added:    make(map[string]context.CancelFunc),
 		prefix:   fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
 		peers:    make(map[peer.ID]*peerState),
 		gossiped: make(map[chainhash.Hash]time.Time),
@@ -215,17 +233,18 @@ func (n *Node) Addrs() []string {
 }
 
 // Close shuts the host down.
-func (n *Node) Close() error { return n.host.Close() }
+func (n *Node) Close() error {
+	if n.mdns != nil {
+		n.mdns.Close()
+	}
+	return n.host.Close()
+}
 
 // Connect dials a peer by full multiaddr (with /p2p/<id>).
 func (n *Node) Connect(ctx context.Context, addr string) error {
-	m, err := ma.NewMultiaddr(addr)
+	info, err := parsePeerAddr(addr)
 	if err != nil {
-		return fmt.Errorf("p2p: peer address %q: %w", addr, err)
-	}
-	info, err := peer.AddrInfoFromP2pAddr(m)
-	if err != nil {
-		return fmt.Errorf("p2p: peer address %q needs /p2p/<peer id>: %w", addr, err)
+		return err
 	}
 	if err := n.host.Connect(ctx, *info); err != nil {
 		return fmt.Errorf("p2p: connect %s: %w", addr, err)
@@ -281,7 +300,14 @@ func (n *Node) Peers() []PeerInfo {
 // publishes the chain's new blocks, and serves until ctx ends.
 func (n *Node) Run(ctx context.Context) error {
 	for _, addr := range n.cfg.Peers {
-		go n.keepConnected(ctx, addr)
+		if err := n.AddNode(addr, "add"); err != nil {
+			n.log.Error("bad --peer", "addr", addr, "err", err)
+		}
+	}
+	if n.cfg.MDNS {
+		if err := n.startMDNS(); err != nil {
+			n.log.Warn("mdns discovery is off", "err", err)
+		}
 	}
 	go n.readTopic(ctx, n.blocks)
 	go n.readTopic(ctx, n.txs)
@@ -306,26 +332,18 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 }
 
-// keepConnected dials addr and redials with backoff while it is lost.
-func (n *Node) keepConnected(ctx context.Context, addr string) {
+// keepConnected dials info and redials with backoff while it is lost,
+// until ctx ends. The connection manager never trims it.
+func (n *Node) keepConnected(ctx context.Context, info *peer.AddrInfo) {
 	backoff := time.Second
-	m, err := ma.NewMultiaddr(addr)
-	if err != nil {
-		n.log.Error("bad --peer address", "addr", addr, "err", err)
-		return
-	}
-	info, err := peer.AddrInfoFromP2pAddr(m)
-	if err != nil {
-		n.log.Error("--peer needs /p2p/<peer id>", "addr", addr, "err", err)
-		return
-	}
+	n.host.ConnManager().Protect(info.ID, protectTag)
 	for ctx.Err() == nil {
-		if n.host.Network().Connectedness(info.ID) != network.Connected {
+		if n.NetworkActive() && n.host.Network().Connectedness(info.ID) != network.Connected {
 			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 			err := n.host.Connect(dctx, *info)
 			cancel()
 			if err != nil {
-				n.log.Debug("dial failed", "peer", addr, "err", err, "retry_in", backoff)
+				n.log.Debug("dial failed", "peer", info.ID, "err", err, "retry_in", backoff)
 				backoff = min(2*backoff, time.Minute)
 			} else {
 				backoff = time.Second

@@ -18,6 +18,10 @@ const (
 	codeVerifyRejected   = btcjson.ErrRPCVerifyRejected
 	codeAlreadyInChain   = btcjson.ErrRPCVerifyAlreadyInChain
 	codeInWarmup         = btcjson.ErrRPCInWarmup
+	codeP2PDisabled      = btcjson.ErrRPCClientP2PDisabled
+	codeNodeAdded        = btcjson.ErrRPCClientNodeAlreadyAdded
+	codeNodeNotAdded     = btcjson.ErrRPCClientNodeNotAdded
+	codeNodeNotConnected = btcjson.ErrRPCClientNodeNotConnected
 	codeMethodNotFound   = btcjson.RPCErrorCode(-32601)
 	codeInvalidRequest   = btcjson.RPCErrorCode(-32600)
 	codeParse            = btcjson.RPCErrorCode(-32700)

@@ -2,6 +2,9 @@ package rpc
 
 import (
 	"context"
+	"errors"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/cairnchain/cairn/p2p"
@@ -28,6 +31,106 @@ type Network interface {
 	SetBan(peerID string, add bool, d time.Duration) error
 	Banned() []p2p.Ban
 	ClearBanned() error
+	// AddNode ("add", "remove" or "onetry"), AddedNodes and DisconnectNode
+	// manage connections by full multiaddr (or peer ID, to disconnect).
+	AddNode(addr, command string) error
+	AddedNodes() []string
+	DisconnectNode(target string) error
+	// SetNetworkActive turns all networking off or on again.
+	SetNetworkActive(active bool)
+	NetworkActive() bool
+}
+
+// noNetwork is the error of peer methods on a node without a network.
+var noNetwork = errorf(codeP2PDisabled, "Error: Peer-to-peer functionality missing or disabled")
+
+// p2pError maps the network's errors to Core's codes.
+func p2pError(err error) error {
+	switch {
+	case errors.Is(err, p2p.ErrAlreadyAdded):
+		return errorf(codeNodeAdded, "Error: Node already added")
+	case errors.Is(err, p2p.ErrNotAdded):
+		return errorf(codeNodeNotAdded, "Error: Node could not be removed. It has not been added previously.")
+	case errors.Is(err, p2p.ErrNotConnected):
+		return errorf(codeNodeNotConnected, "Node not found in connected nodes")
+	}
+	return errorf(codeInvalidParameter, "%v", err)
+}
+
+// addNode is Core's addnode; nodes are full multiaddrs with /p2p/<peer id>.
+func (s *Server) addNode(_ context.Context, a args) (any, error) {
+	if s.cfg.Network == nil {
+		return nil, noNetwork
+	}
+	addr, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	cmd, err := a.str(1)
+	if err != nil {
+		return nil, err
+	}
+	if cmd != "add" && cmd != "remove" && cmd != "onetry" {
+		return nil, errorf(codeInvalidParameter, "addnode: command must be \"add\", \"remove\" or \"onetry\"")
+	}
+	if err := s.cfg.Network.AddNode(addr, cmd); err != nil {
+		return nil, p2pError(err)
+	}
+	return nil, nil
+}
+
+// addedNodeInfo is one entry of getaddednodeinfo.
+type addedNodeInfo struct {
+	AddedNode string `json:"addednode"`
+	Connected bool   `json:"connected"`
+}
+
+func (s *Server) getAddedNodeInfo(context.Context, args) (any, error) {
+	out := []addedNodeInfo{}
+	if s.cfg.Network == nil {
+		return out, nil
+	}
+	connected := map[string]bool{}
+	for _, p := range s.cfg.Network.Peers() {
+		connected[p.ID] = true
+	}
+	for _, addr := range s.cfg.Network.AddedNodes() {
+		i := strings.LastIndex(addr, "/p2p/")
+		out = append(out, addedNodeInfo{AddedNode: addr, Connected: i >= 0 && connected[addr[i+5:]]})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].AddedNode < out[j].AddedNode })
+	return out, nil
+}
+
+// disconnectNode takes a peer's multiaddr or peer ID as "address" (Core's
+// second argument, a numeric node id, is not used: peer IDs serve).
+func (s *Server) disconnectNode(_ context.Context, a args) (any, error) {
+	if s.cfg.Network == nil {
+		return nil, noNetwork
+	}
+	target, err := a.str(0)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.cfg.Network.DisconnectNode(target); err != nil {
+		return nil, p2pError(err)
+	}
+	return nil, nil
+}
+
+func (s *Server) setNetworkActive(_ context.Context, a args) (any, error) {
+	if s.cfg.Network == nil {
+		return nil, noNetwork
+	}
+	if !a.has(0) {
+		return nil, errorf(codeInvalidParams, "setnetworkactive: state (true or false) is required")
+	}
+	active, err := a.boolAt(0, true)
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Network.SetNetworkActive(active)
+	return active, nil
 }
 
 // setBan bans or unbans a peer. Cairn's peers are known by libp2p peer ID
@@ -144,13 +247,21 @@ type networkInfo struct {
 }
 
 func (s *Server) getNetworkInfo(context.Context, args) (any, error) {
-	peers, addrs := 0, []string{}
+	peers, in, active, addrs := 0, 0, false, []string{}
 	if s.cfg.Network != nil {
-		peers, addrs = s.cfg.Network.PeerCount(), s.cfg.Network.Addrs()
+		addrs, active = s.cfg.Network.Addrs(), s.cfg.Network.NetworkActive()
+		for _, p := range s.cfg.Network.Peers() {
+			peers++
+			if p.Inbound {
+				in++
+			}
+		}
 	}
 	return networkInfo{
 		Connections:     peers,
-		NetworkActive:   s.cfg.Network != nil,
+		ConnectionsIn:   in,
+		ConnectionsOut:  peers - in,
+		NetworkActive:   active,
 		Version:         Version,
 		SubVersion:      SubVersion,
 		ProtocolVersion: ProtocolVersion,

@@ -300,6 +300,11 @@ func launchNode(t *testing.T, dir string, o nodeOpts) *node {
 		// An ephemeral loopback port, so parallel nodes never share one.
 		args = append(args, "--listen", "/ip4/127.0.0.1/tcp/0")
 	}
+	if !containsArg(o.args, "--mdns") {
+		// Tests name their peers: nodes of parallel tests must not find
+		// each other on the local network.
+		args = append(args, "--mdns=false")
+	}
 	if !o.noRPCAddrFlag {
 		args = append(args, "--rpc-addr", o.rpcAddr)
 	}

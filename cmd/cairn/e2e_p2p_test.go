@@ -97,4 +97,59 @@ func TestE2EP2PRelay(t *testing.T) {
 	if len(banned) != 0 {
 		t.Fatalf("listbanned after clearbanned = %+v", banned)
 	}
+
+	// addnode keeps b connected; setnetworkactive false drops it until
+	// networking is on again; disconnectnode and bad input answer as Core.
+	waitPeers := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			var count int
+			a.mustCall(t, &count, "getconnectioncount")
+			if count == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("getconnectioncount = %d, want %d", count, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	a.mustCall(t, nil, "addnode", bInfo.P2PAddresses[0], "add")
+	waitPeers(1)
+	var added []struct {
+		AddedNode string `json:"addednode"`
+		Connected bool   `json:"connected"`
+	}
+	a.mustCall(t, &added, "getaddednodeinfo")
+	if len(added) != 1 || added[0].AddedNode != bInfo.P2PAddresses[0] || !added[0].Connected {
+		t.Fatalf("getaddednodeinfo = %+v", added)
+	}
+	if _, err := a.call("addnode", bInfo.P2PAddresses[0], "add"); err == nil || !strings.Contains(err.Error(), "-23") {
+		t.Fatalf("adding twice: %v, want error -23", err)
+	}
+	var active bool
+	a.mustCall(t, &active, "setnetworkactive", false)
+	waitPeers(0)
+	var netInfo struct {
+		NetworkActive bool `json:"networkactive"`
+	}
+	a.mustCall(t, &netInfo, "getnetworkinfo")
+	if netInfo.NetworkActive {
+		t.Fatal("getnetworkinfo networkactive after setnetworkactive false")
+	}
+	a.mustCall(t, &active, "setnetworkactive", true)
+	waitPeers(1)
+	a.mustCall(t, nil, "addnode", bInfo.P2PAddresses[0], "remove")
+	a.mustCall(t, nil, "disconnectnode", bID)
+	for _, bad := range [][]any{
+		{"addnode", "/ip4/127.0.0.1/tcp/1", "add"},
+		{"addnode", bInfo.P2PAddresses[0], "sometimes"},
+		{"disconnectnode", "nonsense"},
+		{"setnetworkactive", "maybe"},
+	} {
+		if _, err := a.call(bad[0].(string), bad[1:]...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
 }

@@ -32,6 +32,8 @@ func nodeCommand() *cli.Command {
 	flags = append(flags,
 		&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen `MULTIADDR` (repeatable; default all interfaces on the network's P2P port, TCP and QUIC)", EnvVars: envVar("listen")},
 		&cli.StringSliceFlag{Name: "peer", Usage: "peer `MULTIADDR` with /p2p/<peer id> to keep connected (repeatable)", EnvVars: envVar("peer")},
+		&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network by mDNS (default: on, except on main)", EnvVars: envVar("mdns")},
+		&cli.IntFlag{Name: "max-peers", Value: p2p.DefaultMaxPeers, Usage: "connection limit", EnvVars: envVar("max-peers")},
 		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
 		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads (default: all cores)", EnvVars: envVar("miner-threads")},
@@ -67,6 +69,8 @@ type nodeConfig struct {
 	minerThreads int
 	listen       []string
 	peers        []string
+	mdns         bool
+	maxPeers     int
 }
 
 // parseNodeConfig applies the config file and checks every value, so that
@@ -93,6 +97,14 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		minerThreads: c.Int("miner-threads"),
 		listen:       c.StringSlice("listen"),
 		peers:        c.StringSlice("peer"),
+		mdns:         net.Name != "main",
+		maxPeers:     c.Int("max-peers"),
+	}
+	if c.IsSet("mdns") {
+		cfg.mdns = c.Bool("mdns")
+	}
+	if cfg.maxPeers < 1 {
+		return nil, fmt.Errorf("--max-peers %d: want at least 1", cfg.maxPeers)
 	}
 	if len(cfg.listen) == 0 {
 		cfg.listen = []string{
@@ -197,7 +209,7 @@ func runNode(c *cli.Context) (err error) {
 	}()
 	metrics.registerPool(pool)
 	pn, err := p2p.New(ctx, p2p.Config{Chain: bc, Mempool: pool, Dir: cfg.dir, Listen: cfg.listen,
-		Peers: cfg.peers, Logger: log.With("pkg", "p2p")})
+		Peers: cfg.peers, MDNS: cfg.mdns, MaxPeers: cfg.maxPeers, Logger: log.With("pkg", "p2p")})
 	if err != nil {
 		return err
 	}
