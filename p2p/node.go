@@ -17,6 +17,7 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/metrics"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/core/protocol"
@@ -94,8 +95,12 @@ type Node struct {
 	txs    *pubsub.Topic
 	prefix string // "/cairn/<network>/<genesis prefix>"
 	bans   *banList
-	mdns   interface{ Close() error }
-	ctx    context.Context // the node's lifetime, from New
+	// limiter bounds each peer's stream requests.
+	limiter *requestLimiter
+	// bandwidth counts bytes per peer (getpeerinfo).
+	bandwidth *metrics.BandwidthCounter
+	mdns      interface{ Close() error }
+	ctx       context.Context // the node's lifetime, from New
 
 	mu sync.Mutex
 	// added maps the addresses of --peer and addnode to the cancellation
@@ -145,7 +150,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if len(listen) == 0 {
 		listen = []string{"/ip4/127.0.0.1/tcp/0"}
 	}
+	bandwidth := metrics.NewBandwidthCounter()
 	h, err := libp2p.New(
+		libp2p.BandwidthReporter(bandwidth),
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(listen...),
 		libp2p.Security(noise.ID, noise.New),
@@ -161,16 +168,18 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	net := cfg.Chain.Network()
 	genesis := net.GenesisHash()
 	n := &Node{
-		cfg:      cfg,
-		log:      cfg.Logger,
-		host:     h,
-		bans:     bans,
-		ctx:      ctx,
-		added:    make(map[string]context.CancelFunc),
-		prefix:   fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
-		peers:    make(map[peer.ID]*peerState),
-		gossiped: make(map[chainhash.Hash]time.Time),
-		syncing:  make(map[peer.ID]bool),
+		cfg:       cfg,
+		log:       cfg.Logger,
+		host:      h,
+		bans:      bans,
+		limiter:   newRequestLimiter(requestRate, requestBurst),
+		bandwidth: bandwidth,
+		ctx:       ctx,
+		added:     make(map[string]context.CancelFunc),
+		prefix:    fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
+		peers:     make(map[peer.ID]*peerState),
+		gossiped:  make(map[chainhash.Hash]time.Time),
+		syncing:   make(map[peer.ID]bool),
 	}
 	n.ps, err = pubsub.NewGossipSub(ctx, h,
 
@@ -194,6 +203,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		n.mu.Lock()
 		if len(n.host.Network().ConnsToPeer(c.RemotePeer())) == 0 {
 			delete(n.peers, c.RemotePeer())
+			n.limiter.forget(c.RemotePeer())
 		}
 		n.mu.Unlock()
 	}})
@@ -274,6 +284,9 @@ type PeerInfo struct {
 	PingTime time.Duration // latest round trip, zero if unknown
 	Height   int32         // the height its last status reported
 	Best     string
+	// BytesSent and BytesRecv count the peer's traffic while connected.
+	BytesSent int64
+	BytesRecv int64
 }
 
 // Peers describes the connected peers that passed the handshake.
@@ -287,6 +300,8 @@ func (n *Node) Peers() []PeerInfo {
 		}
 		info := PeerInfo{ID: id.String(), Inbound: ps.inbound, ConnTime: ps.connected,
 			PingTime: n.host.Peerstore().LatencyEWMA(id), Height: ps.status.Height, Best: ps.status.Best}
+		bw := n.bandwidth.GetBandwidthForPeer(id)
+		info.BytesSent, info.BytesRecv = bw.TotalOut, bw.TotalIn
 		if conns := n.host.Network().ConnsToPeer(id); len(conns) > 0 {
 			info.Addr = conns[0].RemoteMultiaddr().String()
 		}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 	"time"
 
@@ -76,12 +75,12 @@ func (n *Node) exchangeStatus(ctx context.Context, p peer.ID) {
 		n.drop(p, fmt.Sprintf("status: %v", err))
 		return
 	}
-	var theirs status
-	if err := json.NewDecoder(io.LimitReader(s, maxStatusBytes)).Decode(&theirs); err != nil {
-		n.drop(p, fmt.Sprintf("status: %v", err))
+	theirs, err := decodeStatus(s)
+	if err != nil {
+		n.drop(p, err.Error())
 		return
 	}
-	n.accept(ctx, p, &theirs)
+	n.accept(ctx, p, theirs)
 }
 
 // refreshStatuses exchanges status with every handshaken peer.
@@ -102,16 +101,20 @@ func (n *Node) refreshStatuses(ctx context.Context) {
 // handleStatus answers a peer's handshake.
 func (n *Node) handleStatus(s network.Stream) {
 	defer s.Close()
+	if !n.admitRequest(s.Conn().RemotePeer(), "status") {
+		_ = s.Reset()
+		return
+	}
 	_ = s.SetDeadline(time.Now().Add(handshakeTimeout))
-	var theirs status
-	if err := json.NewDecoder(io.LimitReader(s, maxStatusBytes)).Decode(&theirs); err != nil {
-		n.drop(s.Conn().RemotePeer(), fmt.Sprintf("status: %v", err))
+	theirs, err := decodeStatus(s)
+	if err != nil {
+		n.drop(s.Conn().RemotePeer(), err.Error())
 		return
 	}
 	if err := json.NewEncoder(s).Encode(n.ourStatus()); err != nil {
 		return
 	}
-	n.accept(context.Background(), s.Conn().RemotePeer(), &theirs)
+	n.accept(context.Background(), s.Conn().RemotePeer(), theirs)
 }
 
 // accept records a peer's status, dropping peers of another network or

@@ -7,8 +7,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -37,20 +35,16 @@ type blocksRequest struct {
 // serialized blocks, ending with a zero length.
 func (n *Node) handleBlocksRequest(s network.Stream) {
 	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
-	var req blocksRequest
-	if err := json.NewDecoder(io.LimitReader(s, 16<<10)).Decode(&req); err != nil || len(req.Locator) > maxLocatorHashes {
+	if !n.admitRequest(s.Conn().RemotePeer(), "blocks") {
 		_ = s.Reset()
 		return
 	}
-	locator := make([]chainhash.Hash, 0, len(req.Locator))
-	for _, h := range req.Locator {
-		hash, err := chainhash.NewHashFromStr(h)
-		if err != nil {
-			_ = s.Reset()
-			return
-		}
-		locator = append(locator, *hash)
+	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
+	locator, err := decodeBlocksRequest(s)
+	if err != nil {
+		n.Misbehaving(s.Conn().RemotePeer(), banScoreLimit/2, err.Error())
+		_ = s.Reset()
+		return
 	}
 	w := bufio.NewWriter(s)
 	sent := 0
@@ -131,26 +125,16 @@ func (n *Node) requestBlocks(ctx context.Context, p peer.ID) (int, error) {
 	r := bufio.NewReader(s)
 	added := 0
 	for i := 0; i <= maxBlocksPerResponse; i++ {
-		var lenBuf [4]byte
-		if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		block, err := readBlockFrame(r)
+		if errors.Is(err, errMalformed) {
+			n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
 			return added, err
 		}
-		size := binary.LittleEndian.Uint32(lenBuf[:])
-		if size == 0 {
-			return added, nil
-		}
-		if size > consensus.MaxBlockBytes {
-			n.Misbehaving(p, banScoreLimit, fmt.Sprintf("sent a block of %d bytes", size))
-			return added, errors.New("oversized block")
-		}
-		raw := make([]byte, size)
-		if _, err := io.ReadFull(r, raw); err != nil {
-			return added, err
-		}
-		block, err := consensus.DecodeBlock(raw)
 		if err != nil {
-			n.Misbehaving(p, banScoreLimit, "sent an undecodable block")
 			return added, err
+		}
+		if block == nil {
+			return added, nil
 		}
 		_, err = n.cfg.Chain.ProcessBlock(block)
 		switch {

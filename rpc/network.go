@@ -208,6 +208,8 @@ type peerInfo struct {
 	Inbound        bool    `json:"inbound"`
 	ConnTime       int64   `json:"conntime"`
 	PingTime       float64 `json:"pingtime,omitempty"`
+	BytesSent      int64   `json:"bytessent"`
+	BytesRecv      int64   `json:"bytesrecv"`
 	SyncedHeaders  int32   `json:"synced_headers"`
 	SyncedBlocks   int32   `json:"synced_blocks"`
 	StartingHeight int32   `json:"startingheight"`
@@ -220,7 +222,7 @@ func (s *Server) getPeerInfo(context.Context, args) (any, error) {
 	}
 	for i, p := range s.cfg.Network.Peers() {
 		out = append(out, peerInfo{ID: i, PeerID: p.ID, Addr: p.Addr, Inbound: p.Inbound, ConnTime: p.ConnTime.Unix(),
-			PingTime: p.PingTime.Seconds(), SyncedHeaders: p.Height, SyncedBlocks: p.Height, StartingHeight: p.Height})
+			PingTime: p.PingTime.Seconds(), BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, SyncedHeaders: p.Height, SyncedBlocks: p.Height, StartingHeight: p.Height})
 	}
 	return out, nil
 }

@@ -69,6 +69,22 @@ func TestE2EP2PRelay(t *testing.T) {
 	if inbound[true] != 1 || inbound[false] != 1 {
 		t.Fatalf("one side should see the peer inbound and the other outbound: %v", inbound)
 	}
+	// Traffic counters are sampled about once a second.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var peers []struct {
+			BytesSent int64 `json:"bytessent"`
+			BytesRecv int64 `json:"bytesrecv"`
+		}
+		a.mustCall(t, &peers, "getpeerinfo")
+		if len(peers) == 1 && peers[0].BytesSent > 0 && peers[0].BytesRecv > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("getpeerinfo counts no traffic: %+v", peers)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 	var hashes []string
 	b.mustCall(t, &hashes, "generatetoaddress", 3, addr)
 	waitTip(a, hashes[len(hashes)-1])

@@ -1,0 +1,91 @@
+package p2p
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/big"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// The stream messages' decoders. Each reads at most its message's limit
+// and checks every field, so that what a peer sends is either a well-formed
+// message or an error, never a panic or an unbounded allocation.
+
+// errMalformed marks a message that breaks the protocol; its sender is
+// misbehaving.
+var errMalformed = errors.New("malformed message")
+
+// decodeStatus reads a status message.
+func decodeStatus(r io.Reader) (*status, error) {
+	var s status
+	if err := json.NewDecoder(io.LimitReader(r, maxStatusBytes)).Decode(&s); err != nil {
+		return nil, fmt.Errorf("%w: status: %v", errMalformed, err)
+	}
+	if _, err := chainhash.NewHashFromStr(s.Genesis); err != nil || len(s.Genesis) != 64 {
+		return nil, fmt.Errorf("%w: status genesis %q", errMalformed, s.Genesis)
+	}
+	if _, err := chainhash.NewHashFromStr(s.Best); err != nil || len(s.Best) != 64 {
+		return nil, fmt.Errorf("%w: status best %q", errMalformed, s.Best)
+	}
+	if s.Height < 0 {
+		return nil, fmt.Errorf("%w: status height %d", errMalformed, s.Height)
+	}
+	// Cumulative work of 2^256 blocks of the easiest target still fits in
+	// 65 hex digits; anything longer is not work.
+	if w, ok := new(big.Int).SetString(s.Work, 16); !ok || w.Sign() < 0 || len(s.Work) > 80 {
+		return nil, fmt.Errorf("%w: status work %q", errMalformed, s.Work)
+	}
+	return &s, nil
+}
+
+// decodeBlocksRequest reads a blocks request and returns its locator.
+func decodeBlocksRequest(r io.Reader) ([]chainhash.Hash, error) {
+	var req blocksRequest
+	if err := json.NewDecoder(io.LimitReader(r, 16<<10)).Decode(&req); err != nil {
+		return nil, fmt.Errorf("%w: blocks request: %v", errMalformed, err)
+	}
+	if len(req.Locator) > maxLocatorHashes {
+		return nil, fmt.Errorf("%w: locator of %d hashes", errMalformed, len(req.Locator))
+	}
+	locator := make([]chainhash.Hash, 0, len(req.Locator))
+	for _, h := range req.Locator {
+		hash, err := chainhash.NewHashFromStr(h)
+		if err != nil || len(h) != 64 {
+			return nil, fmt.Errorf("%w: locator hash %q", errMalformed, h)
+		}
+		locator = append(locator, *hash)
+	}
+	return locator, nil
+}
+
+// readBlockFrame reads one length-prefixed block of a blocks response; a
+// nil block with a nil error is the terminating empty frame.
+func readBlockFrame(r io.Reader) (*wire.MsgBlock, error) {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, err
+	}
+	size := binary.LittleEndian.Uint32(lenBuf[:])
+	if size == 0 {
+		return nil, nil
+	}
+	if size > consensus.MaxBlockBytes {
+		return nil, fmt.Errorf("%w: a block of %d bytes", errMalformed, size)
+	}
+	raw := make([]byte, size)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return nil, err
+	}
+	block, err := consensus.DecodeBlock(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	return block, nil
+}

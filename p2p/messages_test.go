@@ -1,0 +1,104 @@
+package p2p
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/chaintest"
+)
+
+// The decoders must turn any input into a message or an error: never a
+// panic, and never a message that breaks their checks.
+
+func FuzzDecodeStatus(f *testing.F) {
+	g := chainparams.Regtest().GenesisHash().String()
+	f.Add([]byte(`{"network":"regtest","genesis":"` + g + `","best":"` + g + `","height":0,"work":"2"}`))
+	f.Add([]byte(`{"height":-1}`))
+	f.Add([]byte(`{"work":"-5"}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		s, err := decodeStatus(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, errMalformed) {
+				t.Fatalf("error %v is not errMalformed", err)
+			}
+			return
+		}
+		if s.Height < 0 || s.work().Sign() < 0 || len(s.Best) != 64 || len(s.Genesis) != 64 {
+			t.Fatalf("accepted a bad status %+v", s)
+		}
+	})
+}
+
+func FuzzDecodeBlocksRequest(f *testing.F) {
+	g := chainparams.Regtest().GenesisHash().String()
+	f.Add([]byte(`{"locator":["` + g + `"]}`))
+	f.Add([]byte(`{"locator":["zz"]}`))
+	f.Add([]byte(`{"locator":` + strings.Repeat(`"`+g+`",`, 3) + `]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		locator, err := decodeBlocksRequest(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, errMalformed) {
+				t.Fatalf("error %v is not errMalformed", err)
+			}
+			return
+		}
+		if len(locator) > maxLocatorHashes {
+			t.Fatalf("accepted a locator of %d hashes", len(locator))
+		}
+	})
+}
+
+func FuzzReadBlockFrame(f *testing.F) {
+	g := chaintest.New(chainparams.Regtest())
+	var buf bytes.Buffer
+	_ = g.NextBlock("b1", nil, nil).Serialize(&buf)
+	frame := binary.LittleEndian.AppendUint32(nil, uint32(buf.Len()))
+	f.Add(append(frame, buf.Bytes()...))
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add(append(binary.LittleEndian.AppendUint32(nil, 10), buf.Bytes()[:10]...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		block, err := readBlockFrame(bytes.NewReader(data))
+		if err != nil || block == nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := block.Serialize(&out); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(out.Bytes(), data[4:4+out.Len()]) {
+			t.Fatal("a decoded block does not serialize back to its frame")
+		}
+	})
+}
+
+// TestRequestFloodBans ensures a peer that floods stream requests is
+// refused past the limit and banned.
+func TestRequestFloodBans(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	a, b := newTestNode(t, ctx, net, nil), newTestNode(t, ctx, net, nil)
+	connect(t, ctx, b, a)
+	waitFor(t, 10*time.Second, "the handshake", func() bool { return a.node.PeerCount() == 1 })
+	for i := 0; i < requestBurst+20 && !a.node.bans.banned(b.node.ID()); i++ {
+		s, err := b.node.host.NewStream(ctx, a.node.ID(), a.node.protocol("blocks"))
+		if err != nil {
+			break // banned: the connection is gone
+		}
+		_, _ = s.Write([]byte(`{"locator":[]}`))
+		_ = s.CloseWrite()
+		var sink [4]byte
+		_, _ = s.Read(sink[:])
+		s.Close()
+	}
+	waitFor(t, 5*time.Second, "the flooder's ban", func() bool { return a.node.bans.banned(b.node.ID()) })
+}
