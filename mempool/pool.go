@@ -52,8 +52,12 @@ type Config struct {
 	MaxOrphans   int
 	OrphanExpiry time.Duration
 	// Now is the clock; nil means time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger
+	Now func() time.Time
+	// OnReturned, if set, hears of each transaction a reorganization put
+	// back in the pool, so that the network can publish it again. It is
+	// called without the pool's lock held.
+	OnReturned func(tx *wire.MsgTx)
+	Logger     *slog.Logger
 }
 
 // TxDesc is a pool transaction as callers see it.

@@ -948,7 +948,8 @@ func TestBlockConnected(t *testing.T) {
 
 // TestBlockDisconnected ensures a disconnected block's transactions return
 // to the pool, and that pool transactions spending a coinbase that the
-// shorter chain makes immature leave it with their descendants.
+// shorter chain makes immature leave it with their descendants; only the
+// returned transaction is handed to OnReturned, for the network to publish.
 //
 //	b0 .. b100 -> m1 (x)      then m1 is invalidated
 //	pool: y (b2's coinbase, exactly mature at m1+1) -> yChild, w (b1's)
@@ -961,6 +962,8 @@ func TestBlockDisconnected(t *testing.T) {
 	yChild := h.spend(one(h.out(y, 0)), 1, 1000)
 	w := h.spend(one(h.coinbase(1)), 1, 1000)
 	h.accept(t, y, yChild, w)
+	var returned []*wire.MsgTx
+	h.pool.cfg.OnReturned = func(tx *wire.MsgTx) { returned = append(returned, tx) }
 
 	if err := h.chain.InvalidateBlock(m1.BlockHash()); err != nil {
 		t.Fatal(err)
@@ -971,6 +974,9 @@ func TestBlockDisconnected(t *testing.T) {
 		if h.pool.Have(tx.TxHash()) != in {
 			t.Errorf("%v in the pool: %v, want %v", tx.TxHash(), !in, in)
 		}
+	}
+	if len(returned) != 1 || returned[0] != x {
+		t.Errorf("OnReturned heard of %d transactions, want x alone", len(returned))
 	}
 }
 

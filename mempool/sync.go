@@ -73,12 +73,26 @@ func (p *TxPool) blockConnected(block *wire.MsgBlock, height int32) {
 // then drops pool transactions the reorganization made invalid (spending
 // outputs that vanished or coinbases no longer mature).
 func (p *TxPool) blockDisconnected(block *wire.MsgBlock) {
+	var returned []*wire.MsgTx
 	for _, tx := range block.Transactions[1:] {
-		if _, err := p.ProcessTransaction(tx, false); err != nil {
+		res, err := p.ProcessTransaction(tx, false)
+		if err != nil {
 			p.log.Debug("disconnected transaction not returned to the pool", "txid", consensus.TxHash(tx), "err", err)
+			continue
+		}
+		for _, d := range res.Accepted {
+			returned = append(returned, d.Tx)
 		}
 	}
 	p.revalidate()
+	if p.cfg.OnReturned == nil {
+		return
+	}
+	for _, tx := range returned {
+		if p.Have(consensus.TxHash(tx)) { // revalidate may have dropped it
+			p.cfg.OnReturned(tx)
+		}
+	}
 }
 
 // revalidate removes pool transactions that a reorganization made invalid

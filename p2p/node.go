@@ -101,6 +101,8 @@ type Node struct {
 	bandwidth *metrics.BandwidthCounter
 	mdns      interface{ Close() error }
 	ctx       context.Context // the node's lifetime, from New
+	closeOnce sync.Once
+	closeErr  error
 
 	mu sync.Mutex
 	// added maps the addresses of --peer and addnode to the cancellation
@@ -242,12 +244,19 @@ func (n *Node) Addrs() []string {
 	return out
 }
 
-// Close shuts the host down.
+// Close saves the known peers' addresses and shuts the host down. It may
+// be called more than once.
 func (n *Node) Close() error {
-	if n.mdns != nil {
-		n.mdns.Close()
-	}
-	return n.host.Close()
+	n.closeOnce.Do(func() {
+		if err := n.savePeers(); err != nil {
+			n.log.Warn("known peers not saved", "err", err)
+		}
+		if n.mdns != nil {
+			n.mdns.Close()
+		}
+		n.closeErr = n.host.Close()
+	})
+	return n.closeErr
 }
 
 // Connect dials a peer by full multiaddr (with /p2p/<id>).
@@ -319,6 +328,7 @@ func (n *Node) Run(ctx context.Context) error {
 			n.log.Error("bad --peer", "addr", addr, "err", err)
 		}
 	}
+	n.dialKnownPeers(ctx)
 	if n.cfg.MDNS {
 		if err := n.startMDNS(); err != nil {
 			n.log.Warn("mdns discovery is off", "err", err)
@@ -330,12 +340,18 @@ func (n *Node) Run(ctx context.Context) error {
 	defer sub.Close()
 	tick := time.NewTicker(n.cfg.StatusInterval)
 	defer tick.Stop()
+	saveTick := time.NewTicker(savePeersInterval)
+	defer saveTick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return n.Close()
 		case <-tick.C:
 			n.refreshStatuses(ctx)
+		case <-saveTick.C:
+			if err := n.savePeers(); err != nil {
+				n.log.Warn("known peers not saved", "err", err)
+			}
 		case note, ok := <-sub.C():
 			if !ok {
 				return n.Close()

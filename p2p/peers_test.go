@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	stdnet "net"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -131,4 +133,51 @@ func haveMulticast() bool {
 		}
 	}
 	return false
+}
+
+// TestKnownPeersPersist ensures a node restarted on its data folder dials
+// the peers it knew, without being told of them, and survives a damaged
+// address book.
+func TestKnownPeersPersist(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	b := newTestNode(t, ctx, net, nil)
+	dir := t.TempDir()
+	start := func() *Node {
+		c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		n, err := New(ctx, Config{Chain: c, Dir: dir, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { n.Close() })
+		go n.Run(ctx)
+		return n
+	}
+	a := start()
+	if err := a.Connect(ctx, b.node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the handshake", func() bool { return a.PeerCount() == 1 })
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again := start()
+	waitFor(t, 10*time.Second, "a dial of the known peer", func() bool {
+		return again.host.Network().Connectedness(b.node.ID()) == network.Connected
+	})
+	again.Close()
+
+	if err := os.WriteFile(filepath.Join(dir, peersFile), []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	third := start()
+	if got := third.loadPeers(); got != nil {
+		t.Fatalf("damaged address book read as %v", got)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -191,7 +192,15 @@ func runNode(c *cli.Context) (err error) {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	metrics := newNodeMetrics(bc)
+	// Transactions a reorganization returns to the pool are published
+	// again; the network starts after the pool, hence the indirection.
+	var network atomic.Pointer[p2p.Node]
 	pool := mempool.New(mempool.Config{Chain: bc, MaxPoolBytes: int64(cfg.maxMempoolMB) * 1_000_000,
+		OnReturned: func(tx *wire.MsgTx) {
+			if pn := network.Load(); pn != nil {
+				pn.PublishTx(ctx, tx)
+			}
+		},
 		Logger: log.With("pkg", "mempool")})
 	poolFile := filepath.Join(cfg.dir, "mempool.dat")
 	if n, err := pool.Load(poolFile); err != nil {
@@ -214,6 +223,7 @@ func runNode(c *cli.Context) (err error) {
 		return err
 	}
 	defer pn.Close()
+	network.Store(pn)
 	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: poolSource{pool}}, txs: poolSource{pool}}
 	var m *miner.Miner
 	var mining rpc.MiningStats
