@@ -30,6 +30,7 @@ test: lint build
 bench:
 	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling|AcceptP2WPKH' -benchtime 1x -timeout 60m ./chain/ ./miner/ ./mempool/
 	$(GO) test -run '^$$' -bench 'HeaderHash|PlainDoubleSHA256|Block' ./miner/...
+	$(GO) test -run '^$$' -bench 'Propagation8|InitialSync10k' -benchtime 1x ./p2p/
 
 FUZZTIME ?= 30s
 
@@ -37,6 +38,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlock$$' -fuzztime $(FUZZTIME) ./chain/consensus
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTx$$' -fuzztime $(FUZZTIME) ./chain/consensus
 	$(GO) test -run '^$$' -fuzz '^FuzzProcessBlock$$' -fuzztime $(FUZZTIME) ./chain
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStatus$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlocksRequest$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzReadBlockFrame$$' -fuzztime $(FUZZTIME) ./p2p
 
 run: build
 	@echo "cairn: 'make run' will start a local mining testnet (cairn testnet up --nodes 3 --miners 2) once the testnet issue lands."

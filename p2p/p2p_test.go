@@ -21,7 +21,7 @@ type testNode struct {
 }
 
 // newTestNode starts a node on a fresh chain of net.
-func newTestNode(t *testing.T, ctx context.Context, net *chainparams.Network, now func() time.Time) *testNode {
+func newTestNode(t testing.TB, ctx context.Context, net *chainparams.Network, now func() time.Time) *testNode {
 	t.Helper()
 	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: now})
 	if err != nil {
@@ -37,14 +37,14 @@ func newTestNode(t *testing.T, ctx context.Context, net *chainparams.Network, no
 	return &testNode{chain: c, node: n}
 }
 
-func connect(t *testing.T, ctx context.Context, a, b *testNode) {
+func connect(t testing.TB, ctx context.Context, a, b *testNode) {
 	t.Helper()
 	if err := a.node.Connect(ctx, b.node.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(d)
 	for !cond() {
@@ -167,7 +167,7 @@ func itoa(i int) string {
 }
 
 // testLogger logs through t when CAIRN_P2P_DEBUG is set.
-func testLogger(t *testing.T) *slog.Logger {
+func testLogger(t testing.TB) *slog.Logger {
 	if os.Getenv("CAIRN_P2P_DEBUG") == "" {
 		return nil
 	}

@@ -1,0 +1,91 @@
+package p2p
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/chaintest"
+)
+
+// TestSplitNetworkConverges ensures two halves of a network that mined
+// apart settle on the chain with more work once they are joined again,
+// whichever side it is on.
+//
+//	b0 .. b9 -> a10 .. a14          (side A, 5 blocks)
+//	         \-> c10 .. c17         (side C, 8 blocks: more work)
+func TestSplitNetworkConverges(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	for i := 0; i < 10; i++ {
+		g.NextBlock("b"+itoa(i), nil, nil)
+	}
+	for i := 10; i < 15; i++ {
+		g.NextBlock("a"+itoa(i), nil, nil)
+	}
+	g.SetTip("b9")
+	for i := 10; i < 18; i++ {
+		g.NextBlock("c"+itoa(i), nil, nil)
+	}
+	now := func() time.Time { return g.Now().Add(time.Hour) }
+	// Two nodes per side, joined within each side.
+	a1, a2 := newTestNode(t, ctx, net, now), newTestNode(t, ctx, net, now)
+	c1, c2 := newTestNode(t, ctx, net, now), newTestNode(t, ctx, net, now)
+	connect(t, ctx, a1, a2)
+	connect(t, ctx, c1, c2)
+	feed := func(n *testNode, prefix string, from, to int) {
+		for i := from; i < to; i++ {
+			if _, err := n.chain.ProcessBlock(g.Block(prefix + itoa(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	feed(a1, "b", 0, 10)
+	feed(a1, "a", 10, 15)
+	feed(c1, "b", 0, 10)
+	feed(c1, "c", 10, 18)
+	waitFor(t, 20*time.Second, "each side to agree", func() bool {
+		return tipIs(a2, g.Block("a14").BlockHash())() && tipIs(c2, g.Block("c17").BlockHash())()
+	})
+
+	connect(t, ctx, a2, c2) // the partition heals
+	for _, n := range []*testNode{a1, a2, c1, c2} {
+		waitFor(t, 30*time.Second, "convergence on the chain with more work", tipIs(n, g.Block("c17").BlockHash()))
+	}
+}
+
+// TestSyncFromSeveralPeers ensures a fresh node connected to three peers
+// that hold 1,000 blocks catches up with all of them.
+func TestSyncFromSeveralPeers(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	const blocks = 1000
+	for i := 0; i < blocks; i++ {
+		g.NextBlock("b"+itoa(i), nil, nil)
+	}
+	now := func() time.Time { return g.Now().Add(time.Hour) }
+	var seeds []*testNode
+	for range 3 {
+		s := newTestNode(t, ctx, net, now)
+		for i := 0; i < blocks; i++ {
+			if _, err := s.chain.ProcessBlock(g.Block("b" + itoa(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+		seeds = append(seeds, s)
+	}
+	fresh := newTestNode(t, ctx, net, now)
+	for _, s := range seeds {
+		connect(t, ctx, fresh, s)
+	}
+	start := time.Now()
+	waitFor(t, 60*time.Second, "the fresh node to sync", tipIs(fresh, g.Tip().BlockHash()))
+	t.Logf("synced %d blocks from %d peers in %v", blocks, len(seeds), time.Since(start))
+}
