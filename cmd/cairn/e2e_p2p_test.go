@@ -25,24 +25,9 @@ func TestE2EP2PRelay(t *testing.T) {
 		t.Fatal("getnetworkinfo lists no p2paddresses")
 	}
 	b := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", info.P2PAddresses[0]}})
-	waitTip := func(n *node, want string) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var best string
-			n.mustCall(t, &best, "getbestblockhash")
-			if best == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("tip %s, want %s\nnode output:\n%s", best, want, tail(n.output()))
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
 	var tipA string
 	a.mustCall(t, &tipA, "getbestblockhash")
-	waitTip(b, tipA)
+	waitBest(t, b, tipA)
 	for _, n := range []*node{a, b} {
 		var count int
 		n.mustCall(t, &count, "getconnectioncount")
@@ -87,7 +72,7 @@ func TestE2EP2PRelay(t *testing.T) {
 	}
 	var hashes []string
 	b.mustCall(t, &hashes, "generatetoaddress", 3, addr)
-	waitTip(a, hashes[len(hashes)-1])
+	waitBest(t, a, hashes[len(hashes)-1])
 
 	// setban disconnects and lists the peer; clearbanned lifts it.
 	var bInfo struct {
@@ -116,23 +101,8 @@ func TestE2EP2PRelay(t *testing.T) {
 
 	// addnode keeps b connected; setnetworkactive false drops it until
 	// networking is on again; disconnectnode and bad input answer as Core.
-	waitPeers := func(want int) {
-		t.Helper()
-		deadline := time.Now().Add(30 * time.Second)
-		for {
-			var count int
-			a.mustCall(t, &count, "getconnectioncount")
-			if count == want {
-				return
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("getconnectioncount = %d, want %d", count, want)
-			}
-			time.Sleep(100 * time.Millisecond)
-		}
-	}
 	a.mustCall(t, nil, "addnode", bInfo.P2PAddresses[0], "add")
-	waitPeers(1)
+	waitConnections(t, a, 1)
 	var added []struct {
 		AddedNode string `json:"addednode"`
 		Connected bool   `json:"connected"`
@@ -146,7 +116,7 @@ func TestE2EP2PRelay(t *testing.T) {
 	}
 	var active bool
 	a.mustCall(t, &active, "setnetworkactive", false)
-	waitPeers(0)
+	waitConnections(t, a, 0)
 	var netInfo struct {
 		NetworkActive bool `json:"networkactive"`
 	}
@@ -155,7 +125,7 @@ func TestE2EP2PRelay(t *testing.T) {
 		t.Fatal("getnetworkinfo networkactive after setnetworkactive false")
 	}
 	a.mustCall(t, &active, "setnetworkactive", true)
-	waitPeers(1)
+	waitConnections(t, a, 1)
 	a.mustCall(t, nil, "addnode", bInfo.P2PAddresses[0], "remove")
 	a.mustCall(t, nil, "disconnectnode", bID)
 	for _, bad := range [][]any{
@@ -167,5 +137,93 @@ func TestE2EP2PRelay(t *testing.T) {
 		if _, err := a.call(bad[0].(string), bad[1:]...); err == nil {
 			t.Errorf("%v accepted", bad)
 		}
+	}
+}
+
+// TestE2EThreeNodesPartition runs three nodes in a line A - B - C: blocks
+// mined on A reach C through B; switching B's network off partitions A
+// from C, which then mine apart; switching it on again makes all three
+// settle on the chain with more work; a late joiner syncs the whole chain.
+func TestE2EThreeNodesPartition(t *testing.T) {
+	t.Parallel()
+	addr := testAddress(t).String()
+	p2pAddr := func(n *node) string {
+		var info struct {
+			P2PAddresses []string `json:"p2paddresses"`
+		}
+		n.mustCall(t, &info, "getnetworkinfo")
+		if len(info.P2PAddresses) == 0 {
+			t.Fatal("getnetworkinfo lists no p2paddresses")
+		}
+		return info.P2PAddresses[0]
+	}
+	a := startNode(t, t.TempDir(), nodeOpts{})
+	b := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", p2pAddr(a)}})
+	c := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", p2pAddr(b)}})
+	var hashes []string
+	a.mustCall(t, &hashes, "generatetoaddress", 5, addr)
+	for _, n := range []*node{b, c} {
+		waitBest(t, n, hashes[len(hashes)-1])
+	}
+
+	b.mustCall(t, nil, "setnetworkactive", false)
+	for _, n := range []*node{a, c} {
+		waitConnections(t, n, 0)
+	}
+	a.mustCall(t, &hashes, "generatetoaddress", 2, addr)
+	var heavier []string
+	c.mustCall(t, &heavier, "generatetoaddress", 4, addr)
+	time.Sleep(500 * time.Millisecond)
+	var best string
+	a.mustCall(t, &best, "getbestblockhash")
+	if best != hashes[len(hashes)-1] {
+		t.Fatal("a block crossed the partition")
+	}
+
+	b.mustCall(t, nil, "setnetworkactive", true)
+	for _, n := range []*node{a, b, c} {
+		waitBest(t, n, heavier[len(heavier)-1])
+	}
+
+	d := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", p2pAddr(c)}})
+	waitBest(t, d, heavier[len(heavier)-1])
+	var height int
+	d.mustCall(t, &height, "getblockcount")
+	if height != 9 {
+		t.Fatalf("late joiner at height %d, want 9", height)
+	}
+}
+
+// waitBest waits until n's tip is want.
+func waitBest(t *testing.T, n *node, want string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		var best string
+		n.mustCall(t, &best, "getbestblockhash")
+		if best == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tip %s, want %s\nnode output:\n%s", best, want, tail(n.output()))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitConnections waits until n counts want peers.
+func waitConnections(t *testing.T, n *node, want int) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var count int
+		n.mustCall(t, &count, "getconnectioncount")
+		if count == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("getconnectioncount = %d, want %d", count, want)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
