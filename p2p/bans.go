@@ -125,6 +125,13 @@ func (b *banList) misbehave(p peer.ID, score int) bool {
 	return b.scores[p] >= banScoreLimit
 }
 
+// score returns p's misbehaviour score.
+func (b *banList) score(p peer.ID) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.scores[p]
+}
+
 // Ban is one entry of the ban list.
 type Ban struct {
 	PeerID string

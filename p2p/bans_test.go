@@ -54,6 +54,9 @@ func TestInvalidBlockBansSender(t *testing.T) {
 		bans := honest.node.Banned()
 		return len(bans) == 1 && bans[0].PeerID == evil.node.ID().String()
 	})
+	waitFor(t, 5*time.Second, "the router to score the sender down", func() bool {
+		return honest.node.gossipScore(evil.node.ID()) <= invalidMessageWeight
+	})
 	waitFor(t, 5*time.Second, "the disconnection", func() bool { return len(honest.node.host.Network().ConnsToPeer(evil.node.ID())) == 0 })
 	if err := evil.node.Connect(ctx, honest.node.Addrs()[0]); err == nil && len(honest.node.host.Network().ConnsToPeer(evil.node.ID())) > 0 {
 		t.Fatal("banned peer connected again")
@@ -72,5 +75,22 @@ func TestInvalidBlockBansSender(t *testing.T) {
 	}
 	if err := honest.node.SetBan("not a peer id", true, 0); err == nil {
 		t.Fatal("setban accepted a bad peer ID")
+	}
+}
+
+// TestMisbehaviourLowersGossipScore ensures the node's misbehaviour score
+// reaches the gossip router before it amounts to a ban.
+func TestMisbehaviourLowersGossipScore(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	a, b := newTestNode(t, ctx, net, nil), newTestNode(t, ctx, net, nil)
+	connect(t, ctx, a, b)
+	waitFor(t, 10*time.Second, "the handshake", func() bool { return a.node.PeerCount() == 1 })
+	a.node.Misbehaving(b.node.ID(), 30, "test")
+	waitFor(t, 5*time.Second, "a negative gossip score", func() bool { return a.node.gossipScore(b.node.ID()) <= -30 })
+	if a.node.Peers()[0].GossipScore > -30 || len(a.node.Banned()) != 0 {
+		t.Fatalf("peer info %+v, bans %v", a.node.Peers(), a.node.Banned())
 	}
 }

@@ -21,10 +21,14 @@ import (
 // its connection is not announced again.
 const gossipedMemory = 10 * time.Minute
 
+// topicNames returns the block and transaction topics of the network.
+func (n *Node) topicNames() (blocks, txs string) {
+	return n.prefix + "/blocks/1", n.prefix + "/txs/1"
+}
+
 // joinTopics joins the block and transaction topics with their validators.
 func (n *Node) joinTopics() error {
-	blockTopic := n.prefix + "/blocks/1"
-	txTopic := n.prefix + "/txs/1"
+	blockTopic, txTopic := n.topicNames()
 	if err := n.ps.RegisterTopicValidator(blockTopic, pubsub.ValidatorEx(n.validateBlock)); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}

@@ -113,6 +113,8 @@ type Node struct {
 	// notification of them is not published again.
 	gossiped map[chainhash.Hash]time.Time
 	syncing  map[peer.ID]bool
+	// gossipScores is the gossip router's latest view of peer scores.
+	gossipScores map[peer.ID]*pubsub.PeerScoreSnapshot
 }
 
 // peerState is what the node knows of a peer.
@@ -183,8 +185,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		gossiped:  make(map[chainhash.Hash]time.Time),
 		syncing:   make(map[peer.ID]bool),
 	}
+	blockTopic, txTopic := n.topicNames()
 	n.ps, err = pubsub.NewGossipSub(ctx, h,
-
+		pubsub.WithPeerScore(n.scoreParams(blockTopic, txTopic), scoreThresholds),
+		pubsub.WithPeerScoreInspect(n.recordScores, time.Second),
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
@@ -296,6 +300,8 @@ type PeerInfo struct {
 	// BytesSent and BytesRecv count the peer's traffic while connected.
 	BytesSent int64
 	BytesRecv int64
+	// GossipScore is the GossipSub router's score of the peer.
+	GossipScore float64
 }
 
 // Peers describes the connected peers that passed the handshake.
@@ -311,6 +317,9 @@ func (n *Node) Peers() []PeerInfo {
 			PingTime: n.host.Peerstore().LatencyEWMA(id), Height: ps.status.Height, Best: ps.status.Best}
 		bw := n.bandwidth.GetBandwidthForPeer(id)
 		info.BytesSent, info.BytesRecv = bw.TotalOut, bw.TotalIn
+		if s, ok := n.gossipScores[id]; ok {
+			info.GossipScore = s.Score
+		}
 		if conns := n.host.Network().ConnsToPeer(id); len(conns) > 0 {
 			info.Addr = conns[0].RemoteMultiaddr().String()
 		}

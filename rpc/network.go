@@ -210,6 +210,7 @@ type peerInfo struct {
 	PingTime       float64 `json:"pingtime,omitempty"`
 	BytesSent      int64   `json:"bytessent"`
 	BytesRecv      int64   `json:"bytesrecv"`
+	GossipScore    float64 `json:"gossip_score"` // Cairn's: the GossipSub router's score
 	SyncedHeaders  int32   `json:"synced_headers"`
 	SyncedBlocks   int32   `json:"synced_blocks"`
 	StartingHeight int32   `json:"startingheight"`
@@ -222,7 +223,7 @@ func (s *Server) getPeerInfo(context.Context, args) (any, error) {
 	}
 	for i, p := range s.cfg.Network.Peers() {
 		out = append(out, peerInfo{ID: i, PeerID: p.ID, Addr: p.Addr, Inbound: p.Inbound, ConnTime: p.ConnTime.Unix(),
-			PingTime: p.PingTime.Seconds(), BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, SyncedHeaders: p.Height, SyncedBlocks: p.Height, StartingHeight: p.Height})
+			PingTime: p.PingTime.Seconds(), BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, GossipScore: p.GossipScore, SyncedHeaders: p.Height, SyncedBlocks: p.Height, StartingHeight: p.Height})
 	}
 	return out, nil
 }
