@@ -66,7 +66,9 @@ func (b *BlockChain) BlockInfo(hash chainhash.Hash) (*BlockInfo, error) {
 //
 // This function is safe for concurrent access.
 func (b *BlockChain) HaveBlock(hash chainhash.Hash) bool {
-	n := b.lookupNode(hash)
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	n := b.index[hash]
 	return n != nil && n.status&statusDataStored != 0
 }
 
@@ -114,11 +116,14 @@ func (b *BlockChain) HeaderByHeight(height int32) (wire.BlockHeader, error) {
 //
 // This function is safe for concurrent access.
 func (b *BlockChain) BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error) {
-	n := b.lookupNode(hash)
+	b.chainLock.RLock()
+	n := b.index[hash]
+	stored := n != nil && n.status&statusDataStored != 0
+	b.chainLock.RUnlock()
 	if n == nil {
 		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
 	}
-	if n.status&statusDataStored == 0 {
+	if !stored {
 		return nil, fmt.Errorf("%w: %v", ErrNoBlockData, hash)
 	}
 	return readBlock(b.db, &hash)

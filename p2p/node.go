@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -101,8 +102,10 @@ type Node struct {
 	bandwidth *metrics.BandwidthCounter
 	mdns      interface{ Close() error }
 	ctx       context.Context // the node's lifetime, from New
-	closeOnce sync.Once
-	closeErr  error
+	// redialLoops counts running keepConnected loops.
+	redialLoops atomic.Int32
+	closeOnce   sync.Once
+	closeErr    error
 
 	mu sync.Mutex
 	// added maps the addresses of --peer and addnode to the cancellation
@@ -142,6 +145,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("p2p: connection manager: %w", err)
 	}
+	rm, err := newResourceManager(cfg.MaxPeers)
+	if err != nil {
+		return nil, fmt.Errorf("p2p: resource manager: %w", err)
+	}
 	key, err := loadIdentity(cfg.Dir)
 	if err != nil {
 		return nil, err
@@ -165,6 +172,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.Transport(quic.NewTransport),
 		libp2p.ConnectionGater(bans),
 		libp2p.ConnectionManager(cm),
+		libp2p.ResourceManager(rm),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("p2p: start host on %v: %w", listen, err)
@@ -200,6 +208,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	if err := n.joinTopics(); err != nil {
 		h.Close()
 		return nil, err
+	}
+	if cfg.MDNS {
+		// Started here, not in Run, so that Close always sees it.
+		if err := n.startMDNS(); err != nil {
+			n.log.Warn("mdns discovery is off", "err", err)
+		}
 	}
 	h.SetStreamHandler(n.protocol("status"), n.handleStatus)
 	h.SetStreamHandler(n.protocol("blocks"), n.handleBlocksRequest)
@@ -338,11 +352,7 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 	}
 	n.dialKnownPeers(ctx)
-	if n.cfg.MDNS {
-		if err := n.startMDNS(); err != nil {
-			n.log.Warn("mdns discovery is off", "err", err)
-		}
-	}
+
 	go n.readTopic(ctx, n.blocks)
 	go n.readTopic(ctx, n.txs)
 	sub := n.cfg.Chain.Subscribe()
@@ -375,6 +385,8 @@ func (n *Node) Run(ctx context.Context) error {
 // keepConnected dials info and redials with backoff while it is lost,
 // until ctx ends. The connection manager never trims it.
 func (n *Node) keepConnected(ctx context.Context, info *peer.AddrInfo) {
+	n.redialLoops.Add(1)
+	defer n.redialLoops.Add(-1)
 	backoff := time.Second
 	n.host.ConnManager().Protect(info.ID, protectTag)
 	for ctx.Err() == nil {

@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
+	rcmgr "github.com/libp2p/go-libp2p/p2p/host/resource-manager"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -36,6 +38,22 @@ func newConnManager(max int) (*connmgr.BasicConnMgr, error) {
 		low = 1
 	}
 	return connmgr.NewConnManager(low, max, connmgr.WithGracePeriod(30*time.Second))
+}
+
+// newResourceManager sets libp2p's resource limits deliberately: memory,
+// streams and file descriptors scale with the machine, as libp2p's
+// defaults do, while connection counts follow --max-peers, with room for
+// the dials and handshakes the connection manager has not trimmed yet
+// (its high-water mark would otherwise fight the default limits).
+func newResourceManager(maxPeers int) (network.ResourceManager, error) {
+	scaling := rcmgr.DefaultLimits
+	libp2p.SetDefaultServiceLimits(&scaling)
+	conns := rcmgr.LimitVal(2*maxPeers + 16)
+	partial := rcmgr.PartialLimitConfig{
+		System:    rcmgr.ResourceLimits{Conns: conns, ConnsInbound: conns, ConnsOutbound: conns},
+		Transient: rcmgr.ResourceLimits{Conns: conns, ConnsInbound: conns, ConnsOutbound: conns},
+	}
+	return rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(partial.Build(scaling.AutoScale())))
 }
 
 // mdnsNotifee dials every node mDNS finds on the local network; the status

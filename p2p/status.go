@@ -64,7 +64,8 @@ func (n *Node) onConnected(ctx context.Context, c network.Conn) {
 func (n *Node) exchangeStatus(ctx context.Context, p peer.ID) {
 	sctx, cancel := context.WithTimeout(ctx, handshakeTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(sctx, p, n.protocol("status"))
+	// Never dial for a status: a peer dropped meanwhile stays dropped.
+	s, err := n.host.NewStream(network.WithNoDial(sctx, "status"), p, n.protocol("status"))
 	if err != nil {
 		n.drop(p, fmt.Sprintf("no status stream: %v", err))
 		return

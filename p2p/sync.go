@@ -113,7 +113,7 @@ func (n *Node) requestBlocks(ctx context.Context, p peer.ID) (int, error) {
 	}
 	sctx, cancel := context.WithTimeout(ctx, syncRequestTimeout)
 	defer cancel()
-	s, err := n.host.NewStream(sctx, p, n.protocol("blocks"))
+	s, err := n.host.NewStream(network.WithNoDial(sctx, "sync"), p, n.protocol("blocks"))
 	if err != nil {
 		return 0, err
 	}
