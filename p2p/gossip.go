@@ -75,6 +75,9 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		}
 		return pubsub.ValidationAccept
 	case errors.Is(err, chain.ErrMissingParent):
+		// Keep it while sync fetches the ancestors; it is not forwarded
+		// now, but announced when it connects (adoptOrphans).
+		n.orphans.add(block, time.Now())
 		go n.syncFrom(context.Background(), from)
 		return pubsub.ValidationIgnore
 	case errors.Is(err, chain.ErrDuplicateBlock), errors.Is(err, chain.ErrTimeTooNew),

@@ -96,6 +96,8 @@ type Node struct {
 	txs    *pubsub.Topic
 	prefix string // "/cairn/<network>/<genesis prefix>"
 	bans   *banList
+	// orphans holds gossiped blocks until their parents connect.
+	orphans *orphanBlocks
 	// limiter bounds each peer's stream requests.
 	limiter *requestLimiter
 	// bandwidth counts bytes per peer (getpeerinfo).
@@ -185,6 +187,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		host:      h,
 		bans:      bans,
 		limiter:   newRequestLimiter(requestRate, requestBurst),
+		orphans:   newOrphanBlocks(),
 		bandwidth: bandwidth,
 		ctx:       ctx,
 		added:     make(map[string]context.CancelFunc),
@@ -377,6 +380,7 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 			if note.Type == chain.BlockConnected {
 				n.announceBlock(ctx, note.Hash, note.Block)
+				go n.adoptOrphans(note.Hash)
 			}
 		}
 	}
