@@ -89,3 +89,35 @@ func TestSyncFromSeveralPeers(t *testing.T) {
 	waitFor(t, 60*time.Second, "the fresh node to sync", tipIs(fresh, g.Tip().BlockHash()))
 	t.Logf("synced %d blocks from %d peers in %v", blocks, len(seeds), time.Since(start))
 }
+
+// TestRelayMesh ensures blocks connected on any node of a six-node mesh
+// (a ring with chords) reach every other node.
+func TestRelayMesh(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	for i := 0; i < 6; i++ {
+		g.NextBlock("b"+itoa(i), nil, nil)
+	}
+	now := func() time.Time { return g.Now().Add(time.Hour) }
+	nodes := make([]*testNode, 6)
+	for i := range nodes {
+		nodes[i] = newTestNode(t, ctx, net, now)
+	}
+	for i := range nodes {
+		connect(t, ctx, nodes[i], nodes[(i+1)%len(nodes)])
+	}
+	connect(t, ctx, nodes[0], nodes[3])
+	connect(t, ctx, nodes[1], nodes[4])
+	for i := 0; i < 6; i++ {
+		block := g.Block("b" + itoa(i))
+		if _, err := nodes[i].chain.ProcessBlock(block); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range nodes {
+			waitFor(t, 20*time.Second, "block "+itoa(i)+" to reach every node", tipIs(n, block.BlockHash()))
+		}
+	}
+}
