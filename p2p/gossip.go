@@ -155,12 +155,24 @@ func (n *Node) announceBlock(ctx context.Context, hash chainhash.Hash, block *wi
 }
 
 // PublishTx announces a transaction the local pool accepted (from RPC).
+//
+// It returns at once: the publication waits (up to txPublishWait) until a
+// peer has joined the topic, since a message published earlier reaches no
+// one, as after a reorganization that follows a reconnection.
 func (n *Node) PublishTx(ctx context.Context, tx *wire.MsgTx) {
 	var buf bytes.Buffer
 	if err := tx.Serialize(&buf); err != nil {
 		return
 	}
-	if err := n.txs.Publish(ctx, buf.Bytes()); err != nil {
-		n.log.Debug("publish transaction", "txid", consensus.TxHash(tx), "err", err)
-	}
+	go func() {
+		pctx, cancel := context.WithTimeout(ctx, txPublishWait)
+		defer cancel()
+		if err := n.txs.Publish(pctx, buf.Bytes(), pubsub.WithReadiness(pubsub.MinTopicSize(1))); err != nil {
+			n.log.Debug("publish transaction", "txid", consensus.TxHash(tx), "err", err)
+		}
+	}()
 }
+
+// txPublishWait bounds how long a transaction waits for a peer to
+// publish to.
+const txPublishWait = 30 * time.Second

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnchain/cairn/chain/chaintest"
 )
 
 // TestE2EP2PRelay ensures two real nodes connect over libp2p (the second
@@ -226,4 +228,46 @@ func waitConnections(t *testing.T, n *node, want int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// TestE2EReorgReturnsTransaction ensures a transaction confirmed only on
+// the losing side of a partition returns to that side's pool when the
+// partition heals, is published again, and confirms on the winning chain.
+func TestE2EReorgReturnsTransaction(t *testing.T) {
+	t.Parallel()
+	w := newMPWallet(t)
+	a := startNode(t, t.TempDir(), nodeOpts{})
+	var info struct {
+		P2PAddresses []string `json:"p2paddresses"`
+	}
+	a.mustCall(t, &info, "getnetworkinfo")
+	b := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", info.P2PAddresses[0]}})
+	var hashes []string
+	a.mustCall(t, &hashes, "generatetoaddress", 101, w.addr)
+	waitBest(t, b, hashes[len(hashes)-1])
+
+	b.mustCall(t, nil, "setnetworkactive", false)
+	waitConnections(t, a, 0)
+	tx := w.spend(t, []chaintest.SpendableOut{w.coinbaseOut(t, a, 1)}, 1, 1000)
+	mpSend(t, a, tx)
+	a.mustCall(t, nil, "generatetoaddress", 1, w.addr)
+	mpWaitPool(t, a, "confirmed on the losing side", mpIDs())
+	var heavier []string
+	b.mustCall(t, &heavier, "generatetoaddress", 3, w.addr)
+
+	b.mustCall(t, nil, "setnetworkactive", true)
+	waitBest(t, a, heavier[len(heavier)-1])
+	mpWaitPool(t, a, "returned by the reorganization", mpIDs(tx))
+	mpWaitPool(t, b, "published again to the winning side", mpIDs(tx))
+	var mined []string
+	b.mustCall(t, &mined, "generatetoaddress", 1, w.addr)
+	waitBest(t, a, mined[0])
+	var block struct {
+		Tx []string `json:"tx"`
+	}
+	a.mustCall(t, &block, "getblock", mined[0])
+	if len(block.Tx) != 2 || block.Tx[1] != tx.TxHash().String() {
+		t.Fatalf("the winning chain's next block holds %v, want the returned transaction", block.Tx)
+	}
+	mpWaitPool(t, a, "confirmed again", mpIDs())
 }
