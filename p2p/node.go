@@ -177,6 +177,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		libp2p.ResourceManager(rm),
 	)
 	if err != nil {
+		rm.Close()
+		cm.Close()
 		return nil, fmt.Errorf("p2p: start host on %v: %w", listen, err)
 	}
 	net := cfg.Chain.Network()

@@ -87,6 +87,13 @@ func (n *Node) startMDNS() error {
 	return nil
 }
 
+// CheckPeerAddr reports whether addr is a full peer multiaddr (ending in
+// /p2p/<peer id>), as --peer and addnode take.
+func CheckPeerAddr(addr string) error {
+	_, err := parsePeerAddr(addr)
+	return err
+}
+
 // parsePeerAddr parses a full multiaddr that ends in /p2p/<peer id>.
 func parsePeerAddr(addr string) (*peer.AddrInfo, error) {
 	m, err := ma.NewMultiaddr(addr)

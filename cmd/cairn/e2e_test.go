@@ -791,6 +791,21 @@ func TestE2EConfigAndEnv(t *testing.T) {
 			t.Fatalf("exit code %d, output:\n%s%s\nwant a failure naming --no-such-flag", code, stdout, stderr)
 		}
 	})
+
+	for _, bad := range [][]string{
+		{"--peer", "/ip4/127.0.0.1/tcp/1"}, // no /p2p/<peer id>
+		{"--peer", "nonsense"},
+		{"--max-peers", "0"},
+	} {
+		t.Run("bad "+bad[0], func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"node", "--network", "regtest", "--datadir", t.TempDir(), "--rpc-addr", freeAddr(t)}, bad...)
+			stdout, stderr, code := runCairn(t, nil, args...)
+			if code == 0 || !strings.Contains(stdout+stderr, bad[0]) {
+				t.Fatalf("%v: exit code %d, output:\n%s%s\nwant a failure naming %s", bad, code, stdout, stderr, bad[0])
+			}
+		})
+	}
 }
 
 // TestE2ERPCCommand ensures `cairn rpc` prints results like bitcoin-cli,

@@ -104,6 +104,11 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 	if c.IsSet("mdns") {
 		cfg.mdns = c.Bool("mdns")
 	}
+	for _, addr := range cfg.peers {
+		if err := p2p.CheckPeerAddr(addr); err != nil {
+			return nil, fmt.Errorf("--peer: %w", err)
+		}
+	}
 	if cfg.maxPeers < 1 {
 		return nil, fmt.Errorf("--max-peers %d: want at least 1", cfg.maxPeers)
 	}
