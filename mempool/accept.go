@@ -202,19 +202,13 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
 	if rerr := checkStandard(tx, weight); rerr != nil {
 		return nil, rerr
 	}
-	best := p.chain.BestSnapshot()
-	height := best.Height + 1
-	mtp := best.MedianTime.Unix()
-	cutoff := p.now().Unix()
-	if height >= cp.CSVHeight {
-		cutoff = mtp
-	}
+	height, mtp, cutoff := p.nextBlockTimes()
 	if !consensus.IsFinalTx(tx, height, cutoff) {
 		return nil, reject(RejectNonstandard, "non-final", "lock time %d not reached at height %d", tx.LockTime, height)
 	}
 
 	e := &entry{tx: tx, txid: txid, wtxid: consensus.WitnessHash(tx), weight: weight, vsize: vsize(weight),
-		unixTime: p.now().Unix(), height: best.Height}
+		unixTime: p.now().Unix(), height: height - 1}
 	pre := &prechecked{e: e, conflicts: map[*entry]struct{}{},
 		flags: standardScriptFlags, consFlags: chain.ScriptFlags(cp, height)}
 

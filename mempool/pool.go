@@ -267,37 +267,29 @@ func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
 // ancestorsLocked returns e's in-pool ancestors (not e).
 // This function MUST be called with the pool lock held.
 func (p *TxPool) ancestorsLocked(e *entry) []*entry {
-	seen := map[*entry]bool{e: true}
-	var out []*entry
-	stack := []*entry{e}
-	for len(stack) > 0 {
-		cur := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		for parent := range cur.parents {
-			if !seen[parent] {
-				seen[parent] = true
-				out = append(out, parent)
-				stack = append(stack, parent)
-			}
-		}
-	}
-	return out
+	return relatives(e, func(x *entry) map[*entry]struct{} { return x.parents })
 }
 
 // descendantsLocked returns e's in-pool descendants (not e).
 // This function MUST be called with the pool lock held.
 func (p *TxPool) descendantsLocked(e *entry) []*entry {
+	return relatives(e, func(x *entry) map[*entry]struct{} { return x.children })
+}
+
+// relatives walks the pool graph from e along edges (parents or children)
+// and returns every entry reached, e excluded.
+func relatives(e *entry, edges func(*entry) map[*entry]struct{}) []*entry {
 	seen := map[*entry]bool{e: true}
 	var out []*entry
 	stack := []*entry{e}
 	for len(stack) > 0 {
 		cur := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		for child := range cur.children {
-			if !seen[child] {
-				seen[child] = true
-				out = append(out, child)
-				stack = append(stack, child)
+		for next := range edges(cur) {
+			if !seen[next] {
+				seen[next] = true
+				out = append(out, next)
+				stack = append(stack, next)
 			}
 		}
 	}

@@ -95,6 +95,21 @@ func (p *TxPool) blockDisconnected(block *wire.MsgBlock) {
 	}
 }
 
+// nextBlockTimes returns the height of the next block, the tip's median
+// time past (which BIP68 time locks compare against) and the lock-time
+// cutoff a transaction must be final at: the median time past once CSV is
+// active (BIP113), the clock before.
+func (p *TxPool) nextBlockTimes() (height int32, mtp, cutoff int64) {
+	best := p.chain.BestSnapshot()
+	height = best.Height + 1
+	mtp = best.MedianTime.Unix()
+	cutoff = p.now().Unix()
+	if height >= p.params.Consensus.CSVHeight {
+		cutoff = mtp
+	}
+	return height, mtp, cutoff
+}
+
 // revalidate removes pool transactions that a reorganization made invalid
 // at the next block (Bitcoin Core's removeForReorg): inputs gone, coinbase
 // inputs no longer mature, lock times or BIP68 relative locks not reached.
@@ -102,13 +117,7 @@ func (p *TxPool) revalidate() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cp := &p.params.Consensus
-	best := p.chain.BestSnapshot()
-	height := best.Height + 1
-	mtp := best.MedianTime.Unix()
-	cutoff := p.now().Unix()
-	if height >= cp.CSVHeight {
-		cutoff = mtp
-	}
+	height, mtp, cutoff := p.nextBlockTimes()
 	for _, e := range p.pool {
 		if _, ok := p.pool[e.txid]; !ok {
 			continue // removed as a descendant already

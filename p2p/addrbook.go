@@ -26,8 +26,7 @@ const (
 )
 
 // savePeers writes the handshaken peers' addresses (merged with those
-// already saved, newest first, up to maxKnownPeers) through a temporary
-// file and a rename.
+// already saved, newest first, up to maxKnownPeers).
 func (n *Node) savePeers() error {
 	known := map[string][]string{}
 	var order []string
@@ -62,11 +61,7 @@ func (n *Node) savePeers() error {
 		out = append(out, savedPeer{ID: id, Addrs: known[id]})
 	}
 	raw, _ := json.MarshalIndent(out, "", "  ")
-	path := filepath.Join(n.cfg.Dir, peersFile)
-	if err := os.WriteFile(path+".new", raw, 0o600); err != nil {
-		return fmt.Errorf("p2p: save peers: %w", err)
-	}
-	if err := os.Rename(path+".new", path); err != nil {
+	if err := writeFileAtomic(filepath.Join(n.cfg.Dir, peersFile), raw); err != nil {
 		return fmt.Errorf("p2p: save peers: %w", err)
 	}
 	return nil

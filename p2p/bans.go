@@ -63,7 +63,7 @@ func loadBans(dir string) (*banList, error) {
 	return b, nil
 }
 
-// saveLocked writes the bans through a temporary file and a rename.
+// saveLocked writes the bans.
 // This function MUST be called with b.mu held.
 func (b *banList) saveLocked() error {
 	saved := map[string]int64{}
@@ -71,11 +71,7 @@ func (b *banList) saveLocked() error {
 		saved[id.String()] = until.Unix()
 	}
 	raw, _ := json.MarshalIndent(saved, "", "  ")
-	tmp := b.path + ".new"
-	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
-		return fmt.Errorf("p2p: save bans: %w", err)
-	}
-	if err := os.Rename(tmp, b.path); err != nil {
+	if err := writeFileAtomic(b.path, raw); err != nil {
 		return fmt.Errorf("p2p: save bans: %w", err)
 	}
 	return nil

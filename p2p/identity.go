@@ -39,12 +39,8 @@ func loadIdentity(dir string) (crypto.PrivKey, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("p2p: create identity: %w", err)
 	}
-	tmp := path + ".new"
-	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
-		return nil, fmt.Errorf("p2p: write identity: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return nil, fmt.Errorf("p2p: write identity: %w", err)
+	if err := writeFileAtomic(path, raw); err != nil {
+		return nil, fmt.Errorf("p2p: identity: %w", err)
 	}
 	return key, nil
 }

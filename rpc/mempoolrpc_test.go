@@ -663,22 +663,7 @@ func TestMempoolRPCPoolQueries(t *testing.T) {
 		entries[f.tx.TxHash().String()] = raw
 		e := object(t, raw)
 		checkKeys(t, name, e, mempoolEntryFields...)
-		var got struct {
-			VSize           int64              `json:"vsize"`
-			Weight          int64              `json:"weight"`
-			Time            int64              `json:"time"`
-			Height          int32              `json:"height"`
-			DescendantCount int                `json:"descendantcount"`
-			DescendantSize  int64              `json:"descendantsize"`
-			AncestorCount   int                `json:"ancestorcount"`
-			AncestorSize    int64              `json:"ancestorsize"`
-			WTxID           string             `json:"wtxid"`
-			Fees            map[string]float64 `json:"fees"`
-			Depends         []string           `json:"depends"`
-			SpentBy         []string           `json:"spentby"`
-			BIP125          bool               `json:"bip125-replaceable"`
-			Unbroadcast     bool               `json:"unbroadcast"`
-		}
+		var got mempoolEntry
 		decode(t, raw, &got)
 		sort.Strings(got.Depends)
 		sort.Strings(got.SpentBy)
