@@ -2,15 +2,12 @@ package chain
 
 import (
 	"flag"
-	"math/rand"
 	"runtime"
-	"sort"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
@@ -104,56 +101,6 @@ func genP2WPKHChain(tb testing.TB, nBlocks, txsPerBlock int) *p2wpkhChain {
 	return out
 }
 
-// measureSigVerify returns one core's signature verifications per second,
-// measured on this machine in this run: the median of three one-second
-// rounds on one locked thread. One verification is what every P2WPKH input
-// needs at the least: parse the 33-byte compressed public key (a square
-// root to recover y), parse the DER signature, and verify it.
-func measureSigVerify(tb testing.TB) float64 {
-	tb.Helper()
-	type item struct {
-		sig, pub, hash []byte
-	}
-	items := make([]item, 64)
-	r := rand.New(rand.NewSource(1))
-	for i := range items {
-		var seed [32]byte
-		r.Read(seed[:])
-		key, _ := btcec.PrivKeyFromBytes(seed[:])
-		hash := chainhash.DoubleHashB(seed[:])
-		items[i] = item{
-			sig:  ecdsa.Sign(key, hash).Serialize(),
-			pub:  key.PubKey().SerializeCompressed(),
-			hash: hash,
-		}
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var rates []float64
-	for round := 0; round < 3; round++ {
-		n := 0
-		start := time.Now()
-		for time.Since(start) < time.Second {
-			it := &items[n%len(items)]
-			pub, err := btcec.ParsePubKey(it.pub)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			sig, err := ecdsa.ParseDERSignature(it.sig)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if !sig.Verify(it.hash, pub) {
-				tb.Fatal("signature does not verify")
-			}
-			n++
-		}
-		rates = append(rates, float64(n)/time.Since(start).Seconds())
-	}
-	sort.Float64s(rates)
-	return rates[1]
-}
-
 // BenchmarkConnectP2WPKH decodes and connects a generated chain of
 // -bench.blocks blocks of -bench.txs P2WPKH transactions each into a fresh
 // chain, scripts verified, and reports blocks/s and tx/s of connecting,
@@ -165,7 +112,7 @@ func measureSigVerify(tb testing.TB) float64 {
 func BenchmarkConnectP2WPKH(b *testing.B) {
 	benchChainOnce.Do(func() { benchChain = genP2WPKHChain(b, *benchBlocks, *benchTxs) })
 	c := benchChain
-	sigRate := measureSigVerify(b)
+	sigRate := chaintest.SigVerifyRate(1)
 	cores := runtime.GOMAXPROCS(0)
 	b.ResetTimer()
 	var connectTime, flushTime time.Duration

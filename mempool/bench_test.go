@@ -3,16 +3,13 @@ package mempool
 import (
 	"bytes"
 	"flag"
-	"math/rand"
 	"runtime"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/btcec/v2/ecdsa"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
@@ -182,109 +179,6 @@ type benchChain struct {
 func (c *benchChain) SigCache() *txscript.SigCache    { return c.sigCache }
 func (c *benchChain) ScriptCache() *chain.ScriptCache { return c.scriptCache }
 
-// measureSigVerify returns one core's signature verifications per second,
-// measured on this machine in this run exactly as chain's benchmark does:
-// the median of three one-second rounds on one locked thread, each
-// verification parsing a compressed public key and a DER signature and
-// verifying it, which is the least every P2WPKH input needs.
-func measureSigVerify(tb testing.TB) float64 {
-	tb.Helper()
-	type item struct {
-		sig, pub, hash []byte
-	}
-	items := make([]item, 64)
-	r := rand.New(rand.NewSource(1))
-	for i := range items {
-		var seed [32]byte
-		r.Read(seed[:])
-		key, _ := btcec.PrivKeyFromBytes(seed[:])
-		hash := chainhash.DoubleHashB(seed[:])
-		items[i] = item{
-			sig:  ecdsa.Sign(key, hash).Serialize(),
-			pub:  key.PubKey().SerializeCompressed(),
-			hash: hash,
-		}
-	}
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	var rates []float64
-	for round := 0; round < 3; round++ {
-		n := 0
-		start := time.Now()
-		for time.Since(start) < time.Second {
-			it := &items[n%len(items)]
-			pub, err := btcec.ParsePubKey(it.pub)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			sig, err := ecdsa.ParseDERSignature(it.sig)
-			if err != nil {
-				tb.Fatal(err)
-			}
-			if !sig.Verify(it.hash, pub) {
-				tb.Fatal("signature does not verify")
-			}
-			n++
-		}
-		rates = append(rates, float64(n)/time.Since(start).Seconds())
-	}
-	sort.Float64s(rates)
-	return rates[1]
-}
-
-// measureSigVerifyAll returns the signature verifications per second of
-// workers goroutines verifying at once, each as measureSigVerify does (the
-// median of three one-second rounds). It is not the yardstick but
-// tells how far this machine's cores scale together: on a shared or
-// virtual machine they often fall short of cores x one core.
-func measureSigVerifyAll(tb testing.TB, workers int) float64 {
-	tb.Helper()
-	pub := make([][]byte, 64)
-	sigs := make([][]byte, 64)
-	hashes := make([][]byte, 64)
-	r := rand.New(rand.NewSource(1))
-	for i := range pub {
-		var seed [32]byte
-		r.Read(seed[:])
-		key, _ := btcec.PrivKeyFromBytes(seed[:])
-		hashes[i] = chainhash.DoubleHashB(seed[:])
-		sigs[i] = ecdsa.Sign(key, hashes[i]).Serialize()
-		pub[i] = key.PubKey().SerializeCompressed()
-	}
-	var rates []float64
-	for round := 0; round < 3; round++ {
-		var total atomic.Int64
-		var wg sync.WaitGroup
-		start := time.Now()
-		for w := 0; w < workers; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				n := 0
-				for time.Since(start) < time.Second {
-					i := n % len(pub)
-					p, err := btcec.ParsePubKey(pub[i])
-					if err != nil {
-						panic(err)
-					}
-					sig, err := ecdsa.ParseDERSignature(sigs[i])
-					if err != nil || !sig.Verify(hashes[i], p) {
-						panic("signature does not verify")
-					}
-					n++
-				}
-				total.Add(int64(n))
-			}()
-		}
-		wg.Wait()
-		rates = append(rates, float64(total.Load())/time.Since(start).Seconds())
-	}
-	sort.Float64s(rates)
-	return rates[1]
-}
-
 // heapAlloc returns the live heap after a full collection.
 func heapAlloc() int64 {
 	runtime.GC()
@@ -318,9 +212,9 @@ func BenchmarkAcceptP2WPKH(b *testing.B) {
 	}
 	avgSize := float64(size) / float64(n)
 
-	sigRate := measureSigVerify(b)
+	sigRate := chaintest.SigVerifyRate(1)
 	cores := runtime.GOMAXPROCS(0)
-	allRate := measureSigVerifyAll(b, cores)
+	allRate := chaintest.SigVerifyRate(cores)
 	var acceptTime time.Duration
 	var usage, heapPool, heapCaches int64
 	b.ResetTimer()
