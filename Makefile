@@ -39,7 +39,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeTx$$' -fuzztime $(FUZZTIME) ./chain/consensus
 	$(GO) test -run '^$$' -fuzz '^FuzzProcessBlock$$' -fuzztime $(FUZZTIME) ./chain
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeStatus$$' -fuzztime $(FUZZTIME) ./p2p
-	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlocksRequest$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeadersRequest$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGetBlocks$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzReadHeaders$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzReadBlockFrame$$' -fuzztime $(FUZZTIME) ./p2p
 
 run: build

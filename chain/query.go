@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -299,11 +300,24 @@ func (b *BlockChain) ChainTips() []ChainTip {
 // Core's "headers" figure).
 //
 // This function is safe for concurrent access.
-func (b *BlockChain) HeaderCount() int32 {
+func (b *BlockChain) HeaderCount() int32 { return b.bestHeaderNode().height }
+
+// BestHeader returns the valid header with the most work: its hash, height
+// and cumulative work. Headers-first sync asks peers for what follows it.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) BestHeader() (chainhash.Hash, int32, *big.Int) {
+	n := b.bestHeaderNode()
+	return n.hash, n.height, new(big.Int).Set(n.workSum)
+}
+
+// bestHeaderNode returns the valid header with the most work, looking for
+// it again after an invalidation cleared it.
+func (b *BlockChain) bestHeaderNode() *blockNode {
 	b.chainLock.RLock()
 	if n := b.bestHeader; n != nil && !n.status.knownInvalid() {
 		b.chainLock.RUnlock()
-		return n.height
+		return n
 	}
 	b.chainLock.RUnlock()
 	b.chainLock.Lock()
@@ -314,7 +328,45 @@ func (b *BlockChain) HeaderCount() int32 {
 			b.bestHeader = n
 		}
 	}
-	return b.bestHeader.height
+	return b.bestHeader
+}
+
+// BlockRef names a block of the index.
+type BlockRef struct {
+	Hash   chainhash.Hash
+	Height int32
+}
+
+// MissingBlocks returns, lowest first, up to max blocks of the best
+// header's chain whose data is not stored, no higher than window blocks
+// above the last block that chain shares with the best block chain. These
+// are what headers-first sync downloads; the window bounds how far ahead
+// of the tip blocks may arrive, so that one slow block cannot make the
+// node hold an unbounded number of unconnected blocks behind it.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) MissingBlocks(window int32, max int) []BlockRef {
+	hdr := b.bestHeaderNode()
+	b.chainLock.RLock()
+	defer b.chainLock.RUnlock()
+	fork := hdr.Ancestor(min(hdr.height, b.best.tip().height))
+	for fork != nil && !b.best.contains(fork) {
+		fork = fork.parent
+	}
+	if fork == nil || fork == hdr {
+		return nil
+	}
+	var out []BlockRef
+	for n := hdr.Ancestor(min(hdr.height, fork.height+window)); n != fork; n = n.parent {
+		if n.status&statusDataStored == 0 {
+			out = append(out, BlockRef{Hash: n.hash, Height: n.height})
+		}
+	}
+	slices.Reverse(out)
+	if len(out) > max {
+		out = out[:max]
+	}
+	return out
 }
 
 // UtxoStats summarizes the UTXO set at a tip (Bitcoin Core's

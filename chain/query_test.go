@@ -2,6 +2,7 @@ package chain
 
 import (
 	"errors"
+	"slices"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2"
@@ -169,5 +170,57 @@ func TestUtxoSetStats(t *testing.T) {
 	h.mine("c", 1)
 	if later, _ := h.chain.UtxoSetStats(); later.Hash == st.Hash || later.TxOuts != 103 {
 		t.Fatalf("stats after a block: %+v", later)
+	}
+}
+
+// TestMissingBlocks ensures headers-first sync is told which blocks of the
+// best header chain lack data, lowest first, within the window above the
+// fork with the best chain.
+func TestMissingBlocks(t *testing.T) {
+	h := newHarness(t)
+	h.mine("a", 3) // heights 1..3 connected
+	var headers []wire.BlockHeader
+	for i := 3; i < 10; i++ {
+		headers = append(headers, h.g.NextBlock("a"+itoa(i), nil, nil).Header) // heights 4..10
+	}
+	if n, err := h.chain.ProcessHeaders(headers); err != nil || n != len(headers) {
+		t.Fatalf("ProcessHeaders = %d, %v", n, err)
+	}
+	hash, height, work := h.chain.BestHeader()
+	if hash != h.g.Block("a9").BlockHash() || height != 10 || work.Sign() <= 0 {
+		t.Fatalf("BestHeader = %v, %d, %v; want a9 at 10", hash, height, work)
+	}
+	h.accept("a5") // height 6 arrives out of order: stored, not connected
+	heights := func(refs []BlockRef) []int32 {
+		var out []int32
+		for _, r := range refs {
+			if r != (BlockRef{Hash: h.g.Block("a" + itoa(int(r.Height)-1)).BlockHash(), Height: r.Height}) {
+				t.Fatalf("ref %+v names the wrong block", r)
+			}
+			out = append(out, r.Height)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		window int32
+		max    int
+		want   []int32
+	}{
+		{1024, 100, []int32{4, 5, 7, 8, 9, 10}},
+		{5, 100, []int32{4, 5, 7, 8}},
+		{1024, 2, []int32{4, 5}},
+	} {
+		if got := heights(h.chain.MissingBlocks(tc.window, tc.max)); !slices.Equal(got, tc.want) {
+			t.Errorf("MissingBlocks(%d, %d) = %v, want %v", tc.window, tc.max, got, tc.want)
+		}
+	}
+	for i := 3; i < 10; i++ {
+		if i != 5 {
+			h.accept("a" + itoa(i))
+		}
+	}
+	h.expectTip("a9")
+	if got := h.chain.MissingBlocks(1024, 100); len(got) != 0 {
+		t.Fatalf("MissingBlocks at the best header = %v, want none", got)
 	}
 }

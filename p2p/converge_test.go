@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
+
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 )
@@ -59,7 +61,8 @@ func TestSplitNetworkConverges(t *testing.T) {
 }
 
 // TestSyncFromSeveralPeers ensures a fresh node connected to three peers
-// that hold 1,000 blocks catches up with all of them.
+// that hold 1,000 blocks catches up, downloading the blocks in parallel:
+// every peer serves some, and hardly any block is fetched twice.
 func TestSyncFromSeveralPeers(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -87,7 +90,21 @@ func TestSyncFromSeveralPeers(t *testing.T) {
 	}
 	start := time.Now()
 	waitFor(t, 60*time.Second, "the fresh node to sync", tipIs(fresh, g.Tip().BlockHash()))
-	t.Logf("synced %d blocks from %d peers in %v", blocks, len(seeds), time.Since(start))
+	var served []int64
+	total := int64(0)
+	for _, s := range seeds {
+		served = append(served, s.node.blocksServed.Load())
+		total += s.node.blocksServed.Load()
+	}
+	t.Logf("synced %d blocks from %d peers in %v; blocks served per peer %v", blocks, len(seeds), time.Since(start), served)
+	for i, n := range served {
+		if n == 0 {
+			t.Errorf("peer %d served no blocks: the download is not parallel", i)
+		}
+	}
+	if total > blocks+blocks/20 {
+		t.Errorf("peers served %d blocks for %d: blocks are downloaded more than once", total, blocks)
+	}
 }
 
 // TestRelayMesh ensures blocks connected on any node of a six-node mesh
@@ -119,5 +136,53 @@ func TestRelayMesh(t *testing.T) {
 		for _, n := range nodes {
 			waitFor(t, 20*time.Second, "block "+itoa(i)+" to reach every node", tipIs(n, block.BlockHash()))
 		}
+	}
+}
+
+// TestStallingPeerLosesItsBlocks ensures a peer that takes block requests
+// and never answers holds up the download only until the stall timeout:
+// its blocks are asked of another peer, and it is not asked again for a
+// while.
+func TestStallingPeerLosesItsBlocks(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	const blocks = 300
+	for i := 0; i < blocks; i++ {
+		g.NextBlock("b"+itoa(i), nil, nil)
+	}
+	now := func() time.Time { return g.Now().Add(time.Hour) }
+	honest, staller := newTestNode(t, ctx, net, now), newTestNode(t, ctx, net, now)
+	for _, s := range []*testNode{honest, staller} {
+		for i := 0; i < blocks; i++ {
+			if _, err := s.chain.ProcessBlock(g.Block("b" + itoa(i))); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	asked := make(chan struct{}, 100)
+	staller.node.host.SetStreamHandler(staller.node.protocol("getblocks"), func(s network.Stream) {
+		asked <- struct{}{}
+		<-ctx.Done() // never answers
+		_ = s.Reset()
+	})
+	fresh := newTestNode(t, ctx, net, now)
+	connect(t, ctx, fresh, staller)
+	connect(t, ctx, fresh, honest)
+	start := time.Now()
+	// Far less than blockRequestTimeout: only the stall detection can
+	// free the staller's blocks this soon.
+	waitFor(t, 20*time.Second, "the fresh node to sync", tipIs(fresh, g.Tip().BlockHash()))
+	t.Logf("synced %d blocks past a stalling peer in %v", blocks, time.Since(start))
+	if len(asked) == 0 {
+		t.Fatal("the staller was never asked for blocks; the test proves nothing")
+	}
+	d := fresh.node.sync
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.stalls == 0 || d.resting[staller.node.ID()].IsZero() {
+		t.Fatalf("stalls %d, staller resting until %v: the stall was not detected", d.stalls, d.resting[staller.node.ID()])
 	}
 }

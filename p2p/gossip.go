@@ -78,7 +78,7 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		// Keep it while sync fetches the ancestors; it is not forwarded
 		// now, but announced when it connects (adoptOrphans).
 		n.orphans.add(block, time.Now())
-		go n.syncFrom(context.Background(), from)
+		n.sync.syncWith(n.ctx, from)
 		return pubsub.ValidationIgnore
 	case errors.Is(err, chain.ErrDuplicateBlock), errors.Is(err, chain.ErrTimeTooNew),
 		consensus.IsMutationError(err):

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -45,24 +46,64 @@ func decodeStatus(r io.Reader) (*status, error) {
 	return &s, nil
 }
 
-// decodeBlocksRequest reads a blocks request and returns its locator.
-func decodeBlocksRequest(r io.Reader) ([]chainhash.Hash, error) {
-	var req blocksRequest
+// decodeHeadersRequest reads a headers request and returns its locator.
+func decodeHeadersRequest(r io.Reader) ([]chainhash.Hash, error) {
+	var req headersRequest
 	if err := json.NewDecoder(io.LimitReader(r, 16<<10)).Decode(&req); err != nil {
-		return nil, fmt.Errorf("%w: blocks request: %v", errMalformed, err)
+		return nil, fmt.Errorf("%w: headers request: %v", errMalformed, err)
 	}
 	if len(req.Locator) > maxLocatorHashes {
 		return nil, fmt.Errorf("%w: locator of %d hashes", errMalformed, len(req.Locator))
 	}
-	locator := make([]chainhash.Hash, 0, len(req.Locator))
-	for _, h := range req.Locator {
+	return decodeHashes(req.Locator, "locator")
+}
+
+// decodeGetBlocks reads a blocks request and returns the hashes it names.
+func decodeGetBlocks(r io.Reader) ([]chainhash.Hash, error) {
+	var req getBlocksRequest
+	if err := json.NewDecoder(io.LimitReader(r, 4<<10)).Decode(&req); err != nil {
+		return nil, fmt.Errorf("%w: blocks request: %v", errMalformed, err)
+	}
+	if len(req.Hashes) == 0 || len(req.Hashes) > maxBlocksPerRequest {
+		return nil, fmt.Errorf("%w: blocks request of %d hashes", errMalformed, len(req.Hashes))
+	}
+	return decodeHashes(req.Hashes, "block")
+}
+
+// decodeHashes parses hex hashes, each exactly 64 digits.
+func decodeHashes(in []string, what string) ([]chainhash.Hash, error) {
+	out := make([]chainhash.Hash, 0, len(in))
+	for _, h := range in {
 		hash, err := chainhash.NewHashFromStr(h)
 		if err != nil || len(h) != 64 {
-			return nil, fmt.Errorf("%w: locator hash %q", errMalformed, h)
+			return nil, fmt.Errorf("%w: %s hash %q", errMalformed, what, h)
 		}
-		locator = append(locator, *hash)
+		out = append(out, *hash)
 	}
-	return locator, nil
+	return out, nil
+}
+
+// readHeaders reads a headers response: a count of at most
+// maxHeadersPerResponse and that many 80-byte headers.
+func readHeaders(r io.Reader) ([]wire.BlockHeader, error) {
+	var count uint32
+	if err := binary.Read(r, binary.LittleEndian, &count); err != nil {
+		return nil, err
+	}
+	if count > maxHeadersPerResponse {
+		return nil, fmt.Errorf("%w: %d headers in one answer", errMalformed, count)
+	}
+	headers := make([]wire.BlockHeader, count)
+	raw := make([]byte, wire.MaxBlockHeaderPayload)
+	for i := range headers {
+		if _, err := io.ReadFull(r, raw); err != nil {
+			return nil, err
+		}
+		if err := headers[i].Deserialize(bytes.NewReader(raw)); err != nil {
+			return nil, fmt.Errorf("%w: header: %v", errMalformed, err)
+		}
+	}
+	return headers, nil
 }
 
 // readBlockFrame reads one length-prefixed block of a blocks response; a

@@ -36,13 +36,13 @@ func FuzzDecodeStatus(f *testing.F) {
 	})
 }
 
-func FuzzDecodeBlocksRequest(f *testing.F) {
+func FuzzDecodeHeadersRequest(f *testing.F) {
 	g := chainparams.Regtest().GenesisHash().String()
 	f.Add([]byte(`{"locator":["` + g + `"]}`))
 	f.Add([]byte(`{"locator":["zz"]}`))
 	f.Add([]byte(`{"locator":` + strings.Repeat(`"`+g+`",`, 3) + `]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		locator, err := decodeBlocksRequest(bytes.NewReader(data))
+		locator, err := decodeHeadersRequest(bytes.NewReader(data))
 		if err != nil {
 			if !errors.Is(err, errMalformed) {
 				t.Fatalf("error %v is not errMalformed", err)
@@ -51,6 +51,55 @@ func FuzzDecodeBlocksRequest(f *testing.F) {
 		}
 		if len(locator) > maxLocatorHashes {
 			t.Fatalf("accepted a locator of %d hashes", len(locator))
+		}
+	})
+}
+
+func FuzzDecodeGetBlocks(f *testing.F) {
+	g := chainparams.Regtest().GenesisHash().String()
+	f.Add([]byte(`{"hashes":["` + g + `"]}`))
+	f.Add([]byte(`{"hashes":[]}`))
+	f.Add([]byte(`{"hashes":["` + strings.Repeat("0", 63) + `"]}`))
+	f.Add([]byte(`{"hashes":[` + strings.Repeat(`"`+g+`",`, 16) + `"` + g + `"]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		hashes, err := decodeGetBlocks(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, errMalformed) {
+				t.Fatalf("error %v is not errMalformed", err)
+			}
+			return
+		}
+		if len(hashes) == 0 || len(hashes) > maxBlocksPerRequest {
+			t.Fatalf("accepted a request of %d hashes", len(hashes))
+		}
+	})
+}
+
+func FuzzReadHeaders(f *testing.F) {
+	g := chaintest.New(chainparams.Regtest())
+	var buf bytes.Buffer
+	buf.Write(binary.LittleEndian.AppendUint32(nil, 2))
+	for i := range 2 {
+		_ = g.NextBlock("b"+itoa(i), nil, nil).Header.Serialize(&buf)
+	}
+	f.Add(buf.Bytes())
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff})
+	f.Add(buf.Bytes()[:100])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		headers, err := readHeaders(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		if len(headers) > maxHeadersPerResponse || 4+80*len(headers) > len(data) {
+			t.Fatalf("read %d headers from %d bytes", len(headers), len(data))
+		}
+		var out bytes.Buffer
+		for i := range headers {
+			_ = headers[i].Serialize(&out)
+		}
+		if !bytes.Equal(out.Bytes(), data[4:4+out.Len()]) {
+			t.Fatal("decoded headers do not serialize back to their bytes")
 		}
 	})
 }
@@ -90,7 +139,7 @@ func TestRequestFloodBans(t *testing.T) {
 	connect(t, ctx, b, a)
 	waitFor(t, 10*time.Second, "the handshake", func() bool { return a.node.PeerCount() == 1 })
 	for i := 0; i < requestBurst+20 && !a.node.bans.banned(b.node.ID()); i++ {
-		s, err := b.node.host.NewStream(ctx, a.node.ID(), a.node.protocol("blocks"))
+		s, err := b.node.host.NewStream(ctx, a.node.ID(), a.node.protocol("headers"))
 		if err != nil {
 			break // banned: the connection is gone
 		}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"sort"
 	"strings"
 	"sync"
@@ -40,6 +41,10 @@ type Chain interface {
 	BestSnapshot() *chain.BestState
 	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
 	HaveBlock(hash chainhash.Hash) bool
+	HaveHeader(hash chainhash.Hash) bool
+	ProcessHeaders(headers []wire.BlockHeader) (int, error)
+	BestHeader() (chainhash.Hash, int32, *big.Int)
+	MissingBlocks(window int32, max int) []chain.BlockRef
 	BlockLocator(hash *chainhash.Hash) ([]chainhash.Hash, error)
 	LocateHeaders(locator []chainhash.Hash, stop chainhash.Hash, max int) []wire.BlockHeader
 	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
@@ -98,6 +103,10 @@ type Node struct {
 	bans   *banList
 	// orphans holds gossiped blocks until their parents connect.
 	orphans *orphanBlocks
+	// sync drives headers-first sync.
+	sync *downloader
+	// blocksServed counts blocks sent to syncing peers.
+	blocksServed atomic.Int64
 	// limiter bounds each peer's stream requests.
 	limiter *requestLimiter
 	// bandwidth counts bytes per peer (getpeerinfo).
@@ -117,7 +126,6 @@ type Node struct {
 	// gossiped remembers blocks that arrived by gossip, so the chain's
 	// notification of them is not published again.
 	gossiped map[chainhash.Hash]time.Time
-	syncing  map[peer.ID]bool
 	// gossipScores is the gossip router's latest view of peer scores.
 	gossipScores map[peer.ID]*pubsub.PeerScoreSnapshot
 }
@@ -196,8 +204,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		prefix:    fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
 		peers:     make(map[peer.ID]*peerState),
 		gossiped:  make(map[chainhash.Hash]time.Time),
-		syncing:   make(map[peer.ID]bool),
 	}
+	n.sync = newDownloader(n)
 	blockTopic, txTopic := n.topicNames()
 	n.ps, err = pubsub.NewGossipSub(ctx, h,
 		pubsub.WithPeerScore(n.scoreParams(blockTopic, txTopic), scoreThresholds),
@@ -221,16 +229,21 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		}
 	}
 	h.SetStreamHandler(n.protocol("status"), n.handleStatus)
-	h.SetStreamHandler(n.protocol("blocks"), n.handleBlocksRequest)
+	h.SetStreamHandler(n.protocol("headers"), n.handleHeadersRequest)
+	h.SetStreamHandler(n.protocol("getblocks"), n.handleGetBlocks)
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		go n.onConnected(ctx, c)
 	}, DisconnectedF: func(_ network.Network, c network.Conn) {
 		n.mu.Lock()
-		if len(n.host.Network().ConnsToPeer(c.RemotePeer())) == 0 {
+		gone := len(n.host.Network().ConnsToPeer(c.RemotePeer())) == 0
+		if gone {
 			delete(n.peers, c.RemotePeer())
 			n.limiter.forget(c.RemotePeer())
 		}
 		n.mu.Unlock()
+		if gone {
+			n.sync.forgetPeer(c.RemotePeer(), true)
+		}
 	}})
 	return n, nil
 }
@@ -358,6 +371,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.dialKnownPeers(ctx)
 
+	go n.sync.run(ctx)
 	go n.readTopic(ctx, n.blocks)
 	go n.readTopic(ctx, n.txs)
 	sub := n.cfg.Chain.Subscribe()

@@ -101,6 +101,23 @@ func (o *orphanBlocks) takeChildren(parent chainhash.Hash) []*wire.MsgBlock {
 	return out
 }
 
+// takeIf removes and returns the orphans whose parent satisfies known.
+func (o *orphanBlocks) takeIf(known func(parent chainhash.Hash) bool) []*wire.MsgBlock {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	var out []*wire.MsgBlock
+	for parent, kids := range o.byParent {
+		if !known(parent) {
+			continue
+		}
+		for _, h := range append([]chainhash.Hash(nil), kids...) {
+			out = append(out, o.byHash[h].block)
+			o.removeLocked(h)
+		}
+	}
+	return out
+}
+
 // len returns how many orphans are held.
 func (o *orphanBlocks) len() int {
 	o.mu.Lock()
@@ -119,6 +136,20 @@ func (n *Node) adoptOrphans(parent chainhash.Hash) {
 		n.mu.Unlock()
 		if _, err := n.cfg.Chain.ProcessBlock(block); err != nil {
 			n.log.Debug("orphan block not connected", "hash", block.BlockHash(), "err", err)
+		}
+	}
+}
+
+// retryOrphans processes the orphans whose parent header is now known:
+// the chain stores a block once its header connects, so they need not wait
+// for their parents' blocks (sync downloads those).
+func (n *Node) retryOrphans() {
+	for _, block := range n.orphans.takeIf(n.cfg.Chain.HaveHeader) {
+		n.mu.Lock()
+		delete(n.gossiped, consensus.BlockHash(&block.Header))
+		n.mu.Unlock()
+		if _, err := n.cfg.Chain.ProcessBlock(block); err != nil {
+			n.log.Debug("orphan block not stored", "hash", block.BlockHash(), "err", err)
 		}
 	}
 }

@@ -8,10 +8,13 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Request limits per peer. A syncing peer asks for at most 500 blocks per
-// request and waits for the answer, so a burst of 50 and 5 per second
-// never bind honest peers; every request over the limit is refused and
-// scores floodPenalty, so a flooding peer is banned after 10 of them.
+// Request limits per peer. Status and headers requests are rate limited: a
+// syncing peer asks for 2,000 headers at a time and waits for the answer,
+// so a burst of 50 and 5 per second never bind honest peers. Block
+// requests are limited in number at once (maxBlockRequestsPerPeer), since
+// an honest downloader pipelines a few and a fast link serves them as fast
+// as it can. Every request over a limit is refused and scores
+// floodPenalty, so a flooding peer is banned after 10 of them.
 const (
 	requestRate  = rate.Limit(5)
 	requestBurst = 50
@@ -22,12 +25,13 @@ const (
 type requestLimiter struct {
 	mu      sync.Mutex
 	buckets map[peer.ID]*rate.Limiter
+	serving map[peer.ID]int // block requests being served
 	rate    rate.Limit
 	burst   int
 }
 
 func newRequestLimiter(r rate.Limit, burst int) *requestLimiter {
-	return &requestLimiter{buckets: make(map[peer.ID]*rate.Limiter), rate: r, burst: burst}
+	return &requestLimiter{buckets: make(map[peer.ID]*rate.Limiter), serving: make(map[peer.ID]int), rate: r, burst: burst}
 }
 
 // allow takes a token of p's bucket, reporting whether there was one.
@@ -40,6 +44,24 @@ func (l *requestLimiter) allow(p peer.ID) bool {
 		l.buckets[p] = b
 	}
 	return b.AllowN(time.Now(), 1)
+}
+
+// open admits one more of p's concurrent requests if fewer than max are
+// being served; release ends it.
+func (l *requestLimiter) open(p peer.ID, max int) (release func(), ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.serving[p] >= max {
+		return nil, false
+	}
+	l.serving[p]++
+	return func() {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if l.serving[p]--; l.serving[p] <= 0 {
+			delete(l.serving, p)
+		}
+	}, true
 }
 
 // forget drops p's bucket once it disconnects.

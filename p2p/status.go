@@ -119,7 +119,7 @@ func (n *Node) handleStatus(s network.Stream) {
 }
 
 // accept records a peer's status, dropping peers of another network or
-// genesis, and syncs from a peer with more work.
+// genesis; the downloader syncs from a peer with more work.
 func (n *Node) accept(ctx context.Context, p peer.ID, theirs *status) {
 	ours := n.ourStatus()
 	if theirs.Network != ours.Network || theirs.Genesis != ours.Genesis {
@@ -133,14 +133,15 @@ func (n *Node) accept(ctx context.Context, p peer.ID, theirs *status) {
 		n.peers[p] = ps
 	}
 	first := ps.status == nil
+	moved := first || ps.status.Best != theirs.Best
 	ps.status = theirs
 	n.mu.Unlock()
 	if first {
 		n.log.Info("peer connected", "peer", p, "height", theirs.Height)
 	}
-	best := n.cfg.Chain.BestSnapshot()
-	if theirs.work().Cmp(best.ChainWork) > 0 {
-		go n.syncFrom(ctx, p)
+	if moved {
+		n.sync.forgetPeer(p, false)
+		n.sync.wake()
 	}
 }
 

@@ -3,150 +3,123 @@ package p2p
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
+	"io"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/libp2p/go-libp2p/core/network"
-	"github.com/libp2p/go-libp2p/core/peer"
-
-	"github.com/cairnchain/cairn/chain"
-	"github.com/cairnchain/cairn/chain/consensus"
 )
 
-// Limits of the block-locator sync stream.
+// The sync protocols: headers by block locator, then blocks by hash. The
+// downloader that drives them is in download.go.
+
+// Limits of the sync streams.
 const (
-	maxBlocksPerResponse = 500
-	maxResponseBytes     = 64 << 20
-	syncRequestTimeout   = 2 * time.Minute
-	maxLocatorHashes     = 101
+	// maxHeadersPerResponse is how many headers one answer holds (160 KB).
+	maxHeadersPerResponse = 2000
+	// maxBlocksPerRequest is how many blocks one request may name; 16
+	// blocks of the largest size are 64 MB.
+	maxBlocksPerRequest = 16
+	// maxBlockRequestsPerPeer is how many block requests a peer may have
+	// open with us at once; the downloader keeps at most two per peer.
+	maxBlockRequestsPerPeer = 4
+	maxLocatorHashes        = 101
+	syncRequestTimeout      = 2 * time.Minute
 )
 
-// blocksRequest asks for the main-chain blocks after the first locator
+// headersRequest asks for the main-chain headers after the first locator
 // hash the responder has on its main chain.
-type blocksRequest struct {
+type headersRequest struct {
 	Locator []string `json:"locator"`
 }
 
-// handleBlocksRequest answers a blocks request with length-prefixed
-// serialized blocks, ending with a zero length.
-func (n *Node) handleBlocksRequest(s network.Stream) {
+// getBlocksRequest asks for blocks by hash.
+type getBlocksRequest struct {
+	Hashes []string `json:"hashes"`
+}
+
+// handleHeadersRequest answers a headers request with a count and that
+// many 80-byte headers.
+func (n *Node) handleHeadersRequest(s network.Stream) {
 	defer s.Close()
-	if !n.admitRequest(s.Conn().RemotePeer(), "blocks") {
+	if !n.admitRequest(s.Conn().RemotePeer(), "headers") {
 		_ = s.Reset()
 		return
 	}
 	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
-	locator, err := decodeBlocksRequest(s)
+	locator, err := decodeHeadersRequest(s)
 	if err != nil {
 		n.Misbehaving(s.Conn().RemotePeer(), banScoreLimit/2, err.Error())
 		_ = s.Reset()
 		return
 	}
+	headers := n.cfg.Chain.LocateHeaders(locator, chainhash.Hash{}, maxHeadersPerResponse)
 	w := bufio.NewWriter(s)
-	sent := 0
-	for _, hdr := range n.cfg.Chain.LocateHeaders(locator, chainhash.Hash{}, maxBlocksPerResponse) {
-		block, err := n.cfg.Chain.BlockByHash(hdr.BlockHash())
+	_ = binary.Write(w, binary.LittleEndian, uint32(len(headers)))
+	for i := range headers {
+		if err := headers[i].Serialize(w); err != nil {
+			return
+		}
+	}
+	_ = w.Flush()
+}
+
+// handleGetBlocks answers a blocks request with the requested blocks it
+// holds, in the order asked, as length-prefixed frames ending with a zero
+// length. A block it lacks is left out.
+func (n *Node) handleGetBlocks(s network.Stream) {
+	defer s.Close()
+	p := s.Conn().RemotePeer()
+	release, ok := n.limiter.open(p, maxBlockRequestsPerPeer)
+	if !ok {
+		n.Misbehaving(p, floodPenalty, "flooding block requests")
+		_ = s.Reset()
+		return
+	}
+	defer release()
+	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
+	hashes, err := decodeGetBlocks(s)
+	if err != nil {
+		n.Misbehaving(p, banScoreLimit/2, err.Error())
+		_ = s.Reset()
+		return
+	}
+	w := bufio.NewWriter(s)
+	for _, h := range hashes {
+		block, err := n.cfg.Chain.BlockByHash(h)
 		if err != nil {
-			break
+			continue
 		}
-		var buf bytes.Buffer
-		_ = block.Serialize(&buf)
-		if sent+buf.Len() > maxResponseBytes {
-			break
-		}
-		var lenBuf [4]byte
-		binary.LittleEndian.PutUint32(lenBuf[:], uint32(buf.Len()))
-		if _, err := w.Write(lenBuf[:]); err != nil {
+		if err := writeBlockFrame(w, block); err != nil {
 			return
 		}
-		if _, err := w.Write(buf.Bytes()); err != nil {
-			return
-		}
-		sent += buf.Len()
+		n.blocksServed.Add(1)
 	}
 	_, _ = w.Write([]byte{0, 0, 0, 0})
 	_ = w.Flush()
 }
 
-// syncFrom fetches blocks from p by block locator until p has nothing we
-// lack. One sync runs per peer at a time.
-func (n *Node) syncFrom(ctx context.Context, p peer.ID) {
-	n.mu.Lock()
-	if n.syncing[p] {
-		n.mu.Unlock()
-		return
+// writeBlockFrame writes block as one length-prefixed frame.
+func writeBlockFrame(w io.Writer, block *wire.MsgBlock) error {
+	var buf bytes.Buffer
+	buf.Grow(block.SerializeSize() + 4)
+	buf.Write([]byte{0, 0, 0, 0})
+	if err := block.Serialize(&buf); err != nil {
+		return err
 	}
-	n.syncing[p] = true
-	n.mu.Unlock()
-	defer func() {
-		n.mu.Lock()
-		delete(n.syncing, p)
-		n.mu.Unlock()
-	}()
-	for ctx.Err() == nil {
-		got, err := n.requestBlocks(ctx, p)
-		if err != nil {
-			n.log.Debug("sync", "peer", p, "err", err)
-			return
-		}
-		if got == 0 {
-			return
-		}
-		n.log.Info("synced blocks", "peer", p, "blocks", got, "height", n.cfg.Chain.BestSnapshot().Height)
-	}
+	raw := buf.Bytes()
+	binary.LittleEndian.PutUint32(raw, uint32(len(raw)-4))
+	_, err := w.Write(raw)
+	return err
 }
 
-// requestBlocks runs one blocks request and processes the answer, returning
-// how many new blocks it connected or stored.
-func (n *Node) requestBlocks(ctx context.Context, p peer.ID) (int, error) {
-	locator, err := n.cfg.Chain.BlockLocator(nil)
-	if err != nil {
-		return 0, err
-	}
-	req := blocksRequest{}
-	for _, h := range locator {
-		req.Locator = append(req.Locator, h.String())
-	}
-	sctx, cancel := context.WithTimeout(ctx, syncRequestTimeout)
-	defer cancel()
-	s, err := n.host.NewStream(network.WithNoDial(sctx, "sync"), p, n.protocol("blocks"))
-	if err != nil {
-		return 0, err
-	}
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
+// encodeRequest writes a JSON request and closes the stream for writing.
+func encodeRequest(s network.Stream, req any) error {
 	if err := json.NewEncoder(s).Encode(req); err != nil {
-		return 0, err
+		return err
 	}
-	r := bufio.NewReader(s)
-	added := 0
-	for i := 0; i <= maxBlocksPerResponse; i++ {
-		block, err := readBlockFrame(r)
-		if errors.Is(err, errMalformed) {
-			n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
-			return added, err
-		}
-		if err != nil {
-			return added, err
-		}
-		if block == nil {
-			return added, nil
-		}
-		_, err = n.cfg.Chain.ProcessBlock(block)
-		switch {
-		case err == nil:
-			added++
-		case errors.Is(err, chain.ErrDuplicateBlock):
-		case chain.RejectReason(err) != "" && !consensus.IsMutationError(err) && !errors.Is(err, chain.ErrTimeTooNew):
-			n.Misbehaving(p, banScoreLimit, "sent an invalid block: "+chain.RejectReason(err))
-			return added, err
-		default:
-			return added, err
-		}
-	}
-	return added, errors.New("peer sent more blocks than allowed")
+	return s.CloseWrite()
 }

@@ -1,0 +1,464 @@
+package p2p
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"math/big"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// Headers-first sync, as Bitcoin Core does it: the node first learns the
+// headers of the chain with the most work from the peer that claims it,
+// then downloads the blocks of that chain in parallel from every peer that
+// has them, a few at a time from each, and takes a block away from a peer
+// that holds up the whole download.
+
+const (
+	// downloadWindow bounds how far above the tip blocks are requested, so
+	// that a block that is slow to come holds back a bounded number of
+	// unconnected blocks (Core's BLOCK_DOWNLOAD_WINDOW).
+	downloadWindow = 1024
+	// peerWindow is how many blocks one peer has in flight at most,
+	// requested blockBatch at a time (Core's
+	// MAX_BLOCKS_IN_TRANSIT_PER_PEER).
+	peerWindow = 16
+	blockBatch = 8
+	// blockRequestTimeout bounds one request of blockBatch blocks.
+	blockRequestTimeout = time.Minute
+	// defaultStallTimeout is how long the lowest missing block may be in
+	// flight, while another peer could fetch it, before it is taken from
+	// its peer. It doubles each time it fires (up to maxStallTimeout), so
+	// that a network where every peer is slow does not churn, and decays
+	// back as blocks arrive (Core's BLOCK_STALLING_TIMEOUT).
+	defaultStallTimeout = 2 * time.Second
+	maxStallTimeout     = 64 * time.Second
+	// stalledRest is how long a peer that stalled is not asked for blocks.
+	stalledRest = 30 * time.Second
+	// progressInterval spaces the download's progress lines.
+	progressInterval = 10 * time.Second
+)
+
+// downloader schedules headers and block requests.
+type downloader struct {
+	n    *Node
+	kick chan struct{}
+
+	mu sync.Mutex
+	// baseStall and stall are the configured and current stall timeouts.
+	baseStall, stall time.Duration
+	inFlight         map[chainhash.Hash]*blockFetch
+	perPeer          map[peer.ID]int
+	// resting maps stalled peers to when they may be asked again.
+	resting map[peer.ID]time.Time
+	// lacks holds blocks a peer answered without; it is forgotten when the
+	// peer reports a new best block.
+	lacks map[peer.ID]map[chainhash.Hash]struct{}
+	// headersFrom marks peers whose headers are being fetched, and
+	// headersDone the best block each peer had when its headers were
+	// last fetched: a peer is not asked again until its best changes.
+	headersFrom map[peer.ID]bool
+	headersDone map[peer.ID]string
+	// Progress figures.
+	lastLog    time.Time
+	lastHeight int32
+	stalls     int
+}
+
+// blockFetch is one request in flight.
+type blockFetch struct {
+	peer   peer.ID
+	since  time.Time
+	cancel context.CancelFunc
+}
+
+func newDownloader(n *Node) *downloader {
+	return &downloader{
+		n:           n,
+		kick:        make(chan struct{}, 1),
+		baseStall:   defaultStallTimeout,
+		stall:       defaultStallTimeout,
+		inFlight:    make(map[chainhash.Hash]*blockFetch),
+		perPeer:     make(map[peer.ID]int),
+		resting:     make(map[peer.ID]time.Time),
+		lacks:       make(map[peer.ID]map[chainhash.Hash]struct{}),
+		headersFrom: make(map[peer.ID]bool),
+		headersDone: make(map[peer.ID]string),
+	}
+}
+
+// wake asks the scheduler to look again soon.
+func (d *downloader) wake() {
+	select {
+	case d.kick <- struct{}{}:
+	default:
+	}
+}
+
+// run schedules until ctx ends.
+func (d *downloader) run(ctx context.Context) {
+	tick := time.NewTicker(250 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-d.kick:
+		case <-tick.C:
+		}
+		d.step(ctx)
+	}
+}
+
+// candidate is a handshaken peer as the scheduler sees it.
+type candidate struct {
+	id     peer.ID
+	height int32
+	work   *big.Int
+	best   string
+}
+
+// candidates returns the handshaken peers, most work first.
+func (d *downloader) candidates() []candidate {
+	d.n.mu.Lock()
+	var out []candidate
+	for id, ps := range d.n.peers {
+		if ps.status != nil {
+			out = append(out, candidate{id: id, height: ps.status.Height, work: ps.status.work(), best: ps.status.Best})
+		}
+	}
+	d.n.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].work.Cmp(out[j].work) > 0 })
+	return out
+}
+
+// step starts what the sync needs now: headers from the peer with the
+// most work if it has more than our best header, block requests to every
+// peer with room in its window, and the reassignment of a stalled block.
+func (d *downloader) step(ctx context.Context) {
+	peers := d.candidates()
+	if len(peers) == 0 {
+		return
+	}
+	_, _, headerWork := d.n.cfg.Chain.BestHeader()
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	for id, until := range d.resting {
+		if now.After(until) {
+			delete(d.resting, id)
+		}
+	}
+	if best := peers[0]; best.work.Cmp(headerWork) > 0 && !d.headersFrom[best.id] && d.headersDone[best.id] != best.best {
+		d.headersFrom[best.id] = true
+		d.headersDone[best.id] = best.best
+		go d.fetchHeaders(ctx, best.id)
+	}
+
+	missing := d.n.cfg.Chain.MissingBlocks(downloadWindow, downloadWindow)
+	if len(missing) == 0 {
+		return
+	}
+	d.checkStall(missing, peers, now)
+	d.schedule(ctx, missing, peers, now)
+	d.logProgress(missing, now)
+}
+
+// checkStall takes the lowest missing block's request away from its peer
+// when it has been in flight longer than the stall timeout and some other
+// peer has room to fetch it.
+// This function MUST be called with d.mu held.
+func (d *downloader) checkStall(missing []chain.BlockRef, peers []candidate, now time.Time) {
+	f, ok := d.inFlight[missing[0].Hash]
+	if !ok || now.Sub(f.since) < d.stall {
+		return
+	}
+	for _, c := range peers {
+		if c.id != f.peer && d.perPeer[c.id] < peerWindow && d.resting[c.id].IsZero() && c.height >= missing[0].Height {
+			d.n.log.Info("peer is stalling the block download; asking another", "peer", f.peer,
+				"height", missing[0].Height, "waited", now.Sub(f.since).Round(time.Millisecond))
+			d.resting[f.peer] = now.Add(stalledRest)
+			d.stalls++
+			d.stall = min(2*d.stall, maxStallTimeout)
+			f.cancel()
+			return
+		}
+	}
+}
+
+// schedule hands the missing blocks not in flight to peers with room in
+// their windows, fewest in flight first.
+// This function MUST be called with d.mu held.
+func (d *downloader) schedule(ctx context.Context, missing []chain.BlockRef, peers []candidate, now time.Time) {
+	sort.SliceStable(peers, func(i, j int) bool { return d.perPeer[peers[i].id] < d.perPeer[peers[j].id] })
+	next := 0 // missing[:next] are taken or skipped for every peer so far
+	for _, c := range peers {
+		if !d.resting[c.id].IsZero() {
+			continue
+		}
+		for d.perPeer[c.id]+blockBatch <= peerWindow {
+			var batch []chain.BlockRef
+			for i := next; i < len(missing) && len(batch) < blockBatch; i++ {
+				ref := missing[i]
+				if _, busy := d.inFlight[ref.Hash]; busy || ref.Height > c.height {
+					continue
+				}
+				if _, lacks := d.lacks[c.id][ref.Hash]; lacks {
+					continue
+				}
+				batch = append(batch, ref)
+			}
+			if len(batch) == 0 {
+				break
+			}
+			fctx, cancel := context.WithTimeout(ctx, blockRequestTimeout)
+			f := &blockFetch{peer: c.id, since: now, cancel: cancel}
+			for _, ref := range batch {
+				d.inFlight[ref.Hash] = f
+			}
+			d.perPeer[c.id] += len(batch)
+			go d.fetchBlocks(fctx, f, batch)
+		}
+		for next < len(missing) {
+			if _, busy := d.inFlight[missing[next].Hash]; !busy {
+				break
+			}
+			next++
+		}
+	}
+}
+
+// logProgress writes a progress line every progressInterval while blocks
+// are missing.
+// This function MUST be called with d.mu held.
+func (d *downloader) logProgress(missing []chain.BlockRef, now time.Time) {
+	if now.Sub(d.lastLog) < progressInterval {
+		return
+	}
+	height := d.n.cfg.Chain.BestSnapshot().Height
+	if !d.lastLog.IsZero() {
+		rate := float64(height-d.lastHeight) / now.Sub(d.lastLog).Seconds()
+		_, headers, _ := d.n.cfg.Chain.BestHeader()
+		peers := 0
+		for _, c := range d.perPeer {
+			if c > 0 {
+				peers++
+			}
+		}
+		d.n.log.Info("downloading blocks", "height", height, "headers", headers, "peers", peers,
+			"in_flight", len(d.inFlight), "blocks_per_sec", int(rate), "stalls", d.stalls)
+	}
+	d.lastLog, d.lastHeight = now, height
+}
+
+// fetchHeaders asks p for the headers after our best header until it has
+// no more, storing them in the chain.
+func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID) {
+	defer func() {
+		d.mu.Lock()
+		delete(d.headersFrom, p)
+		d.mu.Unlock()
+		d.wake()
+	}()
+	for ctx.Err() == nil {
+		headers, err := d.requestHeaders(ctx, p)
+		if err != nil {
+			if errors.Is(err, errMalformed) {
+				d.n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
+			}
+			d.n.log.Debug("headers request", "peer", p, "err", err)
+			return
+		}
+		if len(headers) == 0 {
+			return
+		}
+		added, err := d.n.cfg.Chain.ProcessHeaders(headers)
+		switch {
+		case err == nil:
+		case errors.Is(err, chain.ErrMissingParent):
+			// An answer to our locator always connects.
+			d.n.Misbehaving(p, banScoreLimit/2, "sent headers that do not connect")
+			return
+		case chain.RejectReason(err) != "" && !errors.Is(err, chain.ErrTimeTooNew):
+			d.n.Misbehaving(p, banScoreLimit, "sent an invalid header: "+chain.RejectReason(err))
+			return
+		default:
+			d.n.log.Debug("headers not stored", "peer", p, "err", err)
+			return
+		}
+		_, height, _ := d.n.cfg.Chain.BestHeader()
+		d.n.log.Info("received headers", "peer", p, "count", added, "best_header", height)
+		d.n.retryOrphans()
+		d.wake()
+		if len(headers) < maxHeadersPerResponse {
+			return
+		}
+	}
+}
+
+// requestHeaders runs one headers request with p.
+func (d *downloader) requestHeaders(ctx context.Context, p peer.ID) ([]wire.BlockHeader, error) {
+	hash, _, _ := d.n.cfg.Chain.BestHeader()
+	locator, err := d.n.cfg.Chain.BlockLocator(&hash)
+	if err != nil {
+		return nil, err
+	}
+	req := headersRequest{}
+	for _, h := range locator {
+		req.Locator = append(req.Locator, h.String())
+	}
+	sctx, cancel := context.WithTimeout(ctx, syncRequestTimeout)
+	defer cancel()
+	s, err := d.n.host.NewStream(network.WithNoDial(sctx, "sync"), p, d.n.protocol("headers"))
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
+	if err := encodeRequest(s, req); err != nil {
+		return nil, err
+	}
+	return readHeaders(bufio.NewReader(s))
+}
+
+// fetchBlocks requests batch from f's peer and processes what arrives. The
+// blocks that did not arrive go back to the scheduler; those the peer
+// answered without are not asked of it again.
+func (d *downloader) fetchBlocks(ctx context.Context, f *blockFetch, batch []chain.BlockRef) {
+	p := f.peer
+	pending := make(map[chainhash.Hash]bool, len(batch))
+	for _, ref := range batch {
+		pending[ref.Hash] = true
+	}
+	complete := false
+	defer func() {
+		f.cancel()
+		d.mu.Lock()
+		for h := range pending {
+			if d.inFlight[h] == f {
+				delete(d.inFlight, h)
+			}
+			if complete {
+				// Answered without it: the peer does not have it.
+				if d.lacks[p] == nil {
+					d.lacks[p] = make(map[chainhash.Hash]struct{})
+				}
+				d.lacks[p][h] = struct{}{}
+			}
+		}
+		d.perPeer[p] -= len(pending)
+		if d.perPeer[p] <= 0 {
+			delete(d.perPeer, p)
+		}
+		d.mu.Unlock()
+		d.wake()
+	}()
+	err := d.requestBlocks(ctx, p, batch, pending, func(hash chainhash.Hash) {
+		delete(pending, hash)
+		d.mu.Lock()
+		if d.inFlight[hash] == f {
+			delete(d.inFlight, hash)
+		}
+		d.perPeer[p]--
+		d.mu.Unlock()
+	})
+	switch {
+	case err == nil:
+		complete = true
+		d.mu.Lock()
+		d.stall = max(d.baseStall, d.stall*85/100)
+		d.mu.Unlock()
+	case ctx.Err() != nil:
+		d.n.log.Debug("block request cancelled", "peer", p, "err", ctx.Err())
+	default:
+		d.n.log.Debug("block request", "peer", p, "err", err)
+	}
+}
+
+// requestBlocks asks p for the blocks of batch and processes each that
+// arrives, calling done once it is stored. A peer that sends a block not
+// pending, or an invalid block, is penalized.
+func (d *downloader) requestBlocks(ctx context.Context, p peer.ID, batch []chain.BlockRef,
+	pending map[chainhash.Hash]bool, done func(chainhash.Hash)) error {
+	req := getBlocksRequest{}
+	for _, ref := range batch {
+		req.Hashes = append(req.Hashes, ref.Hash.String())
+	}
+	s, err := d.n.host.NewStream(network.WithNoDial(ctx, "sync"), p, d.n.protocol("getblocks"))
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
+	defer stop()
+	if deadline, ok := ctx.Deadline(); ok {
+		_ = s.SetDeadline(deadline)
+	}
+	if err := encodeRequest(s, req); err != nil {
+		return err
+	}
+	r := bufio.NewReader(s)
+	for i := 0; i <= len(batch); i++ {
+		block, err := readBlockFrame(r)
+		if errors.Is(err, errMalformed) {
+			d.n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if block == nil {
+			return nil
+		}
+		hash := consensus.BlockHash(&block.Header)
+		if !pending[hash] {
+			d.n.Misbehaving(p, banScoreLimit/2, "sent a block that was not asked for")
+			return errors.New("unrequested block")
+		}
+		_, err = d.n.cfg.Chain.ProcessBlock(block)
+		done(hash)
+		switch {
+		case err == nil, errors.Is(err, chain.ErrDuplicateBlock):
+		case chain.RejectReason(err) != "" && !consensus.IsMutationError(err) && !errors.Is(err, chain.ErrTimeTooNew):
+			d.n.Misbehaving(p, banScoreLimit, "sent an invalid block: "+chain.RejectReason(err))
+			return err
+		default:
+			d.n.log.Debug("downloaded block not stored", "peer", p, "hash", hash, "err", err)
+		}
+	}
+	d.n.Misbehaving(p, banScoreLimit/2, "sent more blocks than asked for")
+	return errors.New("peer sent more blocks than asked for")
+}
+
+// syncWith fetches the headers p has after our best header, whatever
+// work its status claims: p gossiped a block whose parent we lack.
+func (d *downloader) syncWith(ctx context.Context, p peer.ID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !d.headersFrom[p] {
+		d.headersFrom[p] = true
+		go d.fetchHeaders(ctx, p)
+	}
+}
+
+// forgetPeer drops what the downloader knows of a peer whose best block
+// changed or that disconnected.
+func (d *downloader) forgetPeer(p peer.ID, gone bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.lacks, p)
+	if gone {
+		delete(d.headersDone, p)
+		delete(d.resting, p)
+	}
+}
