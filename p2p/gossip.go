@@ -17,6 +17,11 @@ import (
 	"github.com/cairnchain/cairn/mempool"
 )
 
+// maxTxGossipBytes bounds a gossiped transaction: no pool relays one of
+// more weight than the standard limit, and its bytes never exceed its
+// weight.
+const maxTxGossipBytes = mempool.MaxStandardTxWeight
+
 // gossipedMemory is how long a gossiped block's hash is remembered so that
 // its connection is not announced again.
 const gossipedMemory = 10 * time.Minute
@@ -52,6 +57,10 @@ func (n *Node) joinTopics() error {
 func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 	if from == n.host.ID() {
 		return pubsub.ValidationAccept // our own announcement, already processed
+	}
+	if len(msg.GetData()) > consensus.MaxBlockBytes {
+		n.Misbehaving(from, banScoreLimit, "oversized block message")
+		return pubsub.ValidationReject
 	}
 	block, err := consensus.DecodeBlock(msg.GetData())
 	if err != nil {
@@ -99,6 +108,10 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 func (n *Node) validateTx(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
 	if from == n.host.ID() {
 		return pubsub.ValidationAccept
+	}
+	if len(msg.GetData()) > maxTxGossipBytes {
+		n.Misbehaving(from, banScoreLimit, "oversized transaction message")
+		return pubsub.ValidationReject
 	}
 	if n.cfg.Mempool == nil {
 		return pubsub.ValidationIgnore

@@ -58,14 +58,30 @@ type Mempool interface {
 	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
 }
 
-// maxGossipBytes admits the largest valid block (its serialization never
-// exceeds the weight limit) plus framing. Because it exceeds GossipSub's
-// default, Cairn speaks its own versioned GossipSub protocol ID, as the
-// library's documentation asks.
+// maxGossipBytes is the gossip router's RPC size limit: the largest valid
+// block (its serialization never exceeds the weight limit) plus framing.
+// Because it exceeds GossipSub's default of 1 MiB, Cairn speaks its own
+// versioned GossipSub protocol ID, as the library asks of networks that
+// change the limit: a standard GossipSub peer never meets a Cairn mesh
+// whose messages it would drop.
 const maxGossipBytes = consensus.MaxBlockBytes + 64<<10
 
-// gossipProtocol is Cairn's GossipSub v1.1 with large messages.
-const gossipProtocol = protocol.ID("/cairn/meshsub/1.1.0")
+// gossipProtocol is Cairn's GossipSub v1.2 (mesh, peer exchange and
+// IDONTWANT, which spares a peer a large block it already has) with large
+// messages.
+const gossipProtocol = protocol.ID("/cairn/meshsub/1.2.0")
+
+// gossipFeatures tells the router what gossipProtocol supports.
+func gossipFeatures(feat pubsub.GossipSubFeature, proto protocol.ID) bool {
+	if proto != gossipProtocol {
+		return false
+	}
+	switch feat {
+	case pubsub.GossipSubFeatureMesh, pubsub.GossipSubFeaturePX, pubsub.GossipSubFeatureIdontwant:
+		return true
+	}
+	return false
+}
 
 // Config configures a Node.
 type Config struct {
@@ -213,6 +229,13 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithGossipSubProtocols([]protocol.ID{gossipProtocol}, gossipFeatures),
+		pubsub.WithMaxMessageSize(maxGossipBytes),
+		// A node's own blocks and transactions go to every peer of the
+		// topic, as Bitcoin relays them, not only to the mesh: that also
+		// reaches a peer that joined before a heartbeat put it in the mesh.
+		pubsub.WithFloodPublish(true),
+		pubsub.WithRPCLogger(slog.New(rpcWatch{n})),
 	)
 	if err != nil {
 		h.Close()

@@ -22,14 +22,18 @@ type testNode struct {
 }
 
 // newTestNode starts a node on a fresh chain of net.
-func newTestNode(t testing.TB, ctx context.Context, net *chainparams.Network, now func() time.Time) *testNode {
+func newTestNode(t testing.TB, ctx context.Context, net *chainparams.Network, now func() time.Time, opts ...func(*Config)) *testNode {
 	t.Helper()
 	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	n, err := New(ctx, Config{Chain: c, Dir: t.TempDir(), Logger: testLogger(t), StatusInterval: 300 * time.Millisecond})
+	cfg := Config{Chain: c, Dir: t.TempDir(), Logger: testLogger(t), StatusInterval: 300 * time.Millisecond}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	n, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
