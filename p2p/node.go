@@ -16,6 +16,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/libp2p/go-libp2p"
+	dht "github.com/libp2p/go-libp2p-kad-dht"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -100,8 +101,13 @@ type Config struct {
 	// MaxPeers limits connections; zero means DefaultMaxPeers.
 	MaxPeers int
 	// MDNS finds and dials nodes on the local network.
-	MDNS   bool
-	Logger *slog.Logger
+	MDNS bool
+	// DHT joins the network's Kademlia DHT to find peers; DHTInterval
+	// (zero: every 30 s) is how often it dials from the routing table
+	// while the node has few peers.
+	DHT         bool
+	DHTInterval time.Duration
+	Logger      *slog.Logger
 }
 
 // DefaultStatusInterval is how often a node compares chains with its peers.
@@ -128,6 +134,7 @@ type Node struct {
 	// bandwidth counts bytes per peer (getpeerinfo).
 	bandwidth *metrics.BandwidthCounter
 	mdns      interface{ Close() error }
+	dht       *dht.IpfsDHT    // nil unless Config.DHT
 	ctx       context.Context // the node's lifetime, from New
 	// redialLoops counts running keepConnected loops.
 	redialLoops atomic.Int32
@@ -245,6 +252,12 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		h.Close()
 		return nil, err
 	}
+	if cfg.DHT {
+		if err := n.startDHT(); err != nil {
+			h.Close()
+			return nil, err
+		}
+	}
 	if cfg.MDNS {
 		// Started here, not in Run, so that Close always sees it.
 		if err := n.startMDNS(); err != nil {
@@ -312,6 +325,9 @@ func (n *Node) Close() error {
 		}
 		if n.mdns != nil {
 			n.mdns.Close()
+		}
+		if n.dht != nil {
+			n.dht.Close()
 		}
 		n.closeErr = n.host.Close()
 	})
@@ -395,6 +411,13 @@ func (n *Node) Run(ctx context.Context) error {
 	n.dialKnownPeers(ctx)
 
 	go n.sync.run(ctx)
+	if n.dht != nil {
+		interval := n.cfg.DHTInterval
+		if interval <= 0 {
+			interval = dhtDialInterval
+		}
+		go n.runDHT(ctx, interval)
+	}
 	go n.readTopic(ctx, n.blocks)
 	go n.readTopic(ctx, n.txs)
 	sub := n.cfg.Chain.Subscribe()

@@ -34,6 +34,7 @@ func nodeCommand() *cli.Command {
 		&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen `MULTIADDR` (repeatable; default all interfaces on the network's P2P port, TCP and QUIC)", EnvVars: envVar("listen")},
 		&cli.StringSliceFlag{Name: "peer", Usage: "peer `MULTIADDR` with /p2p/<peer id> to keep connected (repeatable)", EnvVars: envVar("peer")},
 		&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network by mDNS (default: on, except on main)", EnvVars: envVar("mdns")},
+		&cli.BoolFlag{Name: "dht", Usage: "find peers through the network's Kademlia DHT (default: on for main and test)", EnvVars: envVar("dht")},
 		&cli.IntFlag{Name: "max-peers", Value: p2p.DefaultMaxPeers, Usage: "connection limit", EnvVars: envVar("max-peers")},
 		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
@@ -71,6 +72,7 @@ type nodeConfig struct {
 	listen       []string
 	peers        []string
 	mdns         bool
+	dht          bool
 	maxPeers     int
 }
 
@@ -99,10 +101,14 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		listen:       c.StringSlice("listen"),
 		peers:        c.StringSlice("peer"),
 		mdns:         net.Name != "main",
+		dht:          net.Name == "main" || net.Name == "test",
 		maxPeers:     c.Int("max-peers"),
 	}
 	if c.IsSet("mdns") {
 		cfg.mdns = c.Bool("mdns")
+	}
+	if c.IsSet("dht") {
+		cfg.dht = c.Bool("dht")
 	}
 	for _, addr := range cfg.peers {
 		if err := p2p.CheckPeerAddr(addr); err != nil {
@@ -223,7 +229,7 @@ func runNode(c *cli.Context) (err error) {
 	}()
 	metrics.registerPool(pool)
 	pn, err := p2p.New(ctx, p2p.Config{Chain: bc, Mempool: pool, Dir: cfg.dir, Listen: cfg.listen,
-		Peers: cfg.peers, MDNS: cfg.mdns, MaxPeers: cfg.maxPeers, Logger: log.With("pkg", "p2p")})
+		Peers: cfg.peers, MDNS: cfg.mdns, DHT: cfg.dht, MaxPeers: cfg.maxPeers, Logger: log.With("pkg", "p2p")})
 	if err != nil {
 		return err
 	}
