@@ -30,7 +30,7 @@ test: lint build
 bench:
 	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling|AcceptP2WPKH' -benchtime 1x -timeout 60m ./chain/ ./miner/ ./mempool/
 	$(GO) test -run '^$$' -bench 'HeaderHash|PlainDoubleSHA256|Block' ./miner/...
-	$(GO) test -run '^$$' -bench 'Propagation8|InitialSync10k' -benchtime 1x ./p2p/
+	$(GO) test -run '^$$' -bench 'Propagation8|BlockRelay|InitialSync10k' -benchtime 1x ./p2p/
 
 FUZZTIME ?= 30s
 
@@ -42,6 +42,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeHeadersRequest$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeGetBlocks$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzReadHeaders$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCompactBlock$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlockTxnRequest$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzReadBlockFrame$$' -fuzztime $(FUZZTIME) ./p2p
 
 run: build

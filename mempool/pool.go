@@ -354,6 +354,22 @@ func (p *TxPool) FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
 	return e.msgTx(), nil
 }
 
+// TxsMatching returns the pool transactions whose wtxid match accepts,
+// keyed by wtxid. match sees every pooled wtxid, under the pool's read
+// lock: it must be quick and must not call the pool. Compact block
+// relay finds a block's transactions this way from their short IDs.
+func (p *TxPool) TxsMatching(match func(wtxid chainhash.Hash) bool) map[chainhash.Hash]*wire.MsgTx {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make(map[chainhash.Hash]*wire.MsgTx)
+	for _, e := range p.pool {
+		if match(e.wtxid) {
+			out[e.wtxid] = e.msgTx()
+		}
+	}
+	return out
+}
+
 // Entry returns the description of a pool transaction.
 func (p *TxPool) Entry(txid chainhash.Hash) (*TxDesc, error) {
 	p.mu.RLock()

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
@@ -44,6 +45,11 @@ func TestPoolLifecycle(t *testing.T) {
 	other := h.spend([]chaintest.SpendableOut{h.coinbase(1)}, 1, 2000)
 	if _, err := h.pool.ProcessTransaction(other, false); err != nil {
 		t.Fatal(err)
+	}
+	seen := 0
+	found := h.pool.TxsMatching(func(w chainhash.Hash) bool { seen++; return w == other.WitnessHash() })
+	if seen != 2 || len(found) != 1 || found[other.WitnessHash()].TxHash() != other.TxHash() {
+		t.Fatalf("TxsMatching saw %d wtxids and found %v", seen, found)
 	}
 	block := h.mine("m1", rich)
 	if h.pool.Have(rich.TxHash()) || !h.pool.Have(other.TxHash()) {

@@ -26,15 +26,19 @@ const maxTxGossipBytes = mempool.MaxStandardTxWeight
 // its connection is not announced again.
 const gossipedMemory = 10 * time.Minute
 
-// topicNames returns the block and transaction topics of the network.
-func (n *Node) topicNames() (blocks, txs string) {
-	return n.prefix + "/blocks/1", n.prefix + "/txs/1"
+// topicNames returns the full-block, compact-block and transaction topics
+// of the network.
+func (n *Node) topicNames() (blocks, compact, txs string) {
+	return n.prefix + "/blocks/1", n.prefix + "/cmpct/1", n.prefix + "/txs/1"
 }
 
 // joinTopics joins the block and transaction topics with their validators.
 func (n *Node) joinTopics() error {
-	blockTopic, txTopic := n.topicNames()
+	blockTopic, compactTopic, txTopic := n.topicNames()
 	if err := n.ps.RegisterTopicValidator(blockTopic, pubsub.ValidatorEx(n.validateBlock)); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	if err := n.ps.RegisterTopicValidator(compactTopic, pubsub.ValidatorEx(n.validateCompact)); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	if err := n.ps.RegisterTopicValidator(txTopic, pubsub.ValidatorEx(n.validateTx)); err != nil {
@@ -42,6 +46,9 @@ func (n *Node) joinTopics() error {
 	}
 	var err error
 	if n.blocks, err = n.ps.Join(blockTopic); err != nil {
+		return fmt.Errorf("p2p: %w", err)
+	}
+	if n.compact, err = n.ps.Join(compactTopic); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	if n.txs, err = n.ps.Join(txTopic); err != nil {
@@ -75,6 +82,16 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		n.Misbehaving(from, banScoreLimit, "block without proof of work")
 		return pubsub.ValidationReject
 	}
+	res, _ := n.acceptGossipedBlock(from, hash, block)
+	return res
+}
+
+// acceptGossipedBlock processes a gossiped block (whole or rebuilt from a
+// compact one): a valid block is accepted (and so forwarded), one whose
+// parent is unknown waits in the orphan pool while sync fetches its
+// ancestors, and one invalid by consensus is rejected and its sender
+// penalized. The chain's error comes with the verdict.
+func (n *Node) acceptGossipedBlock(from peer.ID, hash chainhash.Hash, block *wire.MsgBlock) (pubsub.ValidationResult, error) {
 	n.rememberGossiped(hash)
 	res, err := n.cfg.Chain.ProcessBlock(block)
 	switch {
@@ -82,24 +99,24 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		if res.MainChain {
 			n.log.Debug("block from peer", "peer", from, "hash", hash)
 		}
-		return pubsub.ValidationAccept
+		return pubsub.ValidationAccept, nil
 	case errors.Is(err, chain.ErrMissingParent):
 		// Keep it while sync fetches the ancestors; it is not forwarded
 		// now, but announced when it connects (adoptOrphans).
 		n.orphans.add(block, time.Now())
 		n.sync.syncWith(n.ctx, from)
-		return pubsub.ValidationIgnore
+		return pubsub.ValidationIgnore, err
 	case errors.Is(err, chain.ErrDuplicateBlock), errors.Is(err, chain.ErrTimeTooNew),
 		consensus.IsMutationError(err):
 		// Not provably the sender's fault: a mutated body of a valid
 		// header, or a clock difference.
-		return pubsub.ValidationIgnore
+		return pubsub.ValidationIgnore, err
 	case chain.RejectReason(err) != "":
 		n.Misbehaving(from, banScoreLimit, "invalid block: "+chain.RejectReason(err))
-		return pubsub.ValidationReject
+		return pubsub.ValidationReject, err
 	}
 	n.log.Warn("processing gossiped block", "hash", hash, "err", err)
-	return pubsub.ValidationIgnore
+	return pubsub.ValidationIgnore, err
 }
 
 // validateTx offers a gossiped transaction to the pool: accepted ones are
@@ -149,8 +166,9 @@ func (n *Node) rememberGossiped(hash chainhash.Hash) {
 	}
 }
 
-// announceBlock publishes a newly connected block unless it came by gossip
-// (GossipSub forwards those itself).
+// announceBlock publishes a newly connected block, whole or compact as
+// Config.BlockRelay says, unless it came by gossip (GossipSub forwards
+// those itself).
 func (n *Node) announceBlock(ctx context.Context, hash chainhash.Hash, block *wire.MsgBlock) {
 	n.mu.Lock()
 	_, fromGossip := n.gossiped[hash]
@@ -158,11 +176,17 @@ func (n *Node) announceBlock(ctx context.Context, hash chainhash.Hash, block *wi
 	if fromGossip {
 		return
 	}
-	var buf bytes.Buffer
-	if err := block.Serialize(&buf); err != nil {
-		return
+	topic, data := n.compact, []byte(nil)
+	if n.cfg.BlockRelay == RelayFull {
+		var buf bytes.Buffer
+		if err := block.Serialize(&buf); err != nil {
+			return
+		}
+		topic, data = n.blocks, buf.Bytes()
+	} else {
+		data = newCompactBlock(block).encode()
 	}
-	if err := n.blocks.Publish(ctx, buf.Bytes()); err != nil {
+	if err := topic.Publish(ctx, data); err != nil {
 		n.log.Debug("publish block", "hash", hash, "err", err)
 	}
 }

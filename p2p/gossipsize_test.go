@@ -51,7 +51,8 @@ func bigBlock(g *chaintest.Generator, fund string, inputs int, prefix string) st
 }
 
 // TestLargeBlockGossips ensures a block over GossipSub's default 1 MiB
-// limit travels by gossip, which needs the raised size limit on both ends.
+// limit travels by full-block gossip, which needs the raised size limit on
+// both ends.
 func TestLargeBlockGossips(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -68,7 +69,7 @@ func TestLargeBlockGossips(t *testing.T) {
 	}
 	now := func() time.Time { return g.Now().Add(time.Hour) }
 	// Slow status refreshes: the block must come by gossip, not by sync.
-	slow := func(c *Config) { c.StatusInterval = time.Hour }
+	slow := func(c *Config) { c.StatusInterval, c.BlockRelay = time.Hour, RelayFull }
 	a, b := newTestNode(t, ctx, net, now, slow), newTestNode(t, ctx, net, now, slow)
 	for _, n := range []*testNode{a, b} {
 		for i := 0; i < 101; i++ {

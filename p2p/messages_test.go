@@ -151,3 +151,25 @@ func TestRequestFloodBans(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the flooder's ban", func() bool { return a.node.bans.banned(b.node.ID()) })
 }
+
+func FuzzDecodeBlockTxnRequest(f *testing.F) {
+	g := chainparams.Regtest().GenesisHash().String()
+	f.Add([]byte(`{"hash":"` + g + `","indexes":[1,2,5]}`))
+	f.Add([]byte(`{"hash":"` + g + `","indexes":[2,1]}`))
+	f.Add([]byte(`{"hash":"` + g + `","indexes":[-1]}`))
+	f.Add([]byte(`{"hash":"zz","indexes":[1]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, indexes, err := decodeBlockTxnRequest(bytes.NewReader(data))
+		if err != nil {
+			if !errors.Is(err, errMalformed) {
+				t.Fatalf("error %v is not errMalformed", err)
+			}
+			return
+		}
+		for i, idx := range indexes {
+			if idx < 0 || idx >= maxCompactTxs || (i > 0 && idx <= indexes[i-1]) {
+				t.Fatalf("accepted indexes %v", indexes)
+			}
+		}
+	})
+}

@@ -57,6 +57,7 @@ var _ Chain = (*chain.BlockChain)(nil)
 // Mempool is what the network needs of the transaction pool.
 type Mempool interface {
 	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
+	TxsMatching(match func(wtxid chainhash.Hash) bool) map[chainhash.Hash]*wire.MsgTx
 }
 
 // maxGossipBytes is the gossip router's RPC size limit: the largest valid
@@ -107,7 +108,10 @@ type Config struct {
 	// while the node has few peers.
 	DHT         bool
 	DHTInterval time.Duration
-	Logger      *slog.Logger
+	// BlockRelay is how the node announces its blocks; it understands
+	// both ways whatever it is.
+	BlockRelay BlockRelay
+	Logger     *slog.Logger
 }
 
 // DefaultStatusInterval is how often a node compares chains with its peers.
@@ -115,20 +119,24 @@ const DefaultStatusInterval = 10 * time.Second
 
 // Node is a running peer-to-peer endpoint.
 type Node struct {
-	cfg    Config
-	log    *slog.Logger
-	host   host.Host
-	ps     *pubsub.PubSub
-	blocks *pubsub.Topic
-	txs    *pubsub.Topic
-	prefix string // "/cairn/<network>/<genesis prefix>"
-	bans   *banList
+	cfg     Config
+	log     *slog.Logger
+	host    host.Host
+	ps      *pubsub.PubSub
+	blocks  *pubsub.Topic
+	compact *pubsub.Topic
+	txs     *pubsub.Topic
+	prefix  string // "/cairn/<network>/<genesis prefix>"
+	bans    *banList
 	// orphans holds gossiped blocks until their parents connect.
 	orphans *orphanBlocks
 	// sync drives headers-first sync.
 	sync *downloader
 	// blocksServed counts blocks sent to syncing peers.
 	blocksServed atomic.Int64
+	// compactStats counts compact blocks rebuilt, those whose rebuild
+	// failed (fetched whole), and transactions fetched to complete them.
+	compactStats struct{ rebuilt, failed, fetched atomic.Int64 }
 	// limiter bounds each peer's stream requests.
 	limiter *requestLimiter
 	// bandwidth counts bytes per peer (getpeerinfo).
@@ -229,9 +237,9 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		gossiped:  make(map[chainhash.Hash]time.Time),
 	}
 	n.sync = newDownloader(n)
-	blockTopic, txTopic := n.topicNames()
+	blockTopic, compactTopic, txTopic := n.topicNames()
 	n.ps, err = pubsub.NewGossipSub(ctx, h,
-		pubsub.WithPeerScore(n.scoreParams(blockTopic, txTopic), scoreThresholds),
+		pubsub.WithPeerScore(n.scoreParams(blockTopic, compactTopic, txTopic), scoreThresholds),
 		pubsub.WithPeerScoreInspect(n.recordScores, time.Second),
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithNoAuthor(),
@@ -267,6 +275,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	h.SetStreamHandler(n.protocol("status"), n.handleStatus)
 	h.SetStreamHandler(n.protocol("headers"), n.handleHeadersRequest)
 	h.SetStreamHandler(n.protocol("getblocks"), n.handleGetBlocks)
+	h.SetStreamHandler(n.protocol("blocktxn"), n.handleBlockTxn)
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		go n.onConnected(ctx, c)
 	}, DisconnectedF: func(_ network.Network, c network.Conn) {
@@ -297,7 +306,9 @@ func messageID(m *pb.Message) string {
 	return string(h[:])
 }
 
-func isBlockTopic(t string) bool { return strings.HasSuffix(t, "/blocks/1") }
+func isBlockTopic(t string) bool {
+	return strings.HasSuffix(t, "/blocks/1") || strings.HasSuffix(t, "/cmpct/1")
+}
 
 // protocol returns a stream protocol ID namespaced by network and genesis.
 func (n *Node) protocol(name string) protocol.ID {
@@ -419,6 +430,7 @@ func (n *Node) Run(ctx context.Context) error {
 		go n.runDHT(ctx, interval)
 	}
 	go n.readTopic(ctx, n.blocks)
+	go n.readTopic(ctx, n.compact)
 	go n.readTopic(ctx, n.txs)
 	sub := n.cfg.Chain.Subscribe()
 	defer sub.Close()

@@ -5,22 +5,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/btcsuite/btcd/btcec/v2"
-	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/wire"
-
-	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
-	"github.com/cairnchain/cairn/mempool"
 )
-
-// poolNode is a chain, a mempool following it, and a p2p node over both.
-type poolNode struct {
-	chain *chain.BlockChain
-	pool  *mempool.TxPool
-	node  *Node
-}
 
 // TestTransactionGossip ensures a transaction the first node of a line of
 // three accepts reaches the pools of the others through the middle one,
@@ -30,43 +17,15 @@ func TestTransactionGossip(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	net := chainparams.Regtest()
-	g := chaintest.New(net)
-	key, _ := btcec.PrivKeyFromBytes(chainhash.DoubleHashB([]byte("p2p tx key")))
-	pk := chaintest.P2WPKHScript(key)
-	g.NextBlock("fund", nil, nil, func(b *wire.MsgBlock) { b.Transactions[0].TxOut[0].PkScript = pk })
-	for i := 0; i < 100; i++ {
-		g.NextBlock("m"+itoa(i), nil, nil)
-	}
-	now := func() time.Time { return g.Now().Add(time.Hour) }
-	mk := func() *poolNode {
-		c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { c.Close() })
-		for _, name := range append([]string{"fund"}, names("m", 100)...) {
-			if _, err := c.ProcessBlock(g.Block(name)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		pool := mempool.New(mempool.Config{Chain: c, Now: now})
-		go pool.Run(ctx)
-		n, err := New(ctx, Config{Chain: c, Mempool: pool, Dir: t.TempDir(), StatusInterval: 300 * time.Millisecond})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { n.Close() })
-		go n.Run(ctx)
-		return &poolNode{chain: c, pool: pool, node: n}
-	}
+	f := newTxFixture(t, net, 0)
+	g, key, pk := f.g, f.key, f.pk
+	mk := func() *poolNode { return newPoolNode(t, ctx, net, f) }
 	a, b, c := mk(), mk(), mk()
-	for _, pair := range [][2]*poolNode{{a, b}, {b, c}} {
-		if err := pair[0].node.Connect(ctx, pair[1].node.Addrs()[0]); err != nil {
-			t.Fatal(err)
-		}
-	}
+	connectPools(t, ctx, a, b)
+	connectPools(t, ctx, b, c)
 	waitFor(t, 10*time.Second, "handshakes", func() bool { return b.node.PeerCount() == 2 })
-	time.Sleep(time.Second) // let the gossip streams come up
+	waitMeshed(t, a.node, b.node)
+	waitMeshed(t, b.node, c.node)
 
 	out := g.CoinbaseOut("fund")
 	out.Key = key
@@ -85,12 +44,4 @@ func TestTransactionGossip(t *testing.T) {
 	if !b.pool.Have(good.TxHash()) || b.pool.Have(bad.TxHash()) || c.pool.Have(bad.TxHash()) {
 		t.Fatal("relay reached the wrong pools")
 	}
-}
-
-func names(prefix string, n int) []string {
-	out := make([]string, n)
-	for i := range out {
-		out[i] = prefix + itoa(i)
-	}
-	return out
 }
