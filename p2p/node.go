@@ -163,9 +163,10 @@ type Node struct {
 
 // peerState is what the node knows of a peer.
 type peerState struct {
-	status    *status
-	connected time.Time
-	inbound   bool
+	status         *status
+	startingHeight int32
+	connected      time.Time
+	inbound        bool
 }
 
 // New creates the host and joins the gossip topics; Run serves them.
@@ -379,6 +380,12 @@ type PeerInfo struct {
 	PingTime time.Duration // latest round trip, zero if unknown
 	Height   int32         // the height its last status reported
 	Best     string
+	// StartingHeight is the height of its first status.
+	StartingHeight int32
+	// SyncedHeaders and SyncedBlocks are its best block's height if the
+	// node has that block's header (block), -1 if not.
+	SyncedHeaders int32
+	SyncedBlocks  int32
 	// BytesSent and BytesRecv count the peer's traffic while connected.
 	BytesSent int64
 	BytesRecv int64
@@ -396,7 +403,16 @@ func (n *Node) Peers() []PeerInfo {
 			continue
 		}
 		info := PeerInfo{ID: id.String(), Inbound: ps.inbound, ConnTime: ps.connected,
-			PingTime: n.host.Peerstore().LatencyEWMA(id), Height: ps.status.Height, Best: ps.status.Best}
+			PingTime: n.host.Peerstore().LatencyEWMA(id), Height: ps.status.Height, Best: ps.status.Best,
+			StartingHeight: ps.startingHeight, SyncedHeaders: -1, SyncedBlocks: -1}
+		if best, err := chainhash.NewHashFromStr(ps.status.Best); err == nil {
+			if n.cfg.Chain.HaveHeader(*best) {
+				info.SyncedHeaders = ps.status.Height
+			}
+			if n.cfg.Chain.HaveBlock(*best) {
+				info.SyncedBlocks = ps.status.Height
+			}
+		}
 		bw := n.bandwidth.GetBandwidthForPeer(id)
 		info.BytesSent, info.BytesRecv = bw.TotalOut, bw.TotalIn
 		if s, ok := n.gossipScores[id]; ok {

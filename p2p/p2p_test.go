@@ -89,6 +89,17 @@ func TestSyncAndHandshake(t *testing.T) {
 	if a.node.PeerCount() != 1 || b.node.PeerCount() != 1 {
 		t.Fatalf("peers after handshake: a %d, b %d", a.node.PeerCount(), b.node.PeerCount())
 	}
+	// b started at genesis and now has a's chain; a has b's start.
+	waitFor(t, 5*time.Second, "statuses after the sync", func() bool {
+		p := a.node.Peers()
+		return len(p) == 1 && p[0].Height == 30
+	})
+	if p := b.node.Peers()[0]; p.StartingHeight != 30 || p.SyncedHeaders != 30 || p.SyncedBlocks != 30 {
+		t.Fatalf("b's view of a: %+v", p)
+	}
+	if p := a.node.Peers()[0]; p.StartingHeight != 0 || p.SyncedBlocks != 30 {
+		t.Fatalf("a's view of b: %+v", p)
+	}
 
 	other, err := chainparams.ParseSpec([]byte(`{"name":"othernet","genesis":{"time":1795305600,"message":"other"}}`))
 	if err != nil {

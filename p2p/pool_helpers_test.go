@@ -88,17 +88,20 @@ func newPoolNode(t testing.TB, ctx context.Context, net *chainparams.Network, f 
 			t.Fatal(err)
 		}
 	}
-	pool := mempool.New(mempool.Config{Chain: c, Now: f.now})
-	go pool.Run(ctx)
+	// A transaction a reorganization returns to the pool is published
+	// again, as cairn node wires it.
+	var n *Node
+	pool := mempool.New(mempool.Config{Chain: c, Now: f.now, OnReturned: func(tx *wire.MsgTx) { n.PublishTx(ctx, tx) }})
 	cfg := Config{Chain: c, Mempool: pool, Dir: t.TempDir(), Logger: testLogger(t), StatusInterval: 300 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	n, err := New(ctx, cfg)
+	n, err = New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { n.Close() })
+	go pool.Run(ctx)
 	go n.Run(ctx)
 	return &poolNode{chain: c, pool: pool, node: n}
 }

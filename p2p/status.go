@@ -134,6 +134,9 @@ func (n *Node) accept(ctx context.Context, p peer.ID, theirs *status) {
 	}
 	first := ps.status == nil
 	moved := first || ps.status.Best != theirs.Best
+	if first {
+		ps.startingHeight = theirs.Height
+	}
 	ps.status = theirs
 	n.mu.Unlock()
 	if first {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/wire"
+
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 )
@@ -44,4 +46,65 @@ func TestTransactionGossip(t *testing.T) {
 	if !b.pool.Have(good.TxHash()) || b.pool.Have(bad.TxHash()) || c.pool.Have(bad.TxHash()) {
 		t.Fatal("relay reached the wrong pools")
 	}
+}
+
+// TestReorgReturnsTransactions ensures a transaction confirmed only on the
+// losing side of a partition returns to the pools when the sides join,
+// reaches the winning side's pools by gossip, and confirms again there.
+//
+//	fan -> a1 (spends T)                (side A)
+//	    \-> c1 -> c2 -> c3 (spends T)   (side C: more work; c3 mined later)
+func TestReorgReturnsTransactions(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	f := newTxFixture(t, net, 1)
+	tx := f.spends[0]
+	f.g.NextBlock("a1", nil, []*wire.MsgTx{tx})
+	f.g.SetTip("fan")
+	f.g.NextBlock("c1", nil, nil)
+	f.g.NextBlock("c2", nil, nil)
+	a1, a2 := newPoolNode(t, ctx, net, f), newPoolNode(t, ctx, net, f)
+	c1, c2 := newPoolNode(t, ctx, net, f), newPoolNode(t, ctx, net, f)
+	connectPools(t, ctx, a1, a2)
+	connectPools(t, ctx, c1, c2)
+	if _, err := a1.chain.ProcessBlock(f.g.Block("a1")); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"c1", "c2"} {
+		if _, err := c1.chain.ProcessBlock(f.g.Block(name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := []*poolNode{a1, a2, c1, c2}
+	tipOf := func(name string) func(*poolNode) bool {
+		return func(n *poolNode) bool { return n.chain.BestSnapshot().Hash == f.g.Block(name).BlockHash() }
+	}
+	waitFor(t, 20*time.Second, "each side to agree", func() bool {
+		return tipOf("a1")(a2) && tipOf("c2")(c2)
+	})
+
+	connectPools(t, ctx, a2, c2) // the partition heals
+	waitFor(t, 30*time.Second, "every node on the chain with more work, the transaction in every pool", func() bool {
+		for _, n := range all {
+			if !tipOf("c2")(n) || !n.pool.Have(tx.TxHash()) {
+				return false
+			}
+		}
+		return true
+	})
+
+	c3 := f.g.NextBlock("c3", nil, []*wire.MsgTx{tx})
+	if _, err := c1.chain.ProcessBlock(c3); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "the transaction confirmed again everywhere", func() bool {
+		for _, n := range all {
+			if !tipOf("c3")(n) || n.pool.Have(tx.TxHash()) {
+				return false
+			}
+		}
+		return true
+	})
 }

@@ -223,7 +223,7 @@ func (s *Server) getPeerInfo(context.Context, args) (any, error) {
 	}
 	for i, p := range s.cfg.Network.Peers() {
 		out = append(out, peerInfo{ID: i, PeerID: p.ID, Addr: p.Addr, Inbound: p.Inbound, ConnTime: p.ConnTime.Unix(),
-			PingTime: p.PingTime.Seconds(), BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, GossipScore: p.GossipScore, SyncedHeaders: p.Height, SyncedBlocks: p.Height, StartingHeight: p.Height})
+			PingTime: p.PingTime.Seconds(), BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, GossipScore: p.GossipScore, SyncedHeaders: p.SyncedHeaders, SyncedBlocks: p.SyncedBlocks, StartingHeight: p.StartingHeight})
 	}
 	return out, nil
 }
