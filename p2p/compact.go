@@ -20,6 +20,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/minio/sha256-simd"
 
+	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
 )
 
@@ -50,6 +51,10 @@ const (
 	// blockTxnTimeout bounds fetching the missing transactions.
 	blockTxnTimeout = 10 * time.Second
 	shortIDBytes    = 6
+	// relayFailPenalty scores a peer that relayed a compact block and
+	// did not complete it: a slow link may do that once in a while, five
+	// times is a peer holding blocks back.
+	relayFailPenalty = banScoreLimit / 5
 )
 
 // compactBlock is a block announced by short transaction IDs.
@@ -261,10 +266,13 @@ func decodeBlockTxnRequest(r io.Reader) (chainhash.Hash, []int, error) {
 func (n *Node) handleBlockTxn(s network.Stream) {
 	defer s.Close()
 	p := s.Conn().RemotePeer()
-	if !n.admitRequest(p, "blocktxn") {
+	release, ok := n.limiter.open(p, maxBlockRequestsPerPeer)
+	if !ok {
+		n.Misbehaving(p, floodPenalty, "flooding blocktxn requests")
 		_ = s.Reset()
 		return
 	}
+	defer release()
 	_ = s.SetDeadline(time.Now().Add(blockTxnTimeout))
 	hash, indexes, err := decodeBlockTxnRequest(s)
 	if err != nil {
@@ -305,14 +313,16 @@ func (n *Node) fetchBlockTxn(ctx context.Context, p peer.ID, hash chainhash.Hash
 	}
 	r := bufio.NewReader(s)
 	txs := make([]*wire.MsgTx, 0, len(indexes))
+	budget := uint32(consensus.MaxBlockBytes) // all of them fit in one block
 	for range indexes {
 		var size uint32
 		if err := binary.Read(r, binary.LittleEndian, &size); err != nil {
 			return nil, fmt.Errorf("blocktxn: %d of %d transactions: %w", len(txs), len(indexes), err)
 		}
-		if size > consensus.MaxBlockBytes {
-			return nil, fmt.Errorf("%w: a transaction of %d bytes", errMalformed, size)
+		if size > budget {
+			return nil, fmt.Errorf("%w: blocktxn transactions over the block size", errMalformed)
 		}
+		budget -= size
 		raw := make([]byte, size)
 		if _, err := io.ReadFull(r, raw); err != nil {
 			return nil, err
@@ -357,36 +367,57 @@ func (n *Node) validateCompact(ctx context.Context, from peer.ID, msg *pubsub.Me
 		n.sync.syncWith(n.ctx, from)
 		return pubsub.ValidationIgnore
 	}
+	// The header's full checks first (difficulty, time, version): only a
+	// valid header, which costs real work, may make the node wait for
+	// the transactions.
+	if _, err := n.cfg.Chain.ProcessHeaders([]wire.BlockHeader{c.header}); err != nil {
+		if chain.RejectReason(err) != "" && !errors.Is(err, chain.ErrTimeTooNew) {
+			n.Misbehaving(from, banScoreLimit, "compact block with an invalid header: "+chain.RejectReason(err))
+			return pubsub.ValidationReject
+		}
+		return pubsub.ValidationIgnore
+	}
 	block, missing := c.reconstruct(n.cfg.Mempool)
 	if len(missing) > 0 {
 		n.compactStats.fetched.Add(int64(len(missing)))
 		txs, err := n.fetchBlockTxn(ctx, from, hash, missing)
-		if errors.Is(err, errMalformed) {
-			n.Misbehaving(from, banScoreLimit, "sent "+err.Error())
-			return pubsub.ValidationReject
-		}
 		if err != nil {
-			n.log.Debug("compact block transactions not fetched", "peer", from, "hash", hash, "err", err)
-			return pubsub.ValidationIgnore
+			return n.relayerFailed(from, hash, "transactions", err)
 		}
 		for i, idx := range missing {
 			block.Transactions[idx] = txs[i]
 		}
 	}
 	n.compactStats.rebuilt.Add(1)
-	res, err := n.acceptGossipedBlock(from, hash, block)
+	res, err := n.acceptGossipedBlock(from, hash, block, true)
 	if consensus.IsMutationError(err) {
-		// A short-ID collision put a wrong transaction in: the chain saw a
-		// body that does not match the header, and remembers nothing.
+		// A short-ID collision put a wrong transaction in, or the peer
+		// sent wrong ones: the chain saw a body that does not match the
+		// header, and remembers nothing. The peer sends the block whole.
 		n.compactStats.failed.Add(1)
 		full, err := n.fetchBlock(ctx, from, hash)
 		if err != nil {
-			n.log.Debug("compact block did not rebuild; full block not fetched", "peer", from, "hash", hash, "err", err)
-			return pubsub.ValidationIgnore
+			return n.relayerFailed(from, hash, "block", err)
 		}
-		res, _ = n.acceptGossipedBlock(from, hash, full)
+		res, _ = n.acceptGossipedBlock(from, hash, full, false)
 	}
 	return res
+}
+
+// relayerFailed handles a peer that forwarded a compact block and then
+// did not serve its transactions or body, which it has (it validated the
+// block before forwarding). Gossip now drops the genuine announcement as
+// a duplicate of this one, so every peer is asked where its chain is, and
+// sync fetches the block (its header is stored) from one that has it.
+func (n *Node) relayerFailed(from peer.ID, hash chainhash.Hash, what string, err error) pubsub.ValidationResult {
+	go n.refreshStatuses(n.ctx)
+	if errors.Is(err, errMalformed) {
+		n.Misbehaving(from, banScoreLimit, "sent "+err.Error())
+		return pubsub.ValidationReject
+	}
+	n.Misbehaving(from, relayFailPenalty, "did not serve the "+what+" of a block it relayed")
+	n.log.Debug("compact block not completed", "peer", from, "hash", hash, "err", err)
+	return pubsub.ValidationIgnore
 }
 
 // fetchBlock downloads one block from p.

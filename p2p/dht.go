@@ -23,16 +23,20 @@ const (
 	// dhtDialInterval is how often the node looks in the routing table
 	// for peers to dial while it has fewer than dhtTargetPeers.
 	dhtDialInterval = 30 * time.Second
-	// dhtTargetPeers is how many connections the node seeks through the
-	// DHT; inbound connections come on top, up to MaxPeers.
+	// dhtTargetPeers is how many outbound connections the node seeks
+	// through the DHT, as Core keeps 8 outbound peers: inbound ones do not
+	// count, so peers that connect to a node cannot crowd out the ones
+	// it chose (an eclipse).
 	dhtTargetPeers = 8
 )
 
-// startDHT creates the network's DHT in server mode: a full node answers
-// queries as it serves blocks, and a node behind NAT merely goes unasked.
+// startDHT creates the network's DHT. It answers queries (server mode)
+// unless libp2p finds the node unreachable from outside, so that a node
+// behind NAT does not fill others' routing tables with an address no one
+// can dial.
 func (n *Node) startDHT() error {
 	d, err := dht.New(n.host,
-		dht.Mode(dht.ModeServer),
+		dht.Mode(dht.ModeAutoServer),
 		dht.ProtocolPrefix(protocol.ID(n.prefix)),
 		dht.DisableProviders(),
 		dht.DisableValues(),
@@ -76,12 +80,18 @@ func (n *Node) runDHT(ctx context.Context, interval time.Duration) {
 }
 
 // dialFromDHT dials routing-table peers the node is not connected to, as
-// many as it lacks of dhtTargetPeers.
+// many as it lacks of dhtTargetPeers outbound connections.
 func (n *Node) dialFromDHT(ctx context.Context) {
 	if !n.NetworkActive() {
 		return
 	}
-	want := dhtTargetPeers - len(n.host.Network().Peers())
+	outbound := make(map[peer.ID]bool)
+	for _, c := range n.host.Network().Conns() {
+		if c.Stat().Direction == network.DirOutbound {
+			outbound[c.RemotePeer()] = true
+		}
+	}
+	want := dhtTargetPeers - len(outbound)
 	for _, p := range n.dht.RoutingTable().ListPeers() {
 		if want <= 0 {
 			return

@@ -34,6 +34,8 @@ const (
 	// MAX_BLOCKS_IN_TRANSIT_PER_PEER).
 	peerWindow = 16
 	blockBatch = 8
+	// streamsPerPeer is how many block requests one peer has open.
+	streamsPerPeer = 2
 	// blockRequestTimeout bounds one request of blockBatch blocks.
 	blockRequestTimeout = time.Minute
 	// defaultStallTimeout is how long the lowest missing block may be in
@@ -45,6 +47,9 @@ const (
 	maxStallTimeout     = 64 * time.Second
 	// stalledRest is how long a peer that stalled is not asked for blocks.
 	stalledRest = 30 * time.Second
+	// statusRefreshGap spaces the status refreshes the downloader asks
+	// for when no peer is known to have the block it needs next.
+	statusRefreshGap = 2 * time.Second
 	// progressInterval spaces the download's progress lines.
 	progressInterval = 10 * time.Second
 )
@@ -59,6 +64,13 @@ type downloader struct {
 	baseStall, stall time.Duration
 	inFlight         map[chainhash.Hash]*blockFetch
 	perPeer          map[peer.ID]int
+	// streams counts each peer's open block requests (at most
+	// streamsPerPeer, under the server's maxBlockRequestsPerPeer).
+	streams map[peer.ID]int
+	// lowest is the lowest missing block and lowestSince when it became
+	// so: the stall clock runs from the later of that and its request.
+	lowest      chainhash.Hash
+	lowestSince time.Time
 	// resting maps stalled peers to when they may be asked again.
 	resting map[peer.ID]time.Time
 	// lacks holds blocks a peer answered without; it is forgotten when the
@@ -66,9 +78,12 @@ type downloader struct {
 	lacks map[peer.ID]map[chainhash.Hash]struct{}
 	// headersFrom marks peers whose headers are being fetched, and
 	// headersDone the best block each peer had when its headers were
-	// last fetched: a peer is not asked again until its best changes.
+	// last fetched (successfully or not): a peer is not asked again until
+	// its best changes, and the next peer by claimed work is asked.
 	headersFrom map[peer.ID]bool
 	headersDone map[peer.ID]string
+	// lastRefresh is when askWhoHas last refreshed the peers' statuses.
+	lastRefresh time.Time
 	// Progress figures.
 	lastLog    time.Time
 	lastHeight int32
@@ -77,9 +92,10 @@ type downloader struct {
 
 // blockFetch is one request in flight.
 type blockFetch struct {
-	peer   peer.ID
-	since  time.Time
-	cancel context.CancelFunc
+	peer      peer.ID
+	since     time.Time
+	cancel    context.CancelFunc
+	cancelled bool // taken away for stalling; guarded by downloader.mu
 }
 
 func newDownloader(n *Node) *downloader {
@@ -90,6 +106,7 @@ func newDownloader(n *Node) *downloader {
 		stall:       defaultStallTimeout,
 		inFlight:    make(map[chainhash.Hash]*blockFetch),
 		perPeer:     make(map[peer.ID]int),
+		streams:     make(map[peer.ID]int),
 		resting:     make(map[peer.ID]time.Time),
 		lacks:       make(map[peer.ID]map[chainhash.Hash]struct{}),
 		headersFrom: make(map[peer.ID]bool),
@@ -159,10 +176,21 @@ func (d *downloader) step(ctx context.Context) {
 			delete(d.resting, id)
 		}
 	}
-	if best := peers[0]; best.work.Cmp(headerWork) > 0 && !d.headersFrom[best.id] && d.headersDone[best.id] != best.best {
-		d.headersFrom[best.id] = true
-		d.headersDone[best.id] = best.best
-		go d.fetchHeaders(ctx, best.id)
+	// Headers from the peer claiming the most work beyond ours that has
+	// not been asked since its best block changed: a peer that claims
+	// work and sends nothing only delays the next one by a request.
+	for _, c := range peers {
+		if c.work.Cmp(headerWork) <= 0 {
+			break
+		}
+		if d.headersFrom[c.id] {
+			break // one headers fetch at a time, from the best peer
+		}
+		if d.headersDone[c.id] != c.best {
+			d.headersFrom[c.id] = true
+			go d.fetchHeaders(ctx, c.id, c.best)
+			break
+		}
 	}
 
 	missing := d.n.cfg.Chain.MissingBlocks(downloadWindow, downloadWindow)
@@ -171,16 +199,39 @@ func (d *downloader) step(ctx context.Context) {
 	}
 	d.checkStall(missing, peers, now)
 	d.schedule(ctx, missing, peers, now)
+	d.askWhoHas(ctx, missing[0], peers, now)
 	d.logProgress(missing, now)
 }
 
+// askWhoHas refreshes every peer's status (at most every
+// statusRefreshGap) when no peer can be asked for the lowest missing
+// block: its header arrived by gossip with a body that could not be used,
+// and the peers' last statuses predate the block.
+// This function MUST be called with d.mu held.
+func (d *downloader) askWhoHas(ctx context.Context, lowest chain.BlockRef, peers []candidate, now time.Time) {
+	if _, busy := d.inFlight[lowest.Hash]; busy || now.Sub(d.lastRefresh) < statusRefreshGap {
+		return
+	}
+	for _, c := range peers {
+		if _, lacks := d.lacks[c.id][lowest.Hash]; c.height >= lowest.Height && !lacks {
+			return // it will be asked
+		}
+	}
+	d.lastRefresh = now
+	go d.n.refreshStatuses(ctx)
+}
+
 // checkStall takes the lowest missing block's request away from its peer
-// when it has been in flight longer than the stall timeout and some other
-// peer has room to fetch it.
+// when that block has held up the download (been the lowest missing, and
+// in flight) longer than the stall timeout and some other peer has room
+// to fetch it.
 // This function MUST be called with d.mu held.
 func (d *downloader) checkStall(missing []chain.BlockRef, peers []candidate, now time.Time) {
+	if d.lowest != missing[0].Hash {
+		d.lowest, d.lowestSince = missing[0].Hash, now
+	}
 	f, ok := d.inFlight[missing[0].Hash]
-	if !ok || now.Sub(f.since) < d.stall {
+	if !ok || f.cancelled || now.Sub(f.since) < d.stall || now.Sub(d.lowestSince) < d.stall {
 		return
 	}
 	for _, c := range peers {
@@ -190,6 +241,7 @@ func (d *downloader) checkStall(missing []chain.BlockRef, peers []candidate, now
 			d.resting[f.peer] = now.Add(stalledRest)
 			d.stalls++
 			d.stall = min(2*d.stall, maxStallTimeout)
+			f.cancelled = true
 			f.cancel()
 			return
 		}
@@ -206,7 +258,7 @@ func (d *downloader) schedule(ctx context.Context, missing []chain.BlockRef, pee
 		if !d.resting[c.id].IsZero() {
 			continue
 		}
-		for d.perPeer[c.id]+blockBatch <= peerWindow {
+		for d.perPeer[c.id]+blockBatch <= peerWindow && d.streams[c.id] < streamsPerPeer {
 			var batch []chain.BlockRef
 			for i := next; i < len(missing) && len(batch) < blockBatch; i++ {
 				ref := missing[i]
@@ -227,6 +279,7 @@ func (d *downloader) schedule(ctx context.Context, missing []chain.BlockRef, pee
 				d.inFlight[ref.Hash] = f
 			}
 			d.perPeer[c.id] += len(batch)
+			d.streams[c.id]++
 			go d.fetchBlocks(fctx, f, batch)
 		}
 		for next < len(missing) {
@@ -261,17 +314,23 @@ func (d *downloader) logProgress(missing []chain.BlockRef, now time.Time) {
 	d.lastLog, d.lastHeight = now, height
 }
 
-// fetchHeaders asks p for the headers after our best header until it has
-// no more, storing them in the chain.
-func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID) {
+// fetchHeaders asks p for the headers after our best header, and then
+// after the last header it sent, until it has no more; the chain stores
+// them. best is p's best block when the fetch began.
+func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 	defer func() {
 		d.mu.Lock()
 		delete(d.headersFrom, p)
+		d.headersDone[p] = best
 		d.mu.Unlock()
 		d.wake()
 	}()
+	from, _, _ := d.n.cfg.Chain.BestHeader()
+	// Every answer must lead past the last: an answer ending where an
+	// earlier one did would have the node ask forever.
+	visited := map[chainhash.Hash]bool{from: true}
 	for ctx.Err() == nil {
-		headers, err := d.requestHeaders(ctx, p)
+		headers, err := d.requestHeaders(ctx, p, from)
 		if err != nil {
 			if errors.Is(err, errMalformed) {
 				d.n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
@@ -282,6 +341,12 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID) {
 		if len(headers) == 0 {
 			return
 		}
+		last := consensus.BlockHash(&headers[len(headers)-1])
+		if visited[last] {
+			d.n.Misbehaving(p, banScoreLimit/2, "sent headers that lead nowhere new")
+			return
+		}
+		visited[last] = true
 		added, err := d.n.cfg.Chain.ProcessHeaders(headers)
 		switch {
 		case err == nil:
@@ -303,13 +368,13 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID) {
 		if len(headers) < maxHeadersPerResponse {
 			return
 		}
+		from = last
 	}
 }
 
-// requestHeaders runs one headers request with p.
-func (d *downloader) requestHeaders(ctx context.Context, p peer.ID) ([]wire.BlockHeader, error) {
-	hash, _, _ := d.n.cfg.Chain.BestHeader()
-	locator, err := d.n.cfg.Chain.BlockLocator(&hash)
+// requestHeaders runs one headers request with p, by the locator of from.
+func (d *downloader) requestHeaders(ctx context.Context, p peer.ID, from chainhash.Hash) ([]wire.BlockHeader, error) {
+	locator, err := d.n.cfg.Chain.BlockLocator(&from)
 	if err != nil {
 		return nil, err
 	}
@@ -359,6 +424,9 @@ func (d *downloader) fetchBlocks(ctx context.Context, f *blockFetch, batch []cha
 		d.perPeer[p] -= len(pending)
 		if d.perPeer[p] <= 0 {
 			delete(d.perPeer, p)
+		}
+		if d.streams[p]--; d.streams[p] <= 0 {
+			delete(d.streams, p)
 		}
 		d.mu.Unlock()
 		d.wake()
@@ -429,7 +497,10 @@ func (d *downloader) requestBlocks(ctx context.Context, p peer.ID, batch []chain
 		done(hash)
 		switch {
 		case err == nil, errors.Is(err, chain.ErrDuplicateBlock):
-		case chain.RejectReason(err) != "" && !consensus.IsMutationError(err) && !errors.Is(err, chain.ErrTimeTooNew):
+		case chain.RejectReason(err) != "" && !errors.Is(err, chain.ErrTimeTooNew):
+			// A mutated body counts too: the peer was asked for this
+			// header's block, and no node stores a body that does not
+			// match its header.
 			d.n.Misbehaving(p, banScoreLimit, "sent an invalid block: "+chain.RejectReason(err))
 			return err
 		default:
@@ -443,11 +514,17 @@ func (d *downloader) requestBlocks(ctx context.Context, p peer.ID, batch []chain
 // syncWith fetches the headers p has after our best header, whatever
 // work its status claims: p gossiped a block whose parent we lack.
 func (d *downloader) syncWith(ctx context.Context, p peer.ID) {
+	d.n.mu.Lock()
+	best := ""
+	if ps, ok := d.n.peers[p]; ok && ps.status != nil {
+		best = ps.status.Best
+	}
+	d.n.mu.Unlock()
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if !d.headersFrom[p] {
 		d.headersFrom[p] = true
-		go d.fetchHeaders(ctx, p)
+		go d.fetchHeaders(ctx, p, best)
 	}
 }
 

@@ -82,7 +82,7 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		n.Misbehaving(from, banScoreLimit, "block without proof of work")
 		return pubsub.ValidationReject
 	}
-	res, _ := n.acceptGossipedBlock(from, hash, block)
+	res, _ := n.acceptGossipedBlock(from, hash, block, false)
 	return res
 }
 
@@ -90,8 +90,11 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 // compact one): a valid block is accepted (and so forwarded), one whose
 // parent is unknown waits in the orphan pool while sync fetches its
 // ancestors, and one invalid by consensus is rejected and its sender
-// penalized. The chain's error comes with the verdict.
-func (n *Node) acceptGossipedBlock(from peer.ID, hash chainhash.Hash, block *wire.MsgBlock) (pubsub.ValidationResult, error) {
+// penalized. A block whose body does not match its header is the sender's
+// doing when it sent the block whole (it validated what it forwarded), but
+// not when the node rebuilt the body from a compact block (rebuilt): a
+// short-ID collision does that. The chain's error comes with the verdict.
+func (n *Node) acceptGossipedBlock(from peer.ID, hash chainhash.Hash, block *wire.MsgBlock, rebuilt bool) (pubsub.ValidationResult, error) {
 	n.rememberGossiped(hash)
 	res, err := n.cfg.Chain.ProcessBlock(block)
 	switch {
@@ -106,10 +109,17 @@ func (n *Node) acceptGossipedBlock(from peer.ID, hash chainhash.Hash, block *wir
 		n.orphans.add(block, time.Now())
 		n.sync.syncWith(n.ctx, from)
 		return pubsub.ValidationIgnore, err
+	case consensus.IsMutationError(err) && !rebuilt:
+		// The genuine block has this message's ID, so gossip now drops
+		// it as a duplicate: ask every peer where its chain is, and sync
+		// fetches the block from one that has it.
+		n.Misbehaving(from, banScoreLimit, "block body does not match its header: "+chain.RejectReason(err))
+		go n.refreshStatuses(n.ctx)
+		return pubsub.ValidationReject, err
 	case errors.Is(err, chain.ErrDuplicateBlock), errors.Is(err, chain.ErrTimeTooNew),
 		consensus.IsMutationError(err):
-		// Not provably the sender's fault: a mutated body of a valid
-		// header, or a clock difference.
+		// Not provably the sender's fault: a clock difference, or a
+		// rebuilt body that went wrong.
 		return pubsub.ValidationIgnore, err
 	case chain.RejectReason(err) != "":
 		n.Misbehaving(from, banScoreLimit, "invalid block: "+chain.RejectReason(err))

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -139,11 +140,11 @@ func TestRequestFloodBans(t *testing.T) {
 	connect(t, ctx, b, a)
 	waitFor(t, 10*time.Second, "the handshake", func() bool { return a.node.PeerCount() == 1 })
 	for i := 0; i < requestBurst+20 && !a.node.bans.banned(b.node.ID()); i++ {
-		s, err := b.node.host.NewStream(ctx, a.node.ID(), a.node.protocol("headers"))
+		s, err := b.node.host.NewStream(ctx, a.node.ID(), a.node.protocol("status"))
 		if err != nil {
 			break // banned: the connection is gone
 		}
-		_, _ = s.Write([]byte(`{"locator":[]}`))
+		_ = json.NewEncoder(s).Encode(b.node.ourStatus())
 		_ = s.CloseWrite()
 		var sink [4]byte
 		_, _ = s.Read(sink[:])
@@ -172,4 +173,29 @@ func FuzzDecodeBlockTxnRequest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestConcurrentRequestLimit ensures the limit on open sync requests
+// admits up to its count per peer, counts peers apart, and frees a slot on
+// release.
+func TestConcurrentRequestLimit(t *testing.T) {
+	l := newRequestLimiter(requestRate, requestBurst)
+	var releases []func()
+	for i := range 3 {
+		r, ok := l.open("p", 3)
+		if !ok {
+			t.Fatalf("request %d refused", i)
+		}
+		releases = append(releases, r)
+	}
+	if _, ok := l.open("p", 3); ok {
+		t.Fatal("a fourth open request was admitted")
+	}
+	if _, ok := l.open("q", 3); !ok {
+		t.Fatal("another peer's request was refused")
+	}
+	releases[0]()
+	if _, ok := l.open("p", 3); !ok {
+		t.Fatal("a released slot was not freed")
+	}
 }

@@ -295,20 +295,19 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 }
 
 // messageID is the content address of a gossip message: its double
-// SHA-256, which for a transaction is its wtxid and for a block is taken
-// over the header only, the block hash.
+// SHA-256, which for a transaction is its wtxid and for a whole block is
+// taken over the header only, the block hash. A compact block's ID covers
+// the whole announcement: announcements of one block from two origins
+// differ (their nonces), and one that cannot be completed must not make
+// gossip drop the other as its duplicate.
 func messageID(m *pb.Message) string {
 	data := m.GetData()
-	if m.GetTopic() != "" && len(data) >= wire.MaxBlockHeaderPayload && isBlockTopic(m.GetTopic()) {
+	if len(data) >= wire.MaxBlockHeaderPayload && strings.HasSuffix(m.GetTopic(), "/blocks/1") {
 		h := consensus.DoubleHashH(data[:wire.MaxBlockHeaderPayload])
 		return string(h[:])
 	}
 	h := consensus.DoubleHashH(data)
 	return string(h[:])
-}
-
-func isBlockTopic(t string) bool {
-	return strings.HasSuffix(t, "/blocks/1") || strings.HasSuffix(t, "/cmpct/1")
 }
 
 // protocol returns a stream protocol ID namespaced by network and genesis.
@@ -469,7 +468,11 @@ func (n *Node) Run(ctx context.Context) error {
 				return n.Close()
 			}
 			if note.Type == chain.BlockConnected {
-				n.announceBlock(ctx, note.Hash, note.Block)
+				// Blocks connected while catching up with known headers
+				// are old news to the peers they came from.
+				if _, headers, _ := n.cfg.Chain.BestHeader(); note.Height >= headers {
+					n.announceBlock(ctx, note.Hash, note.Block)
+				}
 				go n.adoptOrphans(note.Hash)
 			}
 		}

@@ -8,13 +8,14 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// Request limits per peer. Status and headers requests are rate limited: a
-// syncing peer asks for 2,000 headers at a time and waits for the answer,
-// so a burst of 50 and 5 per second never bind honest peers. Block
-// requests are limited in number at once (maxBlockRequestsPerPeer), since
-// an honest downloader pipelines a few and a fast link serves them as fast
-// as it can. Every request over a limit is refused and scores
-// floodPenalty, so a flooding peer is banned after 10 of them.
+// Request limits per peer. Status requests are rate limited: a peer sends
+// one every few seconds, so a burst of 50 and 5 per second never bind
+// honest peers. Sync requests (headers, blocks, blocktxn) are limited in
+// number at once instead (maxHeaderRequestsPerPeer,
+// maxBlockRequestsPerPeer): an honest node asks again as soon as it has an
+// answer, so a rate that never binds it during initial sync would bind
+// nothing. Every request over a limit is refused and scores floodPenalty,
+// so a flooding peer is banned after 10 of them.
 const (
 	requestRate  = rate.Limit(5)
 	requestBurst = 50

@@ -23,11 +23,16 @@ const (
 	// maxBlocksPerRequest is how many blocks one request may name; 16
 	// blocks of the largest size are 64 MB.
 	maxBlocksPerRequest = 16
-	// maxBlockRequestsPerPeer is how many block requests a peer may have
-	// open with us at once; the downloader keeps at most two per peer.
+	// maxBlockRequestsPerPeer is how many block (and blocktxn) requests
+	// a peer may have open with us at once; the downloader keeps at most
+	// streamsPerPeer, and the slack covers a handler that has answered
+	// but not yet returned.
 	maxBlockRequestsPerPeer = 4
-	maxLocatorHashes        = 101
-	syncRequestTimeout      = 2 * time.Minute
+	// maxHeaderRequestsPerPeer: the downloader asks one peer for headers
+	// one request after another.
+	maxHeaderRequestsPerPeer = 2
+	maxLocatorHashes         = 101
+	syncRequestTimeout       = 2 * time.Minute
 )
 
 // headersRequest asks for the main-chain headers after the first locator
@@ -45,14 +50,18 @@ type getBlocksRequest struct {
 // many 80-byte headers.
 func (n *Node) handleHeadersRequest(s network.Stream) {
 	defer s.Close()
-	if !n.admitRequest(s.Conn().RemotePeer(), "headers") {
+	p := s.Conn().RemotePeer()
+	release, ok := n.limiter.open(p, maxHeaderRequestsPerPeer)
+	if !ok {
+		n.Misbehaving(p, floodPenalty, "flooding headers requests")
 		_ = s.Reset()
 		return
 	}
+	defer release()
 	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
 	locator, err := decodeHeadersRequest(s)
 	if err != nil {
-		n.Misbehaving(s.Conn().RemotePeer(), banScoreLimit/2, err.Error())
+		n.Misbehaving(p, banScoreLimit/2, err.Error())
 		_ = s.Reset()
 		return
 	}
