@@ -266,14 +266,11 @@ func decodeBlockTxnRequest(r io.Reader) (chainhash.Hash, []int, error) {
 func (n *Node) handleBlockTxn(s network.Stream) {
 	defer s.Close()
 	p := s.Conn().RemotePeer()
-	release, ok := n.limiter.open(p, maxBlockRequestsPerPeer)
+	release, ok := n.openRequest(s, maxBlockRequestsPerPeer, "blocktxn", blockTxnTimeout)
 	if !ok {
-		n.Misbehaving(p, floodPenalty, "flooding blocktxn requests")
-		_ = s.Reset()
 		return
 	}
 	defer release()
-	_ = s.SetDeadline(time.Now().Add(blockTxnTimeout))
 	hash, indexes, err := decodeBlockTxnRequest(s)
 	if err != nil {
 		n.Misbehaving(p, banScoreLimit/2, err.Error())

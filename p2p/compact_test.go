@@ -12,7 +12,6 @@ import (
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 
-	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/mempool"
@@ -153,16 +152,7 @@ func TestCompactMismatchFetchesBlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	// b is not Run: no sync races the gossip path under test.
-	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: f.now})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	for _, name := range f.setup {
-		if _, err := c.ProcessBlock(f.g.Block(name)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	c := f.newChain(t, net)
 	b, err := New(ctx, Config{Chain: c, Mempool: fakePool(f.spends), Dir: t.TempDir(), Logger: testLogger(t)})
 	if err != nil {
 		t.Fatal(err)

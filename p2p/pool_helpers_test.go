@@ -75,8 +75,8 @@ func newTxFixture(t testing.TB, net *chainparams.Network, n int) *txFixture {
 // now is a clock at which every block of the fixture is in the past.
 func (f *txFixture) now() time.Time { return f.g.Now().Add(time.Hour) }
 
-// newPoolNode starts a pool node holding the fixture's setup blocks.
-func newPoolNode(t testing.TB, ctx context.Context, net *chainparams.Network, f *txFixture, opts ...func(*Config)) *poolNode {
+// newChain opens a chain holding the fixture's setup blocks.
+func (f *txFixture) newChain(t testing.TB, net *chainparams.Network) *chain.BlockChain {
 	t.Helper()
 	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: f.now})
 	if err != nil {
@@ -88,6 +88,13 @@ func newPoolNode(t testing.TB, ctx context.Context, net *chainparams.Network, f 
 			t.Fatal(err)
 		}
 	}
+	return c
+}
+
+// newPoolNode starts a pool node holding the fixture's setup blocks.
+func newPoolNode(t testing.TB, ctx context.Context, net *chainparams.Network, f *txFixture, opts ...func(*Config)) *poolNode {
+	t.Helper()
+	c := f.newChain(t, net)
 	// A transaction a reorganization returns to the pool is published
 	// again, as cairn node wires it.
 	var n *Node
@@ -96,6 +103,7 @@ func newPoolNode(t testing.TB, ctx context.Context, net *chainparams.Network, f 
 	for _, o := range opts {
 		o(&cfg)
 	}
+	var err error
 	n, err = New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)

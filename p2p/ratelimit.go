@@ -4,6 +4,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"golang.org/x/time/rate"
 )
@@ -80,4 +81,20 @@ func (n *Node) admitRequest(p peer.ID, what string) bool {
 	}
 	n.Misbehaving(p, floodPenalty, "flooding "+what+" requests")
 	return false
+}
+
+// openRequest admits a request stream of p if fewer than max of its
+// requests are being served, setting the stream's deadline; otherwise it
+// scores the flood and resets the stream. The caller must call release
+// once done.
+func (n *Node) openRequest(s network.Stream, max int, what string, timeout time.Duration) (release func(), ok bool) {
+	p := s.Conn().RemotePeer()
+	release, ok = n.limiter.open(p, max)
+	if !ok {
+		n.Misbehaving(p, floodPenalty, "flooding "+what+" requests")
+		_ = s.Reset()
+		return nil, false
+	}
+	_ = s.SetDeadline(time.Now().Add(timeout))
+	return release, true
 }

@@ -51,14 +51,11 @@ type getBlocksRequest struct {
 func (n *Node) handleHeadersRequest(s network.Stream) {
 	defer s.Close()
 	p := s.Conn().RemotePeer()
-	release, ok := n.limiter.open(p, maxHeaderRequestsPerPeer)
+	release, ok := n.openRequest(s, maxHeaderRequestsPerPeer, "headers", syncRequestTimeout)
 	if !ok {
-		n.Misbehaving(p, floodPenalty, "flooding headers requests")
-		_ = s.Reset()
 		return
 	}
 	defer release()
-	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
 	locator, err := decodeHeadersRequest(s)
 	if err != nil {
 		n.Misbehaving(p, banScoreLimit/2, err.Error())
@@ -82,14 +79,11 @@ func (n *Node) handleHeadersRequest(s network.Stream) {
 func (n *Node) handleGetBlocks(s network.Stream) {
 	defer s.Close()
 	p := s.Conn().RemotePeer()
-	release, ok := n.limiter.open(p, maxBlockRequestsPerPeer)
+	release, ok := n.openRequest(s, maxBlockRequestsPerPeer, "block", syncRequestTimeout)
 	if !ok {
-		n.Misbehaving(p, floodPenalty, "flooding block requests")
-		_ = s.Reset()
 		return
 	}
 	defer release()
-	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
 	hashes, err := decodeGetBlocks(s)
 	if err != nil {
 		n.Misbehaving(p, banScoreLimit/2, err.Error())
