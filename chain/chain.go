@@ -42,6 +42,9 @@ type Config struct {
 	FlushInterval time.Duration
 	// TxIndex keeps an index from txid to block.
 	TxIndex bool
+	// BlockFilterIndex keeps the BIP158 basic filter and filter header
+	// of every connected block (Bitcoin Core's -blockfilterindex).
+	BlockFilterIndex bool
 	// Now is the clock for the future-time rule; nil means time.Now.
 	Now func() time.Time
 	// SigCache and ScriptCache are shared with the mempool; nil creates
@@ -96,6 +99,11 @@ type BlockChain struct {
 	candidates   map[*blockNode]struct{}
 	connectErrs  map[*blockNode]error // failures of the last activation
 	recent       recentBlocks
+
+	// pendingFilters holds the block filter records of the blocks
+	// connected since the last flush, by block hash (also guarded by
+	// processLock).
+	pendingFilters map[chainhash.Hash][]byte
 
 	// chainLock protects the fields below; readers take it shared.
 	chainLock sync.RWMutex
@@ -177,12 +185,19 @@ func New(cfg Config) (*BlockChain, error) {
 		index:       make(map[chainhash.Hash]*blockNode),
 		lastFlush:   time.Now(),
 	}
+	b.pendingFilters = make(map[chainhash.Hash][]byte)
 	if err := b.load(); err != nil {
 		db.Close()
 		return nil, err
 	}
 	if cfg.TxIndex {
 		if err := b.syncTxIndex(); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
+	if cfg.BlockFilterIndex {
+		if err := b.syncFilterIndex(); err != nil {
 			db.Close()
 			return nil, err
 		}
@@ -306,6 +321,14 @@ func (b *BlockChain) initGenesis() error {
 	if b.cfg.TxIndex {
 		batch.Put([]byte{keyTxIndexTip}, n.hash[:])
 	}
+	if b.cfg.BlockFilterIndex {
+		rec, _, err := calcBasicFilter(g, nil, chainhash.Hash{})
+		if err != nil {
+			return err
+		}
+		batch.Put(hashKey(prefixFilter, &n.hash), rec)
+		batch.Put([]byte{keyFilterTip}, n.hash[:])
+	}
 	// The genesis key goes last in the same batch: its presence means the
 	// database is initialized.
 	batch.Put([]byte{keyGenesis}, n.hash[:])
@@ -408,9 +431,9 @@ func (b *BlockChain) maybeFlush() error {
 	return nil
 }
 
-// flush writes, in one atomic batch: the dirty UTXO entries, the undo data
-// and transaction index changes of the blocks connected since the last
-// flush, dirty index records, and the tip they all belong to.
+// flush writes, in one atomic batch: the dirty UTXO entries, the undo data,
+// transaction index changes and block filters of the blocks connected since
+// the last flush, dirty index records, and the tip they all belong to.
 // This function MUST be called with the process lock held.
 func (b *BlockChain) flush(evict bool) error {
 	// A dirty UTXO record takes about 80 bytes in the batch.
@@ -426,6 +449,9 @@ func (b *BlockChain) flush(evict bool) error {
 			batch.Put(hashKey(prefixTxIndex, &txid), loc)
 		}
 	}
+	for h, rec := range b.pendingFilters {
+		batch.Put(hashKey(prefixFilter, &h), rec)
+	}
 	for n := range b.dirtyNodes {
 		batch.Put(hashKey(prefixIndex, &n.hash), encodeIndexRecord(n))
 	}
@@ -434,12 +460,16 @@ func (b *BlockChain) flush(evict bool) error {
 	if b.cfg.TxIndex {
 		batch.Put([]byte{keyTxIndexTip}, tip.hash[:])
 	}
+	if b.cfg.BlockFilterIndex {
+		batch.Put([]byte{keyFilterTip}, tip.hash[:])
+	}
 	if err := b.db.Write(batch, true); err != nil {
 		return fmt.Errorf("chain: flush: %w", err)
 	}
 	b.utxos.MarkFlushed(evict)
 	clear(b.pendingUndo)
 	clear(b.pendingTx)
+	clear(b.pendingFilters)
 	clear(b.dirtyNodes)
 	b.pendingBytes = 0
 	b.lastFlush = time.Now()

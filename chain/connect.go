@@ -180,6 +180,13 @@ func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []c
 	if err != nil {
 		return err
 	}
+	// The filter is built before anything is committed, so that a
+	// failure (a storage error) leaves the state untouched.
+	if b.cfg.BlockFilterIndex {
+		if err := b.indexBlockFilter(node, block, res.spent); err != nil {
+			return err
+		}
+	}
 	res.view.Commit()
 	undo := encodeUndo(res.spent)
 	b.pendingUndo[node.hash] = undo

@@ -96,7 +96,7 @@ func crashNetwork() *chainparams.Network {
 // crashConfig is the chain configuration of the crash test's database; the
 // child changes the cache settings.
 func crashConfig(dir string) Config {
-	return Config{Dir: dir, Network: crashNetwork(), TxIndex: true, Now: crashNow}
+	return Config{Dir: dir, Network: crashNetwork(), TxIndex: true, BlockFilterIndex: true, Now: crashNow}
 }
 
 // TestCrashRecovery ensures that a node killed at any instant while it
@@ -105,8 +105,9 @@ func crashConfig(dir string) Config {
 // consistent: the tip is on the best valid chain, the UTXO set equals the one
 // recomputed from the main chain's blocks, the transaction index maps every
 // main-chain transaction to its block and position and no transaction to a
-// block off the main chain, and every block the child was told was accepted
-// is still stored.
+// block off the main chain, the block filter index holds every main-chain
+// block's filter and chained header, and every block the child was told was
+// accepted is still stored.
 func TestCrashRecovery(t *testing.T) {
 	t.Parallel()
 	if runtime.GOOS == "windows" {
@@ -466,9 +467,9 @@ func (k *crashChecker) check(c *BlockChain, rep *crashReport, full bool) {
 }
 
 // checkStored checks the database of a flushed chain: the chain state
-// names tip, the UTXO records are want, and the transaction index holds
+// names tip, the UTXO records are want, the transaction index holds
 // exactly the main chain's txs transactions, each mapped to its block and
-// position.
+// position, and the block filter index covers the main chain up to tip.
 func (k *crashChecker) checkStored(c *BlockChain, tip *BestState, want map[wire.OutPoint]utxo.Entry, txs int) {
 	t := k.t
 	t.Helper()
@@ -482,6 +483,10 @@ func (k *crashChecker) checkStored(c *BlockChain, tip *BestState, want map[wire.
 	if v, err := c.db.Get([]byte{keyTxIndexTip}); err != nil || !bytes.Equal(v, tip.Hash[:]) {
 		t.Fatalf("stored tx index tip %x (%v), tip %v", v, err, tip.Hash)
 	}
+	if v, err := c.db.Get([]byte{keyFilterTip}); err != nil || !bytes.Equal(v, tip.Hash[:]) {
+		t.Fatalf("stored block filter index tip %x (%v), tip %v", v, err, tip.Hash)
+	}
+	checkFilterIndex(t, c)
 
 	n := 0
 	err = utxo.NewLevelBackend(c.db).ForEach(func(op wire.OutPoint, e *utxo.Entry) error {

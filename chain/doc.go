@@ -16,12 +16,13 @@
 // # Storage and crash safety
 //
 // One goleveldb database holds the block index, block data, undo data, the
-// UTXO set, the optional transaction index and the tip. Accepted blocks are
-// written at once; the UTXO changes of connected blocks collect in a cache
-// bounded in bytes and reach the disk in one atomic batch together with their
-// undo data, index entries and the tip they belong to. After a crash the
-// database therefore holds a consistent state at some earlier tip, and the
-// stored blocks above it are connected again on start-up.
+// UTXO set, the optional transaction and BIP158 block filter indexes and the
+// tip. Accepted blocks are written at once; the UTXO changes of connected
+// blocks collect in a cache bounded in bytes and reach the disk in one atomic
+// batch together with their undo data, index entries and the tip they belong
+// to. After a crash the database therefore holds a consistent state at some
+// earlier tip, and the stored blocks above it are connected again on
+// start-up.
 //
 // # Fork choice
 //

@@ -67,6 +67,15 @@ var (
 	// index has no entry (or is off).
 	ErrTxNotFound = errors.New("chain: transaction not found")
 
+	// ErrFilterIndexOff is returned (wrapped) by BlockFilter when the
+	// block filter index is off (Config.BlockFilterIndex).
+	ErrFilterIndexOff = errors.New("chain: the block filter index is off")
+
+	// ErrFilterNotFound is returned by BlockFilter for a known block the
+	// block filter index has no filter of: one never connected to the
+	// main chain.
+	ErrFilterNotFound = errors.New("chain: block filter not found")
+
 	// ErrInvalidateGenesis is returned by InvalidateBlock for the genesis
 	// block.
 	ErrInvalidateGenesis = errors.New("chain: the genesis block cannot be invalidated")

@@ -31,8 +31,18 @@ func newHarness(t testing.TB) *harness {
 
 func newHarnessNet(t testing.TB, net *chainparams.Network) *harness {
 	t.Helper()
+	return newHarnessConfig(t, net, nil)
+}
+
+// newHarnessConfig is newHarnessNet with the chain's configuration changed
+// by configure (when not nil) before the first open.
+func newHarnessConfig(t testing.TB, net *chainparams.Network, configure func(*Config)) *harness {
+	t.Helper()
 	h := &harness{t: t, g: chaintest.New(net), dir: t.TempDir()}
 	h.cfg = Config{Dir: h.dir, Network: net, TxIndex: true, Now: func() time.Time { return h.g.Now() }}
+	if configure != nil {
+		configure(&h.cfg)
+	}
 	h.open()
 	t.Cleanup(func() {
 		if h.chain != nil {

@@ -25,6 +25,9 @@ import (
 //	's'            chain state: hash and height of the tip the UTXO set matches
 //	't' txid       transaction index: block hash and position
 //	'T'            transaction index tip
+//	'f' hash       block filter index: BIP158 basic filter header (32
+//	               bytes), then the serialized filter
+//	'F'            block filter index tip
 const (
 	prefixIndex   = 'i'
 	prefixBlock   = 'b'
@@ -34,6 +37,8 @@ const (
 	keyGenesis    = 'g'
 	keyState      = 's'
 	keyTxIndexTip = 'T'
+	prefixFilter  = 'f'
+	keyFilterTip  = 'F'
 
 	schemaVersion = 1
 )

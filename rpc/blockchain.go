@@ -308,6 +308,49 @@ func chainError(err error) error {
 	return errorf(codeDatabase, "%v", err)
 }
 
+// basicFilterType is the name of BIP158's basic filter type, the only one
+// there is.
+const basicFilterType = "basic"
+
+// blockFilterResult is getblockfilter's answer.
+type blockFilterResult struct {
+	Filter string `json:"filter"`
+	Header string `json:"header"`
+}
+
+// getBlockFilter answers with a block's BIP158 filter and filter header,
+// with Bitcoin Core's checks in Core's order: filter type, index, block.
+func (s *Server) getBlockFilter(_ context.Context, a args) (any, error) {
+	hash, err := a.hash(0, "blockhash")
+	if err != nil {
+		return nil, err
+	}
+	filterType := basicFilterType
+	if a.has(1) {
+		if filterType, err = a.str(1); err != nil {
+			return nil, err
+		}
+	}
+	if filterType != basicFilterType {
+		return nil, errorf(codeInvalidAddress, "Unknown filtertype")
+	}
+	if !s.cfg.Chain.BlockFilterIndexEnabled() {
+		return nil, errorf(codeMisc, "Index is not enabled for filtertype %s", filterType)
+	}
+	filter, header, err := s.cfg.Chain.BlockFilter(hash)
+	switch {
+	case errors.Is(err, chain.ErrUnknownBlock):
+		return nil, errorf(codeInvalidAddress, "Block not found")
+	case errors.Is(err, chain.ErrFilterNotFound):
+		return nil, errorf(codeInvalidAddress, "Filter not found. Block was not connected to active chain.")
+	case errors.Is(err, chain.ErrFilterIndexOff):
+		return nil, errorf(codeMisc, "Index is not enabled for filtertype %s", filterType)
+	case err != nil:
+		return nil, errorf(codeDatabase, "Can't read block filter: %v", err)
+	}
+	return blockFilterResult{Filter: hex.EncodeToString(filter), Header: header.String()}, nil
+}
+
 // indexInfo is one entry of getindexinfo.
 type indexInfo struct {
 	Synced          bool  `json:"synced"`
@@ -315,9 +358,15 @@ type indexInfo struct {
 }
 
 func (s *Server) getIndexInfo(_ context.Context, a args) (any, error) {
+	// Both indexes are brought up to the tip when the chain opens and
+	// move with it, so they are always synced.
 	out := map[string]indexInfo{}
+	height := s.cfg.Chain.BestSnapshot().Height
 	if s.cfg.Chain.TxIndexEnabled() {
-		out["txindex"] = indexInfo{Synced: true, BestBlockHeight: s.cfg.Chain.BestSnapshot().Height}
+		out["txindex"] = indexInfo{Synced: true, BestBlockHeight: height}
+	}
+	if s.cfg.Chain.BlockFilterIndexEnabled() {
+		out["basic block filter index"] = indexInfo{Synced: true, BestBlockHeight: height}
 	}
 	if a.has(0) {
 		name, err := a.str(0)

@@ -1495,13 +1495,19 @@ func TestInvalidateReconsider(t *testing.T) {
 	}
 }
 
-// TestGetIndexInfo ensures getindexinfo lists the transaction index when it
-// is on, by name or not, and nothing otherwise.
+// TestGetIndexInfo ensures getindexinfo lists the transaction index and the
+// basic block filter index when they are on, by name or not, and nothing
+// otherwise.
 func TestGetIndexInfo(t *testing.T) {
 	t.Parallel()
 	r := richNode(t)
 	off := newTestNode(t, nodeConfig{blocks: 1})
-	const on = `{"txindex":{"synced":true,"best_block_height":103}}`
+	filterOnly := newTestNode(t, nodeConfig{blocks: 2, filters: true})
+	const (
+		txOn     = `{"txindex":{"synced":true,"best_block_height":103}}`
+		filterOn = `{"basic block filter index":{"synced":true,"best_block_height":103}}`
+		on       = `{"basic block filter index":{"synced":true,"best_block_height":103},"txindex":{"synced":true,"best_block_height":103}}`
+	)
 	tests := []struct {
 		name   string
 		srv    *Server
@@ -1509,10 +1515,13 @@ func TestGetIndexInfo(t *testing.T) {
 		want   string
 	}{
 		{name: "txindex on", srv: r.srv, want: on},
-		{name: "txindex on, by name", srv: r.srv, params: []any{"txindex"}, want: on},
+		{name: "txindex on, by name", srv: r.srv, params: []any{"txindex"}, want: txOn},
+		{name: "filter index on, by name", srv: r.srv, params: []any{"basic block filter index"}, want: filterOn},
+		{name: "filter index only", srv: filterOnly.srv, want: `{"basic block filter index":{"synced":true,"best_block_height":2}}`},
 		{name: "txindex on, other index", srv: r.srv, params: []any{"coinstatsindex"}, want: `{}`},
 		{name: "txindex off", srv: off.srv, want: `{}`},
 		{name: "txindex off, by name", srv: off.srv, params: []any{"txindex"}, want: `{}`},
+		{name: "filter index off, by name", srv: off.srv, params: []any{"basic block filter index"}, want: `{}`},
 	}
 	for _, test := range tests {
 		res, rerr := call(t, test.srv, "getindexinfo", test.params...)

@@ -27,6 +27,8 @@ type Chain interface {
 	UtxoSetStats() (*chain.UtxoStats, error)
 	FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, chain.TxLocation, error)
 	TxIndexEnabled() bool
+	BlockFilter(hash chainhash.Hash) (filter []byte, header chainhash.Hash, err error)
+	BlockFilterIndexEnabled() bool
 	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
 	ProcessHeaders(headers []wire.BlockHeader) (int, error)
 	DiskSize() int64

@@ -21,6 +21,8 @@ func (s *Server) methods() map[string]*handler {
 			help: "Returns a block: hex (verbosity 0), an object (1), or an object with decoded transactions (2).", fn: s.getBlock},
 		"getblockheader": {params: []string{"blockhash", "verbose"}, required: 1,
 			help: "Returns a block header as an object (verbose true) or hex.", fn: s.getBlockHeader},
+		"getblockfilter": {params: []string{"blockhash", "filtertype"}, required: 1,
+			help: "Retrieves a BIP157 content filter (filtertype \"basic\", BIP158) and its filter header for a block.", fn: s.getBlockFilter},
 		"getchaintips":  {help: "Returns every known tip of the block tree.", fn: s.getChainTips},
 		"getdifficulty": {help: "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.", fn: s.getDifficulty},
 		"gettxout": {params: []string{"txid", "n", "include_mempool"}, required: 2,

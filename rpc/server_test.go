@@ -838,6 +838,7 @@ func TestMethodTable(t *testing.T) {
 		"getblockhash":          {"height"},
 		"getblock":              {"blockhash", "verbosity"},
 		"getblockheader":        {"blockhash", "verbose"},
+		"getblockfilter":        {"blockhash", "filtertype"},
 		"getchaintips":          nil,
 		"getdifficulty":         nil,
 		"gettxout":              {"txid", "n", "include_mempool"},

@@ -63,6 +63,7 @@ type testNode struct {
 type nodeConfig struct {
 	net       *chainparams.Network // Regtest when nil
 	txIndex   bool
+	filters   bool // the block filter index
 	generator Generator
 	stop      func()
 	startTime time.Time
@@ -91,7 +92,8 @@ func openTestNode(dir string, cfg nodeConfig) (*testNode, error) {
 	if net == nil {
 		net = chainparams.Regtest()
 	}
-	c, err := chain.New(chain.Config{Dir: dir, Network: net, TxIndex: cfg.txIndex, Now: testNow})
+	c, err := chain.New(chain.Config{Dir: dir, Network: net, TxIndex: cfg.txIndex,
+		BlockFilterIndex: cfg.filters, Now: testNow})
 	if err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}
@@ -164,8 +166,8 @@ func (n *testNode) hash(name string) string {
 	return consensus.BlockHash(&n.g.Block(name).Header).String()
 }
 
-// The shared fixture is a read-only regtest chain with the transaction
-// index on. Tests must not change it.
+// The shared fixture is a read-only regtest chain with the transaction and
+// block filter indexes on. Tests must not change it.
 //
 //	genesis -> b1 -> ... -> b100 -> b101(txA) -> b102(txB, txC) -> b103
 //	                           |             \-> s102 (side, stored)
@@ -215,7 +217,7 @@ func buildRich() (*richFixture, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, err := openTestNode(dir, nodeConfig{txIndex: true})
+	n, err := openTestNode(dir, nodeConfig{txIndex: true, filters: true})
 	if err != nil {
 		os.RemoveAll(dir)
 		return nil, err
@@ -717,6 +719,9 @@ func (f *failingChain) UtxoSetStats() (*chain.UtxoStats, error)            { ret
 func (f *failingChain) ProcessHeaders([]wire.BlockHeader) (int, error)     { return 0, f.err }
 func (f *failingChain) InvalidateBlock(chainhash.Hash) error               { return f.err }
 func (f *failingChain) ReconsiderBlock(chainhash.Hash) error               { return f.err }
+func (f *failingChain) BlockFilter(chainhash.Hash) ([]byte, chainhash.Hash, error) {
+	return nil, chainhash.Hash{}, f.err
+}
 func (f *failingChain) ProcessBlock(*wire.MsgBlock) (chain.ProcessResult, error) {
 	return chain.ProcessResult{}, f.err
 }

@@ -263,6 +263,18 @@ func TestE2EChainReadback(t *testing.T) {
 	if ti, ok := idx["txindex"]; !ok || !ti.Synced || ti.Height != blocks {
 		t.Fatalf("getindexinfo with --txindex: %+v", idx)
 	}
+	// The block filter index is on by default.
+	if fi, ok := idx["basic block filter index"]; !ok || !fi.Synced || fi.Height != blocks {
+		t.Fatalf("getindexinfo by default: %+v, want the basic block filter index", idx)
+	}
+	var filter struct {
+		Filter string `json:"filter"`
+		Header string `json:"header"`
+	}
+	n.mustCall(t, &filter, "getblockfilter", best.String())
+	if len(filter.Filter) < 2 || len(filter.Header) != 64 {
+		t.Fatalf("getblockfilter of the tip: %+v", filter)
+	}
 
 	// Errors keep Core's codes.
 	if _, err := c.GetBlockHash(blocks + 1); rpcCode(err) != btcjson.ErrRPCInvalidParameter {

@@ -40,6 +40,7 @@ func nodeCommand() *cli.Command {
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
 		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads (default: all cores)", EnvVars: envVar("miner-threads")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
+		&cli.BoolFlag{Name: "blockfilterindex", Value: true, Usage: "keep the BIP158 basic filter of every block for getblockfilter (--blockfilterindex=false turns it off)", EnvVars: envVar("blockfilterindex")},
 		&cli.IntFlag{Name: "dbcache", Value: chain.DefaultCacheBytes >> 20, Usage: "UTXO cache size in `MiB`", EnvVars: envVar("dbcache")},
 		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes >> 20, Usage: "transaction pool size bound in `MB`", EnvVars: envVar("maxmempool")},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
@@ -62,6 +63,7 @@ type nodeConfig struct {
 	rpcUser      string
 	rpcPassword  string
 	txIndex      bool
+	filterIndex  bool
 	dbCacheMiB   int
 	maxMempoolMB int
 	logLevel     slog.Level
@@ -93,6 +95,7 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		rpcUser:      c.String("rpc-user"),
 		rpcPassword:  c.String("rpc-password"),
 		txIndex:      c.Bool("txindex"),
+		filterIndex:  c.Bool("blockfilterindex"),
 		dbCacheMiB:   c.Int("dbcache"),
 		maxMempoolMB: c.Int("maxmempool"),
 		metricsAddr:  c.String("metrics-addr"),
@@ -181,12 +184,14 @@ func runNode(c *cli.Context) (err error) {
 	defer lock.release()
 
 	start := time.Now()
-	log.Info("opening chain", "network", cfg.net.Name, "datadir", cfg.dir, "dbcache_mib", cfg.dbCacheMiB, "txindex", cfg.txIndex)
+	log.Info("opening chain", "network", cfg.net.Name, "datadir", cfg.dir, "dbcache_mib", cfg.dbCacheMiB,
+		"txindex", cfg.txIndex, "blockfilterindex", cfg.filterIndex)
 	bc, err := chain.New(chain.Config{
-		Dir:        filepath.Join(cfg.dir, "chain"),
-		Network:    cfg.net,
-		CacheBytes: int64(cfg.dbCacheMiB) << 20,
-		TxIndex:    cfg.txIndex,
+		Dir:              filepath.Join(cfg.dir, "chain"),
+		Network:          cfg.net,
+		CacheBytes:       int64(cfg.dbCacheMiB) << 20,
+		TxIndex:          cfg.txIndex,
+		BlockFilterIndex: cfg.filterIndex,
 	})
 	if err != nil {
 		return err
