@@ -53,9 +53,9 @@ func feeFor(rate, size int64) int64 {
 	return fee
 }
 
-// dustThreshold returns the smallest non-dust value of an output (Core's
+// DustThreshold returns the smallest non-dust value of an output (Core's
 // GetDustThreshold at the default dust relay fee).
-func dustThreshold(out *wire.TxOut) int64 {
+func DustThreshold(out *wire.TxOut) int64 {
 	if isUnspendable(out.PkScript) {
 		return 0
 	}
@@ -116,8 +116,8 @@ func checkStandard(tx *wire.MsgTx, weight int64) *RejectError {
 				return reject(RejectNonstandard, "scriptpubkey", "output %d bare multisig %d-of-%d", i, m, n)
 			}
 		}
-		if out.Value < dustThreshold(out) {
-			return reject(RejectNonstandard, "dust", "output %d of %d below %d", i, out.Value, dustThreshold(out))
+		if out.Value < DustThreshold(out) {
+			return reject(RejectNonstandard, "dust", "output %d of %d below %d", i, out.Value, DustThreshold(out))
 		}
 	}
 	if nullData > 1 {

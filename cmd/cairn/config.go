@@ -23,6 +23,7 @@ import (
 //	rpc-password = "secret"
 //	[regtest]
 //	txindex = true
+//	blockfilterindex = false
 //	dbcache = 100
 //
 // The command line and the CAIRN_* environment variables win over the file.
@@ -73,12 +74,30 @@ func loadConfig(c *cli.Context) (*chainparams.Network, error) {
 			known[n] = true
 		}
 	}
+	// One file serves every command: an option of another command (the
+	// node's mine = true, read by cairn wallet) is left to it.
+	ofAny := map[string]bool{}
+	var collect func(cmds []*cli.Command)
+	collect = func(cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			for _, f := range cmd.Flags {
+				for _, n := range f.Names() {
+					ofAny[n] = true
+				}
+			}
+			collect(cmd.Subcommands)
+		}
+	}
+	collect(c.App.Commands)
 	keys := make([]string, 0, len(settings))
 	for k := range settings {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
+		if !known[k] && ofAny[k] && k != "datadir" && k != "help" {
+			continue
+		}
 		if !known[k] || k == "datadir" || k == "help" {
 			return nil, fmt.Errorf("config file %s: unknown option %q for 'cairn %s'", path, k, c.Command.Name)
 		}

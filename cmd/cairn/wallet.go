@@ -1,0 +1,603 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+	"github.com/urfave/cli/v2"
+	"golang.org/x/term"
+
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/rpc"
+	"github.com/cairnchain/cairn/wallet"
+)
+
+// walletFlags are taken by every wallet command.
+func walletFlags(extra ...cli.Flag) []cli.Flag {
+	flags := append(commonFlags(), rpcClientFlags()...)
+	flags = append(flags,
+		&cli.StringFlag{Name: "wallet", Usage: "wallet `FILE` (default: wallet.dat in the network's data folder)", EnvVars: envVar("wallet")},
+		&cli.StringFlag{Name: "password-file", Usage: "read the wallet password from `FILE` (else CAIRN_WALLET_PASSWORD, else a prompt)", EnvVars: envVar("password-file")},
+		&cli.BoolFlag{Name: "json", Usage: "print JSON", EnvVars: envVar("json")},
+	)
+	return append(flags, extra...)
+}
+
+// feeRateFlag is --fee-rate in base units per vbyte.
+var feeRateFlag = &cli.Float64Flag{Name: "fee-rate", Usage: "fee rate in `SAT_PER_VB` (default: estimatesmartfee, at least 1)", EnvVars: envVar("fee-rate")}
+
+// walletCommand is `cairn wallet`.
+func walletCommand() *cli.Command {
+	return &cli.Command{
+		Name:  "wallet",
+		Usage: "an HD wallet that sends and receives through a node",
+		Description: "The wallet file is encrypted with a password from CAIRN_WALLET_PASSWORD, --password-file,\n" +
+			"or a prompt. Keys never leave it; the node is reached over JSON-RPC (its cookie, or\n" +
+			"--rpc-user/--rpc-password), and the wallet finds its coins with the node's BIP158 filters.",
+		Subcommands: []*cli.Command{
+			{Name: "create", Usage: "create a wallet and print its mnemonic once", Flags: walletFlags(
+				&cli.IntFlag{Name: "words", Value: 12, Usage: "mnemonic length: 12 or 24"},
+				&cli.StringFlag{Name: "passphrase", Usage: "optional BIP39 passphrase"}), Action: walletCreate},
+			{Name: "restore", Usage: "restore a wallet from its mnemonic", Flags: walletFlags(
+				&cli.StringFlag{Name: "mnemonic", Usage: "the 12 or 24 words", Required: true},
+				&cli.StringFlag{Name: "passphrase", Usage: "optional BIP39 passphrase"},
+				&cli.IntFlag{Name: "birthday", Usage: "first block `HEIGHT` to scan"}), Action: walletRestore},
+			{Name: "address", Usage: "print a fresh receive address", Flags: walletFlags(
+				&cli.StringFlag{Name: "type", Value: "wpkh", Usage: "wpkh (BIP84) or tr (BIP86)"}), Action: walletAddress},
+			{Name: "balance", Usage: "print confirmed, unconfirmed and immature coins", Flags: walletFlags(), Action: walletBalance},
+			{Name: "send", Usage: "pay AMOUNT coins to ADDRESS", ArgsUsage: "ADDRESS AMOUNT", Flags: walletFlags(feeRateFlag,
+				&cli.BoolFlag{Name: "subtract-fee", Usage: "take the fee out of the amount"}), Action: walletSend},
+			{Name: "bumpfee", Usage: "replace a pending send with a higher fee", ArgsUsage: "TXID", Flags: walletFlags(feeRateFlag), Action: walletBumpFee},
+			{Name: "history", Usage: "list the wallet's transactions", Flags: walletFlags(), Action: walletHistory},
+			{Name: "utxos", Usage: "list the wallet's unspent coins", Flags: walletFlags(), Action: walletUTXOs},
+			{Name: "psbt", Usage: "partially signed transactions (BIP174)", Subcommands: []*cli.Command{
+				{Name: "create", Usage: "create an unsigned PSBT paying AMOUNT to ADDRESS", ArgsUsage: "ADDRESS AMOUNT",
+					Flags: walletFlags(feeRateFlag, &cli.BoolFlag{Name: "subtract-fee", Usage: "take the fee out of the amount"}), Action: walletPSBTCreate},
+				{Name: "sign", Usage: "sign a PSBT's inputs that are this wallet's (no node needed)", ArgsUsage: "PSBT", Flags: walletFlags(), Action: walletPSBTSign},
+				{Name: "finalize", Usage: "finalize a signed PSBT and print the transaction", ArgsUsage: "PSBT", Flags: walletFlags(
+					&cli.BoolFlag{Name: "broadcast", Usage: "also send it through the node"}), Action: walletPSBTFinalize},
+			}},
+		},
+	}
+}
+
+// walletEnv is what a wallet command works with.
+type walletEnv struct {
+	c    *cli.Context
+	net  *chainparams.Network
+	path string
+}
+
+func newWalletEnv(c *cli.Context) (*walletEnv, error) {
+	net, err := loadConfig(c)
+	if err != nil {
+		return nil, err
+	}
+	path := c.String("wallet")
+	if path == "" {
+		path = filepath.Join(networkDir(c, net), "wallet.dat")
+	}
+	return &walletEnv{c: c, net: net, path: path}, nil
+}
+
+// password returns the wallet password: CAIRN_WALLET_PASSWORD,
+// --password-file, or a prompt on a terminal (twice when confirm).
+func (e *walletEnv) password(confirm bool) ([]byte, error) {
+	if pw, ok := os.LookupEnv("CAIRN_WALLET_PASSWORD"); ok {
+		return []byte(pw), nil
+	}
+	if f := e.c.String("password-file"); f != "" {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			return nil, fmt.Errorf("--password-file: %w", err)
+		}
+		return bytes.TrimRight(raw, "\r\n"), nil
+	}
+	fd := int(os.Stdin.Fd())
+	if !term.IsTerminal(fd) {
+		return nil, errors.New("no wallet password: set CAIRN_WALLET_PASSWORD or --password-file (there is no terminal to ask on)")
+	}
+	fmt.Fprint(os.Stderr, "Wallet password: ")
+	pw, err := term.ReadPassword(fd)
+	fmt.Fprintln(os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	if confirm {
+		fmt.Fprint(os.Stderr, "Again: ")
+		again, err := term.ReadPassword(fd)
+		fmt.Fprintln(os.Stderr)
+		if err != nil {
+			return nil, err
+		}
+		if !bytes.Equal(pw, again) {
+			return nil, errors.New("the passwords differ")
+		}
+	}
+	return pw, nil
+}
+
+// open opens the wallet file.
+func (e *walletEnv) open() (*wallet.Wallet, error) {
+	pw, err := e.password(false)
+	if err != nil {
+		return nil, err
+	}
+	return wallet.Open(e.path, pw, e.net)
+}
+
+// node returns the node's RPC client, with the cookie when no user is
+// given.
+func (e *walletEnv) node() (*wallet.RPCNode, error) {
+	user, pass := e.c.String("rpc-user"), e.c.String("rpc-password")
+	if user == "" {
+		var err error
+		if user, pass, err = rpc.ReadCookie(filepath.Join(networkDir(e.c, e.net), ".cookie")); err != nil {
+			return nil, fmt.Errorf("%w at %s: no RPC credentials (is the node running with this --datadir and --network? or give --rpc-user/--rpc-password): %v",
+				wallet.ErrUnreachable, rpcAddr(e.c, e.net), err)
+		}
+	}
+	return &wallet.RPCNode{URL: "http://" + rpcAddr(e.c, e.net) + "/", User: user, Password: pass}, nil
+}
+
+// sync opens the wallet and the node and scans to the node's tip.
+func (e *walletEnv) sync() (*wallet.Wallet, *wallet.RPCNode, int32, error) {
+	w, err := e.open()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	node, err := e.node()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	tip, res, err := w.Scan(node)
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if res.Reorged >= 0 {
+		fmt.Fprintf(os.Stderr, "the chain reorganized below the last scan; rescanned from height %d\n", res.Reorged+1)
+	}
+	return w, node, tip, w.Save()
+}
+
+// print writes v as JSON with --json, else text.
+func (e *walletEnv) print(v any, text string) error {
+	if e.c.Bool("json") {
+		out, _ := json.MarshalIndent(v, "", "  ")
+		_, err := fmt.Fprintln(e.c.App.Writer, string(out))
+		return err
+	}
+	_, err := fmt.Fprint(e.c.App.Writer, text)
+	return err
+}
+
+// coins formats base units as coins with 8 decimals.
+func coins(v int64) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	return fmt.Sprintf("%s%d.%08d", sign, v/btcutil.SatoshiPerBitcoin, v%btcutil.SatoshiPerBitcoin)
+}
+
+// jsonCoins is an amount in coins for JSON.
+type jsonCoins int64
+
+func (a jsonCoins) MarshalJSON() ([]byte, error) {
+	return []byte(strconv.FormatFloat(btcutil.Amount(a).ToBTC(), 'f', 8, 64)), nil
+}
+
+func walletCreate(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	mnemonic, err := wallet.NewMnemonic(c.Int("words"))
+	if err != nil {
+		return err
+	}
+	// The birthday is the node's tip when it answers: nothing before can
+	// pay a fresh mnemonic. Without a node, scan from the start.
+	birthday := int32(0)
+	if node, err := e.node(); err == nil {
+		if tip, err := node.BlockCount(); err == nil {
+			birthday = tip
+		}
+	}
+	pw, err := e.password(true)
+	if err != nil {
+		return err
+	}
+	if _, err := wallet.Create(e.path, pw, e.net, mnemonic, c.String("passphrase"), birthday); err != nil {
+		return err
+	}
+	return e.print(map[string]any{"file": e.path, "mnemonic": mnemonic, "birthday": birthday},
+		fmt.Sprintf("Wallet created at %s.\nWrite these words down; they are shown only once and restore every coin:\n\n  %s\n\n", e.path, mnemonic))
+}
+
+func walletRestore(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	if c.Int("birthday") < 0 {
+		return fmt.Errorf("--birthday %d: want a block height", c.Int("birthday"))
+	}
+	pw, err := e.password(true)
+	if err != nil {
+		return err
+	}
+	w, err := wallet.Create(e.path, pw, e.net, c.String("mnemonic"), c.String("passphrase"), int32(c.Int("birthday")))
+	if err != nil {
+		return err
+	}
+	text := fmt.Sprintf("Wallet restored at %s; it scans from height %d.\n", e.path, w.Birthday())
+	// Scan now if the node answers; later commands scan anyway.
+	if node, err := e.node(); err == nil {
+		if tip, _, err := w.Scan(node); err == nil {
+			if err := w.Save(); err != nil {
+				return err
+			}
+			b := w.Balance(tip)
+			text += fmt.Sprintf("Scanned to height %d: %s confirmed.\n", tip, coins(b.Confirmed))
+		}
+	}
+	return e.print(map[string]any{"file": e.path, "birthday": w.Birthday()}, text)
+}
+
+func walletAddress(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	w, err := e.open()
+	if err != nil {
+		return err
+	}
+	addr, err := w.NewAddress(wallet.AddrType(c.String("type")))
+	if err != nil {
+		return err
+	}
+	if err := w.Save(); err != nil {
+		return err
+	}
+	return e.print(map[string]string{"address": addr.EncodeAddress()}, addr.EncodeAddress()+"\n")
+}
+
+func walletBalance(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	w, _, tip, err := e.sync()
+	if err != nil {
+		return err
+	}
+	b := w.Balance(tip)
+	return e.print(map[string]any{"confirmed": jsonCoins(b.Confirmed), "unconfirmed": jsonCoins(b.Unconfirmed), "immature": jsonCoins(b.Immature), "height": tip},
+		fmt.Sprintf("confirmed:   %s\nunconfirmed: %s\nimmature:    %s\n", coins(b.Confirmed), coins(b.Unconfirmed), coins(b.Immature)))
+}
+
+// sendRequest parses ADDRESS AMOUNT and the fee flags.
+func (e *walletEnv) sendRequest(node wallet.Node) (wallet.SendRequest, error) {
+	c := e.c
+	if c.NArg() != 2 {
+		return wallet.SendRequest{}, errors.New("want ADDRESS AMOUNT (flags go before them)")
+	}
+	to, err := e.net.DecodeAddress(c.Args().Get(0))
+	if err != nil {
+		return wallet.SendRequest{}, fmt.Errorf("%q is not an address of network %s: %v", c.Args().Get(0), e.net.Name, err)
+	}
+	amount, err := parseCoins(c.Args().Get(1))
+	if err != nil {
+		return wallet.SendRequest{}, err
+	}
+	rate, err := e.feeRate(node)
+	if err != nil {
+		return wallet.SendRequest{}, err
+	}
+	return wallet.SendRequest{To: to, Amount: amount, FeeRate: rate, SubtractFee: c.Bool("subtract-fee")}, nil
+}
+
+// feeRate returns --fee-rate, or the node's estimate for 6 blocks, at
+// least 1 base unit per vbyte.
+func (e *walletEnv) feeRate(node wallet.Node) (float64, error) {
+	if e.c.IsSet("fee-rate") {
+		r := e.c.Float64("fee-rate")
+		if r < 1 || r > 100_000 {
+			return 0, fmt.Errorf("--fee-rate %v: want 1 to 100,000 sat/vB", r)
+		}
+		return r, nil
+	}
+	if node == nil {
+		return 1, nil
+	}
+	r, err := node.EstimateFee(6)
+	if err != nil || r < 1 {
+		return 1, nil
+	}
+	return r, nil
+}
+
+// parseCoins reads an amount in coins with up to 8 decimals.
+func parseCoins(s string) (int64, error) {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f <= 0 || f > 21e6 {
+		return 0, fmt.Errorf("amount %q: want a positive number of coins", s)
+	}
+	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 8 {
+		return 0, fmt.Errorf("amount %q: at most 8 decimals", s)
+	}
+	a, err := btcutil.NewAmount(f)
+	if err != nil {
+		return 0, fmt.Errorf("amount %q: %v", s, err)
+	}
+	return int64(a), nil
+}
+
+func walletSend(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	w, node, tip, err := e.sync()
+	if err != nil {
+		return err
+	}
+	req, err := e.sendRequest(node)
+	if err != nil {
+		return err
+	}
+	tx, fee, err := w.CreateTx(req, tip)
+	if err != nil {
+		return err
+	}
+	if err := w.Broadcast(node, tx, fee); err != nil {
+		return err
+	}
+	txid := tx.TxHash().String()
+	return e.print(map[string]any{"txid": txid, "fee": jsonCoins(fee)}, txid+"\n")
+}
+
+func walletBumpFee(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	if c.NArg() != 1 {
+		return errors.New("want TXID (flags go before it)")
+	}
+	w, node, _, err := e.sync()
+	if err != nil {
+		return err
+	}
+	rate := 0.0
+	if c.IsSet("fee-rate") {
+		if rate, err = e.feeRate(node); err != nil {
+			return err
+		}
+	} else if est, err := node.EstimateFee(6); err == nil {
+		rate = est
+	}
+	old := c.Args().First()
+	tx, fee, err := w.BumpFee(old, rate)
+	if err != nil {
+		return err
+	}
+	if err := w.Broadcast(node, tx, fee); err != nil {
+		return err
+	}
+	txid := tx.TxHash().String()
+	if err := w.MarkReplaced(old, txid); err != nil {
+		return err
+	}
+	return e.print(map[string]any{"txid": txid, "origtxid": old, "fee": jsonCoins(fee)}, txid+"\n")
+}
+
+func walletHistory(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	w, _, tip, err := e.sync()
+	if err != nil {
+		return err
+	}
+	type entry struct {
+		TxID          string     `json:"txid"`
+		Amount        jsonCoins  `json:"amount"`
+		Fee           *jsonCoins `json:"fee,omitempty"`
+		Confirmations int32      `json:"confirmations"`
+		Height        *int32     `json:"height,omitempty"`
+		Time          int64      `json:"time"`
+		ReplacedBy    string     `json:"replaced_by,omitempty"`
+	}
+	var out []entry
+	var text strings.Builder
+	fmt.Fprintf(&text, "%-64s %16s %12s %6s %7s\n", "txid", "amount", "fee", "confs", "height")
+	for _, h := range w.History() {
+		en := entry{TxID: h.TxID, Amount: jsonCoins(h.Amount), Time: h.Seen.Unix(), ReplacedBy: h.ReplacedBy}
+		fee, height := "-", "-"
+		if h.Fee >= 0 {
+			f := jsonCoins(h.Fee)
+			en.Fee, fee = &f, coins(h.Fee)
+		}
+		if h.Height > 0 {
+			hh := h.Height
+			en.Height, en.Confirmations, height = &hh, tip-h.Height+1, strconv.Itoa(int(h.Height))
+		}
+		if h.ReplacedBy != "" {
+			height = "replaced"
+		}
+		out = append(out, en)
+		fmt.Fprintf(&text, "%-64s %16s %12s %6d %7s\n", h.TxID, coins(h.Amount), fee, en.Confirmations, height)
+	}
+	if out == nil {
+		out = []entry{}
+	}
+	return e.print(out, text.String())
+}
+
+func walletUTXOs(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	w, _, tip, err := e.sync()
+	if err != nil {
+		return err
+	}
+	type utxo struct {
+		TxID          string    `json:"txid"`
+		Vout          uint32    `json:"vout"`
+		Address       string    `json:"address"`
+		Amount        jsonCoins `json:"amount"`
+		Confirmations int32     `json:"confirmations"`
+		Spendable     bool      `json:"spendable"`
+	}
+	spendable := map[wire.OutPoint]bool{}
+	for _, c := range w.Spendable(tip) {
+		spendable[c.OutPoint] = true
+	}
+	out := []utxo{}
+	var text strings.Builder
+	for _, co := range w.Coins() {
+		if co.SpentBy != "" {
+			continue
+		}
+		u := utxo{TxID: co.OutPoint.Hash.String(), Vout: co.OutPoint.Index, Amount: jsonCoins(co.Value), Spendable: spendable[co.OutPoint]}
+		if addr, err := scriptAddress(co.Script, e.net); err == nil {
+			u.Address = addr
+		}
+		if co.Height > 0 {
+			u.Confirmations = tip - co.Height + 1
+		}
+		out = append(out, u)
+		fmt.Fprintf(&text, "%s:%d %s %s confs=%d\n", u.TxID, u.Vout, u.Address, coins(co.Value), u.Confirmations)
+	}
+	return e.print(out, text.String())
+}
+
+func walletPSBTCreate(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	w, node, tip, err := e.sync()
+	if err != nil {
+		return err
+	}
+	req, err := e.sendRequest(node)
+	if err != nil {
+		return err
+	}
+	p, fee, err := w.PSBTCreate(req, tip)
+	if err != nil {
+		return err
+	}
+	if err := w.Save(); err != nil { // the change address is used
+		return err
+	}
+	enc, err := wallet.EncodePSBT(p)
+	if err != nil {
+		return err
+	}
+	return e.print(map[string]any{"psbt": enc, "fee": jsonCoins(fee)}, enc+"\n")
+}
+
+// psbtArg reads the PSBT argument ("-" reads standard input).
+func psbtArg(c *cli.Context) (string, error) {
+	if c.NArg() != 1 {
+		return "", errors.New("want PSBT (base64, or - to read it from standard input)")
+	}
+	if s := c.Args().First(); s != "-" {
+		return s, nil
+	}
+	raw, err := io.ReadAll(bufio.NewReader(os.Stdin))
+	return string(raw), err
+}
+
+func walletPSBTSign(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	s, err := psbtArg(c)
+	if err != nil {
+		return err
+	}
+	p, err := wallet.DecodePSBT(s)
+	if err != nil {
+		return err
+	}
+	w, err := e.open()
+	if err != nil {
+		return err
+	}
+	n, err := w.PSBTSign(p)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return errors.New("no input of this PSBT belongs to this wallet")
+	}
+	enc, err := wallet.EncodePSBT(p)
+	if err != nil {
+		return err
+	}
+	return e.print(map[string]any{"psbt": enc, "signed": n, "complete": p.IsComplete()}, enc+"\n")
+}
+
+func walletPSBTFinalize(c *cli.Context) error {
+	e, err := newWalletEnv(c)
+	if err != nil {
+		return err
+	}
+	s, err := psbtArg(c)
+	if err != nil {
+		return err
+	}
+	p, err := wallet.DecodePSBT(s)
+	if err != nil {
+		return err
+	}
+	tx, err := wallet.PSBTFinalize(p)
+	if err != nil {
+		return err
+	}
+	var buf bytes.Buffer
+	_ = tx.Serialize(&buf)
+	out := map[string]any{"hex": hex.EncodeToString(buf.Bytes()), "txid": tx.TxHash().String()}
+	if c.Bool("broadcast") {
+		node, err := e.node()
+		if err != nil {
+			return err
+		}
+		if err := node.SendRawTransaction(tx); err != nil {
+			return err
+		}
+		return e.print(out, tx.TxHash().String()+"\n")
+	}
+	return e.print(out, out["hex"].(string)+"\n")
+}
+
+// scriptAddress renders an output script as an address of net.
+func scriptAddress(script []byte, net *chainparams.Network) (string, error) {
+	_, addrs, _, err := txscript.ExtractPkScriptAddrs(script, net.AddressParams())
+	if err != nil || len(addrs) != 1 {
+		return "", fmt.Errorf("no address for script %x", script)
+	}
+	return addrs[0].EncodeAddress(), nil
+}

@@ -1,0 +1,142 @@
+package wallet
+
+import (
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/crypto/argon2"
+	"golang.org/x/crypto/chacha20poly1305"
+)
+
+// The wallet file: a small JSON envelope naming the key derivation and
+// the cipher, around the whole wallet (mnemonic, keys' state, history)
+// sealed with XChaCha20-Poly1305 under a key derived from the password by
+// Argon2id. Nothing in it is readable without the password; a wrong
+// password or a changed byte fails the authentication and the file is left
+// as it was. Every save writes a new file, syncs it and renames it over
+// the old one, so a crash leaves the old or the new wallet, never a mix.
+
+// fileVersion is the envelope's format version.
+const fileVersion = 1
+
+// KDFParams are Argon2id's cost parameters.
+type KDFParams struct {
+	Time    uint32 `json:"time"`
+	Memory  uint32 `json:"memory_kib"`
+	Threads uint8  `json:"threads"`
+}
+
+// DefaultKDF is RFC 9106's second recommended setting (64 MiB, 3 passes):
+// about a fifth of a second here, once per command.
+var DefaultKDF = KDFParams{Time: 3, Memory: 64 << 10, Threads: 4}
+
+// envelope is the file's JSON.
+type envelope struct {
+	Version int       `json:"version"`
+	KDF     string    `json:"kdf"`
+	Params  KDFParams `json:"kdf_params"`
+	Salt    []byte    `json:"salt"`
+	Cipher  string    `json:"cipher"`
+	Nonce   []byte    `json:"nonce"`
+	Sealed  []byte    `json:"sealed"`
+}
+
+// Errors of the wallet file.
+var (
+	ErrWrongPassword = errors.New("wallet: wrong password, or the wallet file was altered")
+	ErrNoWallet      = errors.New("wallet: no wallet file")
+	ErrWalletExists  = errors.New("wallet: a wallet file already exists")
+)
+
+// seal encrypts plain under password.
+func seal(plain, password []byte, kdf KDFParams) ([]byte, error) {
+	env := envelope{Version: fileVersion, KDF: "argon2id", Params: kdf, Cipher: "xchacha20poly1305",
+		Salt: make([]byte, 16), Nonce: make([]byte, chacha20poly1305.NonceSizeX)}
+	if _, err := rand.Read(env.Salt); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(env.Nonce); err != nil {
+		return nil, err
+	}
+	aead, err := chacha20poly1305.NewX(argon2.IDKey(password, env.Salt, kdf.Time, kdf.Memory, kdf.Threads, chacha20poly1305.KeySize))
+	if err != nil {
+		return nil, err
+	}
+	env.Sealed = aead.Seal(nil, env.Nonce, plain, env.header())
+	return json.MarshalIndent(env, "", "  ")
+}
+
+// header is the authenticated (not secret) part of the envelope: a change
+// to the parameters fails like a change to the sealed bytes.
+func (e *envelope) header() []byte {
+	return fmt.Appendf(nil, "cairn-wallet/%d/%s/%d/%d/%d/%s", e.Version, e.KDF, e.Params.Time, e.Params.Memory, e.Params.Threads, e.Cipher)
+}
+
+// open decrypts a sealed file.
+func open(raw, password []byte) ([]byte, KDFParams, error) {
+	var env envelope
+	if err := json.Unmarshal(raw, &env); err != nil {
+		return nil, KDFParams{}, fmt.Errorf("wallet: the wallet file is damaged (not its JSON envelope): %v", err)
+	}
+	switch {
+	case env.Version != fileVersion:
+		return nil, KDFParams{}, fmt.Errorf("wallet: wallet file version %d, this cairn reads %d", env.Version, fileVersion)
+	case env.KDF != "argon2id" || env.Cipher != "xchacha20poly1305":
+		return nil, KDFParams{}, fmt.Errorf("wallet: wallet file uses %s/%s, this cairn reads argon2id/xchacha20poly1305", env.KDF, env.Cipher)
+	case len(env.Salt) < 16 || len(env.Nonce) != chacha20poly1305.NonceSizeX:
+		return nil, KDFParams{}, errors.New("wallet: the wallet file is damaged (salt or nonce)")
+	case env.Params.Time == 0 || env.Params.Time > 100 || env.Params.Memory < 8 || env.Params.Memory > 4<<20 || env.Params.Threads == 0:
+		return nil, KDFParams{}, fmt.Errorf("wallet: the wallet file is damaged (key derivation parameters %+v)", env.Params)
+	}
+	aead, err := chacha20poly1305.NewX(argon2.IDKey(password, env.Salt, env.Params.Time, env.Params.Memory, env.Params.Threads, chacha20poly1305.KeySize))
+	if err != nil {
+		return nil, KDFParams{}, err
+	}
+	plain, err := aead.Open(nil, env.Nonce, env.Sealed, env.header())
+	if err != nil {
+		return nil, KDFParams{}, ErrWrongPassword
+	}
+	return plain, env.Params, nil
+}
+
+// writeFileAtomic writes data to path through a synced temporary file in
+// the same directory, renamed over path, with mode 0600.
+func writeFileAtomic(path string, data []byte) error {
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	tmp := f.Name()
+	defer os.Remove(tmp) // after a successful rename there is nothing to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return fmt.Errorf("wallet: %w", err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("wallet: write %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("wallet: sync %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+	return nil
+}

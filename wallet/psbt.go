@@ -1,0 +1,207 @@
+package wallet
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/btcsuite/btcd/btcec/v2/schnorr"
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/psbt"
+	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
+)
+
+// Partially signed transactions (BIP174, with BIP371's taproot fields):
+// a machine with the node creates one from the wallet's coins, a machine
+// with the wallet file signs it, and either finalizes it into a
+// transaction to broadcast.
+
+// fingerprint is the master key's BIP32 fingerprint, as PSBTs carry it.
+func (k *Keychain) fingerprint() (uint32, error) {
+	pub, err := k.master.ECPubKey()
+	if err != nil {
+		return 0, err
+	}
+	return binary.LittleEndian.Uint32(btcutil.Hash160(pub.SerializeCompressed())[:4]), nil
+}
+
+// PSBTCreate builds the unsigned transaction of req as a PSBT carrying,
+// for each input, the output it spends and its key's derivation.
+func (w *Wallet) PSBTCreate(req SendRequest, tip int32) (*psbt.Packet, int64, error) {
+	tx, coins, fee, err := w.build(req, tip)
+	if err != nil {
+		return nil, 0, err
+	}
+	p, err := psbt.NewFromUnsignedTx(tx)
+	if err != nil {
+		return nil, 0, fmt.Errorf("wallet: %w", err)
+	}
+	fp, err := w.keys.fingerprint()
+	if err != nil {
+		return nil, 0, err
+	}
+	for i, c := range coins {
+		key, err := w.keys.PrivKey(c.Path)
+		if err != nil {
+			return nil, 0, err
+		}
+		steps, _ := w.keys.path(c.Path)
+		in := &p.Inputs[i]
+		in.WitnessUtxo = &wire.TxOut{Value: c.Value, PkScript: c.Script}
+		if c.Path.Type == P2TR {
+			xonly := schnorr.SerializePubKey(key.PubKey())
+			in.TaprootInternalKey = xonly
+			in.TaprootBip32Derivation = []*psbt.TaprootBip32Derivation{{XOnlyPubKey: xonly, MasterKeyFingerprint: fp, Bip32Path: steps}}
+		} else {
+			in.Bip32Derivation = []*psbt.Bip32Derivation{{PubKey: key.PubKey().SerializeCompressed(), MasterKeyFingerprint: fp, Bip32Path: steps}}
+			in.SighashType = txscript.SigHashAll
+		}
+	}
+	return p, fee, nil
+}
+
+// PSBTSign signs every input of p that spends one of the wallet's
+// scripts, returning how many it signed. It needs no node.
+func (w *Wallet) PSBTSign(p *psbt.Packet) (int, error) {
+	prev := make(map[wire.OutPoint]*wire.TxOut)
+	for i, in := range p.Inputs {
+		if in.WitnessUtxo == nil {
+			return 0, fmt.Errorf("wallet: PSBT input %d has no witness UTXO (only segwit inputs are signed)", i)
+		}
+		prev[p.UnsignedTx.TxIn[i].PreviousOutPoint] = in.WitnessUtxo
+	}
+	fetcher := txscript.NewMultiPrevOutFetcher(prev)
+	hashes := txscript.NewTxSigHashes(p.UnsignedTx, fetcher)
+	signed := 0
+	for i := range p.Inputs {
+		in := &p.Inputs[i]
+		path, ok := w.scripts[string(in.WitnessUtxo.PkScript)]
+		if !ok {
+			continue
+		}
+		key, err := w.keys.PrivKey(path)
+		if err != nil {
+			return 0, err
+		}
+		if path.Type == P2TR {
+			sig, err := txscript.RawTxInTaprootSignature(p.UnsignedTx, hashes, i, in.WitnessUtxo.Value,
+				in.WitnessUtxo.PkScript, nil, txscript.SigHashDefault, key)
+			if err != nil {
+				return 0, fmt.Errorf("wallet: sign input %d: %w", i, err)
+			}
+			in.TaprootKeySpendSig = sig
+		} else {
+			sig, err := txscript.RawTxInWitnessSignature(p.UnsignedTx, hashes, i, in.WitnessUtxo.Value,
+				in.WitnessUtxo.PkScript, txscript.SigHashAll, key)
+			if err != nil {
+				return 0, fmt.Errorf("wallet: sign input %d: %w", i, err)
+			}
+			in.PartialSigs = append(in.PartialSigs, &psbt.PartialSig{PubKey: key.PubKey().SerializeCompressed(), Signature: sig})
+		}
+		signed++
+	}
+	return signed, nil
+}
+
+// PSBTFinalize finalizes every input of p and extracts the transaction,
+// verifying its scripts.
+func PSBTFinalize(p *psbt.Packet) (*wire.MsgTx, error) {
+	if err := psbt.MaybeFinalizeAll(p); err != nil {
+		return nil, fmt.Errorf("wallet: the PSBT cannot be finalized (is every input signed?): %w", err)
+	}
+	tx, err := psbt.Extract(p)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: %w", err)
+	}
+	prev := make(map[wire.OutPoint]*wire.TxOut)
+	for i, in := range p.Inputs {
+		if in.WitnessUtxo != nil {
+			prev[tx.TxIn[i].PreviousOutPoint] = in.WitnessUtxo
+		}
+	}
+	return tx, verify(tx, txscript.NewMultiPrevOutFetcher(prev))
+}
+
+// DecodePSBT reads a base64 PSBT.
+func DecodePSBT(s string) (*psbt.Packet, error) {
+	p, err := psbt.NewFromRawBytes(strings.NewReader(strings.TrimSpace(s)), true)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: not a base64 PSBT: %w", err)
+	}
+	return p, nil
+}
+
+// EncodePSBT writes p as base64.
+func EncodePSBT(p *psbt.Packet) (string, error) { return p.B64Encode() }
+
+// ErrNotBumpable marks a transaction bumpfee cannot replace.
+var ErrNotBumpable = errors.New("wallet: cannot bump the fee")
+
+// BumpFee builds a replacement of the wallet's pending transaction txid
+// paying rate (base units per vbyte), at least BIP125's increment more
+// than it did, taken from its change output.
+func (w *Wallet) BumpFee(txid string, rate float64) (*wire.MsgTx, int64, error) {
+	r := w.find(txid)
+	switch {
+	case r == nil:
+		return nil, 0, fmt.Errorf("%w: %s is not a transaction of this wallet", ErrNotBumpable, txid)
+	case !r.Mine:
+		return nil, 0, fmt.Errorf("%w: %s was not sent by this wallet", ErrNotBumpable, txid)
+	case r.Height > 0:
+		return nil, 0, fmt.Errorf("%w: %s is already confirmed", ErrNotBumpable, txid)
+	case r.ReplacedBy != "":
+		return nil, 0, fmt.Errorf("%w: %s was already replaced by %s", ErrNotBumpable, txid, r.ReplacedBy)
+	}
+	vsize := virtualSize(r.tx)
+	oldRate := float64(r.Fee) / float64(vsize)
+	rate = max(rate, oldRate+incrementalVB)
+	fee := max(feeFor(vsize, rate), r.Fee+feeFor(vsize, incrementalVB))
+	tx := r.tx.Copy()
+	change := -1
+	for i, out := range tx.TxOut {
+		if p, ok := w.scripts[string(out.PkScript)]; ok && p.Chain == Internal {
+			change = i
+		}
+	}
+	if change < 0 {
+		return nil, 0, fmt.Errorf("%w: %s has no change output to pay a higher fee from", ErrNotBumpable, txid)
+	}
+	out := tx.TxOut[change]
+	out.Value -= fee - r.Fee
+	if out.Value < dustOf(out.PkScript) {
+		return nil, 0, fmt.Errorf("%w: its change of %s cannot pay a fee of %s", ErrNotBumpable,
+			btcutil.Amount(out.Value+fee-r.Fee), btcutil.Amount(fee))
+	}
+	coins := make([]Coin, len(tx.TxIn))
+	have := make(map[wire.OutPoint]Coin)
+	for _, c := range w.Coins() {
+		have[c.OutPoint] = c
+	}
+	for i, in := range tx.TxIn {
+		c, ok := have[in.PreviousOutPoint]
+		if !ok {
+			return nil, 0, fmt.Errorf("%w: input %v is not the wallet's", ErrNotBumpable, in.PreviousOutPoint)
+		}
+		coins[i] = c
+		in.Witness = nil
+	}
+	if err := w.sign(tx, coins); err != nil {
+		return nil, 0, err
+	}
+	return tx, fee, nil
+}
+
+// MarkReplaced records that replacement took old's place.
+func (w *Wallet) MarkReplaced(old, replacement string) error {
+	if r := w.find(old); r != nil {
+		r.ReplacedBy = replacement
+	}
+	return w.Save()
+}
+
+// virtualSize is a transaction's size in vbytes.
+func virtualSize(tx *wire.MsgTx) int64 {
+	return int64((tx.SerializeSizeStripped()*3 + tx.SerializeSize() + 3) / 4)
+}

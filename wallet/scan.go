@@ -1,0 +1,215 @@
+package wallet
+
+import (
+	"fmt"
+
+	"github.com/btcsuite/btcd/btcutil/gcs"
+	"github.com/btcsuite/btcd/btcutil/gcs/builder"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// Node is what the wallet needs of a Cairn node. RPCNode implements it
+// over JSON-RPC.
+type Node interface {
+	BlockCount() (int32, error)
+	BlockHash(height int32) (chainhash.Hash, error)
+	// BlockFilter returns the block's BIP158 basic filter.
+	BlockFilter(hash chainhash.Hash) ([]byte, error)
+	Block(hash chainhash.Hash) (*wire.MsgBlock, error)
+	SendRawTransaction(tx *wire.MsgTx) error
+	// EstimateFee returns a fee rate in base units per vbyte for
+	// confirmation within target blocks.
+	EstimateFee(target int) (float64, error)
+}
+
+// ScanResult tells what a scan did.
+type ScanResult struct {
+	From, To int32
+	// Fetched counts the blocks whose filter matched.
+	Fetched int
+	// Reorged is the height the chain forked below the last scan, -1 if
+	// it did not.
+	Reorged int32
+}
+
+// Scan brings the wallet up to the node's tip: it finds where the node's
+// chain left the blocks scanned last (a reorganization), forgets the
+// confirmations above that height, then tests each new block's BIP158
+// filter against the wallet's scripts and fetches only the blocks that
+// match. It returns the tip height.
+func (w *Wallet) Scan(node Node) (int32, ScanResult, error) {
+	res := ScanResult{Reorged: -1}
+	tip, err := node.BlockCount()
+	if err != nil {
+		return 0, res, err
+	}
+	if err := w.findFork(node, tip, &res); err != nil {
+		return 0, res, err
+	}
+	res.From, res.To = w.st.Scanned+1, tip
+	for h := w.st.Scanned + 1; h <= tip; h++ {
+		hash, err := node.BlockHash(h)
+		if err != nil {
+			return 0, res, err
+		}
+		fetched, err := w.scanBlock(node, h, hash)
+		if err != nil {
+			return 0, res, fmt.Errorf("wallet: scan block %d (%v): %w", h, hash, err)
+		}
+		if fetched {
+			res.Fetched++
+		}
+		w.st.Scanned = h
+		w.st.Recent = append(w.st.Recent, hash.String())
+		if len(w.st.Recent) > recentHashes {
+			w.st.Recent = w.st.Recent[len(w.st.Recent)-recentHashes:]
+		}
+	}
+	w.markConflicts()
+	return tip, res, nil
+}
+
+// findFork checks that the last scanned blocks are still the node's, and
+// if not, rolls the wallet back to the highest one that is.
+func (w *Wallet) findFork(node Node, tip int32, res *ScanResult) error {
+	for len(w.st.Recent) > 0 {
+		h := w.st.Scanned
+		if h <= tip {
+			hash, err := node.BlockHash(h)
+			if err != nil {
+				return err
+			}
+			if hash.String() == w.st.Recent[len(w.st.Recent)-1] {
+				return nil
+			}
+		}
+		w.rollback(h - 1)
+		res.Reorged = h - 1
+	}
+	if w.st.Scanned >= w.st.Birthday {
+		// Forked below every hash remembered: scan it all again.
+		w.rollback(w.st.Birthday - 1)
+		res.Reorged = w.st.Birthday - 1
+	}
+	return nil
+}
+
+// rollback forgets the confirmations of blocks above height.
+func (w *Wallet) rollback(height int32) {
+	for _, r := range w.st.Txs {
+		if r.Height > height {
+			r.Height, r.BlockHash = 0, ""
+		}
+	}
+	if n := w.st.Scanned - height; n > 0 {
+		w.st.Recent = w.st.Recent[:max(0, len(w.st.Recent)-int(n))]
+	}
+	w.st.Scanned = height
+}
+
+// scanBlock tests a block's filter and, if it matches, records the block's
+// transactions that pay or spend the wallet. A payment to the last watched
+// addresses widens the watched set, and the block is tested again with it.
+func (w *Wallet) scanBlock(node Node, height int32, hash chainhash.Hash) (bool, error) {
+	raw, err := node.BlockFilter(hash)
+	if err != nil {
+		return false, err
+	}
+	filter, err := gcs.FromNBytes(builder.DefaultP, builder.DefaultM, raw)
+	if err != nil {
+		return false, fmt.Errorf("bad filter: %w", err)
+	}
+	key := builder.DeriveKey(&hash)
+	var block *wire.MsgBlock
+	tested := 0
+	for tested < len(w.scripts) {
+		batch := make([][]byte, 0, len(w.scripts))
+		for s := range w.scripts {
+			batch = append(batch, []byte(s))
+		}
+		tested = len(w.scripts)
+		match, err := filter.MatchAny(key, batch)
+		if err != nil {
+			return false, err
+		}
+		if !match {
+			return block != nil, nil
+		}
+		if block == nil {
+			if block, err = node.Block(hash); err != nil {
+				return false, err
+			}
+			if consensus.BlockHash(&block.Header) != hash {
+				return false, fmt.Errorf("the node sent block %v for %v", consensus.BlockHash(&block.Header), hash)
+			}
+		}
+		if err := w.processBlock(block, height, hash); err != nil {
+			return false, err
+		}
+		// processBlock may have widened the watched set: test again.
+	}
+	return block != nil, nil
+}
+
+// processBlock records the block's transactions that pay a watched script
+// or spend a coin of the wallet.
+func (w *Wallet) processBlock(block *wire.MsgBlock, height int32, hash chainhash.Hash) error {
+	ours := make(map[wire.OutPoint]bool)
+	for _, c := range w.Coins() {
+		ours[c.OutPoint] = true
+	}
+	for _, tx := range block.Transactions {
+		relevant := false
+		for _, out := range tx.TxOut {
+			if p, ok := w.scripts[string(out.PkScript)]; ok {
+				relevant = true
+				if _, err := w.markUsed(p); err != nil {
+					return err
+				}
+			}
+		}
+		if !consensus.IsCoinBaseTx(tx) {
+			for _, in := range tx.TxIn {
+				relevant = relevant || ours[in.PreviousOutPoint]
+			}
+		}
+		if relevant {
+			w.record(tx, height, hash.String())
+			txid := tx.TxHash()
+			for i := range tx.TxOut {
+				ours[wire.OutPoint{Hash: txid, Index: uint32(i)}] = true
+			}
+		}
+	}
+	return nil
+}
+
+// markConflicts marks pending transactions whose inputs a confirmed
+// transaction spent as replaced by it.
+func (w *Wallet) markConflicts() {
+	spender := make(map[wire.OutPoint]*TxRecord)
+	for _, r := range w.st.Txs {
+		if r.Height > 0 && !consensus.IsCoinBaseTx(r.tx) {
+			for _, in := range r.tx.TxIn {
+				spender[in.PreviousOutPoint] = r
+			}
+		}
+	}
+	for _, r := range w.st.Txs {
+		if r.Height != 0 || r.ReplacedBy != "" {
+			continue
+		}
+		for _, in := range r.tx.TxIn {
+			if s, ok := spender[in.PreviousOutPoint]; ok && s.TxID != r.TxID {
+				r.ReplacedBy = s.TxID
+				break
+			}
+		}
+	}
+	// A transaction a reorganization unconfirmed may have been the one
+	// that replaced a pending one; once both are pending again the
+	// replacement stands until one confirms.
+}

@@ -1,0 +1,394 @@
+package wallet
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/btcsuite/btcd/btcutil"
+	"github.com/btcsuite/btcd/btcutil/gcs/builder"
+	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/chaintest"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+func TestMain(m *testing.M) {
+	DefaultKDF = KDFParams{Time: 1, Memory: 64, Threads: 1} // fast tests; the format stores the cost
+	os.Exit(m.Run())
+}
+
+// TestFileEncryption ensures a wallet file opens with its password only,
+// holds nothing readable, and that a wrong password or a damaged file is
+// a clear error that leaves the file as it was.
+func TestFileEncryption(t *testing.T) {
+	net := chainparams.Regtest()
+	path := filepath.Join(t.TempDir(), "wallet.dat")
+	w, err := Create(path, []byte("correct horse"), net, abandon, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Create(path, []byte("x"), net, abandon, "", 0); !errors.Is(err, ErrWalletExists) {
+		t.Fatalf("second create: %v", err)
+	}
+	info, _ := os.Stat(path)
+	if info.Mode().Perm() != 0o600 {
+		t.Fatalf("mode %v", info.Mode().Perm())
+	}
+	raw, _ := os.ReadFile(path)
+	if bytes.Contains(raw, []byte("abandon")) {
+		t.Fatal("the mnemonic is readable in the file")
+	}
+	if _, err := Open(path, []byte("wrong"), net); !errors.Is(err, ErrWrongPassword) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if after, _ := os.ReadFile(path); !bytes.Equal(after, raw) {
+		t.Fatal("a wrong password changed the file")
+	}
+	w2, err := Open(path, []byte("correct horse"), net)
+	if err != nil || w2.Mnemonic() != w.Mnemonic() {
+		t.Fatalf("reopen: %v", err)
+	}
+	if _, err := Open(path, []byte("correct horse"), chainparams.Main()); err == nil {
+		t.Fatal("a regtest wallet opened as main")
+	}
+	// Any changed byte of the sealed part or the parameters fails.
+	for _, mutate := range []func([]byte) []byte{
+		func(b []byte) []byte { i := bytes.Index(b, []byte(`"sealed": "`)) + 15; b[i] ^= 1; return b },
+		func(b []byte) []byte { return bytes.Replace(b, []byte(`"time": 1`), []byte(`"time": 2`), 1) },
+		func(b []byte) []byte { return b[:len(b)/2] },
+	} {
+		bad := filepath.Join(t.TempDir(), "bad.dat")
+		_ = os.WriteFile(bad, mutate(append([]byte(nil), raw...)), 0o600)
+		if _, err := Open(bad, []byte("correct horse"), net); err == nil {
+			t.Fatal("a damaged file opened")
+		}
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "none"), []byte("x"), net); !errors.Is(err, ErrNoWallet) {
+		t.Fatalf("missing file: %v", err)
+	}
+}
+
+// TestSelectCoins covers branch and bound's exact match, the fallback with
+// change, and insufficient funds.
+func TestSelectCoins(t *testing.T) {
+	coin := func(v int64, i uint32) Coin {
+		return Coin{OutPoint: wire.OutPoint{Index: i}, Value: v, Path: KeyPath{Type: P2WPKH}}
+	}
+	rate := 1.0
+	inFee := feeFor(inputVBWPKH, rate)
+	base := feeFor(txOverheadVB+31, rate)
+	// Exactly 30,000 + fees from two coins: no change.
+	coins := []Coin{coin(100_000, 0), coin(20_000+inFee, 1), coin(10_000+inFee+base, 2), coin(7_000, 3)}
+	sel, err := SelectCoins(coins, 30_000, 31, rate, 294)
+	if err != nil || sel.Change != 0 || len(sel.Coins) != 2 {
+		t.Fatalf("exact match: %+v, %v", sel, err)
+	}
+	// 60,000: no exact set, so the largest coin with change.
+	sel, err = SelectCoins(coins, 60_000, 31, rate, 294)
+	if err != nil || sel.Change == 0 || len(sel.Coins) != 1 || sel.Coins[0].Value != 100_000 {
+		t.Fatalf("with change: %+v, %v", sel, err)
+	}
+	if got := sel.Change + sel.Fee + 60_000; got != 100_000 {
+		t.Fatalf("change %d + fee %d + amount do not add up to the input", sel.Change, sel.Fee)
+	}
+	if _, err := SelectCoins(coins, 1_000_000, 31, rate, 294); !errors.Is(err, ErrInsufficientFunds) {
+		t.Fatalf("insufficient: %v", err)
+	}
+}
+
+// fakeNode serves a chaintest chain with BIP158 filters, as a node would.
+type fakeNode struct {
+	blocks  []*wire.MsgBlock // by height; [0] is genesis
+	outputs map[wire.OutPoint][]byte
+	sent    []*wire.MsgTx
+}
+
+func newFakeNode(net *chainparams.Network) *fakeNode {
+	return &fakeNode{blocks: []*wire.MsgBlock{net.Genesis}, outputs: make(map[wire.OutPoint][]byte)}
+}
+
+// setChain makes blocks (after genesis) the node's chain.
+func (f *fakeNode) setChain(blocks []*wire.MsgBlock) {
+	f.blocks = append(f.blocks[:1], blocks...)
+	for _, b := range blocks {
+		for _, tx := range b.Transactions {
+			for i, out := range tx.TxOut {
+				f.outputs[wire.OutPoint{Hash: tx.TxHash(), Index: uint32(i)}] = out.PkScript
+			}
+		}
+	}
+}
+
+func (f *fakeNode) BlockCount() (int32, error) { return int32(len(f.blocks) - 1), nil }
+func (f *fakeNode) BlockHash(h int32) (chainhash.Hash, error) {
+	return consensus.BlockHash(&f.blocks[h].Header), nil
+}
+func (f *fakeNode) BlockFilter(hash chainhash.Hash) ([]byte, error) {
+	for _, b := range f.blocks {
+		if consensus.BlockHash(&b.Header) == hash {
+			var prev [][]byte
+			for _, tx := range b.Transactions[1:] {
+				for _, in := range tx.TxIn {
+					prev = append(prev, f.outputs[in.PreviousOutPoint])
+				}
+			}
+			filter, err := builder.BuildBasicFilter(b, prev)
+			if err != nil {
+				return nil, err
+			}
+			return filter.NBytes()
+		}
+	}
+	return nil, errors.New("unknown block")
+}
+func (f *fakeNode) Block(hash chainhash.Hash) (*wire.MsgBlock, error) {
+	for _, b := range f.blocks {
+		if consensus.BlockHash(&b.Header) == hash {
+			return b, nil
+		}
+	}
+	return nil, errors.New("unknown block")
+}
+func (f *fakeNode) SendRawTransaction(tx *wire.MsgTx) error { f.sent = append(f.sent, tx); return nil }
+func (f *fakeNode) EstimateFee(int) (float64, error)        { return 0, errors.New("no estimate") }
+
+// TestScanSendReorg follows a wallet through mining to it, a send, the
+// send's confirmation, a reorganization that unconfirms it, and its
+// confirmation again; and a second wallet finding its coins by the gap
+// limit.
+func TestScanSendReorg(t *testing.T) {
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	node := newFakeNode(net)
+	a, err := Create(filepath.Join(t.TempDir(), "a"), []byte("pw"), net, abandon, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), net, "legal winner thank year wave sausage worth useful legal winner thank yellow", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrA, _ := a.NewAddress(P2TR) // a taproot coinbase: the send signs a key-path spend
+	scriptA, _ := payScript(addrA)
+	var blocks []*wire.MsgBlock
+	blocks = append(blocks, g.NextBlock("cb", nil, nil, func(m *wire.MsgBlock) { m.Transactions[0].TxOut[0].PkScript = scriptA }))
+	for i := 0; i < 99; i++ {
+		blocks = append(blocks, g.NextBlock("m"+itoa(i), nil, nil))
+	}
+	node.setChain(blocks)
+	tip, res, err := a.Scan(node)
+	if err != nil || tip != 100 || res.Fetched != 1 {
+		t.Fatalf("scan: tip %d, %+v, %v", tip, res, err)
+	}
+	if bal := a.Balance(tip); bal.Immature != 50*btcutil.SatoshiPerBitcoin || bal.Confirmed != 0 {
+		t.Fatalf("at 100 confirmations short of one: %+v", bal)
+	}
+	blocks = append(blocks, g.NextBlock("m99", nil, nil))
+	node.setChain(blocks)
+	tip, _, _ = a.Scan(node)
+	if bal := a.Balance(tip); bal.Confirmed != 50*btcutil.SatoshiPerBitcoin || bal.Immature != 0 {
+		t.Fatalf("mature: %+v", bal)
+	}
+
+	// Pay b's address 16 (within the gap limit of 20 from 0).
+	var pathB KeyPath
+	pathB = KeyPath{Type: P2WPKH, Chain: External, Index: 16}
+	addrB, _, _ := b.keys.Address(pathB)
+	tx, fee, err := a.CreateTx(SendRequest{To: addrB, Amount: 10 * btcutil.SatoshiPerBitcoin, FeeRate: 2}, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Broadcast(node, tx, fee); err != nil {
+		t.Fatal(err)
+	}
+	if vsize := (tx.SerializeSizeStripped()*3 + tx.SerializeSize() + 3) / 4; fee < int64(2*vsize) || fee > int64(2*vsize)+10 {
+		t.Fatalf("fee %d for %d vbytes at 2/vB", fee, vsize)
+	}
+	bal := a.Balance(tip)
+	if bal.Confirmed != 0 || bal.Unconfirmed != 40*btcutil.SatoshiPerBitcoin-fee {
+		t.Fatalf("after the send: %+v", bal)
+	}
+
+	fork := len(blocks)
+	blocks = append(blocks, g.NextBlock("x", nil, []*wire.MsgTx{tx}))
+	node.setChain(blocks)
+	tip, _, _ = a.Scan(node)
+	if bal := a.Balance(tip); bal.Confirmed != 40*btcutil.SatoshiPerBitcoin-fee || bal.Unconfirmed != 0 {
+		t.Fatalf("after confirmation: %+v", bal)
+	}
+	if _, _, err := b.Scan(node); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Balance(tip).Confirmed; got != 10*btcutil.SatoshiPerBitcoin {
+		t.Fatalf("b found %d", got)
+	}
+	h := a.History()
+	if len(h) != 2 || h[1].Amount != -10*btcutil.SatoshiPerBitcoin-fee || h[1].Fee != fee {
+		t.Fatalf("history %+v", h)
+	}
+
+	// A longer branch without the send: it is pending again.
+	g.SetTip("m99")
+	alt := append([]*wire.MsgBlock(nil), blocks[:fork]...)
+	alt = append(alt, g.NextBlock("y1", nil, nil), g.NextBlock("y2", nil, nil))
+	node.setChain(alt)
+	tip, res, err = a.Scan(node)
+	if err != nil || res.Reorged != int32(fork) {
+		t.Fatalf("reorg scan: %+v, %v", res, err)
+	}
+	if bal := a.Balance(tip); bal.Confirmed != 0 || bal.Unconfirmed != 40*btcutil.SatoshiPerBitcoin-fee {
+		t.Fatalf("after the reorg: %+v", bal)
+	}
+	alt = append(alt, g.NextBlock("y3", nil, []*wire.MsgTx{tx}))
+	node.setChain(alt)
+	tip, _, _ = a.Scan(node)
+	if bal := a.Balance(tip); bal.Confirmed != 40*btcutil.SatoshiPerBitcoin-fee {
+		t.Fatalf("confirmed again: %+v", bal)
+	}
+}
+
+func itoa(i int) string { return string(rune('a'+i/26)) + string(rune('a'+i%26)) }
+
+func payScript(a btcutil.Address) ([]byte, error) { return txscriptPay(a) }
+
+// funded returns a wallet holding one mature 50-coin P2WPKH coinbase and
+// the node serving its chain.
+func funded(t *testing.T) (*Wallet, *fakeNode, *chaintest.Generator, []*wire.MsgBlock, int32) {
+	t.Helper()
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	node := newFakeNode(net)
+	w, err := Create(filepath.Join(t.TempDir(), "w"), []byte("pw"), net, abandon, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _ := w.NewAddress(P2WPKH)
+	script, _ := payScript(addr)
+	blocks := []*wire.MsgBlock{g.NextBlock("cb", nil, nil, func(m *wire.MsgBlock) { m.Transactions[0].TxOut[0].PkScript = script })}
+	for i := 0; i < 100; i++ {
+		blocks = append(blocks, g.NextBlock("m"+itoa(i), nil, nil))
+	}
+	node.setChain(blocks)
+	tip, _, err := w.Scan(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, node, g, blocks, tip
+}
+
+// TestBumpFee ensures a pending send is replaced by one paying at least
+// the BIP125 increment more, taken from its change, that the replaced one
+// no longer counts, and that confirmed or foreign transactions are refused.
+func TestBumpFee(t *testing.T) {
+	w, node, g, blocks, tip := funded(t)
+	to, err := w.net.DecodeAddress("rcrn1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5p0994")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, fee, err := w.CreateTx(SendRequest{To: to, Amount: btcutil.SatoshiPerBitcoin, FeeRate: 1}, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Broadcast(node, tx, fee); err != nil {
+		t.Fatal(err)
+	}
+	if tx.TxIn[0].Sequence > wire.MaxTxInSequenceNum-2 {
+		t.Fatal("the send does not signal replaceability")
+	}
+	bumped, newFee, err := w.BumpFee(tx.TxHash().String(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vsize := virtualSize(bumped)
+	if newFee < 5*vsize || newFee < fee+vsize || bumped.TxOut[0].Value != tx.TxOut[0].Value {
+		t.Fatalf("bumped fee %d for %d vbytes (old %d), payment %d", newFee, vsize, fee, bumped.TxOut[0].Value)
+	}
+	if err := w.Broadcast(node, bumped, newFee); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.MarkReplaced(tx.TxHash().String(), bumped.TxHash().String()); err != nil {
+		t.Fatal(err)
+	}
+	if bal := w.Balance(tip); bal.Unconfirmed != 49*btcutil.SatoshiPerBitcoin-newFee {
+		t.Fatalf("balance after the bump: %+v", bal)
+	}
+	if _, _, err := w.BumpFee(tx.TxHash().String(), 10); !errors.Is(err, ErrNotBumpable) {
+		t.Fatalf("bumping a replaced transaction: %v", err)
+	}
+	blocks = append(blocks, g.NextBlock("x", nil, []*wire.MsgTx{bumped}))
+	node.setChain(blocks)
+	tip, _, _ = w.Scan(node)
+	if _, _, err := w.BumpFee(bumped.TxHash().String(), 10); !errors.Is(err, ErrNotBumpable) {
+		t.Fatalf("bumping a confirmed transaction: %v", err)
+	}
+	if bal := w.Balance(tip); bal.Confirmed != 49*btcutil.SatoshiPerBitcoin-newFee {
+		t.Fatalf("balance after confirmation: %+v", bal)
+	}
+}
+
+// TestPSBTRoundTrip ensures a PSBT created by one copy of the wallet is
+// signed by another that has only the file, and finalizes into a valid
+// transaction; and that the send errors are clear.
+func TestPSBTRoundTrip(t *testing.T) {
+	w, _, _, _, tip := funded(t)
+	to, err := w.net.DecodeAddress("rcrn1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5p0994")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _, err := w.PSBTCreate(SendRequest{To: to, Amount: btcutil.SatoshiPerBitcoin, FeeRate: 3}, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, _ := EncodePSBT(p)
+	if _, err := PSBTFinalize(p); err == nil {
+		t.Fatal("an unsigned PSBT finalized")
+	}
+	offline, err := Open(w.path, []byte("pw"), w.net)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p2, err := DecodePSBT(enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := offline.PSBTSign(p2); err != nil || n != 1 {
+		t.Fatalf("signed %d inputs: %v", n, err)
+	}
+	tx, err := PSBTFinalize(p2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tx.TxOut[0].Value != btcutil.SatoshiPerBitcoin {
+		t.Fatalf("payment %d", tx.TxOut[0].Value)
+	}
+	if _, err := DecodePSBT("not a psbt"); err == nil {
+		t.Fatal("garbage decoded as a PSBT")
+	}
+
+	mainAddr, _ := btcutil.DecodeAddress("bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu", &chaincfg.MainNetParams)
+	for _, tc := range []struct {
+		req  SendRequest
+		want error
+	}{
+		{SendRequest{To: to, Amount: 100 * btcutil.SatoshiPerBitcoin}, ErrInsufficientFunds},
+		{SendRequest{To: to, Amount: 100}, ErrDust},
+	} {
+		if _, _, err := w.CreateTx(tc.req, tip); !errors.Is(err, tc.want) {
+			t.Errorf("%+v: %v, want %v", tc.req, err, tc.want)
+		}
+	}
+	if _, _, err := w.CreateTx(SendRequest{To: mainAddr, Amount: btcutil.SatoshiPerBitcoin}, tip); err == nil {
+		t.Error("paid an address of another network")
+	}
+	// Subtracting the fee pays the whole balance in one output.
+	tx, fee, err := w.CreateTx(SendRequest{To: to, Amount: 50 * btcutil.SatoshiPerBitcoin, FeeRate: 2, SubtractFee: true}, tip)
+	if err != nil || len(tx.TxOut) != 1 || tx.TxOut[0].Value != 50*btcutil.SatoshiPerBitcoin-fee {
+		t.Fatalf("subtract fee: %v, fee %d, outputs %d", err, fee, len(tx.TxOut))
+	}
+}
