@@ -63,7 +63,8 @@ func (w *Wallet) PSBTCreate(req SendRequest, tip int32) (*psbt.Packet, int64, er
 }
 
 // PSBTSign signs every input of p that spends one of the wallet's
-// scripts, returning how many it signed. It needs no node.
+// scripts, and finalizes it, returning how many it signed. It needs no
+// node.
 func (w *Wallet) PSBTSign(p *psbt.Packet) (int, error) {
 	prev := make(map[wire.OutPoint]*wire.TxOut)
 	for i, in := range p.Inputs {
@@ -101,6 +102,11 @@ func (w *Wallet) PSBTSign(p *psbt.Packet) (int, error) {
 			in.PartialSigs = append(in.PartialSigs, &psbt.PartialSig{PubKey: key.PubKey().SerializeCompressed(), Signature: sig})
 		}
 		signed++
+		// Finalize what is complete, as Core's walletprocesspsbt does:
+		// the PSBT then shows whether anything is missing.
+		if _, err := psbt.MaybeFinalize(p, i); err != nil {
+			return 0, fmt.Errorf("wallet: finalize input %d: %w", i, err)
+		}
 	}
 	return signed, nil
 }

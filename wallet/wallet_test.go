@@ -392,3 +392,39 @@ func TestPSBTRoundTrip(t *testing.T) {
 		t.Fatalf("subtract fee: %v, fee %d, outputs %d", err, fee, len(tx.TxOut))
 	}
 }
+
+// TestGapLimit ensures the wallet watches GapLimit addresses past the last
+// used one of a chain, finding payments that stay within the gap of each
+// other and not one beyond it.
+func TestGapLimit(t *testing.T) {
+	a, node, g, blocks, tip := funded(t)
+	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), a.net, "legal winner thank year wave sausage worth useful legal winner thank yellow", "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 19 is within the first 20; 19+20 = 39 within the next; 39+21 = 60 is past.
+	for _, i := range []uint32{19, 39, 60} {
+		addr, _, _ := b.keys.Address(KeyPath{Type: P2WPKH, Chain: External, Index: i})
+		pay, fee, err := a.CreateTx(SendRequest{To: addr, Amount: btcutil.SatoshiPerBitcoin, FeeRate: 1}, tip)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Broadcast(node, pay, fee); err != nil {
+			t.Fatal(err)
+		}
+		blocks = append(blocks, g.NextBlock("gap"+itoa(int(i)), nil, []*wire.MsgTx{pay}))
+		node.setChain(blocks)
+		if tip, _, err = a.Scan(node); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := b.Scan(node); err != nil {
+		t.Fatal(err)
+	}
+	if got := b.Balance(tip).Confirmed; got != 2*btcutil.SatoshiPerBitcoin {
+		t.Fatalf("b found %d, want the payments to indexes 19 and 39 only", got)
+	}
+	if addr, _ := b.NewAddress(P2WPKH); addr.EncodeAddress() == "" || b.st.Next["wpkh/0"] != 41 {
+		t.Fatalf("next receive index %d, want 41 after using 39 and handing out 40", b.st.Next["wpkh/0"])
+	}
+}

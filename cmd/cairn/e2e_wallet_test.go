@@ -168,6 +168,27 @@ func TestE2EWallet(t *testing.T) {
 		t.Fatalf("restored elsewhere: %+v, original %+v", got, want)
 	}
 
+	// A PSBT: created with the node, signed where there is none (the
+	// RPC address is dead), finalized and broadcast.
+	var created2 struct{ PSBT string }
+	a.ok(&created2, []string{"psbt", "create"}, []string{"--fee-rate", "3"}, addrB, "1.25")
+	offline := &walletCLI{t: t, n: &node{dir: t.TempDir(), rpcAddr: freeAddr(t)}, file: a.file, env: a.env}
+	var signed struct {
+		PSBT     string
+		Complete bool
+	}
+	offline.ok(&signed, []string{"psbt", "sign"}, nil, created2.PSBT)
+	if !signed.Complete || signed.PSBT == created2.PSBT {
+		t.Fatalf("psbt sign: %+v", signed)
+	}
+	var final struct{ TxID string }
+	a.ok(&final, []string{"psbt", "finalize"}, []string{"--broadcast"}, signed.PSBT)
+	n.mustCall(t, &pool, "getrawmempool")
+	if len(pool) != 1 || pool[0] != final.TxID {
+		t.Fatalf("mempool %v after the PSBT's broadcast %s", pool, final.TxID)
+	}
+	a.fails("not a base64 PSBT", []string{"psbt", "sign"}, nil, "garbage")
+
 	// What a user gets wrong.
 	wrong := &walletCLI{t: t, n: n, file: a.file, env: []string{"CAIRN_WALLET_PASSWORD=nope"}}
 	before, _ := os.ReadFile(a.file)
