@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/tyler-smith/go-bip39"
+	"golang.org/x/text/unicode/norm"
 )
 
 // AddrType is the kind of output an account pays to.
@@ -66,7 +67,8 @@ type Keychain struct {
 
 // NewKeychain derives the master key of a BIP39 mnemonic and passphrase.
 func NewKeychain(mnemonic, passphrase string, params *chaincfg.Params) (*Keychain, error) {
-	seed, err := bip39.NewSeedWithErrorChecking(mnemonic, passphrase)
+	// BIP39 normalizes both to NFKD; go-bip39 does not.
+	seed, err := bip39.NewSeedWithErrorChecking(norm.NFKD.String(mnemonic), norm.NFKD.String(passphrase))
 	if err != nil {
 		return nil, ErrBadMnemonic
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/btcsuite/btcd/btcutil/psbt"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain/consensus"
 )
 
 // Partially signed transactions (BIP174, with BIP371's taproot fields):
@@ -160,11 +162,23 @@ func (w *Wallet) BumpFee(txid string, rate float64) (*wire.MsgTx, int64, error) 
 	case r.ReplacedBy != "":
 		return nil, 0, fmt.Errorf("%w: %s was already replaced by %s", ErrNotBumpable, txid, r.ReplacedBy)
 	}
-	vsize := virtualSize(r.tx)
-	oldRate := float64(r.Fee) / float64(vsize)
+	for _, other := range w.live() {
+		if other.Height == 0 && other.TxID != txid && !consensus.IsCoinBaseTx(other.tx) {
+			for _, in := range other.tx.TxIn {
+				if in.PreviousOutPoint.Hash.String() == txid {
+					return nil, 0, fmt.Errorf("%w: %s has a pending child %s in this wallet (bump that one, or wait)",
+						ErrNotBumpable, txid, other.TxID)
+				}
+			}
+		}
+	}
+	tx := r.tx.Copy()
+	// Priced on the largest size the replacement can sign to, so that a
+	// longer signature never leaves it short of BIP125's increment.
+	vsize := max(virtualSize(r.tx), w.estimateVSize(tx))
+	oldRate := float64(r.Fee) / float64(virtualSize(r.tx))
 	rate = max(rate, oldRate+incrementalVB)
 	fee := max(feeFor(vsize, rate), r.Fee+feeFor(vsize, incrementalVB))
-	tx := r.tx.Copy()
 	change := -1
 	for i, out := range tx.TxOut {
 		if p, ok := w.scripts[string(out.PkScript)]; ok && p.Chain == Internal {
@@ -199,12 +213,22 @@ func (w *Wallet) BumpFee(txid string, rate float64) (*wire.MsgTx, int64, error) 
 	return tx, fee, nil
 }
 
-// MarkReplaced records that replacement took old's place.
-func (w *Wallet) MarkReplaced(old, replacement string) error {
-	if r := w.find(old); r != nil {
-		r.ReplacedBy = replacement
+// estimateVSize is the largest virtual size tx can have once signed: the
+// wallet's per-input estimates plus its outputs.
+func (w *Wallet) estimateVSize(tx *wire.MsgTx) int64 {
+	vb := int64(txOverheadVB)
+	for _, in := range tx.TxIn {
+		vb += inputVBWPKH
+		if r := w.find(in.PreviousOutPoint.Hash.String()); r != nil && int(in.PreviousOutPoint.Index) < len(r.tx.TxOut) {
+			if p, ok := w.scripts[string(r.tx.TxOut[in.PreviousOutPoint.Index].PkScript)]; ok && p.Type == P2TR {
+				vb += inputVBTR - inputVBWPKH
+			}
+		}
 	}
-	return w.Save()
+	for _, out := range tx.TxOut {
+		vb += outputVB(out.PkScript)
+	}
+	return vb
 }
 
 // virtualSize is a transaction's size in vbytes.

@@ -1,7 +1,10 @@
 package wallet
 
 import (
+	"errors"
 	"fmt"
+	"sort"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcutil/gcs"
 	"github.com/btcsuite/btcd/btcutil/gcs/builder"
@@ -97,13 +100,21 @@ func (w *Wallet) findFork(node Node, tip int32, res *ScanResult) error {
 	return nil
 }
 
-// rollback forgets the confirmations of blocks above height.
+// rollback forgets the confirmations of blocks above height. A coinbase
+// of a disconnected block is gone for good; other transactions may
+// confirm again.
 func (w *Wallet) rollback(height int32) {
+	kept := w.st.Txs[:0]
 	for _, r := range w.st.Txs {
 		if r.Height > height {
+			if consensus.IsCoinBaseTx(r.tx) {
+				continue
+			}
 			r.Height, r.BlockHash = 0, ""
 		}
+		kept = append(kept, r)
 	}
+	w.st.Txs = kept
 	if n := w.st.Scanned - height; n > 0 {
 		w.st.Recent = w.st.Recent[:max(0, len(w.st.Recent)-int(n))]
 	}
@@ -188,7 +199,9 @@ func (w *Wallet) processBlock(block *wire.MsgBlock, height int32, hash chainhash
 }
 
 // markConflicts marks pending transactions whose inputs a confirmed
-// transaction spent as replaced by it.
+// transaction spent as replaced by it, and pending transactions spending
+// the outputs of a replaced one as replaced too (their inputs no longer
+// exist). Confirmed transactions always stand.
 func (w *Wallet) markConflicts() {
 	spender := make(map[wire.OutPoint]*TxRecord)
 	for _, r := range w.st.Txs {
@@ -198,18 +211,58 @@ func (w *Wallet) markConflicts() {
 			}
 		}
 	}
-	for _, r := range w.st.Txs {
-		if r.Height != 0 || r.ReplacedBy != "" {
-			continue
-		}
-		for _, in := range r.tx.TxIn {
-			if s, ok := spender[in.PreviousOutPoint]; ok && s.TxID != r.TxID {
-				r.ReplacedBy = s.TxID
-				break
+	for changed := true; changed; {
+		changed = false
+		for _, r := range w.st.Txs {
+			if r.Height != 0 || r.ReplacedBy != "" || r.Abandoned {
+				continue
+			}
+			for _, in := range r.tx.TxIn {
+				if s, ok := spender[in.PreviousOutPoint]; ok && s.TxID != r.TxID {
+					r.ReplacedBy, changed = s.TxID, true
+					break
+				}
+				parent := w.find(in.PreviousOutPoint.Hash.String())
+				if parent == nil || parent.Height != 0 {
+					continue
+				}
+				if parent.ReplacedBy != "" {
+					r.ReplacedBy, changed = parent.ReplacedBy, true
+					break
+				}
+				if parent.Abandoned && !r.Abandoned {
+					r.Abandoned, changed = true, true
+					break
+				}
 			}
 		}
 	}
-	// A transaction a reorganization unconfirmed may have been the one
-	// that replaced a pending one; once both are pending again the
-	// replacement stands until one confirms.
+}
+
+// Rebroadcast offers the wallet's own pending transactions to the node
+// again, oldest first, so that one the node dropped (expired, evicted, a
+// restart without its pool) is not left hiding its coins. One the node
+// refuses because an input is spent or missing is abandoned: its coins
+// count again. It reports how many were abandoned.
+func (w *Wallet) Rebroadcast(node Node) int {
+	var pending []*TxRecord
+	for _, r := range w.st.Txs {
+		if r.Mine && r.Height == 0 && r.ReplacedBy == "" && !r.Abandoned {
+			pending = append(pending, r)
+		}
+	}
+	sort.SliceStable(pending, func(i, j int) bool { return pending[i].Seen < pending[j].Seen })
+	abandoned := 0
+	for _, r := range pending {
+		err := node.SendRawTransaction(r.tx)
+		var rerr *RPCError
+		if errors.As(err, &rerr) && rerr.Code == -25 && strings.Contains(rerr.Message, "missingorspent") {
+			r.Abandoned = true
+			abandoned++
+		}
+	}
+	if abandoned > 0 {
+		w.markConflicts()
+	}
+	return abandoned
 }

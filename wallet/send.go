@@ -110,10 +110,9 @@ func SelectCoins(coins []Coin, target int64, outputsVB int64, rate float64, chan
 			return &Selection{Coins: sel, Fee: fee, Change: change}, nil
 		}
 		if feeNoChange := feeFor(base+vb, rate); sum-target >= feeNoChange {
-			if sum-target-feeNoChange < changeDust {
-				// What is left is below dust: it goes to the fee.
-				return &Selection{Coins: sel, Fee: sum - target}, nil
-			}
+			// What is left does not make a change output above dust
+			// once that output is paid for: it goes to the fee.
+			return &Selection{Coins: sel, Fee: sum - target}, nil
 		}
 	}
 	return nil, fmt.Errorf("%w: need %s with fees", ErrInsufficientFunds, btcutil.Amount(need))
@@ -317,6 +316,9 @@ func verify(tx *wire.MsgTx, fetcher txscript.PrevOutputFetcher) error {
 	hashes := txscript.NewTxSigHashes(tx, fetcher)
 	for i, in := range tx.TxIn {
 		prev := fetcher.FetchPrevOutput(in.PreviousOutPoint)
+		if prev == nil {
+			return fmt.Errorf("wallet: input %d: the output it spends is unknown (only segwit inputs with a witness UTXO are handled)", i)
+		}
 		vm, err := txscript.NewEngine(prev.PkScript, tx, i, txscript.StandardVerifyFlags, nil, hashes, prev.Value, fetcher)
 		if err == nil {
 			err = vm.Execute()
@@ -329,13 +331,18 @@ func verify(tx *wire.MsgTx, fetcher txscript.PrevOutputFetcher) error {
 }
 
 // Broadcast sends tx through the node and records it as the wallet's own
-// pending transaction with its fee.
-func (w *Wallet) Broadcast(node Node, tx *wire.MsgTx, fee int64) error {
+// pending transaction with its fee; replaces, if not empty, is the
+// transaction it replaces (a fee bump), marked so in the same save.
+func (w *Wallet) Broadcast(node Node, tx *wire.MsgTx, fee int64, replaces string) error {
 	if err := node.SendRawTransaction(tx); err != nil {
 		return err
 	}
 	r := w.record(tx, 0, "")
 	r.Mine, r.Fee = true, fee
+	if old := w.find(replaces); old != nil {
+		old.ReplacedBy = r.TxID
+		w.markConflicts()
+	}
 	return w.Save()
 }
 

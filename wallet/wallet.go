@@ -63,14 +63,18 @@ type TxRecord struct {
 	Mine bool  `json:"mine"`
 	Fee  int64 `json:"fee"`
 	// ReplacedBy names the transaction that took its inputs: a fee bump,
-	// or a conflicting transaction that confirmed.
+	// or a conflicting transaction that confirmed (or, for a transaction
+	// spending a replaced one's outputs, that replacement).
 	ReplacedBy string `json:"replaced_by,omitempty"`
+	// Abandoned: the node refused it again because its inputs are gone.
+	Abandoned bool `json:"abandoned,omitempty"`
 
 	tx *wire.MsgTx
 }
 
-// Wallet is an open wallet file.
+// Wallet is an open wallet file. It holds the file's lock until Close.
 type Wallet struct {
+	lock     *os.File
 	path     string
 	password []byte
 	kdf      KDFParams
@@ -94,7 +98,16 @@ func chainKey(t AddrType, chain uint32) string { return fmt.Sprintf("%s/%d", t, 
 
 // Create writes a new wallet file for mnemonic (a fresh one when empty)
 // and returns it open. birthday is the first height to scan.
-func Create(path string, password []byte, net *chainparams.Network, mnemonic, passphrase string, birthday int32) (*Wallet, error) {
+func Create(path string, password []byte, net *chainparams.Network, mnemonic, passphrase string, birthday int32) (_ *Wallet, err error) {
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
 	if _, err := os.Stat(path); err == nil {
 		return nil, fmt.Errorf("%w: %s (restore into another file, or move it away)", ErrWalletExists, path)
 	}
@@ -109,7 +122,7 @@ func Create(path string, password []byte, net *chainparams.Network, mnemonic, pa
 	if birthday < 0 {
 		birthday = 0
 	}
-	w := &Wallet{path: path, password: password, kdf: DefaultKDF, net: net, params: net.AddressParams(), keys: keys,
+	w := &Wallet{lock: lock, path: path, password: password, kdf: DefaultKDF, net: net, params: net.AddressParams(), keys: keys,
 		st: state{Network: net.Name, Genesis: net.GenesisHash().String(), Mnemonic: mnemonic, Passphrase: passphrase,
 			Birthday: birthday, Scanned: birthday - 1, Next: make(map[string]uint32)}}
 	if err := w.watch(); err != nil {
@@ -119,7 +132,16 @@ func Create(path string, password []byte, net *chainparams.Network, mnemonic, pa
 }
 
 // Open reads and decrypts a wallet file of net.
-func Open(path string, password []byte, net *chainparams.Network) (*Wallet, error) {
+func Open(path string, password []byte, net *chainparams.Network) (_ *Wallet, err error) {
+	lock, err := lockFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			lock.Close()
+		}
+	}()
 	raw, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%w at %s (create one with cairn wallet create, or restore)", ErrNoWallet, path)
@@ -131,7 +153,7 @@ func Open(path string, password []byte, net *chainparams.Network) (*Wallet, erro
 	if err != nil {
 		return nil, err
 	}
-	w := &Wallet{path: path, password: password, kdf: kdf, net: net, params: net.AddressParams()}
+	w := &Wallet{lock: lock, path: path, password: password, kdf: kdf, net: net, params: net.AddressParams()}
 	if err := json.Unmarshal(plain, &w.st); err != nil {
 		return nil, fmt.Errorf("wallet: the wallet's contents do not decode: %v", err)
 	}
@@ -163,6 +185,16 @@ func (w *Wallet) Save() error {
 		return err
 	}
 	return writeFileAtomic(w.path, sealed)
+}
+
+// Close releases the wallet file for other commands.
+func (w *Wallet) Close() error {
+	if w.lock == nil {
+		return nil
+	}
+	err := w.lock.Close()
+	w.lock = nil
+	return err
 }
 
 // Network returns the wallet's network.
@@ -247,11 +279,12 @@ type Coin struct {
 	SpentBy string
 }
 
-// live returns the transactions that count: not replaced.
+// live returns the transactions that count: confirmed ones, and pending
+// ones neither replaced nor abandoned.
 func (w *Wallet) live() []*TxRecord {
 	var out []*TxRecord
 	for _, r := range w.st.Txs {
-		if r.ReplacedBy == "" {
+		if r.Height > 0 || (r.ReplacedBy == "" && !r.Abandoned) {
 			out = append(out, r)
 		}
 	}
@@ -325,13 +358,15 @@ func (w *Wallet) Balance(tip int32) Balance {
 // HistoryEntry is a transaction as the wallet sees it.
 type HistoryEntry struct {
 	TxID string
-	// Amount is what it paid the wallet minus what it took from it.
+	// Amount is what it paid the wallet minus what it took from it, not
+	// counting the fee of the wallet's own sends (Fee).
 	Amount int64
 	// Fee is known for the wallet's own transactions, -1 otherwise.
 	Fee        int64
 	Height     int32
 	Seen       time.Time
 	ReplacedBy string
+	Abandoned  bool
 }
 
 // History lists the wallet's transactions, oldest first.
@@ -344,7 +379,7 @@ func (w *Wallet) History() []HistoryEntry {
 	// their spends counted.
 	var out []HistoryEntry
 	for _, r := range w.st.Txs {
-		e := HistoryEntry{TxID: r.TxID, Fee: -1, Height: r.Height, Seen: time.Unix(r.Seen, 0), ReplacedBy: r.ReplacedBy}
+		e := HistoryEntry{TxID: r.TxID, Fee: -1, Height: r.Height, Seen: time.Unix(r.Seen, 0), ReplacedBy: r.ReplacedBy, Abandoned: r.Abandoned}
 		if r.Mine {
 			e.Fee = r.Fee
 		}
@@ -357,6 +392,9 @@ func (w *Wallet) History() []HistoryEntry {
 			for _, in := range r.tx.TxIn {
 				e.Amount -= w.valueOf(in.PreviousOutPoint)
 			}
+		}
+		if r.Mine && r.Fee > 0 {
+			e.Amount += r.Fee // shown apart, as Core's listtransactions does
 		}
 		out = append(out, e)
 	}
@@ -404,6 +442,10 @@ func (w *Wallet) record(tx *wire.MsgTx, height int32, block string) *TxRecord {
 	txid := tx.TxHash().String()
 	if r := w.find(txid); r != nil {
 		r.Height, r.BlockHash = height, block
+		if height > 0 {
+			// Whatever replaced it, the chain has it: it stands.
+			r.ReplacedBy, r.Abandoned = "", false
+		}
 		return r
 	}
 	var buf bytes.Buffer

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/gcs/builder"
@@ -20,6 +22,7 @@ import (
 
 func TestMain(m *testing.M) {
 	DefaultKDF = KDFParams{Time: 1, Memory: 64, Threads: 1} // fast tests; the format stores the cost
+	lockWait = 100 * time.Millisecond
 	os.Exit(m.Run())
 }
 
@@ -33,6 +36,11 @@ func TestFileEncryption(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The file is locked while open.
+	if _, err := Open(path, []byte("correct horse"), net); err == nil || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("open while open: %v", err)
+	}
+	w.Close()
 	if _, err := Create(path, []byte("x"), net, abandon, "", 0); !errors.Is(err, ErrWalletExists) {
 		t.Fatalf("second create: %v", err)
 	}
@@ -54,6 +62,7 @@ func TestFileEncryption(t *testing.T) {
 	if err != nil || w2.Mnemonic() != w.Mnemonic() {
 		t.Fatalf("reopen: %v", err)
 	}
+	w2.Close()
 	if _, err := Open(path, []byte("correct horse"), chainparams.Main()); err == nil {
 		t.Fatal("a regtest wallet opened as main")
 	}
@@ -107,6 +116,7 @@ type fakeNode struct {
 	blocks  []*wire.MsgBlock // by height; [0] is genesis
 	outputs map[wire.OutPoint][]byte
 	sent    []*wire.MsgTx
+	refuse  error // SendRawTransaction's answer when set
 }
 
 func newFakeNode(net *chainparams.Network) *fakeNode {
@@ -155,8 +165,14 @@ func (f *fakeNode) Block(hash chainhash.Hash) (*wire.MsgBlock, error) {
 	}
 	return nil, errors.New("unknown block")
 }
-func (f *fakeNode) SendRawTransaction(tx *wire.MsgTx) error { f.sent = append(f.sent, tx); return nil }
-func (f *fakeNode) EstimateFee(int) (float64, error)        { return 0, errors.New("no estimate") }
+func (f *fakeNode) SendRawTransaction(tx *wire.MsgTx) error {
+	if f.refuse != nil {
+		return f.refuse
+	}
+	f.sent = append(f.sent, tx)
+	return nil
+}
+func (f *fakeNode) EstimateFee(int) (float64, error) { return 0, errors.New("no estimate") }
 
 // TestScanSendReorg follows a wallet through mining to it, a send, the
 // send's confirmation, a reorganization that unconfirms it, and its
@@ -204,7 +220,7 @@ func TestScanSendReorg(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Broadcast(node, tx, fee); err != nil {
+	if err := a.Broadcast(node, tx, fee, ""); err != nil {
 		t.Fatal(err)
 	}
 	if vsize := (tx.SerializeSizeStripped()*3 + tx.SerializeSize() + 3) / 4; fee < int64(2*vsize) || fee > int64(2*vsize)+10 {
@@ -229,7 +245,7 @@ func TestScanSendReorg(t *testing.T) {
 		t.Fatalf("b found %d", got)
 	}
 	h := a.History()
-	if len(h) != 2 || h[1].Amount != -10*btcutil.SatoshiPerBitcoin-fee || h[1].Fee != fee {
+	if len(h) != 2 || h[1].Amount != -10*btcutil.SatoshiPerBitcoin || h[1].Fee != fee {
 		t.Fatalf("history %+v", h)
 	}
 
@@ -295,7 +311,7 @@ func TestBumpFee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.Broadcast(node, tx, fee); err != nil {
+	if err := w.Broadcast(node, tx, fee, ""); err != nil {
 		t.Fatal(err)
 	}
 	if tx.TxIn[0].Sequence > wire.MaxTxInSequenceNum-2 {
@@ -309,10 +325,7 @@ func TestBumpFee(t *testing.T) {
 	if newFee < 5*vsize || newFee < fee+vsize || bumped.TxOut[0].Value != tx.TxOut[0].Value {
 		t.Fatalf("bumped fee %d for %d vbytes (old %d), payment %d", newFee, vsize, fee, bumped.TxOut[0].Value)
 	}
-	if err := w.Broadcast(node, bumped, newFee); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.MarkReplaced(tx.TxHash().String(), bumped.TxHash().String()); err != nil {
+	if err := w.Broadcast(node, bumped, newFee, tx.TxHash().String()); err != nil {
 		t.Fatal(err)
 	}
 	if bal := w.Balance(tip); bal.Unconfirmed != 49*btcutil.SatoshiPerBitcoin-newFee {
@@ -349,10 +362,12 @@ func TestPSBTRoundTrip(t *testing.T) {
 	if _, err := PSBTFinalize(p); err == nil {
 		t.Fatal("an unsigned PSBT finalized")
 	}
+	w.Close()
 	offline, err := Open(w.path, []byte("pw"), w.net)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer offline.Close()
 	p2, err := DecodePSBT(enc)
 	if err != nil {
 		t.Fatal(err)
@@ -409,7 +424,7 @@ func TestGapLimit(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := a.Broadcast(node, pay, fee); err != nil {
+		if err := a.Broadcast(node, pay, fee, ""); err != nil {
 			t.Fatal(err)
 		}
 		blocks = append(blocks, g.NextBlock("gap"+itoa(int(i)), nil, []*wire.MsgTx{pay}))
@@ -426,5 +441,89 @@ func TestGapLimit(t *testing.T) {
 	}
 	if addr, _ := b.NewAddress(P2WPKH); addr.EncodeAddress() == "" || b.st.Next["wpkh/0"] != 41 {
 		t.Fatalf("next receive index %d, want 41 after using 39 and handing out 40", b.st.Next["wpkh/0"])
+	}
+}
+
+// TestReplacementEdges covers what the review found: the original of a
+// bump confirming instead of the bump, a bump refused while a pending
+// child spends the change, a coinbase reorganized away, a pending send the
+// node no longer takes, and a payment whose leftover cannot make change.
+func TestReplacementEdges(t *testing.T) {
+	w, node, g, blocks, tip := funded(t)
+	to, err := w.net.DecodeAddress("rcrn1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5p0994")
+	if err != nil {
+		t.Fatal(err)
+	}
+	orig, fee, err := w.CreateTx(SendRequest{To: to, Amount: btcutil.SatoshiPerBitcoin, FeeRate: 1}, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Broadcast(node, orig, fee, ""); err != nil {
+		t.Fatal(err)
+	}
+	// A pending child spending the change blocks a bump of the parent.
+	child, childFee, err := w.CreateTx(SendRequest{To: to, Amount: btcutil.SatoshiPerBitcoin, FeeRate: 1}, tip)
+	if err != nil || child.TxIn[0].PreviousOutPoint.Hash != orig.TxHash() {
+		t.Fatalf("child %v: %v", child, err)
+	}
+	if err := w.Broadcast(node, child, childFee, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := w.BumpFee(orig.TxHash().String(), 5); !errors.Is(err, ErrNotBumpable) {
+		t.Fatalf("bump with a pending child: %v", err)
+	}
+	// The node forgot the child and now refuses it: it is abandoned and
+	// its coin counts again.
+	node.refuse = &RPCError{Code: -25, Message: "bad-txns-inputs-missingorspent"}
+	w.find(orig.TxHash().String()).Seen = 0 // the parent is offered first; refused too, abandoned too
+	if n := w.Rebroadcast(node); n != 2 {
+		t.Fatalf("abandoned %d", n)
+	}
+	if bal := w.Balance(tip); bal.Confirmed != 50*btcutil.SatoshiPerBitcoin || bal.Unconfirmed != 0 {
+		t.Fatalf("after abandoning both: %+v", bal)
+	}
+	node.refuse = nil
+	// Send again, bump it, and let the original confirm instead.
+	orig, fee, _ = w.CreateTx(SendRequest{To: to, Amount: btcutil.SatoshiPerBitcoin, FeeRate: 1}, tip)
+	_ = w.Broadcast(node, orig, fee, "")
+	bump, bumpFee, err := w.BumpFee(orig.TxHash().String(), 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = w.Broadcast(node, bump, bumpFee, orig.TxHash().String())
+	blocks = append(blocks, g.NextBlock("orig", nil, []*wire.MsgTx{orig}))
+	node.setChain(blocks)
+	tip, _, _ = w.Scan(node)
+	if bal := w.Balance(tip); bal.Confirmed != 49*btcutil.SatoshiPerBitcoin-fee || bal.Unconfirmed != 0 {
+		t.Fatalf("the original confirmed: %+v (fee %d)", bal, fee)
+	}
+	if r := w.find(bump.TxHash().String()); r.ReplacedBy != orig.TxHash().String() {
+		t.Fatalf("the bump should now be replaced by the original: %+v", r)
+	}
+	if spend := w.Spendable(tip); len(spend) != 1 || spend[0].OutPoint.Hash != orig.TxHash() {
+		t.Fatalf("spendable %+v, want only the original's change", spend)
+	}
+
+	// A coinbase to the wallet reorganized away is gone, not pending.
+	addr, _ := w.NewAddress(P2WPKH)
+	script, _ := payScript(addr)
+	base := len(blocks)
+	blocks = append(blocks, g.NextBlock("cb2", nil, nil, func(m *wire.MsgBlock) { m.Transactions[0].TxOut[0].PkScript = script }))
+	node.setChain(blocks)
+	w.Scan(node)
+	g.SetTip("orig")
+	alt := append(append([]*wire.MsgBlock(nil), blocks[:base]...), g.NextBlock("z1", nil, nil), g.NextBlock("z2", nil, nil))
+	node.setChain(alt)
+	tip, _, _ = w.Scan(node)
+	if bal := w.Balance(tip); bal.Unconfirmed != 0 || bal.Immature != 0 {
+		t.Fatalf("after the coinbase's block left the chain: %+v", bal)
+	}
+
+	// One coin of 100,000 pays 99,590 without change: the leftover after
+	// the fee is above dust but too small to pay for a change output.
+	coins := []Coin{{OutPoint: wire.OutPoint{Index: 9}, Value: 100_000, Path: KeyPath{Type: P2WPKH}}}
+	sel, err := SelectCoins(coins, 99_590, 31, 1, 294)
+	if err != nil || sel.Change != 0 || sel.Fee != 410 {
+		t.Fatalf("selection %+v, %v", sel, err)
 	}
 }

@@ -149,7 +149,7 @@ func TestE2EWallet(t *testing.T) {
 	for _, h := range history {
 		if h.TxID == bumped.TxID {
 			found = true
-			if h.Fee == nil || !near(*h.Fee, bumped.Fee) || !near(h.Amount, -12.5-bumped.Fee) || h.Confirmations != 1 {
+			if h.Fee == nil || !near(*h.Fee, bumped.Fee) || !near(h.Amount, -12.5) || h.Confirmations != 1 {
 				t.Fatalf("history of the send: %+v", h)
 			}
 		}

@@ -51,7 +51,7 @@ func walletCommand() *cli.Command {
 				&cli.IntFlag{Name: "words", Value: 12, Usage: "mnemonic length: 12 or 24"},
 				&cli.StringFlag{Name: "passphrase", Usage: "optional BIP39 passphrase"}), Action: walletCreate},
 			{Name: "restore", Usage: "restore a wallet from its mnemonic", Flags: walletFlags(
-				&cli.StringFlag{Name: "mnemonic", Usage: "the 12 or 24 words", Required: true},
+				&cli.StringFlag{Name: "mnemonic", Usage: "the 12 or 24 words (default: read from standard input, kept off the command line)"},
 				&cli.StringFlag{Name: "passphrase", Usage: "optional BIP39 passphrase"},
 				&cli.IntFlag{Name: "birthday", Usage: "first block `HEIGHT` to scan"}), Action: walletRestore},
 			{Name: "address", Usage: "print a fresh receive address", Flags: walletFlags(
@@ -92,18 +92,18 @@ func newWalletEnv(c *cli.Context) (*walletEnv, error) {
 	return &walletEnv{c: c, net: net, path: path}, nil
 }
 
-// password returns the wallet password: CAIRN_WALLET_PASSWORD,
-// --password-file, or a prompt on a terminal (twice when confirm).
+// password returns the wallet password: --password-file, else
+// CAIRN_WALLET_PASSWORD, else a prompt on a terminal (twice when confirm).
 func (e *walletEnv) password(confirm bool) ([]byte, error) {
-	if pw, ok := os.LookupEnv("CAIRN_WALLET_PASSWORD"); ok {
-		return []byte(pw), nil
-	}
 	if f := e.c.String("password-file"); f != "" {
 		raw, err := os.ReadFile(f)
 		if err != nil {
 			return nil, fmt.Errorf("--password-file: %w", err)
 		}
 		return bytes.TrimRight(raw, "\r\n"), nil
+	}
+	if pw, ok := os.LookupEnv("CAIRN_WALLET_PASSWORD"); ok {
+		return []byte(pw), nil
 	}
 	fd := int(os.Stdin.Fd())
 	if !term.IsTerminal(fd) {
@@ -160,16 +160,25 @@ func (e *walletEnv) sync() (*wallet.Wallet, *wallet.RPCNode, int32, error) {
 	}
 	node, err := e.node()
 	if err != nil {
+		w.Close()
 		return nil, nil, 0, err
 	}
 	tip, res, err := w.Scan(node)
 	if err != nil {
+		w.Close()
 		return nil, nil, 0, err
 	}
 	if res.Reorged >= 0 {
 		fmt.Fprintf(os.Stderr, "the chain reorganized below the last scan; rescanned from height %d\n", res.Reorged+1)
 	}
-	return w, node, tip, w.Save()
+	if n := w.Rebroadcast(node); n > 0 {
+		fmt.Fprintf(os.Stderr, "%d pending transaction(s) of this wallet lost their inputs and were abandoned\n", n)
+	}
+	if err := w.Save(); err != nil {
+		w.Close()
+		return nil, nil, 0, err
+	}
+	return w, node, tip, nil
 }
 
 // print writes v as JSON with --json, else text.
@@ -220,9 +229,11 @@ func walletCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := wallet.Create(e.path, pw, e.net, mnemonic, c.String("passphrase"), birthday); err != nil {
+	w, err := wallet.Create(e.path, pw, e.net, mnemonic, c.String("passphrase"), birthday)
+	if err != nil {
 		return err
 	}
+	w.Close()
 	return e.print(map[string]any{"file": e.path, "mnemonic": mnemonic, "birthday": birthday},
 		fmt.Sprintf("Wallet created at %s.\nWrite these words down; they are shown only once and restore every coin:\n\n  %s\n\n", e.path, mnemonic))
 }
@@ -239,10 +250,23 @@ func walletRestore(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := wallet.Create(e.path, pw, e.net, c.String("mnemonic"), c.String("passphrase"), int32(c.Int("birthday")))
+	mnemonic := c.String("mnemonic")
+	if mnemonic == "" || mnemonic == "-" {
+		// Not on the command line, where ps and the shell history keep it.
+		if term.IsTerminal(int(os.Stdin.Fd())) {
+			fmt.Fprint(os.Stderr, "Mnemonic: ")
+		}
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && line == "" {
+			return errors.New("no mnemonic: give --mnemonic, or the words on standard input")
+		}
+		mnemonic = line
+	}
+	w, err := wallet.Create(e.path, pw, e.net, mnemonic, c.String("passphrase"), int32(c.Int("birthday")))
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	text := fmt.Sprintf("Wallet restored at %s; it scans from height %d.\n", e.path, w.Birthday())
 	// Scan now if the node answers; later commands scan anyway.
 	if node, err := e.node(); err == nil {
@@ -266,6 +290,7 @@ func walletAddress(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	addr, err := w.NewAddress(wallet.AddrType(c.String("type")))
 	if err != nil {
 		return err
@@ -285,6 +310,7 @@ func walletBalance(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	b := w.Balance(tip)
 	return e.print(map[string]any{"confirmed": jsonCoins(b.Confirmed), "unconfirmed": jsonCoins(b.Unconfirmed), "immature": jsonCoins(b.Immature), "height": tip},
 		fmt.Sprintf("confirmed:   %s\nunconfirmed: %s\nimmature:    %s\n", coins(b.Confirmed), coins(b.Unconfirmed), coins(b.Immature)))
@@ -352,10 +378,14 @@ func walletSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := e.sendRequest(nil); err != nil { // plain mistakes first, before the password and a scan
+		return err
+	}
 	w, node, tip, err := e.sync()
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	req, err := e.sendRequest(node)
 	if err != nil {
 		return err
@@ -364,7 +394,7 @@ func walletSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := w.Broadcast(node, tx, fee); err != nil {
+	if err := w.Broadcast(node, tx, fee, ""); err != nil {
 		return err
 	}
 	txid := tx.TxHash().String()
@@ -383,6 +413,7 @@ func walletBumpFee(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	rate := 0.0
 	if c.IsSet("fee-rate") {
 		if rate, err = e.feeRate(node); err != nil {
@@ -396,13 +427,10 @@ func walletBumpFee(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := w.Broadcast(node, tx, fee); err != nil {
+	if err := w.Broadcast(node, tx, fee, old); err != nil {
 		return err
 	}
 	txid := tx.TxHash().String()
-	if err := w.MarkReplaced(old, txid); err != nil {
-		return err
-	}
 	return e.print(map[string]any{"txid": txid, "origtxid": old, "fee": jsonCoins(fee)}, txid+"\n")
 }
 
@@ -415,6 +443,7 @@ func walletHistory(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	type entry struct {
 		TxID          string     `json:"txid"`
 		Amount        jsonCoins  `json:"amount"`
@@ -459,6 +488,7 @@ func walletUTXOs(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	type utxo struct {
 		TxID          string    `json:"txid"`
 		Vout          uint32    `json:"vout"`
@@ -495,10 +525,14 @@ func walletPSBTCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	if _, err := e.sendRequest(nil); err != nil {
+		return err
+	}
 	w, node, tip, err := e.sync()
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	req, err := e.sendRequest(node)
 	if err != nil {
 		return err
@@ -546,6 +580,7 @@ func walletPSBTSign(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	defer w.Close()
 	n, err := w.PSBTSign(p)
 	if err != nil {
 		return err
@@ -581,11 +616,22 @@ func walletPSBTFinalize(c *cli.Context) error {
 	_ = tx.Serialize(&buf)
 	out := map[string]any{"hex": hex.EncodeToString(buf.Bytes()), "txid": tx.TxHash().String()}
 	if c.Bool("broadcast") {
+		// Through the wallet, which records it so that its coins are not
+		// picked again while it is pending.
+		w, err := e.open()
+		if err != nil {
+			return err
+		}
+		defer w.Close()
 		node, err := e.node()
 		if err != nil {
 			return err
 		}
-		if err := node.SendRawTransaction(tx); err != nil {
+		fee, err := p.GetTxFee()
+		if err != nil {
+			return fmt.Errorf("the PSBT's fee: %w", err)
+		}
+		if err := w.Broadcast(node, tx, int64(fee), ""); err != nil {
 			return err
 		}
 		return e.print(out, tx.TxHash().String()+"\n")
