@@ -46,9 +46,10 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlockTxnRequest$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzReadBlockFrame$$' -fuzztime $(FUZZTIME) ./p2p
 
+# A local network of three nodes, two of them mining, in ./localnet; the
+# live table runs until Ctrl-C, which stops every node.
 run: build
-	@echo "cairn: 'make run' will start a local mining testnet (cairn testnet up --nodes 3 --miners 2) once the testnet issue lands."
-	./$(BIN) version
+	./$(BIN) testnet up --nodes 3 --miners 2
 
 clean:
 	rm -rf bin

@@ -48,7 +48,7 @@ func feeFor(vbytes int64, rate float64) int64 { return int64(math.Ceil(float64(v
 func (w *Wallet) Spendable(tip int32) []Coin {
 	var out []Coin
 	for _, c := range w.Coins() {
-		if c.SpentBy != "" || (c.Coinbase && (c.Height == 0 || tip-c.Height+1 <= coinbaseMaturity)) {
+		if c.SpentBy != "" || w.immature(c, tip) {
 			continue
 		}
 		if c.Height == 0 {

@@ -23,11 +23,14 @@ import (
 // chain the wallet watches (BIP44's gap limit).
 const GapLimit = 20
 
-// coinbaseMaturity is the depth a coinbase output must pass before the
-// wallet spends it: consensus allows it in the block after depth 100, and
-// like Bitcoin Core's wallet the wallet waits one more (depth 101), so
-// that a one-block reorganization cannot make its spend premature.
-const coinbaseMaturity = 100
+// immature reports whether coin c, a coinbase output, is still immature
+// at tip. Consensus allows spending it in the block after depth
+// CoinbaseMaturity; like Bitcoin Core's wallet the wallet waits one more
+// block, so that a one-block reorganization cannot make its spend
+// premature.
+func (w *Wallet) immature(c Coin, tip int32) bool {
+	return c.Coinbase && (c.Height == 0 || tip-c.Height+1 <= w.net.Consensus.CoinbaseMaturity)
+}
 
 // recentHashes is how many scanned block hashes the wallet keeps to find
 // where a reorganization forked from its last scan.
@@ -346,7 +349,7 @@ func (w *Wallet) Balance(tip int32) Balance {
 		case c.SpentBy != "":
 		case c.Height == 0:
 			b.Unconfirmed += c.Value
-		case c.Coinbase && tip-c.Height+1 <= coinbaseMaturity:
+		case w.immature(c, tip):
 			b.Immature += c.Value
 		default:
 			b.Confirmed += c.Value

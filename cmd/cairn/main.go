@@ -36,6 +36,7 @@ func newApp() *cli.App {
 			nodeCommand(),
 			rpcCommand(),
 			walletCommand(),
+			testnetCommand(),
 			mineCommand(),
 			{
 				Name:  "version",

@@ -1,0 +1,227 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/cairnchain/cairn/testnet"
+)
+
+// testnetCommand is `cairn testnet`.
+func testnetCommand() *cli.Command {
+	dir := func() cli.Flag {
+		return &cli.StringFlag{Name: "dir", Value: "./localnet", Usage: "the testnet's `DIR`", EnvVars: envVar("testnet-dir")}
+	}
+	return &cli.Command{
+		Name:  "testnet",
+		Usage: "run a local network of cairn nodes: mine, split it, heal it",
+		Subcommands: []*cli.Command{
+			{Name: "up", Usage: "start a fresh local network", Flags: []cli.Flag{dir(),
+				&cli.IntFlag{Name: "nodes", Value: 3, Usage: "number of nodes"},
+				&cli.IntFlag{Name: "miners", Value: 2, Usage: "how many of them mine"},
+				&cli.DurationFlag{Name: "spacing", Value: 5 * time.Second, Usage: "target block spacing"},
+				&cli.BoolFlag{Name: "detach", Usage: "return once every node answers, leaving them running"},
+			}, Action: testnetUp},
+			{Name: "status", Usage: "one line per node", Flags: []cli.Flag{dir(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}}, Action: testnetStatus},
+			{Name: "partition", Usage: "cut the network into groups (e.g. 0 1,2)", ArgsUsage: "GROUP GROUP...", Flags: []cli.Flag{dir()}, Action: testnetPartition},
+			{Name: "heal", Usage: "join the groups again", Flags: []cli.Flag{dir()}, Action: testnetHeal},
+			{Name: "kill", Usage: "kill -9 a node", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetKill},
+			{Name: "restart", Usage: "start a killed node again", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetRestart},
+			{Name: "down", Usage: "stop every node", Flags: []cli.Flag{dir()}, Action: testnetDown},
+			{Name: "scenario", Usage: "run a narrated scenario: partition", ArgsUsage: "NAME", Flags: []cli.Flag{dir()}, Action: testnetScenario},
+		},
+	}
+}
+
+// selfBinary is the cairn executable nodes are started with.
+func selfBinary() (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("testnet: cannot find the cairn binary: %w", err)
+	}
+	return exe, nil
+}
+
+func loadTestnet(c *cli.Context) (*testnet.State, error) {
+	exe, err := selfBinary()
+	if err != nil {
+		return nil, err
+	}
+	return testnet.Load(c.String("dir"), exe)
+}
+
+func testnetUp(c *cli.Context) error {
+	exe, err := selfBinary()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	s, err := testnet.Up(ctx, testnet.UpOptions{Dir: c.String("dir"), Nodes: c.Int("nodes"), Miners: c.Int("miners"),
+		Spacing: c.Duration("spacing"), Binary: exe, Log: c.App.Writer})
+	if err != nil {
+		if s != nil {
+			_ = s.Down()
+		}
+		return err
+	}
+	if c.Bool("detach") {
+		fmt.Fprintf(c.App.Writer, "testnet up in %s; cairn testnet status --dir %s; cairn testnet down --dir %s\n",
+			c.String("dir"), c.String("dir"), c.String("dir"))
+		return nil
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		fmt.Fprint(c.App.Writer, "\033[H\033[2J") // home, clear
+		fmt.Fprintf(c.App.Writer, "cairn testnet in %s (%d nodes, %v blocks) - Ctrl-C stops it\n\n", s.Dir, len(s.Nodes), s.Spacing)
+		printStatus(c.App.Writer, s.Status())
+		select {
+		case <-ctx.Done():
+			fmt.Fprintln(c.App.Writer, "\nstopping every node ...")
+			return s.Down()
+		case <-tick.C:
+		}
+	}
+}
+
+// printStatus writes the status table.
+func printStatus(w io.Writer, st []testnet.NodeStatus) {
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "node\theight\ttip\tpeers\tmempool\thash rate\tlast block\tmining")
+	for _, n := range st {
+		if n.Error != "" {
+			state := "down"
+			if n.Running {
+				state = "not answering"
+			}
+			fmt.Fprintf(tw, "%s\t-\t%s\t\t\t\t\t%v\n", n.Name, state, n.Mining)
+			continue
+		}
+		tip := n.BestBlockHash
+		if len(tip) > 16 {
+			tip = tip[:16] + ".."
+		}
+		rate := "-"
+		if n.HashRate > 0 {
+			rate = fmt.Sprintf("%.1f MH/s", n.HashRate/1e6)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\t%v ago\t%v\n", n.Name, n.Height, tip, n.Peers, n.Mempool, rate, n.LastBlockAge, n.Mining)
+	}
+	tw.Flush()
+}
+
+func testnetStatus(c *cli.Context) error {
+	s, err := loadTestnet(c)
+	if err != nil {
+		return err
+	}
+	st := s.Status()
+	if c.Bool("json") {
+		out, _ := json.MarshalIndent(st, "", "  ")
+		_, err := fmt.Fprintln(c.App.Writer, string(out))
+		return err
+	}
+	printStatus(c.App.Writer, st)
+	return nil
+}
+
+func testnetPartition(c *cli.Context) error {
+	s, err := loadTestnet(c)
+	if err != nil {
+		return err
+	}
+	groups, err := s.ParseGroups(c.Args().Slice())
+	if err != nil {
+		return err
+	}
+	if err := s.Partition(groups); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "partitioned into %v\n", groups)
+	return nil
+}
+
+func testnetHeal(c *cli.Context) error {
+	s, err := loadTestnet(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Heal(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, "healed")
+	return nil
+}
+
+// oneNode resolves the NODE argument.
+func oneNode(c *cli.Context) (*testnet.State, *testnet.Node, error) {
+	if c.NArg() != 1 {
+		return nil, nil, errors.New("want NODE (an index, or node0 ...)")
+	}
+	s, err := loadTestnet(c)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := s.Node(c.Args().First())
+	return s, n, err
+}
+
+func testnetKill(c *cli.Context) error {
+	s, n, err := oneNode(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Kill(n); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%s killed\n", n.Name)
+	return nil
+}
+
+func testnetRestart(c *cli.Context) error {
+	s, n, err := oneNode(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Restart(c.Context, n); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "%s restarted\n", n.Name)
+	return nil
+}
+
+func testnetDown(c *cli.Context) error {
+	s, err := loadTestnet(c)
+	if err != nil {
+		return err
+	}
+	if err := s.Down(); err != nil {
+		return err
+	}
+	fmt.Fprintln(c.App.Writer, "every node stopped")
+	return nil
+}
+
+func testnetScenario(c *cli.Context) error {
+	if c.NArg() != 1 {
+		return errors.New("want a scenario NAME: " + strings.Join(testnet.Scenarios(), ", "))
+	}
+	s, err := loadTestnet(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return testnet.RunScenario(ctx, s, c.Args().First(), c.App.Writer)
+}

@@ -1,0 +1,540 @@
+package testnet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/wallet"
+)
+
+// A local testnet is a folder: the chain spec, a state file naming every
+// node (its data folder, ports, peer address, process, wallet), and one
+// data folder per node. Every command reads the state file, so `up
+// --detach`, `status`, `partition` and `down` may run from different
+// shells.
+
+const (
+	stateFile = "testnet.json"
+	specName  = "chain-spec.json"
+	// Password of the nodes' wallets: a local test network's coins are
+	// worth nothing.
+	Password = "localnet"
+	rpcUser  = "localnet"
+	rpcPass  = "localnet"
+)
+
+// Node is one node of the testnet.
+type Node struct {
+	Name    string   `json:"name"`
+	Dir     string   `json:"dir"`
+	RPCAddr string   `json:"rpc_addr"`
+	P2PAddr string   `json:"p2p_addr"` // full multiaddr with /p2p/<id>
+	PeerID  string   `json:"peer_id"`
+	Mining  bool     `json:"mining"`
+	Wallet  string   `json:"wallet"`
+	Address string   `json:"address"` // the miner's payout address
+	PID     int      `json:"pid"`
+	Args    []string `json:"args"`
+}
+
+// State is a testnet's state file.
+type State struct {
+	Dir     string        `json:"dir"`
+	Spacing time.Duration `json:"spacing"`
+	Nodes   []*Node       `json:"nodes"`
+	// Groups is the current partition (node indexes), nil when whole.
+	Groups [][]int `json:"groups,omitempty"`
+
+	binary string
+	net    *chainparams.Network
+}
+
+// Load reads the testnet in dir.
+func Load(dir, binary string) (*State, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, stateFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("testnet: no testnet in %s (start one with cairn testnet up)", dir)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	var s State
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return nil, fmt.Errorf("testnet: %s is damaged: %v", filepath.Join(dir, stateFile), err)
+	}
+	s.binary = binary
+	if s.net, err = chainparams.LoadSpecFile(filepath.Join(dir, specName)); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
+
+// save writes the state file.
+func (s *State) save() error {
+	raw, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := filepath.Join(s.Dir, stateFile+".tmp")
+	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+		return fmt.Errorf("testnet: %w", err)
+	}
+	return os.Rename(tmp, filepath.Join(s.Dir, stateFile))
+}
+
+// Network returns the testnet's network.
+func (s *State) Network() *chainparams.Network { return s.net }
+
+// UpOptions configure Up.
+type UpOptions struct {
+	Dir     string
+	Nodes   int
+	Miners  int
+	Spacing time.Duration
+	// Binary is the cairn executable to start nodes with.
+	Binary string
+	// Log receives progress lines.
+	Log io.Writer
+}
+
+// Up writes a fresh chain spec (its starting difficulty measured on this
+// machine), starts the nodes on loopback with their own folders and ports,
+// each peering with those started before it, and starts mining on the
+// first Miners of them. It returns once every node answers RPC.
+func Up(ctx context.Context, o UpOptions) (*State, error) {
+	if o.Nodes < 1 || o.Miners < 0 || o.Miners > o.Nodes {
+		return nil, fmt.Errorf("testnet: want 1 or more nodes and 0 to %d miners", o.Nodes)
+	}
+	if o.Spacing < 100*time.Millisecond {
+		return nil, fmt.Errorf("testnet: spacing %v is too short", o.Spacing)
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	if old, err := Load(o.Dir, o.Binary); err == nil {
+		for _, n := range old.Nodes {
+			if n.running() {
+				return nil, fmt.Errorf("testnet: a testnet is running in %s (cairn testnet down --dir %s first)", o.Dir, o.Dir)
+			}
+		}
+	}
+	if err := os.RemoveAll(o.Dir); err != nil {
+		return nil, fmt.Errorf("testnet: clear %s: %w", o.Dir, err)
+	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	dir, _ := filepath.Abs(o.Dir)
+	rate := measureHashRate(ctx, 500*time.Millisecond)
+	threads := minerThreads(o.Miners)
+	total := rate * float64(threads*max(o.Miners, 1))
+	bits := startingBits(total, o.Spacing)
+	fmt.Fprintf(o.Log, "measured %.1f MH/s per thread; %d miner(s) x %d thread(s): starting bits %08x for %v blocks\n",
+		rate/1e6, o.Miners, threads, bits, o.Spacing)
+	raw, netw, err := makeSpec(ctx, o.Spacing, bits, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, specName), raw, 0o600); err != nil {
+		return nil, fmt.Errorf("testnet: %w", err)
+	}
+	s := &State{Dir: dir, Spacing: o.Spacing, binary: o.Binary, net: netw}
+	for i := 0; i < o.Nodes; i++ {
+		n := &Node{Name: fmt.Sprintf("node%d", i), Dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), Mining: i < o.Miners}
+		if n.RPCAddr, err = freePort(); err != nil {
+			return nil, err
+		}
+		p2p, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		n.Wallet = filepath.Join(n.Dir, "wallet.dat")
+		mnemonic, err := wallet.NewMnemonic(12)
+		if err != nil {
+			return nil, err
+		}
+		w, err := wallet.Create(n.Wallet, []byte(Password), netw, mnemonic, "", 0)
+		if err != nil {
+			return nil, err
+		}
+		addr, err := w.NewAddress(wallet.P2WPKH)
+		if err == nil {
+			err = w.Save()
+		}
+		w.Close()
+		if err != nil {
+			return nil, err
+		}
+		n.Address = addr.EncodeAddress()
+		host, port, _ := net.SplitHostPort(p2p)
+		n.Args = []string{"node", "--chain-spec", filepath.Join(dir, specName), "--datadir", n.Dir,
+			"--rpc-addr", n.RPCAddr, "--rpc-user", rpcUser, "--rpc-password", rpcPass,
+			"--listen", fmt.Sprintf("/ip4/%s/tcp/%s", host, port), "--mdns=false", "--dht=false"}
+		for _, prev := range s.Nodes {
+			n.Args = append(n.Args, "--peer", prev.P2PAddr)
+		}
+		if n.Mining {
+			n.Args = append(n.Args, "--mine", "--miner-address", n.Address, "--miner-threads", strconv.Itoa(threads))
+		}
+		s.Nodes = append(s.Nodes, n)
+		if err := s.start(n); err != nil {
+			return s, err
+		}
+		if err := s.waitRPC(ctx, n, 30*time.Second); err != nil {
+			return s, err
+		}
+		var info struct {
+			P2P []string `json:"p2paddresses"`
+		}
+		if err := s.Call(n, &info, "getnetworkinfo"); err != nil || len(info.P2P) == 0 {
+			return s, fmt.Errorf("testnet: %s has no p2p address: %v", n.Name, err)
+		}
+		n.P2PAddr = info.P2P[0]
+		n.PeerID = n.P2PAddr[strings.LastIndex(n.P2PAddr, "/")+1:]
+		if err := s.save(); err != nil {
+			return s, err
+		}
+		fmt.Fprintf(o.Log, "%s up: rpc %s, %s, mining %v\n", n.Name, n.RPCAddr, n.P2PAddr, n.Mining)
+	}
+	return s, nil
+}
+
+// freePort returns a free loopback TCP address.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("testnet: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// start launches n's process in its own session (so that it outlives a
+// detached `up`), logging to node.log in its folder.
+func (s *State) start(n *Node) error {
+	if err := os.MkdirAll(n.Dir, 0o700); err != nil {
+		return fmt.Errorf("testnet: %w", err)
+	}
+	logf, err := os.OpenFile(filepath.Join(n.Dir, "node.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return fmt.Errorf("testnet: %w", err)
+	}
+	defer logf.Close()
+	cmd := exec.Command(s.binary, n.Args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Env = os.Environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("testnet: start %s: %w", n.Name, err)
+	}
+	n.PID = cmd.Process.Pid
+	// Reap it when it exits while this process lives; a detached `up`
+	// leaves it to init.
+	go func() { _ = cmd.Wait() }()
+	return s.save()
+}
+
+// running reports whether n's process is alive (and is a cairn node).
+func (n *Node) running() bool {
+	if n.PID <= 0 {
+		return false
+	}
+	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n.PID))
+	if err != nil || !bytes.Contains(cmdline, []byte(n.Dir)) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.PID))
+	if err != nil {
+		return false
+	}
+	// The state after "(comm)": Z is a zombie, already dead.
+	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
+		return false
+	}
+	return true
+}
+
+// waitRPC waits until n answers getblockcount.
+func (s *State) waitRPC(ctx context.Context, n *Node, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		var h int32
+		err := s.Call(n, &h, "getblockcount")
+		if err == nil {
+			return nil
+		}
+		if !n.running() {
+			return fmt.Errorf("testnet: %s exited; see %s", n.Name, filepath.Join(n.Dir, "node.log"))
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("testnet: %s does not answer RPC: %v", n.Name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// RPCError is a node's JSON-RPC error.
+type RPCError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *RPCError) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
+
+var httpClient = &http.Client{Timeout: 30 * time.Second}
+
+// Call runs a JSON-RPC method on n.
+func (s *State) Call(n *Node, out any, method string, params ...any) error {
+	if params == nil {
+		params = []any{}
+	}
+	body, _ := json.Marshal(map[string]any{"jsonrpc": "1.0", "id": 1, "method": method, "params": params})
+	req, err := http.NewRequest(http.MethodPost, "http://"+n.RPCAddr+"/", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.SetBasicAuth(rpcUser, rpcPass)
+	resp, err := httpClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	var res struct {
+		Result json.RawMessage `json:"result"`
+		Error  *RPCError       `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
+		return fmt.Errorf("%s %s: HTTP %d: %v", n.Name, method, resp.StatusCode, err)
+	}
+	if res.Error != nil {
+		return res.Error
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(res.Result, out)
+}
+
+// NodeStatus is one node as status shows it.
+type NodeStatus struct {
+	Name          string  `json:"name"`
+	Running       bool    `json:"running"`
+	Height        int32   `json:"height"`
+	BestBlockHash string  `json:"bestblockhash"`
+	Peers         int     `json:"peers"`
+	Mining        bool    `json:"mining"`
+	Mempool       int     `json:"mempool"`
+	HashRate      float64 `json:"hashrate"`
+	// LastBlockAge is how long ago the tip was mined (by its timestamp).
+	LastBlockAge time.Duration `json:"last_block_age_ns"`
+	Error        string        `json:"error,omitempty"`
+}
+
+// Status queries every node.
+func (s *State) Status() []NodeStatus {
+	out := make([]NodeStatus, len(s.Nodes))
+	for i, n := range s.Nodes {
+		st := NodeStatus{Name: n.Name, Running: n.running(), Mining: n.Mining}
+		var info struct {
+			Blocks        int32  `json:"blocks"`
+			BestBlockHash string `json:"bestblockhash"`
+			Time          int64  `json:"time"`
+		}
+		if err := s.Call(n, &info, "getblockchaininfo"); err != nil {
+			st.Error = err.Error()
+			out[i] = st
+			continue
+		}
+		st.Height, st.BestBlockHash = info.Blocks, info.BestBlockHash
+		var hdr struct {
+			Time int64 `json:"time"`
+		}
+		if s.Call(n, &hdr, "getblockheader", info.BestBlockHash) == nil {
+			st.LastBlockAge = time.Since(time.Unix(hdr.Time, 0)).Round(time.Second)
+		}
+		_ = s.Call(n, &st.Peers, "getconnectioncount")
+		var pool struct {
+			Size int `json:"size"`
+		}
+		if s.Call(n, &pool, "getmempoolinfo") == nil {
+			st.Mempool = pool.Size
+		}
+		var mining struct {
+			HashesPerSec float64 `json:"hashespersec"`
+		}
+		if s.Call(n, &mining, "getmininginfo") == nil {
+			st.HashRate = mining.HashesPerSec
+		}
+		out[i] = st
+	}
+	return out
+}
+
+// Node returns the node named name or numbered by index.
+func (s *State) Node(name string) (*Node, error) {
+	for i, n := range s.Nodes {
+		if n.Name == name || strconv.Itoa(i) == name {
+			return n, nil
+		}
+	}
+	return nil, fmt.Errorf("testnet: no node %q (nodes are 0 to %d, or node0 ...)", name, len(s.Nodes)-1)
+}
+
+// ParseGroups reads partition groups like "0" "1,2".
+func (s *State) ParseGroups(args []string) ([][]int, error) {
+	if len(args) < 2 {
+		return nil, errors.New("testnet: a partition needs two groups or more, e.g. 0 1,2")
+	}
+	seen := map[int]bool{}
+	var groups [][]int
+	for _, a := range args {
+		var g []int
+		for _, f := range strings.Split(a, ",") {
+			n, err := s.Node(strings.TrimSpace(f))
+			if err != nil {
+				return nil, err
+			}
+			i := s.index(n)
+			if seen[i] {
+				return nil, fmt.Errorf("testnet: %s is in two groups", n.Name)
+			}
+			seen[i] = true
+			g = append(g, i)
+		}
+		groups = append(groups, g)
+	}
+	return groups, nil
+}
+
+func (s *State) index(n *Node) int {
+	for i, m := range s.Nodes {
+		if m == n {
+			return i
+		}
+	}
+	return -1
+}
+
+// Partition cuts the network into groups that cannot reach each other:
+// each node bans the peer IDs of every node outside its group (the ban
+// drops the connection and the gater refuses new ones). Nodes in no group
+// keep their links.
+func (s *State) Partition(groups [][]int) error {
+	group := map[int]int{}
+	for gi, g := range groups {
+		for _, i := range g {
+			group[i] = gi
+		}
+	}
+	for i, a := range s.Nodes {
+		for j, b := range s.Nodes {
+			gi, ok1 := group[i]
+			gj, ok2 := group[j]
+			if i == j || !ok1 || !ok2 || gi == gj {
+				continue
+			}
+			if err := s.Call(a, nil, "setban", b.PeerID, "add", 365*24*3600); err != nil && !strings.Contains(err.Error(), "already banned") {
+				return fmt.Errorf("testnet: %s bans %s: %w", a.Name, b.Name, err)
+			}
+		}
+	}
+	s.Groups = groups
+	return s.save()
+}
+
+// Heal lifts every ban and reconnects each node to the nodes it peers
+// with, at once rather than after the redial backoff.
+func (s *State) Heal() error {
+	for _, n := range s.Nodes {
+		if err := s.Call(n, nil, "clearbanned"); err != nil {
+			return fmt.Errorf("testnet: %s clearbanned: %w", n.Name, err)
+		}
+	}
+	for i, n := range s.Nodes {
+		for _, prev := range s.Nodes[:i] {
+			_ = s.Call(n, nil, "addnode", prev.P2PAddr, "onetry")
+		}
+	}
+	s.Groups = nil
+	return s.save()
+}
+
+// Kill ends a node at once (SIGKILL), as a crash would.
+func (s *State) Kill(n *Node) error {
+	if !n.running() {
+		return fmt.Errorf("testnet: %s is not running", n.Name)
+	}
+	if err := syscall.Kill(n.PID, syscall.SIGKILL); err != nil {
+		return fmt.Errorf("testnet: kill %s: %w", n.Name, err)
+	}
+	for i := 0; i < 100 && n.running(); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	return nil
+}
+
+// Restart starts a stopped node again with its data and waits for RPC.
+func (s *State) Restart(ctx context.Context, n *Node) error {
+	if n.running() {
+		return fmt.Errorf("testnet: %s is running (kill it first)", n.Name)
+	}
+	if err := s.start(n); err != nil {
+		return err
+	}
+	return s.waitRPC(ctx, n, 60*time.Second)
+}
+
+// Down stops every node: an RPC stop, then SIGKILL for one that has not
+// exited within 20 seconds. Nothing keeps running.
+func (s *State) Down() error {
+	for _, n := range s.Nodes {
+		if n.running() {
+			_ = s.Call(n, nil, "stop")
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, n := range s.Nodes {
+		for n.running() && time.Now().Before(deadline) {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if n.running() {
+			_ = syscall.Kill(n.PID, syscall.SIGKILL)
+		}
+	}
+	var alive []string
+	for _, n := range s.Nodes {
+		for i := 0; i < 50 && n.running(); i++ {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n.running() {
+			alive = append(alive, n.Name)
+		}
+	}
+	if len(alive) > 0 {
+		return fmt.Errorf("testnet: still running: %v", alive)
+	}
+	return nil
+}
+
+// OpenWallet opens a node's wallet.
+func (s *State) OpenWallet(n *Node) (*wallet.Wallet, *wallet.RPCNode, error) {
+	w, err := wallet.Open(n.Wallet, []byte(Password), s.net)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, &wallet.RPCNode{URL: "http://" + n.RPCAddr + "/", User: rpcUser, Password: rpcPass}, nil
+}
