@@ -16,7 +16,9 @@ import (
 
 // scenarios are the narrated scenarios by name.
 var scenarios = map[string]func(ctx context.Context, s *State, w io.Writer) error{
-	"partition": scenarioPartition,
+	"partition":  scenarioPartition,
+	"crash":      scenarioCrash,
+	"clock-skew": scenarioClockSkew,
 }
 
 // Scenarios lists the scenario names.
@@ -100,6 +102,25 @@ func (s *State) pay(from, to *Node, amount int64) (string, error) {
 	return tx.TxHash().String(), nil
 }
 
+// spendable returns what n's wallet can spend now (0 on any error).
+func (s *State) spendable(n *Node) int64 {
+	w, node, err := s.OpenWallet(n)
+	if err != nil {
+		return 0
+	}
+	defer w.Close()
+	tip, _, err := w.Scan(node)
+	if err != nil {
+		return 0
+	}
+	_ = w.Save()
+	var sum int64
+	for _, c := range w.Spendable(tip) {
+		sum += c.Value
+	}
+	return sum
+}
+
 // confirmedOn reports whether txid's output 0 is in n's UTXO set (it
 // confirmed on n's chain and was not spent).
 func (s *State) confirmedOn(n *Node, txid string) bool {
@@ -143,7 +164,14 @@ func scenarioPartition(ctx context.Context, s *State, w io.Writer) (err error) {
 	}
 	blocks := func(k int) time.Duration { return time.Duration(k) * s.Spacing }
 
-	fmt.Fprintf(w, "1. Waiting for every node to agree, with mature coins (height %d) ...\n", maturity+2)
+	fmt.Fprintf(w, "1. Waiting for every node to agree, and both miners to hold mature coins ...\n")
+	deadline := time.Now().Add(blocks(maturity*6) + time.Minute)
+	for s.spendable(a) < 3*btcutil.SatoshiPerBitcoin || s.spendable(b) < 3*btcutil.SatoshiPerBitcoin {
+		if time.Now().After(deadline) {
+			return errors.New("testnet: the miners have no mature coins yet")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
 	_, h, err := s.WaitAgreement(ctx, maturity+2, blocks(maturity*4)+time.Minute)
 	if err != nil {
 		return err
@@ -163,7 +191,7 @@ func scenarioPartition(ctx context.Context, s *State, w io.Writer) (err error) {
 		return fmt.Errorf("testnet: payment on %s's side: %w", b.Name, err)
 	}
 	fmt.Fprintf(w, "   %s pays 1 coin (tx %.16s..) and %s pays 2 coins (tx %.16s..), each seen by its side only.\n", a.Name, txA, b.Name, txB)
-	deadline := time.Now().Add(blocks(40) + time.Minute)
+	deadline = time.Now().Add(blocks(40) + time.Minute)
 	for !(s.confirmedOn(a, txA) && s.confirmedOn(b, txB)) {
 		if time.Now().After(deadline) {
 			return errors.New("testnet: the payments did not confirm on their sides")
@@ -246,4 +274,182 @@ func (s *State) onChain(n *Node, hash string) bool {
 		Confirmations int64 `json:"confirmations"`
 	}
 	return s.Call(n, &hdr, "getblockheader", hash) == nil && hdr.Confirmations > 0
+}
+
+// utxoHash returns n's UTXO set hash and the tip it was taken at.
+func (s *State) utxoHash(n *Node) (string, string, error) {
+	var out struct {
+		BestBlock string `json:"bestblock"`
+		Hash      string `json:"hash_serialized_3"`
+	}
+	err := s.Call(n, &out, "gettxoutsetinfo")
+	return out.Hash, out.BestBlock, err
+}
+
+// scenarioCrash: a miner is killed with SIGKILL in the middle of its
+// work, the others mine on, and the restarted node recovers its database,
+// catches up, and holds exactly the UTXO set of the others.
+func scenarioCrash(ctx context.Context, s *State, w io.Writer) (err error) {
+	var victim *Node
+	for _, n := range s.Nodes[1:] {
+		if n.Mining {
+			victim = n
+			break
+		}
+	}
+	if victim == nil || len(s.Nodes) < 2 {
+		return errors.New("testnet: the crash scenario needs a second miner (cairn testnet up --miners 2)")
+	}
+	if s.Groups != nil {
+		if err := s.Heal(); err != nil {
+			return err
+		}
+	}
+	blocks := func(k int) time.Duration { return time.Duration(k) * s.Spacing }
+	fmt.Fprintln(w, "1. Waiting for every node to agree ...")
+	_, h, err := s.WaitAgreement(ctx, 3, blocks(20)+time.Minute)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   all at height %d.\n", h)
+	fmt.Fprintf(w, "2. kill -9 %s while it mines.\n", victim.Name)
+	if err := s.Kill(victim); err != nil {
+		return err
+	}
+	other := s.Nodes[0]
+	if other == victim {
+		other = s.Nodes[1]
+	}
+	deadline := time.Now().Add(blocks(20) + time.Minute)
+	for {
+		_, hs := s.tips()
+		if hs[s.index(other)] >= h+3 {
+			fmt.Fprintf(w, "   the others mined on to height %d.\n", hs[s.index(other)])
+			break
+		}
+		if time.Now().After(deadline) {
+			return errors.New("testnet: the others did not mine on")
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fmt.Fprintf(w, "3. Restart %s.\n", victim.Name)
+	start := time.Now()
+	if err := s.Restart(ctx, victim); err != nil {
+		return err
+	}
+	tip, height, err := s.WaitAgreement(ctx, h+3, blocks(20)+time.Minute)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "   it recovered and caught up to %.16s.. at height %d in %v.\n", tip, height, time.Since(start).Round(100*time.Millisecond))
+	// Compare the UTXO sets at one tip: stop mining races by retrying.
+	for i := 0; i < 20; i++ {
+		a, at, errA := s.utxoHash(other)
+		b, bt, errB := s.utxoHash(victim)
+		if errA == nil && errB == nil && at == bt {
+			if a != b {
+				return fmt.Errorf("testnet: at %s the UTXO sets differ: %s vs %s", at, a, b)
+			}
+			fmt.Fprintf(w, "   its UTXO set equals the others' at %.16s.. (%.16s..): nothing lost or doubled by the crash.\n", at, a)
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return errors.New("testnet: could not compare UTXO sets at one tip")
+}
+
+// scenarioClockSkew: a miner whose clock runs ahead of everyone's by more
+// than the max future block time has its blocks refused (time-too-new);
+// refused, not remembered as invalid: once real time catches up, the same
+// block is accepted.
+func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
+	var skewed *Node
+	for _, n := range s.Nodes[1:] {
+		if n.Mining {
+			skewed = n
+			break
+		}
+	}
+	if skewed == nil {
+		return errors.New("testnet: the clock-skew scenario needs a second miner (cairn testnet up --miners 2)")
+	}
+	if s.Groups != nil {
+		if err := s.Heal(); err != nil {
+			return err
+		}
+	}
+	honest := s.Nodes[0]
+	limit := s.net.Consensus.MaxFutureBlockTime
+	offset := limit + 4*s.Spacing
+	blocks := func(k int) time.Duration { return time.Duration(k) * s.Spacing }
+	args := skewed.Args
+	defer func() {
+		// Back to the true clock.
+		skewed.Args = args
+		if skewed.running() {
+			_ = s.Call(skewed, nil, "stop")
+			for i := 0; i < 200 && skewed.running(); i++ {
+				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if rerr := s.Restart(ctx, skewed); rerr != nil && err == nil {
+			err = rerr
+		}
+	}()
+	fmt.Fprintf(w, "1. Restart %s with its clock %v ahead (the max future block time is %v).\n", skewed.Name, offset, limit)
+	_ = s.Call(skewed, nil, "stop")
+	for i := 0; i < 200 && skewed.running(); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	skewed.Args = append(append([]string(nil), args...), "--clock-offset", offset.String())
+	if err := s.Restart(ctx, skewed); err != nil {
+		return err
+	}
+	// Wait for a block that only the skewed node has.
+	deadline := time.Now().Add(blocks(40) + time.Minute)
+	var future string
+	var futureTime time.Time
+	for future == "" {
+		if time.Now().After(deadline) {
+			return errors.New("testnet: the skewed miner found no block")
+		}
+		var hash string
+		if err := s.Call(skewed, &hash, "getbestblockhash"); err == nil {
+			var hdr struct {
+				Time int64 `json:"time"`
+			}
+			if s.Call(skewed, &hdr, "getblockheader", hash) == nil && time.Until(time.Unix(hdr.Time, 0)) > limit {
+				future, futureTime = hash, time.Unix(hdr.Time, 0)
+			}
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	fmt.Fprintf(w, "2. %s mined %.16s.. stamped %v ahead of true time.\n", skewed.Name, future, time.Until(futureTime).Round(time.Second))
+	var raw string
+	if err := s.Call(skewed, &raw, "getblock", future, 0); err != nil {
+		return err
+	}
+	var verdict *string
+	if err := s.Call(honest, &verdict, "submitblock", raw); err != nil {
+		return err
+	}
+	if verdict == nil || *verdict != "time-too-new" {
+		return fmt.Errorf("testnet: %s took the future block (%v)", honest.Name, verdict)
+	}
+	fmt.Fprintf(w, "   %s refuses it: %s.\n", honest.Name, *verdict)
+	wait := time.Until(futureTime.Add(-limit)) + time.Second
+	fmt.Fprintf(w, "3. Waiting %v for true time to catch up with the block ...\n", wait.Round(time.Second))
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(wait):
+	}
+	if err := s.Call(honest, &verdict, "submitblock", raw); err != nil {
+		return err
+	}
+	if verdict != nil && *verdict != "inconclusive" && *verdict != "duplicate" {
+		return fmt.Errorf("testnet: %s still refuses the block: %s", honest.Name, *verdict)
+	}
+	fmt.Fprintf(w, "   %s now accepts the same block (it was refused, never marked invalid).\n", honest.Name)
+	return nil
 }

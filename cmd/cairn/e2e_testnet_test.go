@@ -71,8 +71,9 @@ func alive(pid int) bool {
 // up --detach, status, the partition scenario (agreement, a partition in
 // which both sides mine apart and confirm a payment each, the heal, the
 // convergence on the most-work chain, and both payments confirmed on every
-// node afterwards), a kill and restart, and down, after which no node
-// process is left. Every process is killed even when the test fails.
+// node afterwards), a kill and restart, the crash and clock-skew
+// scenarios, and down, after which no node process is left. Every process
+// is killed even when the test fails.
 func TestE2ETestnet(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "localnet")
@@ -139,6 +140,14 @@ func TestE2ETestnet(t *testing.T) {
 			t.Fatalf("node2 did not catch up after its restart: %v", st)
 		}
 		time.Sleep(300 * time.Millisecond)
+	}
+
+	for _, name := range []string{"crash", "clock-skew"} {
+		out, errOut, code = runLong(t, 5*time.Minute, "testnet", "scenario", "--dir", dir, name)
+		t.Logf("scenario %s:\n%s", name, out)
+		if code != 0 {
+			t.Fatalf("scenario %s: exit %d\n%s%s", name, code, out, errOut)
+		}
 	}
 
 	if out, errOut, code = runLong(t, time.Minute, "testnet", "down", "--dir", dir); code != 0 {

@@ -36,6 +36,7 @@ func nodeCommand() *cli.Command {
 		&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network by mDNS (default: on, except on main)", EnvVars: envVar("mdns")},
 		&cli.BoolFlag{Name: "dht", Usage: "find peers through the network's Kademlia DHT (default: on for main and test)", EnvVars: envVar("dht")},
 		&cli.IntFlag{Name: "max-peers", Value: p2p.DefaultMaxPeers, Usage: "connection limit", EnvVars: envVar("max-peers")},
+		&cli.DurationFlag{Name: "clock-offset", Usage: "run the node's clock this `DURATION` ahead (negative: behind) of the system's, for testing", EnvVars: envVar("clock-offset")},
 		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
 		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads (default: all cores)", EnvVars: envVar("miner-threads")},
@@ -75,6 +76,7 @@ type nodeConfig struct {
 	peers        []string
 	mdns         bool
 	dht          bool
+	clockOffset  time.Duration
 	maxPeers     int
 }
 
@@ -105,6 +107,7 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		peers:        c.StringSlice("peer"),
 		mdns:         net.Name != "main",
 		dht:          net.Name == "main" || net.Name == "test",
+		clockOffset:  c.Duration("clock-offset"),
 		maxPeers:     c.Int("max-peers"),
 	}
 	if c.IsSet("mdns") {
@@ -186,7 +189,13 @@ func runNode(c *cli.Context) (err error) {
 	start := time.Now()
 	log.Info("opening chain", "network", cfg.net.Name, "datadir", cfg.dir, "dbcache_mib", cfg.dbCacheMiB,
 		"txindex", cfg.txIndex, "blockfilterindex", cfg.filterIndex)
+	now := time.Now
+	if cfg.clockOffset != 0 {
+		log.Warn("the node's clock is offset from the system's", "offset", cfg.clockOffset)
+		now = func() time.Time { return time.Now().Add(cfg.clockOffset) }
+	}
 	bc, err := chain.New(chain.Config{
+		Now:              now,
 		Dir:              filepath.Join(cfg.dir, "chain"),
 		Network:          cfg.net,
 		CacheBytes:       int64(cfg.dbCacheMiB) << 20,
@@ -211,7 +220,7 @@ func runNode(c *cli.Context) (err error) {
 	// Transactions a reorganization returns to the pool are published
 	// again; the network starts after the pool, hence the indirection.
 	var network atomic.Pointer[p2p.Node]
-	pool := mempool.New(mempool.Config{Chain: bc, MaxPoolBytes: int64(cfg.maxMempoolMB) * 1_000_000,
+	pool := mempool.New(mempool.Config{Chain: bc, Now: now, MaxPoolBytes: int64(cfg.maxMempoolMB) * 1_000_000,
 		OnReturned: func(tx *wire.MsgTx) {
 			if pn := network.Load(); pn != nil {
 				pn.PublishTx(ctx, tx)
@@ -240,11 +249,11 @@ func runNode(c *cli.Context) (err error) {
 	}
 	defer pn.Close()
 	network.Store(pn)
-	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: poolSource{pool}}, txs: poolSource{pool}}
+	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: poolSource{pool}, Now: now}, txs: poolSource{pool}}
 	var m *miner.Miner
 	var mining rpc.MiningStats
 	if cfg.mine {
-		m = &miner.Miner{Chain: bc, Txs: poolSource{pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Log: log.With("pkg", "miner")}
+		m = &miner.Miner{Chain: bc, Txs: poolSource{pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Now: now, Log: log.With("pkg", "miner")}
 		mining = m
 	}
 	srv, err := rpc.New(rpc.Config{
