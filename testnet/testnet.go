@@ -332,6 +332,7 @@ func (s *State) Call(n *Node, out any, method string, params ...any) error {
 // NodeStatus is one node as status shows it.
 type NodeStatus struct {
 	Name          string  `json:"name"`
+	RPC           string  `json:"rpc"`
 	Running       bool    `json:"running"`
 	Height        int32   `json:"height"`
 	BestBlockHash string  `json:"bestblockhash"`
@@ -348,7 +349,7 @@ type NodeStatus struct {
 func (s *State) Status() []NodeStatus {
 	out := make([]NodeStatus, len(s.Nodes))
 	for i, n := range s.Nodes {
-		st := NodeStatus{Name: n.Name, Running: n.running(), Mining: n.Mining}
+		st := NodeStatus{Name: n.Name, RPC: n.RPCAddr, Running: n.running(), Mining: n.Mining}
 		var info struct {
 			Blocks        int32  `json:"blocks"`
 			BestBlockHash string `json:"bestblockhash"`

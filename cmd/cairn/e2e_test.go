@@ -854,6 +854,10 @@ func TestE2ERPCCommand(t *testing.T) {
 		info.Blocks != 3 || info.Chain != "regtest" {
 		t.Errorf("getblockchaininfo: exit %d, stdout:\n%s\nstderr %q; want indented JSON", code, out, errOut)
 	}
+	// help is the node's method, as with bitcoin-cli, not the CLI's usage.
+	if out, errOut, code := run("help"); code != 0 || !strings.Contains(out, "getblockchaininfo") || strings.Contains(out, "USAGE") {
+		t.Errorf("help: exit %d, stdout %q, stderr %q; want the node's method list", code, out, errOut)
+	}
 	if out, errOut, code := run("nosuchmethod"); code == 0 || out != "" || !strings.Contains(errOut, "Method not found") || !strings.Contains(errOut, "-32601") {
 		t.Errorf("unknown method: exit %d, stdout %q, stderr %q; want a failure with the server's message", code, out, errOut)
 	}

@@ -29,6 +29,9 @@ func rpcCommand() *cli.Command {
 			"--rpc-user/--rpc-password or the node's cookie file in the network's data folder.",
 		Flags:  flags,
 		Action: runRPC,
+		// `cairn rpc help` calls the node's help method, as bitcoin-cli
+		// help does; --help still shows this command's usage.
+		HideHelpCommand: true,
 	}
 }
 
