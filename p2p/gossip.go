@@ -220,6 +220,43 @@ func (n *Node) PublishTx(ctx context.Context, tx *wire.MsgTx) {
 	}()
 }
 
+// PublishReturnedTx publishes a transaction a reorganization returned to
+// the pool once every handshaken peer has joined the transaction topic,
+// or after returnedTxWait. A reorganization usually follows a new
+// connection (a partition healing), and the new peer's topic
+// subscription may arrive after the reorganization: published at once,
+// the transaction would reach only the old peers, which already had it.
+func (n *Node) PublishReturnedTx(ctx context.Context, tx *wire.MsgTx) {
+	go func() {
+		deadline := time.Now().Add(returnedTxWait)
+		for time.Now().Before(deadline) && ctx.Err() == nil && !n.allPeersInTxTopic() {
+			time.Sleep(50 * time.Millisecond)
+		}
+		n.PublishTx(ctx, tx)
+	}()
+}
+
+// returnedTxWait bounds how long a returned transaction waits for the
+// peers to join the topic.
+const returnedTxWait = 5 * time.Second
+
+// allPeersInTxTopic reports whether every handshaken peer is subscribed
+// to the transaction topic.
+func (n *Node) allPeersInTxTopic() bool {
+	in := make(map[peer.ID]bool)
+	for _, p := range n.txs.ListPeers() {
+		in[p] = true
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for id, ps := range n.peers {
+		if ps.status != nil && !in[id] {
+			return false
+		}
+	}
+	return true
+}
+
 // txPublishWait bounds how long a transaction waits for a peer to
 // publish to.
 const txPublishWait = 30 * time.Second

@@ -98,7 +98,7 @@ func newPoolNode(t testing.TB, ctx context.Context, net *chainparams.Network, f 
 	// A transaction a reorganization returns to the pool is published
 	// again, as cairn node wires it.
 	var n *Node
-	pool := mempool.New(mempool.Config{Chain: c, Now: f.now, OnReturned: func(tx *wire.MsgTx) { n.PublishTx(ctx, tx) }})
+	pool := mempool.New(mempool.Config{Chain: c, Now: f.now, OnReturned: func(tx *wire.MsgTx) { n.PublishReturnedTx(ctx, tx) }})
 	cfg := Config{Chain: c, Mempool: pool, Dir: t.TempDir(), Logger: testLogger(t), StatusInterval: 300 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)

@@ -16,9 +16,10 @@ import (
 
 // scenarios are the narrated scenarios by name.
 var scenarios = map[string]func(ctx context.Context, s *State, w io.Writer) error{
-	"partition":  scenarioPartition,
-	"crash":      scenarioCrash,
-	"clock-skew": scenarioClockSkew,
+	"partition":    scenarioPartition,
+	"crash":        scenarioCrash,
+	"clock-skew":   scenarioClockSkew,
+	"double-spend": scenarioDoubleSpend,
 }
 
 // Scenarios lists the scenario names.

@@ -153,6 +153,11 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		return nil, fmt.Errorf("testnet: %w", err)
 	}
 	s := &State{Dir: dir, Spacing: o.Spacing, binary: o.Binary, net: netw}
+	// The nodes' wallets have a public password: a cheap key derivation
+	// keeps scenarios, which open them often, off the miners' CPU.
+	defaultKDF := wallet.DefaultKDF
+	wallet.DefaultKDF = wallet.KDFParams{Time: 1, Memory: 8 << 10, Threads: 1}
+	defer func() { wallet.DefaultKDF = defaultKDF }()
 	for i := 0; i < o.Nodes; i++ {
 		n := &Node{Name: fmt.Sprintf("node%d", i), Dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), Mining: i < o.Miners}
 		if n.RPCAddr, err = freePort(); err != nil {

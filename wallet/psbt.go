@@ -235,3 +235,49 @@ func (w *Wallet) estimateVSize(tx *wire.MsgTx) int64 {
 func virtualSize(tx *wire.MsgTx) int64 {
 	return int64((tx.SerializeSizeStripped()*3 + tx.SerializeSize() + 3) / 4)
 }
+
+// CancelTx builds a replacement of the wallet's pending send txid that
+// spends the same inputs and pays everything, less a fee BIP125 accepts
+// over the original's, back to a fresh change address of the wallet: the
+// send is cancelled if the replacement confirms first.
+func (w *Wallet) CancelTx(txid string, rate float64) (*wire.MsgTx, int64, error) {
+	r := w.find(txid)
+	switch {
+	case r == nil || !r.Mine:
+		return nil, 0, fmt.Errorf("%w: %s was not sent by this wallet", ErrNotBumpable, txid)
+	case r.Height > 0:
+		return nil, 0, fmt.Errorf("%w: %s is already confirmed", ErrNotBumpable, txid)
+	}
+	have := make(map[wire.OutPoint]Coin)
+	for _, c := range w.Coins() {
+		have[c.OutPoint] = c
+	}
+	tx := wire.NewMsgTx(r.tx.Version)
+	tx.LockTime = r.tx.LockTime
+	var coins []Coin
+	var in int64
+	for _, txin := range r.tx.TxIn {
+		c, ok := have[txin.PreviousOutPoint]
+		if !ok {
+			return nil, 0, fmt.Errorf("%w: input %v is not the wallet's", ErrNotBumpable, txin.PreviousOutPoint)
+		}
+		coins = append(coins, c)
+		in += c.Value
+		tx.AddTxIn(&wire.TxIn{PreviousOutPoint: c.OutPoint, Sequence: rbfSequence})
+	}
+	script, _, err := w.changeScript()
+	if err != nil {
+		return nil, 0, err
+	}
+	tx.AddTxOut(&wire.TxOut{PkScript: script})
+	vsize := w.estimateVSize(tx)
+	fee := max(feeFor(vsize, max(rate, minFeeRate)), r.Fee+feeFor(vsize, incrementalVB))
+	tx.TxOut[0].Value = in - fee
+	if tx.TxOut[0].Value < dustOf(script) {
+		return nil, 0, fmt.Errorf("%w: its inputs cannot pay the fee", ErrNotBumpable)
+	}
+	if err := w.sign(tx, coins); err != nil {
+		return nil, 0, err
+	}
+	return tx, fee, nil
+}

@@ -527,3 +527,34 @@ func TestReplacementEdges(t *testing.T) {
 		t.Fatalf("selection %+v, %v", sel, err)
 	}
 }
+
+// TestCancelTx ensures a cancel spends the send's inputs back to the
+// wallet, paying more fee than the send, and that the wallet counts the
+// money as its own again once it confirms.
+func TestCancelTx(t *testing.T) {
+	w, node, g, blocks, tip := funded(t)
+	to, _ := w.net.DecodeAddress("rcrn1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq5p0994")
+	send, fee, err := w.CreateTx(SendRequest{To: to, Amount: 5 * btcutil.SatoshiPerBitcoin, FeeRate: 1}, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Broadcast(node, send, fee, ""); err != nil {
+		t.Fatal(err)
+	}
+	cancel, cfee, err := w.CancelTx(send.TxHash().String(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfee <= fee || len(cancel.TxOut) != 1 || cancel.TxIn[0].PreviousOutPoint != send.TxIn[0].PreviousOutPoint {
+		t.Fatalf("cancel: fee %d (send %d), %d outputs", cfee, fee, len(cancel.TxOut))
+	}
+	if err := w.Broadcast(node, cancel, cfee, send.TxHash().String()); err != nil {
+		t.Fatal(err)
+	}
+	blocks = append(blocks, g.NextBlock("c", nil, []*wire.MsgTx{cancel}))
+	node.setChain(blocks)
+	tip, _, _ = w.Scan(node)
+	if bal := w.Balance(tip); bal.Confirmed != 50*btcutil.SatoshiPerBitcoin-cfee {
+		t.Fatalf("after the cancel confirmed: %+v", bal)
+	}
+}

@@ -22,7 +22,7 @@ func runLong(t *testing.T, d time.Duration, args ...string) (string, string, int
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cairnBinary(t), args...)
-	cmd.Env = cleanEnv(nil)
+	cmd.Env = cleanEnv([]string{"CAIRN_SCENARIO_TRIALS=1"}) // one live attack per k in the double-spend scenario
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -71,9 +71,9 @@ func alive(pid int) bool {
 // up --detach, status, the partition scenario (agreement, a partition in
 // which both sides mine apart and confirm a payment each, the heal, the
 // convergence on the most-work chain, and both payments confirmed on every
-// node afterwards), a kill and restart, the crash and clock-skew
-// scenarios, and down, after which no node process is left. Every process
-// is killed even when the test fails.
+// node afterwards), a kill and restart, the crash, clock-skew and
+// double-spend scenarios, and down, after which no node process is left.
+// Every process is killed even when the test fails.
 func TestE2ETestnet(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "localnet")
@@ -142,7 +142,7 @@ func TestE2ETestnet(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 
-	for _, name := range []string{"crash", "clock-skew"} {
+	for _, name := range []string{"crash", "clock-skew", "double-spend"} {
 		out, errOut, code = runLong(t, 5*time.Minute, "testnet", "scenario", "--dir", dir, name)
 		t.Logf("scenario %s:\n%s", name, out)
 		if code != 0 {

@@ -223,7 +223,7 @@ func runNode(c *cli.Context) (err error) {
 	pool := mempool.New(mempool.Config{Chain: bc, Now: now, MaxPoolBytes: int64(cfg.maxMempoolMB) * 1_000_000,
 		OnReturned: func(tx *wire.MsgTx) {
 			if pn := network.Load(); pn != nil {
-				pn.PublishTx(ctx, tx)
+				pn.PublishReturnedTx(ctx, tx)
 			}
 		},
 		Logger: log.With("pkg", "mempool")})
