@@ -71,13 +71,11 @@ func (s *State) confirmations(n *Node, txid string) int64 {
 
 // restartWith restarts a node with extra arguments (nil: its own).
 func (s *State) restartWith(ctx context.Context, n *Node, args []string) error {
-	if n.running() {
-		_ = s.Call(n, nil, "stop")
-		for i := 0; i < 400 && n.running(); i++ {
-			time.Sleep(50 * time.Millisecond)
-		}
-	}
 	n.Args = args
+	if err := s.Stop(n); err != nil {
+		_ = s.save()
+		return err
+	}
 	return s.Restart(ctx, n)
 }
 
@@ -118,13 +116,16 @@ func scenarioDoubleSpend(ctx context.Context, s *State, w io.Writer) (err error)
 	// The attacker gets most of the machine's hashing.
 	attackerArgs, honestArgs := attacker.Args, honest.Args
 	defer func() {
+		// Whole again and on the usual threads, even after a failure or
+		// Ctrl-C.
+		bg := context.Background()
 		if s.Groups != nil {
 			_ = s.Heal()
 		}
-		if rerr := s.restartWith(ctx, attacker, attackerArgs); rerr != nil && err == nil {
+		if rerr := s.restartWith(bg, attacker, attackerArgs); rerr != nil && err == nil {
 			err = rerr
 		}
-		if rerr := s.restartWith(ctx, honest, honestArgs); rerr != nil && err == nil {
+		if rerr := s.restartWith(bg, honest, honestArgs); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
@@ -136,7 +137,9 @@ func scenarioDoubleSpend(ctx context.Context, s *State, w io.Writer) (err error)
 	if err := s.restartWith(ctx, honest, withThreads(honestArgs, ht)); err != nil {
 		return err
 	}
-	time.Sleep(max(3*time.Second, 3*s.Spacing))
+	if err := sleepCtx(ctx, max(3*time.Second, 3*s.Spacing)); err != nil {
+		return err
+	}
 	var ra, rh struct {
 		HashesPerSec float64 `json:"hashespersec"`
 	}
@@ -197,7 +200,9 @@ func (s *State) doubleSpendTrial(ctx context.Context, attacker, merchant *Node, 
 		if time.Now().After(deadline) {
 			return false, errors.New("testnet: the attacker has no mature coins")
 		}
-		time.Sleep(500 * time.Millisecond)
+		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
+			return false, err
+		}
 	}
 	if err := s.Partition([][]int{{s.index(attacker)}, s.others(attacker)}); err != nil {
 		return false, err
@@ -224,7 +229,9 @@ func (s *State) doubleSpendTrial(ctx context.Context, attacker, merchant *Node, 
 		if hm-ha >= giveUpBehind || int(hm-start) >= raceBudget || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(50 * time.Millisecond)
+		if err := sleepCtx(ctx, 50*time.Millisecond); err != nil {
+			return false, err
+		}
 	}
 	if err := s.Heal(); err != nil {
 		return false, err

@@ -171,7 +171,9 @@ func scenarioPartition(ctx context.Context, s *State, w io.Writer) (err error) {
 		if time.Now().After(deadline) {
 			return errors.New("testnet: the miners have no mature coins yet")
 		}
-		time.Sleep(500 * time.Millisecond)
+		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	_, h, err := s.WaitAgreement(ctx, maturity+2, blocks(maturity*4)+time.Minute)
 	if err != nil {
@@ -197,7 +199,9 @@ func scenarioPartition(ctx context.Context, s *State, w io.Writer) (err error) {
 		if time.Now().After(deadline) {
 			return errors.New("testnet: the payments did not confirm on their sides")
 		}
-		time.Sleep(200 * time.Millisecond)
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	// Let both sides mine on apart for a few blocks.
 	_, start := s.tips()
@@ -209,7 +213,9 @@ func scenarioPartition(ctx context.Context, s *State, w io.Writer) (err error) {
 		if time.Now().After(deadline) {
 			return errors.New("testnet: the sides stopped mining")
 		}
-		time.Sleep(200 * time.Millisecond)
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	hashes, heights := s.tips()
 	if hashes[s.index(a)] == hashes[s.index(b)] {
@@ -251,7 +257,9 @@ func scenarioPartition(ctx context.Context, s *State, w io.Writer) (err error) {
 		if time.Now().After(deadline) {
 			return fmt.Errorf("testnet: payment %s was lost after the heal", lostTx)
 		}
-		time.Sleep(200 * time.Millisecond)
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(w, "   both payments are confirmed on every node: none lost.")
 	return nil
@@ -277,6 +285,20 @@ func (s *State) onChain(n *Node, hash string) bool {
 	return s.Call(n, &hdr, "getblockheader", hash) == nil && hdr.Confirmations > 0
 }
 
+// secondMiner returns the second mining node, or nil: the scenarios keep
+// the first one as it is.
+func (s *State) secondMiner() *Node {
+	seen := 0
+	for _, n := range s.Nodes {
+		if n.Mining {
+			if seen++; seen == 2 {
+				return n
+			}
+		}
+	}
+	return nil
+}
+
 // utxoHash returns n's UTXO set hash and the tip it was taken at.
 func (s *State) utxoHash(n *Node) (string, string, error) {
 	var out struct {
@@ -291,14 +313,8 @@ func (s *State) utxoHash(n *Node) (string, string, error) {
 // work, the others mine on, and the restarted node recovers its database,
 // catches up, and holds exactly the UTXO set of the others.
 func scenarioCrash(ctx context.Context, s *State, w io.Writer) (err error) {
-	var victim *Node
-	for _, n := range s.Nodes[1:] {
-		if n.Mining {
-			victim = n
-			break
-		}
-	}
-	if victim == nil || len(s.Nodes) < 2 {
+	victim := s.secondMiner()
+	if victim == nil {
 		return errors.New("testnet: the crash scenario needs a second miner (cairn testnet up --miners 2)")
 	}
 	if s.Groups != nil {
@@ -317,6 +333,14 @@ func scenarioCrash(ctx context.Context, s *State, w io.Writer) (err error) {
 	if err := s.Kill(victim); err != nil {
 		return err
 	}
+	defer func() {
+		// Never leave the victim down, even after a failure or Ctrl-C.
+		if !victim.running() {
+			if rerr := s.Restart(context.Background(), victim); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+	}()
 	other := s.Nodes[0]
 	if other == victim {
 		other = s.Nodes[1]
@@ -331,7 +355,9 @@ func scenarioCrash(ctx context.Context, s *State, w io.Writer) (err error) {
 		if time.Now().After(deadline) {
 			return errors.New("testnet: the others did not mine on")
 		}
-		time.Sleep(200 * time.Millisecond)
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "3. Restart %s.\n", victim.Name)
 	start := time.Now()
@@ -364,13 +390,7 @@ func scenarioCrash(ctx context.Context, s *State, w io.Writer) (err error) {
 // refused, not remembered as invalid: once real time catches up, the same
 // block is accepted.
 func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
-	var skewed *Node
-	for _, n := range s.Nodes[1:] {
-		if n.Mining {
-			skewed = n
-			break
-		}
-	}
+	skewed := s.secondMiner()
 	if skewed == nil {
 		return errors.New("testnet: the clock-skew scenario needs a second miner (cairn testnet up --miners 2)")
 	}
@@ -381,29 +401,19 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 	}
 	honest := s.Nodes[0]
 	limit := s.net.Consensus.MaxFutureBlockTime
-	offset := limit + 4*s.Spacing
+	// Far enough past the limit that a loaded machine, slow between
+	// finding the block and offering it, still sees it in the future.
+	offset := limit + max(4*s.Spacing, 10*time.Second)
 	blocks := func(k int) time.Duration { return time.Duration(k) * s.Spacing }
 	args := skewed.Args
 	defer func() {
-		// Back to the true clock.
-		skewed.Args = args
-		if skewed.running() {
-			_ = s.Call(skewed, nil, "stop")
-			for i := 0; i < 200 && skewed.running(); i++ {
-				time.Sleep(50 * time.Millisecond)
-			}
-		}
-		if rerr := s.Restart(ctx, skewed); rerr != nil && err == nil {
+		// Back to the true clock, even after a failure or Ctrl-C.
+		if rerr := s.restartWith(context.Background(), skewed, args); rerr != nil && err == nil {
 			err = rerr
 		}
 	}()
 	fmt.Fprintf(w, "1. Restart %s with its clock %v ahead (the max future block time is %v).\n", skewed.Name, offset, limit)
-	_ = s.Call(skewed, nil, "stop")
-	for i := 0; i < 200 && skewed.running(); i++ {
-		time.Sleep(50 * time.Millisecond)
-	}
-	skewed.Args = append(append([]string(nil), args...), "--clock-offset", offset.String())
-	if err := s.Restart(ctx, skewed); err != nil {
+	if err := s.restartWith(ctx, skewed, append(append([]string(nil), args...), "--clock-offset", offset.String())); err != nil {
 		return err
 	}
 	// Wait for a block that only the skewed node has.
@@ -423,7 +433,9 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 				future, futureTime = hash, time.Unix(hdr.Time, 0)
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "2. %s mined %.16s.. stamped %v ahead of true time.\n", skewed.Name, future, time.Until(futureTime).Round(time.Second))
 	var raw string
@@ -435,7 +447,11 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 		return err
 	}
 	if verdict == nil || *verdict != "time-too-new" {
-		return fmt.Errorf("testnet: %s took the future block (%v)", honest.Name, verdict)
+		got := "accepted"
+		if verdict != nil {
+			got = *verdict
+		}
+		return fmt.Errorf("testnet: %s did not refuse the future block as time-too-new: %s", honest.Name, got)
 	}
 	fmt.Fprintf(w, "   %s refuses it: %s.\n", honest.Name, *verdict)
 	wait := time.Until(futureTime.Add(-limit)) + time.Second
@@ -453,4 +469,14 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 	}
 	fmt.Fprintf(w, "   %s now accepts the same block (it was refused, never marked invalid).\n", honest.Name)
 	return nil
+}
+
+// sleepCtx waits d, or returns ctx's error when it ends first (Ctrl-C).
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
 }

@@ -33,9 +33,10 @@ const (
 	futureBlocks = 12
 )
 
-// measureHashRate returns the hashes per second of one mining thread.
-func measureHashRate(ctx context.Context, d time.Duration) float64 {
-	return miner.Benchmark(ctx, 1, d).PerThread
+// measureHashRate returns the hashes per second of threads mining at
+// once on this machine.
+func measureHashRate(ctx context.Context, threads int, d time.Duration) float64 {
+	return miner.Benchmark(ctx, threads, d).HashesPerSec
 }
 
 // startingBits returns the compact target at which hashRate hashes per

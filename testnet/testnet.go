@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"time"
 
+	mrand "math/rand/v2"
+
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/wallet"
 )
@@ -39,16 +41,18 @@ const (
 
 // Node is one node of the testnet.
 type Node struct {
-	Name    string   `json:"name"`
-	Dir     string   `json:"dir"`
-	RPCAddr string   `json:"rpc_addr"`
-	P2PAddr string   `json:"p2p_addr"` // full multiaddr with /p2p/<id>
-	PeerID  string   `json:"peer_id"`
-	Mining  bool     `json:"mining"`
-	Wallet  string   `json:"wallet"`
-	Address string   `json:"address"` // the miner's payout address
-	PID     int      `json:"pid"`
-	Args    []string `json:"args"`
+	Name    string `json:"name"`
+	Dir     string `json:"dir"`
+	RPCAddr string `json:"rpc_addr"`
+	P2PAddr string `json:"p2p_addr"` // full multiaddr with /p2p/<id>
+	// listenAddr is the P2P host:port picked at up.
+	listenAddr string
+	PeerID     string   `json:"peer_id"`
+	Mining     bool     `json:"mining"`
+	Wallet     string   `json:"wallet"`
+	Address    string   `json:"address"` // the miner's payout address
+	PID        int      `json:"pid"`
+	Args       []string `json:"args"`
 }
 
 // State is a testnet's state file.
@@ -89,11 +93,19 @@ func (s *State) save() error {
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(s.Dir, stateFile+".tmp")
-	if err := os.WriteFile(tmp, raw, 0o600); err != nil {
+	f, err := os.CreateTemp(s.Dir, stateFile+".tmp-*")
+	if err != nil {
 		return fmt.Errorf("testnet: %w", err)
 	}
-	return os.Rename(tmp, filepath.Join(s.Dir, stateFile))
+	defer os.Remove(f.Name())
+	if _, err := f.Write(raw); err != nil {
+		f.Close()
+		return fmt.Errorf("testnet: %w", err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("testnet: %w", err)
+	}
+	return os.Rename(f.Name(), filepath.Join(s.Dir, stateFile))
 }
 
 // Network returns the testnet's network.
@@ -125,26 +137,20 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	if old, err := Load(o.Dir, o.Binary); err == nil {
-		for _, n := range old.Nodes {
-			if n.running() {
-				return nil, fmt.Errorf("testnet: a testnet is running in %s (cairn testnet down --dir %s first)", o.Dir, o.Dir)
-			}
-		}
-	}
-	if err := os.RemoveAll(o.Dir); err != nil {
-		return nil, fmt.Errorf("testnet: clear %s: %w", o.Dir, err)
+	if err := clearDir(o.Dir, o.Binary); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("testnet: %w", err)
 	}
 	dir, _ := filepath.Abs(o.Dir)
-	rate := measureHashRate(ctx, 500*time.Millisecond)
 	threads := minerThreads(o.Miners)
-	total := rate * float64(threads*max(o.Miners, 1))
+	// All the miners' threads at once, as they will run: more threads
+	// than cores, or hyper-threads, do not add their nominal rate.
+	total := measureHashRate(ctx, threads*max(o.Miners, 1), 500*time.Millisecond)
 	bits := startingBits(total, o.Spacing)
-	fmt.Fprintf(o.Log, "measured %.1f MH/s per thread; %d miner(s) x %d thread(s): starting bits %08x for %v blocks\n",
-		rate/1e6, o.Miners, threads, bits, o.Spacing)
+	fmt.Fprintf(o.Log, "measured %.1f MH/s for %d miner(s) x %d thread(s): starting bits %08x for %v blocks\n",
+		total/1e6, o.Miners, threads, bits, o.Spacing)
 	raw, netw, err := makeSpec(ctx, o.Spacing, bits, time.Now())
 	if err != nil {
 		return nil, err
@@ -160,21 +166,22 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 	defer func() { wallet.DefaultKDF = defaultKDF }()
 	for i := 0; i < o.Nodes; i++ {
 		n := &Node{Name: fmt.Sprintf("node%d", i), Dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), Mining: i < o.Miners}
-		if n.RPCAddr, err = freePort(); err != nil {
-			return nil, err
+		if n.RPCAddr, err = s.freePort(); err != nil {
+			return s, err
 		}
-		p2p, err := freePort()
+		p2p, err := s.freePort(n.RPCAddr)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
+		n.listenAddr = p2p
 		n.Wallet = filepath.Join(n.Dir, "wallet.dat")
 		mnemonic, err := wallet.NewMnemonic(12)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		w, err := wallet.Create(n.Wallet, []byte(Password), netw, mnemonic, "", 0)
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		addr, err := w.NewAddress(wallet.P2WPKH)
 		if err == nil {
@@ -182,7 +189,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		}
 		w.Close()
 		if err != nil {
-			return nil, err
+			return s, err
 		}
 		n.Address = addr.EncodeAddress()
 		host, port, _ := net.SplitHostPort(p2p)
@@ -218,14 +225,60 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 	return s, nil
 }
 
-// freePort returns a free loopback TCP address.
-func freePort() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", fmt.Errorf("testnet: %w", err)
+// clearDir makes dir ready for a fresh testnet. It deletes only what a
+// testnet left: a folder holding a state file whose nodes are all stopped.
+// A folder with anything else in it is refused, never deleted.
+func clearDir(dir, binary string) error {
+	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
+		return nil
 	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	if err != nil {
+		return fmt.Errorf("testnet: %w", err)
+	}
+	old, err := Load(dir, binary)
+	if err != nil {
+		return fmt.Errorf("testnet: %s is not empty and holds no readable testnet; choose another --dir or clear it yourself (%v)", dir, err)
+	}
+	for _, n := range old.Nodes {
+		if n.running() {
+			return fmt.Errorf("testnet: a testnet is running in %s (cairn testnet down --dir %s first)", dir, dir)
+		}
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("testnet: clear %s: %w", dir, err)
+	}
+	return nil
+}
+
+// portRange is where testnet ports are picked: below Linux's ephemeral
+// range (32768 and up), so that no outgoing connection takes a port
+// between its pick and the node binding it, or while a node is down.
+const portLow, portHigh = 20000, 32000
+
+// freePort returns a loopback TCP address on a port no other process
+// listens on and this testnet has not used.
+func (s *State) freePort(exclude ...string) (string, error) {
+	used := make(map[string]bool)
+	for _, a := range exclude {
+		used[a] = true
+	}
+	for _, n := range s.Nodes {
+		used[n.RPCAddr], used[n.listenAddr] = true, true
+	}
+	for try := 0; try < 200; try++ {
+		addr := fmt.Sprintf("127.0.0.1:%d", portLow+mrand.IntN(portHigh-portLow))
+		if used[addr] {
+			continue
+		}
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			continue
+		}
+		l.Close()
+		return addr, nil
+	}
+	return "", errors.New("testnet: no free port found")
 }
 
 // start launches n's process in its own session (so that it outlives a
@@ -259,7 +312,17 @@ func (n *Node) running() bool {
 		return false
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n.PID))
-	if err != nil || !bytes.Contains(cmdline, []byte(n.Dir)) {
+	if err != nil {
+		return false
+	}
+	// A reused PID is some other process: it must be a node of this
+	// folder (its --datadir, exactly).
+	args := strings.Split(string(cmdline), "\x00")
+	ours := false
+	for i := 0; i+1 < len(args); i++ {
+		ours = ours || (args[i] == "--datadir" && args[i+1] == n.Dir)
+	}
+	if !ours {
 		return false
 	}
 	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.PID))
@@ -300,7 +363,8 @@ type RPCError struct {
 
 func (e *RPCError) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
 
-var httpClient = &http.Client{Timeout: 30 * time.Second}
+// httpClient's limit keeps a hung node from freezing status and down.
+var httpClient = &http.Client{Timeout: 10 * time.Second}
 
 // Call runs a JSON-RPC method on n.
 func (s *State) Call(n *Node, out any, method string, params ...any) error {
@@ -437,8 +501,10 @@ func (s *State) index(n *Node) int {
 
 // Partition cuts the network into groups that cannot reach each other:
 // each node bans the peer IDs of every node outside its group (the ban
-// drops the connection and the gater refuses new ones). Nodes in no group
-// keep their links.
+// drops the connection and the gater refuses new ones). Every node must be
+// in a group. Bans of an earlier partition are lifted first. Nodes that
+// are down are skipped (they learn nothing of the partition) and named in
+// the error.
 func (s *State) Partition(groups [][]int) error {
 	group := map[int]int{}
 	for gi, g := range groups {
@@ -446,11 +512,22 @@ func (s *State) Partition(groups [][]int) error {
 			group[i] = gi
 		}
 	}
+	for i, n := range s.Nodes {
+		if _, ok := group[i]; !ok {
+			return fmt.Errorf("testnet: %s is in no group: name every node (e.g. 0 1,2)", n.Name)
+		}
+	}
+	var down []string
 	for i, a := range s.Nodes {
+		if !a.running() {
+			down = append(down, a.Name)
+			continue
+		}
+		if err := s.Call(a, nil, "clearbanned"); err != nil {
+			return fmt.Errorf("testnet: %s clearbanned: %w", a.Name, err)
+		}
 		for j, b := range s.Nodes {
-			gi, ok1 := group[i]
-			gj, ok2 := group[j]
-			if i == j || !ok1 || !ok2 || gi == gj {
+			if i == j || group[i] == group[j] {
 				continue
 			}
 			if err := s.Call(a, nil, "setban", b.PeerID, "add", 365*24*3600); err != nil && !strings.Contains(err.Error(), "already banned") {
@@ -459,24 +536,47 @@ func (s *State) Partition(groups [][]int) error {
 		}
 	}
 	s.Groups = groups
-	return s.save()
+	if err := s.save(); err != nil {
+		return err
+	}
+	if len(down) > 0 {
+		return fmt.Errorf("testnet: partitioned, but %v are down and were left out", down)
+	}
+	return nil
 }
 
 // Heal lifts every ban and reconnects each node to the nodes it peers
-// with, at once rather than after the redial backoff.
+// with, at once rather than after the redial backoff. Nodes that are down
+// are skipped and named in the error.
 func (s *State) Heal() error {
+	var down []string
 	for _, n := range s.Nodes {
+		if !n.running() {
+			down = append(down, n.Name)
+			continue
+		}
 		if err := s.Call(n, nil, "clearbanned"); err != nil {
 			return fmt.Errorf("testnet: %s clearbanned: %w", n.Name, err)
 		}
 	}
 	for i, n := range s.Nodes {
+		if !n.running() {
+			continue
+		}
 		for _, prev := range s.Nodes[:i] {
-			_ = s.Call(n, nil, "addnode", prev.P2PAddr, "onetry")
+			if prev.running() {
+				_ = s.Call(n, nil, "addnode", prev.P2PAddr, "onetry")
+			}
 		}
 	}
 	s.Groups = nil
-	return s.save()
+	if err := s.save(); err != nil {
+		return err
+	}
+	if len(down) > 0 {
+		return fmt.Errorf("testnet: healed, but %v are down (their bans stay until they run and heal again)", down)
+	}
+	return nil
 }
 
 // Kill ends a node at once (SIGKILL), as a crash would.
@@ -489,6 +589,25 @@ func (s *State) Kill(n *Node) error {
 	}
 	for i := 0; i < 100 && n.running(); i++ {
 		time.Sleep(50 * time.Millisecond)
+	}
+	if n.running() {
+		return fmt.Errorf("testnet: %s (pid %d) survived SIGKILL", n.Name, n.PID)
+	}
+	return nil
+}
+
+// Stop stops n: an RPC stop, then SIGKILL if it has not exited within
+// 20 seconds.
+func (s *State) Stop(n *Node) error {
+	if !n.running() {
+		return nil
+	}
+	_ = s.Call(n, nil, "stop")
+	for i := 0; i < 400 && n.running(); i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n.running() {
+		return s.Kill(n)
 	}
 	return nil
 }

@@ -237,7 +237,13 @@ func (p *proc) kill(t *testing.T) {
 // its stdout, stderr and exit code.
 func runCairn(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), exitTimeout)
+	return runCairnFor(t, exitTimeout, env, args...)
+}
+
+// runCairnFor is runCairn with a time limit of d.
+func runCairnFor(t *testing.T, d time.Duration, env []string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, cairnBinary(t), args...)
 	cmd.Env = cleanEnv(env)

@@ -38,7 +38,7 @@ func testnetCommand() *cli.Command {
 			{Name: "kill", Usage: "kill -9 a node", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetKill},
 			{Name: "restart", Usage: "start a killed node again", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetRestart},
 			{Name: "down", Usage: "stop every node", Flags: []cli.Flag{dir()}, Action: testnetDown},
-			{Name: "scenario", Usage: "run a narrated scenario: partition", ArgsUsage: "NAME", Flags: []cli.Flag{dir()}, Action: testnetScenario},
+			{Name: "scenario", Usage: "run a narrated scenario: partition, double-spend, clock-skew or crash", ArgsUsage: "NAME", Flags: []cli.Flag{dir()}, Action: testnetScenario},
 		},
 	}
 }
@@ -83,12 +83,20 @@ func testnetUp(c *cli.Context) error {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
+		// Other shells may kill, restart or partition nodes: read the
+		// state again each time, and before stopping everything.
+		if fresh, err := testnet.Load(s.Dir, exe); err == nil {
+			s = fresh
+		}
 		fmt.Fprint(c.App.Writer, "\033[H\033[2J") // home, clear
 		fmt.Fprintf(c.App.Writer, "cairn testnet in %s (%d nodes, %v blocks) - Ctrl-C stops it\n\n", s.Dir, len(s.Nodes), s.Spacing)
 		printStatus(c.App.Writer, s.Status())
 		select {
 		case <-ctx.Done():
 			fmt.Fprintln(c.App.Writer, "\nstopping every node ...")
+			if fresh, err := testnet.Load(s.Dir, exe); err == nil {
+				s = fresh
+			}
 			return s.Down()
 		case <-tick.C:
 		}
