@@ -65,6 +65,9 @@ func testnetUp(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
+	// Output piped to a reader that quits (| head) must not kill up
+	// half way, leaving some nodes started and the rest not.
+	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := testnet.Up(ctx, testnet.UpOptions{Dir: c.String("dir"), Nodes: c.Int("nodes"), Miners: c.Int("miners"),
