@@ -3,6 +3,7 @@ package p2p
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -10,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/cairnchain/cairn/chain"
@@ -226,6 +228,12 @@ func (n *Node) PublishTx(ctx context.Context, tx *wire.MsgTx) {
 // connection (a partition healing), and the new peer's topic
 // subscription may arrive after the reorganization: published at once,
 // the transaction would reach only the old peers, which already had it.
+//
+// Gossip alone is not enough: a transaction that travelled by gossip
+// before it was mined is in the gossip router's seen cache (two minutes),
+// here and at the peers of its side, and publishing it again is a no-op.
+// So it is also pushed to every peer over a stream; a peer whose pool
+// takes it publishes it as new to its own side.
 func (n *Node) PublishReturnedTx(ctx context.Context, tx *wire.MsgTx) {
 	go func() {
 		deadline := time.Now().Add(returnedTxWait)
@@ -233,7 +241,71 @@ func (n *Node) PublishReturnedTx(ctx context.Context, tx *wire.MsgTx) {
 			time.Sleep(50 * time.Millisecond)
 		}
 		n.PublishTx(ctx, tx)
+		n.pushTx(ctx, tx)
 	}()
+}
+
+// pushTx sends tx to every handshaken peer over the "tx" stream.
+func (n *Node) pushTx(ctx context.Context, tx *wire.MsgTx) {
+	var buf bytes.Buffer
+	if err := tx.Serialize(&buf); err != nil {
+		return
+	}
+	n.mu.Lock()
+	var peers []peer.ID
+	for id, ps := range n.peers {
+		if ps.status != nil {
+			peers = append(peers, id)
+		}
+	}
+	n.mu.Unlock()
+	for _, p := range peers {
+		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		s, err := n.host.NewStream(network.WithNoDial(sctx, "tx push"), p, n.protocol("tx"))
+		cancel()
+		if err != nil {
+			continue
+		}
+		_ = s.SetDeadline(time.Now().Add(10 * time.Second))
+		frame := binary.LittleEndian.AppendUint32(nil, uint32(buf.Len()))
+		_, _ = s.Write(append(frame, buf.Bytes()...))
+		_ = s.Close()
+	}
+}
+
+// handleTxPush takes a transaction a peer pushed (one a reorganization
+// returned to its pool) into the pool, and publishes it if the pool
+// accepts it: to this node's side of the network it is new.
+func (n *Node) handleTxPush(s network.Stream) {
+	defer s.Close()
+	p := s.Conn().RemotePeer()
+	if !n.admitRequest(p, "tx push") {
+		_ = s.Reset()
+		return
+	}
+	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
+	tx, err := readTxFrame(s)
+	if err != nil {
+		if errors.Is(err, errMalformed) {
+			n.Misbehaving(p, banScoreLimit, "pushed "+err.Error())
+		}
+		_ = s.Reset()
+		return
+	}
+	if n.cfg.Mempool == nil {
+		return
+	}
+	res, err := n.cfg.Mempool.ProcessTransaction(tx, true)
+	if err != nil {
+		var re *mempool.RejectError
+		if errors.As(err, &re) && re.Code == mempool.RejectInvalid {
+			n.Misbehaving(p, banScoreLimit/10, "pushed an invalid transaction: "+re.Reason)
+		}
+		return
+	}
+	if len(res.Accepted) > 0 {
+		n.PublishTx(n.ctx, tx)
+	}
 }
 
 // returnedTxWait bounds how long a returned transaction waits for the

@@ -130,3 +130,25 @@ func readBlockFrame(r io.Reader) (*wire.MsgBlock, error) {
 	}
 	return block, nil
 }
+
+// readTxFrame reads one length-prefixed transaction of a tx push, no
+// larger than a gossiped transaction may be.
+func readTxFrame(r io.Reader) (*wire.MsgTx, error) {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, err
+	}
+	size := binary.LittleEndian.Uint32(lenBuf[:])
+	if size == 0 || size > maxTxGossipBytes {
+		return nil, fmt.Errorf("%w: a transaction of %d bytes", errMalformed, size)
+	}
+	raw := make([]byte, size)
+	if _, err := io.ReadFull(r, raw); err != nil {
+		return nil, err
+	}
+	tx, err := consensus.DecodeTx(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errMalformed, err)
+	}
+	return tx, nil
+}

@@ -199,3 +199,22 @@ func TestConcurrentRequestLimit(t *testing.T) {
 		t.Fatal("a released slot was not freed")
 	}
 }
+
+func FuzzReadTxFrame(f *testing.F) {
+	fx := newTxFixture(f, chainparams.Regtest(), 1)
+	var buf bytes.Buffer
+	_ = fx.spends[0].Serialize(&buf)
+	f.Add(append(binary.LittleEndian.AppendUint32(nil, uint32(buf.Len())), buf.Bytes()...))
+	f.Add([]byte{0, 0, 0, 0})
+	f.Add([]byte{0xff, 0xff, 0xff, 0x7f})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tx, err := readTxFrame(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		var out bytes.Buffer
+		if err := tx.Serialize(&out); err != nil || !bytes.Equal(out.Bytes(), data[4:4+out.Len()]) {
+			t.Fatal("a decoded transaction does not serialize back to its frame")
+		}
+	})
+}

@@ -277,6 +277,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	h.SetStreamHandler(n.protocol("headers"), n.handleHeadersRequest)
 	h.SetStreamHandler(n.protocol("getblocks"), n.handleGetBlocks)
 	h.SetStreamHandler(n.protocol("blocktxn"), n.handleBlockTxn)
+	h.SetStreamHandler(n.protocol("tx"), n.handleTxPush)
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		go n.onConnected(ctx, c)
 	}, DisconnectedF: func(_ network.Network, c network.Conn) {

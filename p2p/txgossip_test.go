@@ -69,6 +69,15 @@ func TestReorgReturnsTransactions(t *testing.T) {
 	c1, c2 := newPoolNode(t, ctx, net, f), newPoolNode(t, ctx, net, f)
 	connectPools(t, ctx, a1, a2)
 	connectPools(t, ctx, c1, c2)
+	waitMeshed(t, a1.node, a2.node)
+	// As in life, the transaction travels by gossip before it is mined:
+	// the nodes of side A have then seen its message, and gossip would
+	// not carry it a second time.
+	if _, err := a1.pool.ProcessTransaction(tx, false); err != nil {
+		t.Fatal(err)
+	}
+	a1.node.PublishTx(ctx, tx)
+	waitFor(t, 10*time.Second, "the transaction on both nodes of side A", func() bool { return a2.pool.Have(tx.TxHash()) })
 	if _, err := a1.chain.ProcessBlock(f.g.Block("a1")); err != nil {
 		t.Fatal(err)
 	}
