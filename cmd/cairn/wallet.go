@@ -337,6 +337,25 @@ func (e *walletEnv) sendRequest(node wallet.Node) (wallet.SendRequest, error) {
 	return wallet.SendRequest{To: to, Amount: amount, FeeRate: rate, SubtractFee: c.Bool("subtract-fee")}, nil
 }
 
+// syncForSend checks ADDRESS AMOUNT (plain mistakes first, before the
+// password and a scan), then opens and scans the wallet and settles the
+// fee rate. The caller closes the wallet.
+func (e *walletEnv) syncForSend() (*wallet.Wallet, *wallet.RPCNode, int32, wallet.SendRequest, error) {
+	if _, err := e.sendRequest(nil); err != nil {
+		return nil, nil, 0, wallet.SendRequest{}, err
+	}
+	w, node, tip, err := e.sync()
+	if err != nil {
+		return nil, nil, 0, wallet.SendRequest{}, err
+	}
+	req, err := e.sendRequest(node)
+	if err != nil {
+		w.Close()
+		return nil, nil, 0, wallet.SendRequest{}, err
+	}
+	return w, node, tip, req, nil
+}
+
 // feeRate returns --fee-rate, or the node's estimate for 6 blocks, at
 // least 1 base unit per vbyte.
 func (e *walletEnv) feeRate(node wallet.Node) (float64, error) {
@@ -378,18 +397,11 @@ func walletSend(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.sendRequest(nil); err != nil { // plain mistakes first, before the password and a scan
-		return err
-	}
-	w, node, tip, err := e.sync()
+	w, node, tip, req, err := e.syncForSend()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	req, err := e.sendRequest(node)
-	if err != nil {
-		return err
-	}
 	tx, fee, err := w.CreateTx(req, tip)
 	if err != nil {
 		return err
@@ -525,18 +537,11 @@ func walletPSBTCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := e.sendRequest(nil); err != nil {
-		return err
-	}
-	w, node, tip, err := e.sync()
+	w, _, tip, req, err := e.syncForSend()
 	if err != nil {
 		return err
 	}
 	defer w.Close()
-	req, err := e.sendRequest(node)
-	if err != nil {
-		return err
-	}
 	p, fee, err := w.PSBTCreate(req, tip)
 	if err != nil {
 		return err
