@@ -145,7 +145,7 @@ func TestHeaderReplayEnds(t *testing.T) {
 	})
 	fresh := chainOf(t, ctx, g, 0, func(c *Config) { c.StatusInterval = time.Hour })
 	connect(t, ctx, fresh, evil)
-	waitFor(t, 10*time.Second, "the replaying peer's penalty", func() bool { return fresh.node.bans.score(evil.node.ID()) > 0 })
+	waitFor(t, time.Minute, "the replaying peer's penalty", func() bool { return fresh.node.bans.score(evil.node.ID()) > 0 })
 	time.Sleep(500 * time.Millisecond)
 	if n := asked.Load(); n > 3 {
 		t.Fatalf("the replaying peer was asked %d times", n)

@@ -437,6 +437,26 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 			return err
 		}
 	}
+	// The skewed miner may have stacked several future blocks: offer the
+	// first one whose parent the other node has.
+	for {
+		var hdr struct {
+			Prev string `json:"previousblockhash"`
+		}
+		if err := s.Call(skewed, &hdr, "getblockheader", future); err != nil {
+			return err
+		}
+		var parent struct {
+			Time int64 `json:"time"`
+		}
+		if s.Call(honest, &parent, "getblockheader", hdr.Prev) == nil {
+			break
+		}
+		if err := s.Call(skewed, &parent, "getblockheader", hdr.Prev); err != nil {
+			return err
+		}
+		future, futureTime = hdr.Prev, time.Unix(parent.Time, 0)
+	}
 	fmt.Fprintf(w, "2. %s mined %.16s.. stamped %v ahead of true time.\n", skewed.Name, future, time.Until(futureTime).Round(time.Second))
 	var raw string
 	if err := s.Call(skewed, &raw, "getblock", future, 0); err != nil {
