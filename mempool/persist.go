@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/internal/atomicfile"
 )
 
 // persistMagic starts a saved pool file (version 1).
@@ -45,23 +46,7 @@ func (p *TxPool) Save(path string) error {
 	}
 	p.mu.RUnlock()
 
-	tmp := path + ".new"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("mempool: save: %w", err)
-	}
-	if _, err := f.Write(buf.Bytes()); err != nil {
-		f.Close()
-		return fmt.Errorf("mempool: save: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("mempool: save: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("mempool: save: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.Write(path, buf.Bytes(), 0o600); err != nil {
 		return fmt.Errorf("mempool: save: %w", err)
 	}
 	return nil

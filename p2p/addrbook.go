@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/cairnchain/cairn/internal/atomicfile"
 )
 
 // peersFile keeps the addresses of peers that passed the handshake, so a
@@ -61,7 +63,7 @@ func (n *Node) savePeers() error {
 		out = append(out, savedPeer{ID: id, Addrs: known[id]})
 	}
 	raw, _ := json.MarshalIndent(out, "", "  ")
-	if err := writeFileAtomic(filepath.Join(n.cfg.Dir, peersFile), raw); err != nil {
+	if err := atomicfile.Write(filepath.Join(n.cfg.Dir, peersFile), raw, 0o600); err != nil {
 		return fmt.Errorf("p2p: save peers: %w", err)
 	}
 	return nil

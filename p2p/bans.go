@@ -15,6 +15,8 @@ import (
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
+
+	"github.com/cairnchain/cairn/internal/atomicfile"
 )
 
 // DefaultBanTime is how long misbehaviour bans a peer.
@@ -71,7 +73,7 @@ func (b *banList) saveLocked() error {
 		saved[id.String()] = until.Unix()
 	}
 	raw, _ := json.MarshalIndent(saved, "", "  ")
-	if err := writeFileAtomic(b.path, raw); err != nil {
+	if err := atomicfile.Write(b.path, raw, 0o600); err != nil {
 		return fmt.Errorf("p2p: save bans: %w", err)
 	}
 	return nil

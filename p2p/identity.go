@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 
 	"github.com/libp2p/go-libp2p/core/crypto"
+
+	"github.com/cairnchain/cairn/internal/atomicfile"
 )
 
 // identityFile is the node's libp2p key in its data folder.
@@ -39,7 +41,7 @@ func loadIdentity(dir string) (crypto.PrivKey, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("p2p: create identity: %w", err)
 	}
-	if err := writeFileAtomic(path, raw); err != nil {
+	if err := atomicfile.Write(path, raw, 0o600); err != nil {
 		return nil, fmt.Errorf("p2p: identity: %w", err)
 	}
 	return key, nil

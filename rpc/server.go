@@ -14,12 +14,13 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/internal/atomicfile"
 )
 
 // Defaults of Config.
@@ -194,17 +195,8 @@ func writeCookie(path string) (string, error) {
 		return "", fmt.Errorf("rpc: cookie: %w", err)
 	}
 	pass := hex.EncodeToString(raw[:])
-	tmp := path + ".tmp"
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if err := atomicfile.Write(path, []byte(cookieUser+":"+pass), 0o600); err != nil {
 		return "", fmt.Errorf("rpc: cookie: %w", err)
-	}
-	os.Remove(tmp)
-	if err := os.WriteFile(tmp, []byte(cookieUser+":"+pass), 0o600); err != nil {
-		return "", fmt.Errorf("rpc: write cookie: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("rpc: write cookie: %w", err)
 	}
 	return pass, nil
 }

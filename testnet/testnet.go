@@ -20,6 +20,7 @@ import (
 	mrand "math/rand/v2"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/internal/atomicfile"
 	"github.com/cairnchain/cairn/wallet"
 )
 
@@ -93,19 +94,10 @@ func (s *State) save() error {
 	if err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(s.Dir, stateFile+".tmp-*")
-	if err != nil {
+	if err := atomicfile.Write(filepath.Join(s.Dir, stateFile), raw, 0o600); err != nil {
 		return fmt.Errorf("testnet: %w", err)
 	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(raw); err != nil {
-		f.Close()
-		return fmt.Errorf("testnet: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("testnet: %w", err)
-	}
-	return os.Rename(f.Name(), filepath.Join(s.Dir, stateFile))
+	return nil
 }
 
 // Network returns the testnet's network.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/internal/atomicfile"
 )
 
 // GapLimit is how many unused addresses past the last used one of each
@@ -187,7 +188,10 @@ func (w *Wallet) Save() error {
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(w.path, sealed)
+	if err := atomicfile.Write(w.path, sealed, 0o600); err != nil {
+		return fmt.Errorf("wallet: %w", err)
+	}
+	return nil
 }
 
 // Close releases the wallet file for other commands.
