@@ -44,7 +44,9 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadHeaders$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeCompactBlock$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeBlockTxnRequest$$' -fuzztime $(FUZZTIME) ./p2p
-	$(GO) test -run '^$$' -fuzz '^FuzzReadTxFrame$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzReadTxReply$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzReadInv$$' -fuzztime $(FUZZTIME) ./p2p
+	$(GO) test -run '^$$' -fuzz '^FuzzReadWant$$' -fuzztime $(FUZZTIME) ./p2p
 	$(GO) test -run '^$$' -fuzz '^FuzzReadBlockFrame$$' -fuzztime $(FUZZTIME) ./p2p
 
 # A local network of three nodes, two of them mining, in ./localnet; the

@@ -68,6 +68,9 @@ func (p *TxPool) ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*AcceptRe
 		res.Accepted = append(res.Accepted, desc)
 		res.Replaced = replaced
 		res.Accepted = append(res.Accepted, p.processOrphans(desc.TxID)...)
+		if p.cfg.OnAccepted != nil {
+			p.cfg.OnAccepted(res.Accepted)
+		}
 		return res, nil
 	}
 }
@@ -269,7 +272,7 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
 				return nil, reject(RejectMissingInputs, "bad-txns-inputs-missingorspent", "input %d spends unknown or spent %v", i, op)
 			}
 			if ue.IsCoinBase && height-ue.Height < cp.CoinbaseMaturity {
-				return nil, reject(RejectInvalid, "bad-txns-premature-spend-of-coinbase",
+				return nil, reject(RejectPremature, "bad-txns-premature-spend-of-coinbase",
 					"input %d spends a coinbase of height %d at height %d", i, ue.Height, height)
 			}
 			pre.prevOuts[i] = ue.TxOut()

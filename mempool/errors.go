@@ -24,6 +24,10 @@ const (
 	// RejectConflict: it conflicts with the pool in a way replacement does
 	// not allow.
 	RejectConflict
+	// RejectPremature: it spends a coinbase before maturity. Invalid in the
+	// next block, but valid a block later: a peer one block ahead relays it
+	// in good faith (Bitcoin Core's TX_PREMATURE_SPEND, never punished).
+	RejectPremature
 )
 
 // RejectError is a transaction the pool refuses, with Bitcoin Core's reject

@@ -106,6 +106,6 @@ func (h *harness) mine(name string, txs ...*wire.MsgTx) *wire.MsgBlock {
 	if _, err := h.chain.ProcessBlock(b); err != nil {
 		h.t.Fatal(err)
 	}
-	h.pool.HandleNotification(chain.Notification{Type: chain.BlockConnected, Block: b, Height: h.g.TipHeight()})
+	h.pool.HandleNotification(chain.Notification{Type: chain.BlockConnected, Block: b, Hash: b.BlockHash(), Height: h.g.TipHeight()})
 	return b
 }

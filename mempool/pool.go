@@ -53,10 +53,12 @@ type Config struct {
 	OrphanExpiry time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// OnReturned, if set, hears of each transaction a reorganization put
-	// back in the pool, so that the network can publish it again. It is
+	// OnAccepted, if set, hears of the transactions each successful
+	// ProcessTransaction added to the pool, whatever brought them (RPC, a
+	// peer, an orphan whose parent arrived, a reorganization returning
+	// them), parents first, so that the network can announce them. It is
 	// called without the pool's lock held.
-	OnReturned func(tx *wire.MsgTx)
+	OnAccepted func(accepted []*TxDesc)
 	Logger     *slog.Logger
 }
 
@@ -142,8 +144,9 @@ type TxPool struct {
 	// mu protects the fields below.
 	mu       sync.RWMutex
 	pool     map[chainhash.Hash]*entry
-	spent    map[wire.OutPoint]*entry // outpoint -> pool tx spending it
-	bytes    int64                    // estimated memory of the entries
+	byWTxID  map[chainhash.Hash]*entry // peers announce and fetch by wtxid (BIP339)
+	spent    map[wire.OutPoint]*entry  // outpoint -> pool tx spending it
+	bytes    int64                     // estimated memory of the entries
 	orphans  *orphanPool
 	feeStats *feeEstimator
 	// minFeeRate is the rolling minimum fee rate after evictions (per
@@ -153,6 +156,10 @@ type TxPool struct {
 	// sequence counts additions and removals (getrawmempool's
 	// mempool_sequence).
 	sequence uint64
+	// returning holds the transactions of blocks disconnected since the
+	// pool last caught up with the chain, newest block first. Only the
+	// goroutine that handles notifications touches it.
+	returning [][]*wire.MsgTx
 }
 
 // New returns an empty pool.
@@ -185,6 +192,7 @@ func New(cfg Config) *TxPool {
 		now:      cfg.Now,
 		params:   cfg.Chain.Network(),
 		pool:     make(map[chainhash.Hash]*entry),
+		byWTxID:  make(map[chainhash.Hash]*entry),
 		spent:    make(map[wire.OutPoint]*entry),
 		orphans:  newOrphanPool(cfg.MaxOrphans, cfg.OrphanExpiry),
 		feeStats: newFeeEstimator(),
@@ -192,10 +200,10 @@ func New(cfg Config) *TxPool {
 }
 
 // Memory estimates of an entry beyond its serialized bytes: the entry
-// struct with its slot in the pool's map, and one slot in the spent-outputs
-// map per input.
+// struct with its slots in the pool's txid and wtxid maps, and one slot in
+// the spent-outputs map per input.
 const (
-	entryOverhead = 240
+	entryOverhead = 290
 	inputOverhead = 80
 )
 
@@ -229,6 +237,7 @@ func (p *TxPool) addLocked(e *entry) {
 		}
 	}
 	p.pool[e.txid] = e
+	p.byWTxID[e.wtxid] = e
 	p.bytes += e.memSize(len(tx.TxIn))
 	p.sequence++
 }
@@ -259,6 +268,7 @@ func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
 		delete(child.parents, e)
 	}
 	delete(p.pool, e.txid)
+	delete(p.byWTxID, e.wtxid)
 	p.bytes -= e.memSize(len(tx.TxIn))
 	p.sequence++
 	return append([]*entry{e}, removed...)

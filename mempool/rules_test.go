@@ -399,7 +399,7 @@ func TestRejectReasons(t *testing.T) {
 		name:    "coinbase 99 blocks deep",
 		harness: young,
 		build:   func(t *testing.T, h *harness) *wire.MsgTx { return h.spend(one(h.coinbase(2)), 1, 1000) },
-		reason:  "bad-txns-premature-spend-of-coinbase", code: RejectInvalid,
+		reason:  "bad-txns-premature-spend-of-coinbase", code: RejectPremature,
 	}, {
 		name: "outputs above inputs",
 		build: func(t *testing.T, h *harness) *wire.MsgTx {
@@ -949,7 +949,7 @@ func TestBlockConnected(t *testing.T) {
 // TestBlockDisconnected ensures a disconnected block's transactions return
 // to the pool, and that pool transactions spending a coinbase that the
 // shorter chain makes immature leave it with their descendants; only the
-// returned transaction is handed to OnReturned, for the network to publish.
+// returned transaction is handed to OnAccepted, for the network to announce.
 //
 //	b0 .. b100 -> m1 (x)      then m1 is invalidated
 //	pool: y (b2's coinbase, exactly mature at m1+1) -> yChild, w (b1's)
@@ -963,7 +963,11 @@ func TestBlockDisconnected(t *testing.T) {
 	w := h.spend(one(h.coinbase(1)), 1, 1000)
 	h.accept(t, y, yChild, w)
 	var returned []*wire.MsgTx
-	h.pool.cfg.OnReturned = func(tx *wire.MsgTx) { returned = append(returned, tx) }
+	h.pool.cfg.OnAccepted = func(descs []*TxDesc) {
+		for _, d := range descs {
+			returned = append(returned, d.Tx)
+		}
+	}
 
 	if err := h.chain.InvalidateBlock(m1.BlockHash()); err != nil {
 		t.Fatal(err)
@@ -975,8 +979,8 @@ func TestBlockDisconnected(t *testing.T) {
 			t.Errorf("%v in the pool: %v, want %v", tx.TxHash(), !in, in)
 		}
 	}
-	if len(returned) != 1 || returned[0] != x {
-		t.Errorf("OnReturned heard of %d transactions, want x alone", len(returned))
+	if len(returned) != 1 || returned[0].TxHash() != x.TxHash() {
+		t.Errorf("OnAccepted heard of %d transactions, want x alone", len(returned))
 	}
 }
 

@@ -2,8 +2,10 @@ package mempool
 
 import (
 	"context"
+	"errors"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
@@ -38,13 +40,41 @@ func (p *TxPool) Run(ctx context.Context) error {
 }
 
 // HandleNotification applies one chain notification to the pool.
+//
+// Transactions of disconnected blocks are held until the pool has caught
+// up with the chain's tip, then offered again oldest block first (Bitcoin
+// Core's DisconnectedBlockTransactions and MaybeUpdateMempoolForReorg).
+// Offered one block at a time, a transaction whose parent is in an older
+// disconnected block would find neither its parent's output, which the
+// chain no longer has, nor the parent, which the pool has not taken back
+// yet, and would be lost. Those that a connected block confirms meanwhile
+// are not offered at all.
 func (p *TxPool) HandleNotification(n chain.Notification) {
 	switch n.Type {
 	case chain.BlockConnected:
 		p.blockConnected(n.Block, n.Height)
 	case chain.BlockDisconnected:
-		p.blockDisconnected(n.Block)
+		// The block is shared with other subscribers: hold our own list.
+		p.returning = append(p.returning, append([]*wire.MsgTx(nil), n.Block.Transactions[1:]...))
 	}
+	if !p.caughtUp(n) {
+		return // more of the same reorganization is on its way
+	}
+	if len(p.returning) > 0 {
+		p.returnDisconnected()
+	}
+	if n.Type == chain.BlockConnected {
+		p.retryOrphans()
+	}
+}
+
+// caughtUp reports whether n leaves the pool at the chain's current tip.
+func (p *TxPool) caughtUp(n chain.Notification) bool {
+	tip := n.Hash
+	if n.Type == chain.BlockDisconnected {
+		tip = n.Block.Header.PrevBlock
+	}
+	return p.chain.BestSnapshot().Hash == tip
 }
 
 // blockConnected removes the block's transactions and everything that
@@ -53,8 +83,10 @@ func (p *TxPool) blockConnected(block *wire.MsgBlock, height int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var rates []float64
+	confirmed := make(map[chainhash.Hash]bool, len(block.Transactions))
 	for _, tx := range block.Transactions[1:] {
 		txid := consensus.TxHash(tx)
+		confirmed[txid] = true
 		if e, ok := p.pool[txid]; ok {
 			rates = append(rates, float64(e.fee)*1000/float64(e.vsize))
 			p.removeLocked(e, false)
@@ -67,31 +99,57 @@ func (p *TxPool) blockConnected(block *wire.MsgBlock, height int32) {
 		p.orphans.remove(txid)
 	}
 	p.feeStats.record(height, rates)
+	// A transaction waiting to return that this block confirms is home.
+	for i, txs := range p.returning {
+		kept := txs[:0]
+		for _, tx := range txs {
+			if !confirmed[consensus.TxHash(tx)] {
+				kept = append(kept, tx)
+			}
+		}
+		p.returning[i] = kept
+	}
 }
 
-// blockDisconnected offers the block's transactions to the pool again, and
-// then drops pool transactions the reorganization made invalid (spending
-// outputs that vanished or coinbases no longer mature).
-func (p *TxPool) blockDisconnected(block *wire.MsgBlock) {
-	var returned []*wire.MsgTx
-	for _, tx := range block.Transactions[1:] {
-		res, err := p.ProcessTransaction(tx, false)
-		if err != nil {
-			p.log.Debug("disconnected transaction not returned to the pool", "txid", consensus.TxHash(tx), "err", err)
-			continue
-		}
-		for _, d := range res.Accepted {
-			returned = append(returned, d.Tx)
+// returnDisconnected offers the held transactions of disconnected blocks
+// to the pool again, oldest block first and in block order, so parents
+// come before their children, and then drops pool transactions the
+// reorganization made invalid (spending outputs that vanished or coinbases
+// no longer mature). OnAccepted hears of those taken back.
+func (p *TxPool) returnDisconnected() {
+	blocks := p.returning
+	p.returning = nil
+	for i := len(blocks) - 1; i >= 0; i-- {
+		for _, tx := range blocks[i] {
+			if _, err := p.ProcessTransaction(tx, false); err != nil {
+				p.log.Debug("disconnected transaction not returned to the pool", "txid", consensus.TxHash(tx), "err", err)
+			}
 		}
 	}
 	p.revalidate()
-	if p.cfg.OnReturned == nil {
-		return
+}
+
+// retryOrphans offers every orphan again after a block connected: a block
+// may confirm the parent an orphan waited for (after a reorganization, a
+// peer's transaction often arrives before the block that makes it valid),
+// and the pool would otherwise only look for orphans when a parent enters
+// the pool itself. The orphan pool is small, so this is cheap.
+func (p *TxPool) retryOrphans() {
+	p.mu.Lock()
+	waiting := make([]*wire.MsgTx, 0, p.orphans.count())
+	for _, o := range p.orphans.txs {
+		waiting = append(waiting, o.tx)
 	}
-	for _, tx := range returned {
-		if p.Have(consensus.TxHash(tx)) { // revalidate may have dropped it
-			p.cfg.OnReturned(tx)
+	p.mu.Unlock()
+	for _, tx := range waiting {
+		_, err := p.ProcessTransaction(tx, false)
+		var re *RejectError
+		if err == nil || (errors.As(err, &re) && re.Code == RejectMissingInputs) {
+			continue // taken (and out of the orphan pool), or still waiting
 		}
+		p.mu.Lock()
+		p.orphans.remove(consensus.TxHash(tx))
+		p.mu.Unlock()
 	}
 }
 

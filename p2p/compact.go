@@ -187,7 +187,9 @@ func decodeCompactBlock(data []byte) (*compactBlock, error) {
 // the mempool, returning the indexes it could not fill. Two pool
 // transactions with one short ID, or one ID twice, leave the slot empty:
 // the peer sends it.
-func (c *compactBlock) reconstruct(pool Mempool) (*wire.MsgBlock, []int) {
+func (c *compactBlock) reconstruct(pool interface {
+	TxsMatching(match func(wtxid chainhash.Hash) bool) map[chainhash.Hash]*wire.MsgTx
+}) (*wire.MsgBlock, []int) {
 	txs := make([]*wire.MsgTx, c.txCount())
 	for _, p := range c.prefilled {
 		txs[p.index] = p.tx

@@ -27,8 +27,9 @@ func TestCompactBlockRelay(t *testing.T) {
 	defer cancel()
 	net := chainparams.Regtest()
 	f := newTxFixture(t, net, 6)
-	// Slow status refreshes: blocks must come by gossip, not by sync.
-	slow := func(c *Config) { c.StatusInterval = time.Hour }
+	// Slow status refreshes: blocks must come by gossip, not by sync; no
+	// transaction relay: the pools hold what the test puts there.
+	slow := func(c *Config) { c.StatusInterval = time.Hour; c.BlocksOnly = true }
 	a, b, c := newPoolNode(t, ctx, net, f, slow), newPoolNode(t, ctx, net, f, slow), newPoolNode(t, ctx, net, f, slow)
 	for i, tx := range f.spends {
 		if i < 4 {
@@ -116,6 +117,21 @@ func (p fakePool) TxsMatching(match func(chainhash.Hash) bool) map[chainhash.Has
 	}
 	return out
 }
+
+func (p fakePool) HaveWTx(w chainhash.Hash) bool {
+	return len(p.TxsMatching(func(h chainhash.Hash) bool { return h == w })) > 0
+}
+
+func (p fakePool) RawTx(w chainhash.Hash) ([]byte, bool) {
+	for _, tx := range p.TxsMatching(func(h chainhash.Hash) bool { return h == w }) {
+		var buf bytes.Buffer
+		_ = tx.Serialize(&buf)
+		return buf.Bytes(), true
+	}
+	return nil, false
+}
+
+func (p fakePool) RelayOrder(int) []chainhash.Hash { return nil }
 
 func FuzzDecodeCompactBlock(f *testing.F) {
 	fx := newTxFixture(f, chainparams.Regtest(), 2)

@@ -3,7 +3,6 @@ package p2p
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"time"
@@ -11,7 +10,6 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
-	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/cairnchain/cairn/chain"
@@ -19,31 +17,29 @@ import (
 	"github.com/cairnchain/cairn/mempool"
 )
 
-// maxTxGossipBytes bounds a gossiped transaction: no pool relays one of
+// maxTxRelayBytes bounds a relayed transaction: no pool relays one of
 // more weight than the standard limit, and its bytes never exceed its
 // weight.
-const maxTxGossipBytes = mempool.MaxStandardTxWeight
+const maxTxRelayBytes = mempool.MaxStandardTxWeight
 
 // gossipedMemory is how long a gossiped block's hash is remembered so that
 // its connection is not announced again.
 const gossipedMemory = 10 * time.Minute
 
-// topicNames returns the full-block, compact-block and transaction topics
-// of the network.
-func (n *Node) topicNames() (blocks, compact, txs string) {
-	return n.prefix + "/blocks/1", n.prefix + "/cmpct/1", n.prefix + "/txs/1"
+// topicNames returns the full-block and compact-block topics of the
+// network. Transactions are not gossiped: they are announced and fetched
+// (txrelay.go).
+func (n *Node) topicNames() (blocks, compact string) {
+	return n.prefix + "/blocks/1", n.prefix + "/cmpct/1"
 }
 
-// joinTopics joins the block and transaction topics with their validators.
+// joinTopics joins the block topics with their validators.
 func (n *Node) joinTopics() error {
-	blockTopic, compactTopic, txTopic := n.topicNames()
+	blockTopic, compactTopic := n.topicNames()
 	if err := n.ps.RegisterTopicValidator(blockTopic, pubsub.ValidatorEx(n.validateBlock)); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	if err := n.ps.RegisterTopicValidator(compactTopic, pubsub.ValidatorEx(n.validateCompact)); err != nil {
-		return fmt.Errorf("p2p: %w", err)
-	}
-	if err := n.ps.RegisterTopicValidator(txTopic, pubsub.ValidatorEx(n.validateTx)); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	var err error
@@ -51,9 +47,6 @@ func (n *Node) joinTopics() error {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	if n.compact, err = n.ps.Join(compactTopic); err != nil {
-		return fmt.Errorf("p2p: %w", err)
-	}
-	if n.txs, err = n.ps.Join(txTopic); err != nil {
 		return fmt.Errorf("p2p: %w", err)
 	}
 	return nil
@@ -131,40 +124,6 @@ func (n *Node) acceptGossipedBlock(from peer.ID, hash chainhash.Hash, block *wir
 	return pubsub.ValidationIgnore, err
 }
 
-// validateTx offers a gossiped transaction to the pool: accepted ones are
-// forwarded, invalid ones rejected, and policy refusals (fees, orphans,
-// duplicates) ignored.
-func (n *Node) validateTx(ctx context.Context, from peer.ID, msg *pubsub.Message) pubsub.ValidationResult {
-	if from == n.host.ID() {
-		return pubsub.ValidationAccept
-	}
-	if len(msg.GetData()) > maxTxGossipBytes {
-		n.Misbehaving(from, banScoreLimit, "oversized transaction message")
-		return pubsub.ValidationReject
-	}
-	if n.cfg.Mempool == nil {
-		return pubsub.ValidationIgnore
-	}
-	tx, err := consensus.DecodeTx(msg.GetData())
-	if err != nil {
-		n.Misbehaving(from, banScoreLimit, "undecodable transaction")
-		return pubsub.ValidationReject
-	}
-	res, err := n.cfg.Mempool.ProcessTransaction(tx, true)
-	if err != nil {
-		var re *mempool.RejectError
-		if errors.As(err, &re) && re.Code == mempool.RejectInvalid {
-			n.Misbehaving(from, banScoreLimit/10, "invalid transaction: "+re.Reason)
-			return pubsub.ValidationReject
-		}
-		return pubsub.ValidationIgnore
-	}
-	if res.Orphaned || len(res.Accepted) == 0 {
-		return pubsub.ValidationIgnore
-	}
-	return pubsub.ValidationAccept
-}
-
 // rememberGossiped notes a block that arrived by gossip.
 func (n *Node) rememberGossiped(hash chainhash.Hash) {
 	n.mu.Lock()
@@ -202,133 +161,3 @@ func (n *Node) announceBlock(ctx context.Context, hash chainhash.Hash, block *wi
 		n.log.Debug("publish block", "hash", hash, "err", err)
 	}
 }
-
-// PublishTx announces a transaction the local pool accepted (from RPC).
-//
-// It returns at once: the publication waits (up to txPublishWait) until a
-// peer has joined the topic, since a message published earlier reaches no
-// one, as after a reorganization that follows a reconnection.
-func (n *Node) PublishTx(ctx context.Context, tx *wire.MsgTx) {
-	var buf bytes.Buffer
-	if err := tx.Serialize(&buf); err != nil {
-		return
-	}
-	go func() {
-		pctx, cancel := context.WithTimeout(ctx, txPublishWait)
-		defer cancel()
-		if err := n.txs.Publish(pctx, buf.Bytes(), pubsub.WithReadiness(pubsub.MinTopicSize(1))); err != nil {
-			n.log.Debug("publish transaction", "txid", consensus.TxHash(tx), "err", err)
-		}
-	}()
-}
-
-// PublishReturnedTx publishes a transaction a reorganization returned to
-// the pool once every handshaken peer has joined the transaction topic,
-// or after returnedTxWait. A reorganization usually follows a new
-// connection (a partition healing), and the new peer's topic
-// subscription may arrive after the reorganization: published at once,
-// the transaction would reach only the old peers, which already had it.
-//
-// Gossip alone is not enough: a transaction that travelled by gossip
-// before it was mined is in the gossip router's seen cache (two minutes),
-// here and at the peers of its side, and publishing it again is a no-op.
-// So it is also pushed to every peer over a stream; a peer whose pool
-// takes it publishes it as new to its own side.
-func (n *Node) PublishReturnedTx(ctx context.Context, tx *wire.MsgTx) {
-	go func() {
-		deadline := time.Now().Add(returnedTxWait)
-		for time.Now().Before(deadline) && ctx.Err() == nil && !n.allPeersInTxTopic() {
-			time.Sleep(50 * time.Millisecond)
-		}
-		n.PublishTx(ctx, tx)
-		n.pushTx(ctx, tx)
-	}()
-}
-
-// pushTx sends tx to every handshaken peer over the "tx" stream.
-func (n *Node) pushTx(ctx context.Context, tx *wire.MsgTx) {
-	var buf bytes.Buffer
-	if err := tx.Serialize(&buf); err != nil {
-		return
-	}
-	n.mu.Lock()
-	var peers []peer.ID
-	for id, ps := range n.peers {
-		if ps.status != nil {
-			peers = append(peers, id)
-		}
-	}
-	n.mu.Unlock()
-	for _, p := range peers {
-		sctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		s, err := n.host.NewStream(network.WithNoDial(sctx, "tx push"), p, n.protocol("tx"))
-		cancel()
-		if err != nil {
-			continue
-		}
-		_ = s.SetDeadline(time.Now().Add(10 * time.Second))
-		frame := binary.LittleEndian.AppendUint32(nil, uint32(buf.Len()))
-		_, _ = s.Write(append(frame, buf.Bytes()...))
-		_ = s.Close()
-	}
-}
-
-// handleTxPush takes a transaction a peer pushed (one a reorganization
-// returned to its pool) into the pool, and publishes it if the pool
-// accepts it: to this node's side of the network it is new.
-func (n *Node) handleTxPush(s network.Stream) {
-	defer s.Close()
-	p := s.Conn().RemotePeer()
-	if !n.admitRequest(p, "tx push") {
-		_ = s.Reset()
-		return
-	}
-	_ = s.SetDeadline(time.Now().Add(10 * time.Second))
-	tx, err := readTxFrame(s)
-	if err != nil {
-		if errors.Is(err, errMalformed) {
-			n.Misbehaving(p, banScoreLimit, "pushed "+err.Error())
-		}
-		_ = s.Reset()
-		return
-	}
-	if n.cfg.Mempool == nil {
-		return
-	}
-	res, err := n.cfg.Mempool.ProcessTransaction(tx, true)
-	if err != nil {
-		var re *mempool.RejectError
-		if errors.As(err, &re) && re.Code == mempool.RejectInvalid {
-			n.Misbehaving(p, banScoreLimit/10, "pushed an invalid transaction: "+re.Reason)
-		}
-		return
-	}
-	if len(res.Accepted) > 0 {
-		n.PublishTx(n.ctx, tx)
-	}
-}
-
-// returnedTxWait bounds how long a returned transaction waits for the
-// peers to join the topic.
-const returnedTxWait = 5 * time.Second
-
-// allPeersInTxTopic reports whether every handshaken peer is subscribed
-// to the transaction topic.
-func (n *Node) allPeersInTxTopic() bool {
-	in := make(map[peer.ID]bool)
-	for _, p := range n.txs.ListPeers() {
-		in[p] = true
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for id, ps := range n.peers {
-		if ps.status != nil && !in[id] {
-			return false
-		}
-	}
-	return true
-}
-
-// txPublishWait bounds how long a transaction waits for a peer to
-// publish to.
-const txPublishWait = 30 * time.Second

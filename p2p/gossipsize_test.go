@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
@@ -100,7 +101,8 @@ func TestLargeBlockGossips(t *testing.T) {
 // TestOversizedGossipBans ensures a peer whose gossip message is larger
 // than anything valid is banned, both when the router drops the message
 // unread (over its limit) and when a topic validator sees it (over the
-// topic's own limit).
+// topic's own limit), and a peer that answers a request for a
+// transaction with more bytes than a standard transaction may have.
 func TestOversizedGossipBans(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -121,13 +123,14 @@ func TestOversizedGossipBans(t *testing.T) {
 	})
 
 	t.Run("over the transaction limit", func(t *testing.T) {
-		victim, evil := newTestNode(t, ctx, net, nil), newTestNode(t, ctx, net, nil)
-		connect(t, ctx, evil, victim)
-		waitFor(t, 10*time.Second, "a gossip mesh", func() bool { return len(evil.node.txs.ListPeers()) == 1 })
-		// The sender's own validator passes its own messages.
-		if err := evil.node.txs.Publish(ctx, make([]byte, maxTxGossipBytes+1)); err != nil {
+		victim, evil := newPoolNode(t, ctx, net, newTxFixture(t, net, 0)), newTestNode(t, ctx, net, nil)
+		if err := evil.node.Connect(ctx, victim.node.Addrs()[0]); err != nil {
 			t.Fatal(err)
 		}
+		waitFor(t, 10*time.Second, "the handshake", func() bool { return victim.node.PeerCount() == 1 })
+		announceRaw(ctx, evil.node, victim.node, []chainhash.Hash{{1}}, func(uint32) []byte {
+			return make([]byte, maxTxRelayBytes+1)
+		})
 		waitFor(t, 10*time.Second, "the sender's ban", func() bool { return victim.node.bans.banned(evil.node.ID()) })
 	})
 }

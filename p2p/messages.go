@@ -131,15 +131,95 @@ func readBlockFrame(r io.Reader) (*wire.MsgBlock, error) {
 	return block, nil
 }
 
-// readTxFrame reads one length-prefixed transaction of a tx push, no
-// larger than a gossiped transaction may be.
-func readTxFrame(r io.Reader) (*wire.MsgTx, error) {
+// writeInv writes a transaction announcement: a count and the wtxids.
+func writeInv(w io.Writer, wtxids []chainhash.Hash) error {
+	buf := make([]byte, 0, 4+32*len(wtxids))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(wtxids)))
+	for i := range wtxids {
+		buf = append(buf, wtxids[i][:]...)
+	}
+	_, err := w.Write(buf)
+	return err
+}
+
+// readInv reads a transaction announcement of 1 to maxInvEntries wtxids.
+func readInv(r io.Reader) ([]chainhash.Hash, error) {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, err
+	}
+	count := binary.LittleEndian.Uint32(lenBuf[:])
+	if count == 0 || count > maxInvEntries {
+		return nil, fmt.Errorf("%w: an announcement of %d transactions", errMalformed, count)
+	}
+	out := make([]chainhash.Hash, count)
+	for i := range out {
+		if _, err := io.ReadFull(r, out[i][:]); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// writeWant writes the indices of the announced transactions wanted.
+func writeWant(w io.Writer, want []uint32) error {
+	buf := make([]byte, 0, 4+4*len(want))
+	buf = binary.LittleEndian.AppendUint32(buf, uint32(len(want)))
+	for _, i := range want {
+		buf = binary.LittleEndian.AppendUint32(buf, i)
+	}
+	_, err := w.Write(buf)
+	return err
+}
+
+// readWant reads the answer to an announcement of announced wtxids:
+// strictly increasing indices into it, so none is asked for twice.
+func readWant(r io.Reader, announced int) ([]uint32, error) {
+	var lenBuf [4]byte
+	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+		return nil, err
+	}
+	count := binary.LittleEndian.Uint32(lenBuf[:])
+	if int64(count) > int64(announced) {
+		return nil, fmt.Errorf("%w: %d of %d announced transactions", errMalformed, count, announced)
+	}
+	out := make([]uint32, count)
+	for i := range out {
+		if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
+			return nil, err
+		}
+		out[i] = binary.LittleEndian.Uint32(lenBuf[:])
+		if int64(out[i]) >= int64(announced) || (i > 0 && out[i] <= out[i-1]) {
+			return nil, fmt.Errorf("%w: transaction index %d after %d of %d", errMalformed, out[i], i, announced)
+		}
+	}
+	return out, nil
+}
+
+// writeFrame writes raw with its length (uint32 LE) before it.
+func writeFrame(w io.Writer, raw []byte) error {
+	var lenBuf [4]byte
+	binary.LittleEndian.PutUint32(lenBuf[:], uint32(len(raw)))
+	if _, err := w.Write(lenBuf[:]); err != nil {
+		return err
+	}
+	_, err := w.Write(raw)
+	return err
+}
+
+// readTxReply reads one length-prefixed transaction of an announcer's
+// reply, no larger than a standard transaction may be; a nil transaction
+// with a nil error is the empty frame of one it no longer has.
+func readTxReply(r io.Reader) (*wire.MsgTx, error) {
 	var lenBuf [4]byte
 	if _, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		return nil, err
 	}
 	size := binary.LittleEndian.Uint32(lenBuf[:])
-	if size == 0 || size > maxTxGossipBytes {
+	if size == 0 {
+		return nil, nil
+	}
+	if size > maxTxRelayBytes {
 		return nil, fmt.Errorf("%w: a transaction of %d bytes", errMalformed, size)
 	}
 	raw := make([]byte, size)

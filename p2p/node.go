@@ -58,7 +58,12 @@ var _ Chain = (*chain.BlockChain)(nil)
 type Mempool interface {
 	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
 	TxsMatching(match func(wtxid chainhash.Hash) bool) map[chainhash.Hash]*wire.MsgTx
+	HaveWTx(wtxid chainhash.Hash) bool
+	RawTx(wtxid chainhash.Hash) ([]byte, bool)
+	RelayOrder(max int) []chainhash.Hash
 }
+
+var _ Mempool = (*mempool.TxPool)(nil)
 
 // maxGossipBytes is the gossip router's RPC size limit: the largest valid
 // block (its serialization never exceeds the weight limit) plus framing.
@@ -111,6 +116,9 @@ type Config struct {
 	// BlockRelay is how the node announces its blocks; it understands
 	// both ways whatever it is.
 	BlockRelay BlockRelay
+	// BlocksOnly turns transaction relay off: the node neither announces
+	// transactions nor fetches those announced (Core's -blocksonly).
+	BlocksOnly bool
 	Logger     *slog.Logger
 }
 
@@ -125,9 +133,10 @@ type Node struct {
 	ps      *pubsub.PubSub
 	blocks  *pubsub.Topic
 	compact *pubsub.Topic
-	txs     *pubsub.Topic
-	prefix  string // "/cairn/<network>/<genesis prefix>"
-	bans    *banList
+	// relay announces and fetches transactions.
+	relay  *txRelay
+	prefix string // "/cairn/<network>/<genesis prefix>"
+	bans   *banList
 	// orphans holds gossiped blocks until their parents connect.
 	orphans *orphanBlocks
 	// sync drives headers-first sync.
@@ -238,9 +247,10 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		gossiped:  make(map[chainhash.Hash]time.Time),
 	}
 	n.sync = newDownloader(n)
-	blockTopic, compactTopic, txTopic := n.topicNames()
+	n.relay = newTxRelay(n)
+	blockTopic, compactTopic := n.topicNames()
 	n.ps, err = pubsub.NewGossipSub(ctx, h,
-		pubsub.WithPeerScore(n.scoreParams(blockTopic, compactTopic, txTopic), scoreThresholds),
+		pubsub.WithPeerScore(n.scoreParams(blockTopic, compactTopic), scoreThresholds),
 		pubsub.WithPeerScoreInspect(n.recordScores, time.Second),
 		pubsub.WithMessageIdFn(messageID),
 		pubsub.WithNoAuthor(),
@@ -277,7 +287,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	h.SetStreamHandler(n.protocol("headers"), n.handleHeadersRequest)
 	h.SetStreamHandler(n.protocol("getblocks"), n.handleGetBlocks)
 	h.SetStreamHandler(n.protocol("blocktxn"), n.handleBlockTxn)
-	h.SetStreamHandler(n.protocol("tx"), n.handleTxPush)
+	h.SetStreamHandler(n.protocol("txinv"), n.handleTxInv)
 	h.Network().Notify(&network.NotifyBundle{ConnectedF: func(_ network.Network, c network.Conn) {
 		go n.onConnected(ctx, c)
 	}, DisconnectedF: func(_ network.Network, c network.Conn) {
@@ -290,6 +300,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		n.mu.Unlock()
 		if gone {
 			n.sync.forgetPeer(c.RemotePeer(), true)
+			n.relay.stop(c.RemotePeer())
 		}
 	}})
 	return n, nil
@@ -447,7 +458,6 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	go n.readTopic(ctx, n.blocks)
 	go n.readTopic(ctx, n.compact)
-	go n.readTopic(ctx, n.txs)
 	sub := n.cfg.Chain.Subscribe()
 	defer sub.Close()
 	tick := time.NewTicker(n.cfg.StatusInterval)
@@ -468,6 +478,7 @@ func (n *Node) Run(ctx context.Context) error {
 			if !ok {
 				return n.Close()
 			}
+			n.relay.newTip()
 			if note.Type == chain.BlockConnected {
 				// Blocks connected while catching up with known headers
 				// are old news to the peers they came from.

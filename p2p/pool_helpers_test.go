@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -95,19 +96,25 @@ func (f *txFixture) newChain(t testing.TB, net *chainparams.Network) *chain.Bloc
 func newPoolNode(t testing.TB, ctx context.Context, net *chainparams.Network, f *txFixture, opts ...func(*Config)) *poolNode {
 	t.Helper()
 	c := f.newChain(t, net)
-	// A transaction a reorganization returns to the pool is published
-	// again, as cairn node wires it.
-	var n *Node
-	pool := mempool.New(mempool.Config{Chain: c, Now: f.now, OnReturned: func(tx *wire.MsgTx) { n.PublishReturnedTx(ctx, tx) }})
+	// Every transaction the pool takes is announced, as cairn node wires
+	// it; the network starts after the pool, hence the indirection.
+	var network atomic.Pointer[Node]
+	pool := mempool.New(mempool.Config{Chain: c, Now: f.now, OnAccepted: func(descs []*mempool.TxDesc) {
+		if n := network.Load(); n != nil {
+			for _, d := range descs {
+				n.AnnounceTxs(d.WTxID)
+			}
+		}
+	}})
 	cfg := Config{Chain: c, Mempool: pool, Dir: t.TempDir(), Logger: testLogger(t), StatusInterval: 300 * time.Millisecond}
 	for _, o := range opts {
 		o(&cfg)
 	}
-	var err error
-	n, err = New(ctx, cfg)
+	n, err := New(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	network.Store(n)
 	t.Cleanup(func() { n.Close() })
 	go pool.Run(ctx)
 	go n.Run(ctx)
@@ -130,7 +137,7 @@ func waitMeshed(t testing.TB, a, b *Node) {
 	t.Helper()
 	waitFor(t, 10*time.Second, "gossip topics joined", func() bool {
 		for _, pair := range [][2]*Node{{a, b}, {b, a}} {
-			for _, topic := range []*pubsub.Topic{pair[0].blocks, pair[0].compact, pair[0].txs} {
+			for _, topic := range []*pubsub.Topic{pair[0].blocks, pair[0].compact} {
 				if !slices.Contains(topic.ListPeers(), pair[1].ID()) {
 					return false
 				}

@@ -15,12 +15,16 @@ import (
 // number at once instead (maxHeaderRequestsPerPeer,
 // maxBlockRequestsPerPeer): an honest node asks again as soon as it has an
 // answer, so a rate that never binds it during initial sync would bind
-// nothing. Every request over a limit is refused and scores floodPenalty,
-// so a flooding peer is banned after 10 of them.
+// nothing.
+//
+// A request over a limit is refused (its stream reset) and costs nothing
+// else: a limit is there so that a flood costs the node little, and a
+// burst is also what an honest node under load sends (a reorganization, a
+// slow disk). Bitcoin Core likewise drops or delays what exceeds its
+// limits and keeps misbehaviour for data no honest node sends.
 const (
 	requestRate  = rate.Limit(5)
 	requestBurst = 50
-	floodPenalty = banScoreLimit / 10
 )
 
 // requestLimiter holds a token bucket per peer.
@@ -73,25 +77,23 @@ func (l *requestLimiter) forget(p peer.ID) {
 	delete(l.buckets, p)
 }
 
-// admitRequest reports whether a request of p may be served, scoring p
-// down when it floods.
+// admitRequest reports whether a request of p may be served now.
 func (n *Node) admitRequest(p peer.ID, what string) bool {
 	if n.limiter.allow(p) {
 		return true
 	}
-	n.Misbehaving(p, floodPenalty, "flooding "+what+" requests")
+	n.log.Debug("request over the rate limit refused", "peer", p, "what", what)
 	return false
 }
 
 // openRequest admits a request stream of p if fewer than max of its
 // requests are being served, setting the stream's deadline; otherwise it
-// scores the flood and resets the stream. The caller must call release
-// once done.
+// resets the stream. The caller must call release once done.
 func (n *Node) openRequest(s network.Stream, max int, what string, timeout time.Duration) (release func(), ok bool) {
 	p := s.Conn().RemotePeer()
 	release, ok = n.limiter.open(p, max)
 	if !ok {
-		n.Misbehaving(p, floodPenalty, "flooding "+what+" requests")
+		n.log.Debug("request over the concurrency limit refused", "peer", p, "what", what)
 		_ = s.Reset()
 		return nil, false
 	}

@@ -141,6 +141,7 @@ func (n *Node) accept(ctx context.Context, p peer.ID, theirs *status) {
 	n.mu.Unlock()
 	if first {
 		n.log.Info("peer connected", "peer", p, "height", theirs.Height)
+		n.relay.start(n.ctx, p)
 	}
 	if moved {
 		n.sync.forgetPeer(p, false)

@@ -217,13 +217,16 @@ func runNode(c *cli.Context) (err error) {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	metrics := newNodeMetrics(bc)
-	// Transactions a reorganization returns to the pool are published
-	// again; the network starts after the pool, hence the indirection.
+	// Every transaction the pool takes (from RPC, peers, or returned by a
+	// reorganization) is announced to the peers; the network starts after
+	// the pool, hence the indirection.
 	var network atomic.Pointer[p2p.Node]
 	pool := mempool.New(mempool.Config{Chain: bc, Now: now, MaxPoolBytes: int64(cfg.maxMempoolMB) * 1_000_000,
-		OnReturned: func(tx *wire.MsgTx) {
+		OnAccepted: func(accepted []*mempool.TxDesc) {
 			if pn := network.Load(); pn != nil {
-				pn.PublishReturnedTx(ctx, tx)
+				for _, d := range accepted {
+					pn.AnnounceTxs(d.WTxID)
+				}
 			}
 		},
 		Logger: log.With("pkg", "mempool")})
@@ -266,8 +269,10 @@ func runNode(c *cli.Context) (err error) {
 		Mining:     mining,
 		Mempool:    pool,
 		Network:    pn,
+		// sendrawtransaction of a pooled transaction announces it again
+		// to peers that do not know it.
 		OnTransaction: func(tx *wire.MsgTx) {
-			pn.PublishTx(ctx, tx)
+			pn.AnnounceTxs(tx.WitnessHash())
 		},
 		Stop:      stop,
 		StartTime: start,

@@ -39,9 +39,24 @@ func testnetCommand() *cli.Command {
 			{Name: "restart", Usage: "start a killed node again", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetRestart},
 			{Name: "down", Usage: "stop every node", Flags: []cli.Flag{dir()}, Action: testnetDown},
 			{Name: "scenario", Usage: "run a narrated scenario: partition, double-spend, clock-skew or crash", ArgsUsage: "NAME", Flags: []cli.Flag{dir()}, Action: testnetScenario},
+			{Name: "soak", Usage: "send transactions while partitioning, healing and crashing nodes; then check none was lost and the nodes agree",
+				Flags: []cli.Flag{dir(),
+					&cli.DurationFlag{Name: "duration", Value: soakDefaults.Duration, Usage: "how long the load runs"},
+					&cli.Float64Flag{Name: "rate", Value: soakDefaults.Rate, Usage: "transactions per second offered"},
+					&cli.DurationFlag{Name: "partition-every", Value: soakDefaults.PartitionEvery, Usage: "split the network in two once in every `PERIOD` (0: never)"},
+					&cli.DurationFlag{Name: "partition-for", Value: soakDefaults.PartitionFor, Usage: "how long each partition lasts"},
+					&cli.BoolFlag{Name: "kill", Value: soakDefaults.Kill, Usage: "kill -9 the last node once and restart it"},
+					&cli.DurationFlag{Name: "kill-for", Value: soakDefaults.KillFor, Usage: "how long the killed node stays down"},
+					&cli.DurationFlag{Name: "settle", Value: soakDefaults.Settle, Usage: "how long to wait, after the load, for every transaction to confirm"},
+					&cli.IntFlag{Name: "coins", Value: soakDefaults.Coins, Usage: "outputs the load starts with"},
+					&cli.BoolFlag{Name: "json", Usage: "print the figures as JSON on the last line"},
+				}, Action: testnetSoak},
 		},
 	}
 }
+
+// soakDefaults are the soak's flag defaults: the long run of make soak.
+var soakDefaults = testnet.DefaultSoakOptions()
 
 // selfBinary is the cairn executable nodes are started with.
 func selfBinary() (string, error) {
@@ -235,4 +250,31 @@ func testnetScenario(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	return testnet.RunScenario(ctx, s, c.Args().First(), c.App.Writer)
+}
+
+func testnetSoak(c *cli.Context) error {
+	s, err := loadTestnet(c)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	o := testnet.SoakOptions{Duration: c.Duration("duration"), Rate: c.Float64("rate"),
+		PartitionEvery: c.Duration("partition-every"), PartitionFor: c.Duration("partition-for"),
+		Kill: c.Bool("kill"), KillFor: c.Duration("kill-for"), Settle: c.Duration("settle"), Coins: c.Int("coins")}
+	if o.PartitionEvery > 0 && (o.PartitionFor <= 0 || o.PartitionFor >= o.PartitionEvery/2) {
+		return errors.New("--partition-for must be positive and under half of --partition-every")
+	}
+	rep, err := testnet.Soak(ctx, s, o, c.App.Writer)
+	if rep != nil && c.Bool("json") {
+		raw, _ := json.Marshal(rep)
+		fmt.Fprintln(c.App.Writer, string(raw))
+	}
+	if err != nil {
+		return err
+	}
+	if f := rep.Failures(); len(f) > 0 {
+		return errors.New("soak failed: " + strings.Join(f, "; "))
+	}
+	return nil
 }

@@ -11,10 +11,9 @@ import (
 	"github.com/cairnchain/cairn/chain/chaintest"
 )
 
-// TestTransactionGossip ensures a transaction the first node of a line of
-// three accepts reaches the pools of the others through the middle one,
-// and that an invalid one (a bad signature) is not relayed.
-func TestTransactionGossip(t *testing.T) {
+// TestTransactionRelay ensures a transaction the first node of a line of
+// three accepts reaches the pools of the others through the middle one.
+func TestTransactionRelay(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -26,14 +25,9 @@ func TestTransactionGossip(t *testing.T) {
 	connectPools(t, ctx, a, b)
 	connectPools(t, ctx, b, c)
 	waitFor(t, 10*time.Second, "handshakes", func() bool { return b.node.PeerCount() == 2 })
-	waitMeshed(t, a.node, b.node)
-	waitMeshed(t, b.node, c.node)
 
 	out := g.CoinbaseOut("fund")
 	out.Key = key
-	bad, _ := chaintest.SpendP2WPKH([]chaintest.SpendableOut{out}, []int64{out.Amount - 5000}, pk)
-	bad.TxIn[0].Witness[0][10] ^= 1 // break the signature
-	a.node.PublishTx(ctx, bad)
 	good, err := chaintest.SpendP2WPKH([]chaintest.SpendableOut{out}, []int64{out.Amount - 1000}, pk)
 	if err != nil {
 		t.Fatal(err)
@@ -41,16 +35,16 @@ func TestTransactionGossip(t *testing.T) {
 	if _, err := a.pool.ProcessTransaction(good, false); err != nil {
 		t.Fatal(err)
 	}
-	a.node.PublishTx(ctx, good)
 	waitFor(t, 10*time.Second, "the transaction at the far end", func() bool { return c.pool.Have(good.TxHash()) })
-	if !b.pool.Have(good.TxHash()) || b.pool.Have(bad.TxHash()) || c.pool.Have(bad.TxHash()) {
-		t.Fatal("relay reached the wrong pools")
+	if !b.pool.Have(good.TxHash()) {
+		t.Fatal("the middle node does not hold the transaction")
 	}
 }
 
 // TestReorgReturnsTransactions ensures a transaction confirmed only on the
 // losing side of a partition returns to the pools when the sides join,
-// reaches the winning side's pools by gossip, and confirms again there.
+// reaches the winning side's pools by announcement, and confirms again
+// there.
 //
 //	fan -> a1 (spends T)                (side A)
 //	    \-> c1 -> c2 -> c3 (spends T)   (side C: more work; c3 mined later)
@@ -69,14 +63,12 @@ func TestReorgReturnsTransactions(t *testing.T) {
 	c1, c2 := newPoolNode(t, ctx, net, f), newPoolNode(t, ctx, net, f)
 	connectPools(t, ctx, a1, a2)
 	connectPools(t, ctx, c1, c2)
-	waitMeshed(t, a1.node, a2.node)
-	// As in life, the transaction travels by gossip before it is mined:
-	// the nodes of side A have then seen its message, and gossip would
-	// not carry it a second time.
+	waitFor(t, 10*time.Second, "the handshake of side A", func() bool { return a1.node.PeerCount() == 1 })
+	// As in life, the transaction is relayed before it is mined: the
+	// nodes of side A have then been told of it, and are not told again.
 	if _, err := a1.pool.ProcessTransaction(tx, false); err != nil {
 		t.Fatal(err)
 	}
-	a1.node.PublishTx(ctx, tx)
 	waitFor(t, 10*time.Second, "the transaction on both nodes of side A", func() bool { return a2.pool.Have(tx.TxHash()) })
 	if _, err := a1.chain.ProcessBlock(f.g.Block("a1")); err != nil {
 		t.Fatal(err)

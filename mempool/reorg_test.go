@@ -1,0 +1,148 @@
+package mempool
+
+import (
+	"bytes"
+	"testing"
+	"time"
+
+	"github.com/btcsuite/btcd/wire"
+)
+
+// TestReorgReturnsChainsParentFirst ensures a reorganization that
+// disconnects a parent and its child in two blocks returns both to the
+// pool, although the pool hears of the disconnections only after the chain
+// has moved to the other branch: offered one block at a time, newest
+// first, the child would find neither its parent's output nor its parent.
+//
+//	b101 -> m1 (p) -> m2 (c)
+//	     \-> n1 -> n2 -> n3      (more work: the chain moves here)
+func TestReorgReturnsChainsParentFirst(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	fork := h.g.TipName()
+	p := h.spend(one(h.coinbase(0)), 2, 1000)
+	h.confirm(p)
+	c := h.spend(one(h.out(p, 0)), 1, 1000)
+	h.confirm(c)
+	unrelated := h.spend(one(h.out(p, 1)), 1, 1000)
+	h.accept(t, unrelated)
+
+	var announced []*wire.MsgTx
+	h.pool.cfg.OnAccepted = func(descs []*TxDesc) {
+		for _, d := range descs {
+			announced = append(announced, d.Tx)
+		}
+	}
+	sub := h.chain.Subscribe()
+	defer sub.Close()
+	h.g.SetTip(fork)
+	for _, name := range []string{"n1", "n2", "n3"} {
+		if _, err := h.chain.ProcessBlock(h.g.NextBlock(name, nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 5; i++ { // m2 and m1 out, n1..n3 in
+		select {
+		case n := <-sub.C():
+			if i < 2 && len(announced) > 0 {
+				t.Fatal("transactions returned before the pool caught up with the chain")
+			}
+			h.pool.HandleNotification(n)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("notification %d never came", i)
+		}
+	}
+	for _, tx := range []*wire.MsgTx{p, c, unrelated} {
+		if !h.pool.Have(tx.TxHash()) {
+			t.Errorf("%v is not in the pool after the reorganization", tx.TxHash())
+		}
+	}
+	if len(announced) != 2 || announced[0].TxHash() != p.TxHash() || announced[1].TxHash() != c.TxHash() {
+		t.Errorf("OnAccepted heard of %d transactions, want p then c", len(announced))
+	}
+}
+
+// TestReturnedConfirmedByNewBranch ensures a transaction of a disconnected
+// block that the new branch confirms is not offered to the pool again.
+func TestReturnedConfirmedByNewBranch(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	fork := h.g.TipName()
+	x := h.spend(one(h.coinbase(0)), 1, 1000)
+	h.confirm(x)
+	var offered int
+	h.pool.cfg.OnAccepted = func(descs []*TxDesc) { offered += len(descs) }
+	sub := h.chain.Subscribe()
+	defer sub.Close()
+	h.g.SetTip(fork)
+	h.g.NextBlock("n1", nil, []*wire.MsgTx{x})
+	if _, err := h.chain.ProcessBlock(h.g.Tip()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.chain.ProcessBlock(h.g.NextBlock("n2", nil, nil)); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		h.pool.HandleNotification(<-sub.C())
+	}
+	if h.pool.Have(x.TxHash()) || offered != 0 {
+		t.Errorf("x confirmed again by n1 is in the pool (%v) or was offered (%d)", h.pool.Have(x.TxHash()), offered)
+	}
+}
+
+// TestOrphanTakenWhenBlockConfirmsParent ensures an orphan whose parent
+// is confirmed by a block, not accepted into the pool, leaves the orphan
+// pool for the pool: after a reorganization a peer's transaction often
+// arrives before the block that makes it valid.
+func TestOrphanTakenWhenBlockConfirmsParent(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	parent := h.spend(one(h.coinbase(0)), 1, 1000)
+	child := h.spend(one(h.out(parent, 0)), 1, 1000)
+	res, err := h.pool.ProcessTransaction(child, true)
+	if err != nil || !res.Orphaned {
+		t.Fatalf("child not orphaned: %+v, %v", res, err)
+	}
+	h.confirm(parent)
+	if !h.pool.Have(child.TxHash()) || h.pool.OrphanCount() != 0 {
+		t.Fatalf("child in the pool %v, orphans %d; want it taken", h.pool.Have(child.TxHash()), h.pool.OrphanCount())
+	}
+}
+
+// TestRelayOrder ensures announcements name parents before children and,
+// among transactions of equal depth, the better-paying first, and that
+// pool transactions are found by wtxid.
+func TestRelayOrder(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	x := h.spend(one(h.coinbase(0)), 1, 1000)
+	y := h.spend(one(h.out(x, 0)), 1, 1000)
+	z := h.spend(one(h.out(y, 0)), 1, 1000)
+	w := h.spend(one(h.coinbase(1)), 1, 50_000)
+	h.accept(t, x, y, z, w)
+	got := h.pool.RelayOrder(10)
+	want := []*wire.MsgTx{w, x, y, z}
+	if len(got) != len(want) {
+		t.Fatalf("%d wtxids, want %d", len(got), len(want))
+	}
+	for i, tx := range want {
+		if got[i] != tx.WitnessHash() {
+			t.Errorf("position %d: %v, want %v", i, got[i], tx.WitnessHash())
+		}
+	}
+	if short := h.pool.RelayOrder(2); len(short) != 2 || short[1] != x.WitnessHash() {
+		t.Errorf("RelayOrder(2) = %v", short)
+	}
+	var buf bytes.Buffer
+	_ = z.Serialize(&buf)
+	if raw, ok := h.pool.RawTx(z.WitnessHash()); !ok || !bytes.Equal(raw, buf.Bytes()) {
+		t.Error("RawTx does not return z's bytes by its wtxid")
+	}
+	if h.pool.HaveWTx(z.TxHash()) || !h.pool.HaveWTx(z.WitnessHash()) {
+		t.Error("HaveWTx answers by txid rather than wtxid")
+	}
+	h.confirm(x, y, z)
+	if h.pool.HaveWTx(z.WitnessHash()) {
+		t.Error("a confirmed transaction is still found by wtxid")
+	}
+}
