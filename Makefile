@@ -8,7 +8,7 @@ PKGS      := ./...
 # runtime check; -race covers every package.
 TESTFLAGS ?= -race -count=1 -timeout 15m
 
-.PHONY: all build test vet lint bench run fuzz clean
+.PHONY: all build test vet lint bench run soak fuzz clean
 
 all: build
 
@@ -53,6 +53,21 @@ fuzz:
 # live table runs until Ctrl-C, which stops every node.
 run: build
 	./$(BIN) testnet up --nodes 3 --miners 2
+
+# A long soak: a local network of SOAK_NODES nodes (two mining) under
+# transaction load, split and healed, with a node killed and restarted;
+# then it checks nothing was lost and prints the figures. SOAK_ARGS take
+# any of `cairn testnet soak`'s flags (--duration, --rate,
+# --partition-every, --partition-for, --kill, --settle, --json, ...).
+SOAKDIR     ?= ./soaknet
+SOAK_NODES  ?= 4
+SOAK_SPACING ?= 2s
+SOAK_ARGS   ?=
+
+soak: build
+	./$(BIN) testnet up --detach --dir $(SOAKDIR) --nodes $(SOAK_NODES) --miners 2 --spacing $(SOAK_SPACING)
+	./$(BIN) testnet soak --dir $(SOAKDIR) $(SOAK_ARGS); status=$$?; \
+	./$(BIN) testnet down --dir $(SOAKDIR); exit $$status
 
 clean:
 	rm -rf bin

@@ -56,6 +56,9 @@ const (
 	// crashPremine is the number of blocks mined before the first child,
 	// so that the children have mature coinbases to spend at once.
 	crashPremine = 110
+	// crashStartTimeout bounds how long a child may take to report its
+	// start.
+	crashStartTimeout = 90 * time.Second
 	// crashChildLifetime bounds a child that nobody kills (its parent
 	// died without a trace); it exits with an error.
 	crashChildLifetime = 2 * time.Minute
@@ -133,7 +136,10 @@ func TestCrashRecovery(t *testing.T) {
 	var totals crashReport
 	flushKills := 0
 	height := int32(crashPremine)
-	for i := 0; i < iterations; i++ {
+	for i, attempts := 0, 0; i < iterations; i++ {
+		if attempts++; attempts > 2*iterations {
+			t.Fatalf("only %d of %d children reported their start", i, attempts-1)
+		}
 		mode := crashModeTiny
 		if i%2 == 1 {
 			mode = crashModeLarge
@@ -158,6 +164,9 @@ func TestCrashRecovery(t *testing.T) {
 			rep.spends, rep.reorgs, rep.invalidations, height)
 		if err := c.Close(); err != nil {
 			t.Fatalf("iteration %d: close: %v", i, err)
+		}
+		if !rep.started {
+			i-- // killed before it opened the chain: the round does not count
 		}
 	}
 	t.Logf("%d iterations in %v: %d blocks accepted, %d connected, %d spending transactions, %d reorgs, "+
@@ -301,21 +310,38 @@ func runCrashChild(t *testing.T, cfg crashChildConfig, delay time.Duration) *cra
 
 	rep := new(crashReport)
 	read := make(chan struct{})
+	started := make(chan struct{})
 	go func() {
 		defer close(read)
 		sc := bufio.NewScanner(r)
 		for sc.Scan() {
+			was := rep.started
 			rep.parse(sc.Text())
+			if rep.started && !was {
+				close(started)
+			}
 		}
 	}()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 
+	// The delay counts from the child's own "start" line, not from the
+	// process start: under -race on a loaded machine, starting the test
+	// binary and opening the chain can take longer than any delay, and a
+	// child killed before it opened its chain tests nothing. One that
+	// never reports is killed and reported as not started.
 	select {
 	case err := <-exited:
 		<-read
 		t.Fatalf("child (%+v) ended before it was killed: %v\n%s", cfg, err, out.String())
-	case <-time.After(delay):
+	case <-started:
+		select {
+		case err := <-exited:
+			<-read
+			t.Fatalf("child (%+v) ended before it was killed: %v\n%s", cfg, err, out.String())
+		case <-time.After(delay):
+		}
+	case <-time.After(crashStartTimeout):
 	}
 	if err := cmd.Process.Kill(); err != nil && !errors.Is(err, os.ErrProcessDone) {
 		t.Fatalf("kill child: %v", err)

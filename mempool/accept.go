@@ -45,9 +45,19 @@ type AcceptResult struct {
 // RejectMissingInputs. Transactions are verified outside the pool lock, so
 // concurrent calls use every core.
 func (p *TxPool) ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*AcceptResult, error) {
+	return p.process(tx, allowOrphan, false)
+}
+
+// process is ProcessTransaction; with returning, tx comes back from a
+// disconnected block and is exempt from the fee minimums and the chain
+// limits (Bitcoin Core's bypass_limits for MaybeUpdateMempoolForReorg): it
+// was valid in a block, a chain of transactions confirmed over several
+// blocks may come back longer than the limits, and refusing one would
+// also drop its descendants already in the pool.
+func (p *TxPool) process(tx *wire.MsgTx, allowOrphan, returning bool) (*AcceptResult, error) {
 	res := &AcceptResult{}
 	for {
-		desc, replaced, seq, err := p.accept(tx, false)
+		desc, replaced, seq, err := p.accept(tx, false, returning)
 		var re *RejectError
 		if err != nil && allowOrphan && errors.As(err, &re) && re.Code == RejectMissingInputs {
 			p.mu.Lock()
@@ -78,7 +88,7 @@ func (p *TxPool) ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*AcceptRe
 // TestAccept runs every check ProcessTransaction runs, scripts included,
 // without changing the pool (testmempoolaccept).
 func (p *TxPool) TestAccept(tx *wire.MsgTx) (*TxDesc, error) {
-	desc, _, _, err := p.accept(tx, true)
+	desc, _, _, err := p.accept(tx, true, false)
 	return desc, err
 }
 
@@ -93,7 +103,7 @@ func (p *TxPool) processOrphans(txid chainhash.Hash) []*TxDesc {
 		children := p.orphans.spending(parent)
 		p.mu.Unlock()
 		for _, o := range children {
-			desc, _, _, err := p.accept(o, false)
+			desc, _, _, err := p.accept(o, false, false)
 			var re *RejectError
 			if err != nil && errors.As(err, &re) && re.Code == RejectMissingInputs {
 				continue // still missing another parent
@@ -114,11 +124,11 @@ func (p *TxPool) processOrphans(txid chainhash.Hash) []*TxDesc {
 // dryRun) commits the transaction. It also returns the pool's sequence
 // number at the first check, so that a caller can tell whether the pool
 // changed since.
-func (p *TxPool) accept(tx *wire.MsgTx, dryRun bool) (*TxDesc, []chainhash.Hash, uint64, error) {
+func (p *TxPool) accept(tx *wire.MsgTx, dryRun, returning bool) (*TxDesc, []chainhash.Hash, uint64, error) {
 	p.mu.RLock()
 	seq := p.sequence
 	tip := p.chain.BestSnapshot().Hash
-	pre, err := p.precheckLocked(tx)
+	pre, err := p.precheckLocked(tx, returning)
 	p.mu.RUnlock()
 	if err != nil {
 		return nil, nil, seq, err
@@ -139,7 +149,7 @@ func (p *TxPool) accept(tx *wire.MsgTx, dryRun bool) (*TxDesc, []chainhash.Hash,
 		// The pool or the chain moved while scripts ran: check again
 		// (cheap next to the scripts, which depend only on the outputs
 		// spent).
-		again, err := p.precheckLocked(tx)
+		again, err := p.precheckLocked(tx, returning)
 		if err != nil {
 			return nil, nil, seq, err
 		}
@@ -186,7 +196,7 @@ func consensusReject(err error) *RejectError {
 
 // precheckLocked runs every check but the scripts, in Bitcoin Core's order.
 // This function MUST be called with the pool lock held.
-func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
+func (p *TxPool) precheckLocked(tx *wire.MsgTx, returning bool) (*prechecked, error) {
 	cp := &p.params.Consensus
 	txid := consensus.TxHash(tx)
 	if have, ok := p.pool[txid]; ok {
@@ -318,16 +328,18 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx) (*prechecked, error) {
 	}
 	// The pool's raised minimum first, then the relay minimum, as Core's
 	// CheckFeeRate orders them; replacements included.
-	if rate := p.currentMinFeeLocked(); rate > p.cfg.MinRelayFeeRate {
+	if rate := p.currentMinFeeLocked(); rate > p.cfg.MinRelayFeeRate && !returning {
 		if min := feeFor(rate, e.vsize); e.fee < min {
 			return nil, reject(RejectInsufficientFee, "mempool min fee not met", "%d < %d", e.fee, min)
 		}
 	}
-	if min := feeFor(p.cfg.MinRelayFeeRate, e.vsize); e.fee < min {
+	if min := feeFor(p.cfg.MinRelayFeeRate, e.vsize); e.fee < min && !returning {
 		return nil, reject(RejectInsufficientFee, "min relay fee not met", "%d < %d", e.fee, min)
 	}
-	if rerr := p.checkChainLimitsLocked(e, parents, evicting); rerr != nil {
-		return nil, rerr
+	if !returning {
+		if rerr := p.checkChainLimitsLocked(e, parents, evicting); rerr != nil {
+			return nil, rerr
+		}
 	}
 	if len(pre.conflicts) > 0 {
 		if rerr := p.checkReplacementLocked(e, parents, pre); rerr != nil {

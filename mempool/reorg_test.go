@@ -146,3 +146,35 @@ func TestRelayOrder(t *testing.T) {
 		t.Error("a confirmed transaction is still found by wtxid")
 	}
 }
+
+// TestReorgReturnsChainsOverTheLimits ensures a chain of transactions that
+// confirmed over two blocks comes back whole although it is longer than
+// the ancestor limit: refusing its tail would lose transactions that were
+// valid in a block (Bitcoin Core re-adds them with bypass_limits).
+func TestReorgReturnsChainsOverTheLimits(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	fork := h.g.TipName()
+	chain := h.chainOf(h.coinbase(0), DefaultAncestorLimit+5, 1000)
+	h.confirm(chain[:20]...)
+	h.confirm(chain[20:]...)
+	sub := h.chain.Subscribe()
+	defer sub.Close()
+	h.g.SetTip(fork)
+	for _, name := range []string{"n1", "n2", "n3"} {
+		if _, err := h.chain.ProcessBlock(h.g.NextBlock(name, nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 5 {
+		h.pool.HandleNotification(<-sub.C())
+	}
+	if got := h.pool.Count(); got != len(chain) {
+		t.Fatalf("%d of the %d returned transactions are in the pool", got, len(chain))
+	}
+	// New transactions still meet the limits.
+	child := h.spend(one(h.out(chain[len(chain)-1], 0)), 1, 1000)
+	if _, err := h.pool.ProcessTransaction(child, false); Reason(err) != "too-long-mempool-chain" {
+		t.Errorf("a new child of the returned chain: %v, want too-long-mempool-chain", err)
+	}
+}

@@ -121,7 +121,7 @@ func (p *TxPool) returnDisconnected() {
 	p.returning = nil
 	for i := len(blocks) - 1; i >= 0; i-- {
 		for _, tx := range blocks[i] {
-			if _, err := p.ProcessTransaction(tx, false); err != nil {
+			if _, err := p.process(tx, false, true); err != nil {
 				p.log.Debug("disconnected transaction not returned to the pool", "txid", consensus.TxHash(tx), "err", err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,11 +62,14 @@ type SoakReport struct {
 	// Confirmed counts accepted transactions on the final chain, Pooled
 	// those in every node's pool instead, Superseded those whose
 	// replacement (or original) won, and Lost the rest: it must be 0.
-	Confirmed  int      `json:"confirmed"`
-	Pooled     int      `json:"pooled"`
-	Superseded int      `json:"superseded"`
-	Lost       int      `json:"lost"`
-	LostTxIDs  []string `json:"lost_txids,omitempty"`
+	Confirmed  int `json:"confirmed"`
+	Pooled     int `json:"pooled"`
+	Superseded int `json:"superseded"`
+	Lost       int `json:"lost"`
+	// LostTxIDs names up to 20 lost transactions with the node they were
+	// sent to and when; Refused counts the load's refusals by reason.
+	LostTxIDs []string       `json:"lost_txids,omitempty"`
+	Refused   map[string]int `json:"refused,omitempty"`
 	// Heals are the times from each heal until every node had one tip,
 	// and ReorgDepths the deepest reorganization each heal caused.
 	Heals       []Seconds `json:"heal_convergence_s"`
@@ -121,6 +125,12 @@ func (r *SoakReport) Print(w io.Writer) {
 		r.Offered, r.Accepted, r.Replacements, r.AcceptedRate)
 	fmt.Fprintf(w, "outcome: %d confirmed, %d in every pool, %d superseded by a conflicting one, %d lost\n",
 		r.Confirmed, r.Pooled, r.Superseded, r.Lost)
+	if len(r.LostTxIDs) > 0 {
+		fmt.Fprintf(w, "lost: %s\n", strings.Join(r.LostTxIDs, "; "))
+	}
+	if len(r.Refused) > 0 {
+		fmt.Fprintf(w, "refused by the node they were sent to: %v\n", r.Refused)
+	}
 	fmt.Fprintf(w, "heals: convergence %v s, reorganization depths %v\n", r.Heals, r.ReorgDepths)
 	fmt.Fprintf(w, "restarted node caught up in %.1f s\n", float64(r.CatchUp))
 	fmt.Fprintf(w, "sendrawtransaction: p50 %.1f ms, p99 %.1f ms\n", float64(r.SendP50)*1000, float64(r.SendP99)*1000)
@@ -134,6 +144,7 @@ type soakTx struct {
 	txid     chainhash.Hash
 	fee      int64
 	node     int
+	sent     time.Time
 	accepted bool
 	// group numbers a BIP125 replacement and what it replaced (0: none);
 	// exactly one of a group may confirm.
@@ -170,6 +181,18 @@ type loadGen struct {
 	offered  int
 	avoid    map[int]bool // nodes not to send to (down, or about to be)
 	replaced int
+	refused  map[string]int
+	start    time.Time
+}
+
+// refusal counts a refused transaction by the first words of its reason.
+// This function MUST be called with g.mu held.
+func (g *loadGen) refusal(err error) {
+	reason := err.Error()
+	if i := strings.IndexAny(reason, "(:"); i > 0 {
+		reason = strings.TrimSpace(reason[:i])
+	}
+	g.refused[reason]++
 }
 
 // soakCoinValue funds each starting coin.
@@ -194,7 +217,7 @@ func Soak(ctx context.Context, s *State, o SoakOptions, w io.Writer) (*SoakRepor
 		return nil, errors.New("testnet: a soak needs a positive rate, duration and number of coins")
 	}
 	key, _ := btcec.NewPrivateKey()
-	g := &loadGen{s: s, key: key, script: p2wpkh(key), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), avoid: map[int]bool{}}
+	g := &loadGen{s: s, key: key, script: p2wpkh(key), rng: rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), avoid: map[int]bool{}, refused: map[string]int{}, start: time.Now()}
 
 	fmt.Fprintf(w, "1. Funding %d coins for the load from %s's wallet.\n", o.Coins, s.Nodes[0].Name)
 	if err := g.fund(ctx, o.Coins); err != nil {
@@ -207,7 +230,8 @@ func Soak(ctx context.Context, s *State, o SoakOptions, w io.Writer) (*SoakRepor
 	rep := &SoakReport{}
 
 	fmt.Fprintf(w, "2. Load: %.0f tx/s for %v; partitions of %v every %v; kill: %v.\n", o.Rate, o.Duration, o.PartitionFor, o.PartitionEvery, o.Kill)
-	end := time.Now().Add(o.Duration)
+	g.start = time.Now()
+	end := g.start.Add(o.Duration)
 	loadCtx, stopLoad := context.WithDeadline(ctx, end)
 	defer stopLoad()
 	loadDone := make(chan struct{})
@@ -233,7 +257,7 @@ func Soak(ctx context.Context, s *State, o SoakOptions, w io.Writer) (*SoakRepor
 
 	fmt.Fprintf(w, "3. Load stopped; mining on until every transaction is settled (at most %v).\n", o.Settle)
 	g.mu.Lock()
-	rep.Offered, rep.Replacements = g.offered, g.replaced
+	rep.Offered, rep.Replacements, rep.Refused = g.offered, g.replaced, g.refused
 	for _, t := range g.txs {
 		if t.accepted {
 			rep.Accepted++
@@ -466,13 +490,14 @@ func (g *loadGen) step() {
 	defer g.mu.Unlock()
 	g.offered++
 	if err != nil {
+		g.refusal(err)
 		if c.fails++; c.fails < 3 {
 			g.coins = append(g.coins, c)
 		}
 		return
 	}
 	g.latency = append(g.latency, d)
-	t := &soakTx{tx: tx, txid: tx.TxHash(), fee: fee, node: node, accepted: true}
+	t := &soakTx{tx: tx, txid: tx.TxHash(), fee: fee, node: node, sent: time.Now(), accepted: true}
 	if c.origin != nil {
 		c.origin.spent = true
 	}
@@ -532,6 +557,7 @@ func (g *loadGen) replaceLocked(t *soakTx, targets []int) {
 	defer g.mu.Unlock()
 	g.offered++
 	if err != nil {
+		g.refusal(err)
 		t.spent = false
 		g.coins = append(g.coins, outputs...)
 		return
@@ -540,7 +566,7 @@ func (g *loadGen) replaceLocked(t *soakTx, targets []int) {
 	g.groups++
 	t.group = g.groups
 	g.replaced++
-	g.txs = append(g.txs, &soakTx{tx: r, txid: r.TxHash(), fee: fee, node: node, accepted: true, group: g.groups, spent: true})
+	g.txs = append(g.txs, &soakTx{tx: r, txid: r.TxHash(), fee: fee, node: node, sent: time.Now(), accepted: true, group: g.groups, spent: true})
 }
 
 // refreshDepths resets the depth of coins whose parent left the pool of
@@ -577,7 +603,7 @@ var errLoadOver = errors.New("testnet: the load is over")
 // partition always healed, before it returns.
 func (g *loadGen) faults(ctx context.Context, o SoakOptions, end time.Time, rep *SoakReport, w io.Writer) error {
 	s := g.s
-	start := time.Now()
+	start := g.start
 	// at waits until d into the run, unless that is past the load's end.
 	at := func(d time.Duration) error {
 		if start.Add(d).After(end) {
@@ -616,6 +642,9 @@ func (g *loadGen) faults(ctx context.Context, o SoakOptions, end time.Time, rep 
 		if o.PartitionEvery <= 0 {
 			return at(o.Duration)
 		}
+		if start.Add(p + period/2 + o.PartitionFor).After(end) {
+			return errLoadOver // no time left for a whole partition
+		}
 		if err := at(p + period/2); err != nil {
 			return err
 		}
@@ -629,16 +658,15 @@ func (g *loadGen) faults(ctx context.Context, o SoakOptions, end time.Time, rep 
 			return err
 		}
 		before := g.tipsNow()
+		healed := time.Now() // the heal itself reconnects, so it counts
 		if err := s.Heal(); err != nil {
 			return err
 		}
-		healed := time.Now()
-		tip, err := g.waitOneTip(ctx, time.Minute)
-		if err != nil {
+		if _, err := g.waitOneTip(ctx, time.Minute); err != nil {
 			return err
 		}
 		conv := time.Since(healed)
-		depth := g.reorgDepth(tip, before)
+		depth := g.reorgDepth(before)
 		rep.Heals = append(rep.Heals, Seconds(math.Round(conv.Seconds()*100)/100))
 		rep.ReorgDepths = append(rep.ReorgDepths, depth)
 		say("healed; one tip after %.2f s, reorganization depth %d", conv.Seconds(), depth)
@@ -668,10 +696,10 @@ func (g *loadGen) crash(ctx context.Context, victim int, d time.Duration, rep *S
 	if err := sleepCtx(ctx, d); err != nil {
 		return err
 	}
+	restarted := time.Now() // catch-up counts the start-up too
 	if err := s.Restart(ctx, n); err != nil {
 		return err
 	}
-	restarted := time.Now()
 	say("%s restarted", n.Name)
 	if err := g.waitCaughtUp(ctx, victim); err != nil {
 		return err
@@ -743,13 +771,13 @@ func (g *loadGen) waitOneTip(ctx context.Context, d time.Duration) (string, erro
 	}
 }
 
-// reorgDepth returns how many blocks the deepest node disconnected to
-// reach the chain of tip: from its tip before, back to the first block on
-// that chain.
-func (g *loadGen) reorgDepth(tip string, before map[int]string) int {
-	n := g.s.Nodes[0]
+// reorgDepth returns how many blocks the node that reorganized deepest
+// disconnected: from its tip before the heal back to the first block on
+// the chain it has now.
+func (g *loadGen) reorgDepth(before map[int]string) int {
 	deepest := 0
-	for _, h := range before {
+	for i, h := range before {
+		n := g.s.Nodes[i] // the node that had the block, now on the other chain
 		depth := 0
 		for h != "" && depth < 1000 {
 			var hdr struct {
@@ -842,7 +870,8 @@ func (g *loadGen) account(ctx context.Context, from int32, rep *SoakReport) erro
 	lost := func(t *soakTx) {
 		rep.Lost++
 		if len(rep.LostTxIDs) < 20 {
-			rep.LostTxIDs = append(rep.LostTxIDs, t.txid.String())
+			rep.LostTxIDs = append(rep.LostTxIDs, fmt.Sprintf("%v (sent to %s at t=%.1fs, group %d)",
+				t.txid, g.s.Nodes[t.node].Name, t.sent.Sub(g.start).Seconds(), t.group))
 		}
 	}
 	for _, t := range g.txs {
