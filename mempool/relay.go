@@ -29,35 +29,50 @@ func (p *TxPool) RawTx(wtxid chainhash.Hash) ([]byte, bool) {
 	return e.raw, true
 }
 
-// RelayOrder returns the wtxids of up to max pool transactions in the
-// order a peer should learn of them: fewest in-pool ancestors first, so
-// that every parent comes before its children, then the highest fee rate
-// (Bitcoin Core's CompareInvMempoolOrder). When the pool holds more than
-// max, those left out are the lowest-paying of the deepest packages.
-func (p *TxPool) RelayOrder(max int) []chainhash.Hash {
+// RelayOrder returns the wtxids of up to limit pool transactions in the
+// order a peer should learn of them: parents before their children (by
+// generation: a transaction without pool parents is 0, any other one more
+// than its deepest parent), then the highest fee rate, as Bitcoin Core's
+// CompareInvMempoolOrder sorts by ancestor count. When the pool holds more
+// than limit, those left out are the lowest-paying of the deepest
+// generations. It costs O(n log n) in the pool's size.
+func (p *TxPool) RelayOrder(limit int) []chainhash.Hash {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	type item struct {
 		wtxid     chainhash.Hash
-		ancestors int
+		depth     int
 		fee, size int64
+	}
+	depth := make(map[*entry]int, len(p.pool))
+	var generation func(e *entry) int
+	generation = func(e *entry) int {
+		if d, ok := depth[e]; ok {
+			return d
+		}
+		d := 0
+		for parent := range e.parents {
+			d = max(d, generation(parent)+1)
+		}
+		depth[e] = d
+		return d
 	}
 	items := make([]item, 0, len(p.pool))
 	for _, e := range p.pool {
-		items = append(items, item{e.wtxid, len(p.ancestorsLocked(e)), e.fee, e.vsize})
+		items = append(items, item{e.wtxid, generation(e), e.fee, e.vsize})
 	}
 	sort.Slice(items, func(i, j int) bool {
 		a, b := items[i], items[j]
-		if a.ancestors != b.ancestors {
-			return a.ancestors < b.ancestors
+		if a.depth != b.depth {
+			return a.depth < b.depth
 		}
 		if l, r := a.fee*b.size, b.fee*a.size; l != r {
 			return l > r
 		}
 		return string(a.wtxid[:]) < string(b.wtxid[:])
 	})
-	if len(items) > max {
-		items = items[:max]
+	if len(items) > limit {
+		items = items[:limit]
 	}
 	out := make([]chainhash.Hash, len(items))
 	for i, it := range items {

@@ -62,19 +62,23 @@ const (
 	// Core's m_tx_inventory_known_filter.
 	maxKnownPerPeer = 50_000
 	// maxQueuedPerPeer bounds a peer's queue of announcements to make;
-	// beyond it new ones are dropped (the pool is bounded, so this binds
-	// only a peer that never lets the node announce).
-	maxQueuedPerPeer = 100_000
+	// beyond it new ones are dropped (this binds only a peer that never
+	// lets the node announce: honest ones take 5,000 every 250 ms).
+	maxQueuedPerPeer = 50_000
 	// maxPoolAnnouncement is how much of its pool the node announces to a
 	// new peer, the best-paying first. Core leaves a new peer to learn
 	// of the pool from new transactions; Cairn announces it so that the
 	// two sides of a healed partition end with the same pool.
 	maxPoolAnnouncement = 50_000
+	// poolOrderTTL is how long the pool's relay order is reused for new
+	// peers.
+	poolOrderTTL = 10 * time.Second
 	// maxRecentRejects bounds the wtxids refused since the last block,
 	// Core's m_recent_rejects.
 	maxRecentRejects = 120_000
-	// txRelayTimeout bounds one exchange.
-	txRelayTimeout = 2 * time.Minute
+	// txRelayTimeout bounds one exchange: 5,000 transactions take an
+	// honest peer about a second to check.
+	txRelayTimeout = 30 * time.Second
 	// txRelayRetry is how long an announcer waits after a refused or
 	// failed exchange before announcing the same batch again.
 	txRelayRetry = time.Second
@@ -101,6 +105,13 @@ type txRelay struct {
 	// rejects are wtxids the pool refused since the last block; they are
 	// not fetched again until a block may have changed the verdict.
 	rejects map[chainhash.Hash]struct{}
+	// poolOrder caches the pool's relay order for new peers (computed at
+	// poolOrderAt), so that peers connecting in a burst cost one sort of
+	// the pool; recent holds what was announced since, which a new peer
+	// must hear of too.
+	poolOrder   []chainhash.Hash
+	poolOrderAt time.Time
+	recent      []chainhash.Hash
 }
 
 // relayPeer is what the node keeps to announce transactions to one peer.
@@ -134,16 +145,23 @@ func (r *txRelay) start(ctx context.Context, p peer.ID) {
 	if r.n.cfg.Mempool == nil || r.n.cfg.BlocksOnly {
 		return
 	}
-	pool := r.n.cfg.Mempool.RelayOrder(maxPoolAnnouncement)
 	ctx, cancel := context.WithCancel(ctx)
 	rp := &relayPeer{id: p, known: newHashSet(maxKnownPerPeer), queued: make(map[uint64]struct{}),
 		wake: make(chan struct{}, 1), cancel: cancel}
 	r.mu.Lock()
+	if time.Since(r.poolOrderAt) > poolOrderTTL {
+		r.recent = nil // from here on, announce collects what the order may miss
+		r.mu.Unlock()
+		order := r.n.cfg.Mempool.RelayOrder(maxPoolAnnouncement)
+		r.mu.Lock()
+		r.poolOrder, r.poolOrderAt = order, time.Now()
+	}
 	if old, ok := r.peers[p]; ok {
 		old.cancel()
 	}
 	r.peers[p] = rp
-	r.enqueueLocked(rp, pool)
+	r.enqueueLocked(rp, r.poolOrder)
+	r.enqueueLocked(rp, r.recent)
 	r.mu.Unlock()
 	go r.run(ctx, rp)
 }
@@ -173,6 +191,11 @@ func (r *txRelay) forget(rp *relayPeer) {
 func (r *txRelay) announce(wtxids []chainhash.Hash) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if len(r.recent)+len(wtxids) > maxPoolAnnouncement {
+		r.recent, r.poolOrderAt = nil, time.Time{} // the next new peer sorts the pool again
+	} else {
+		r.recent = append(r.recent, wtxids...)
+	}
 	for _, rp := range r.peers {
 		r.enqueueLocked(rp, wtxids)
 	}
