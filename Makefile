@@ -12,8 +12,13 @@ TESTFLAGS ?= -race -count=1 -timeout 15m
 
 all: build
 
+# cairn --version names the commit and the build date.
+COMMIT     := $(shell git rev-parse --short=12 HEAD 2>/dev/null)$(shell git diff --quiet HEAD 2>/dev/null || echo -dirty)
+BUILD_DATE := $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
+LDFLAGS    := -X main.commit=$(COMMIT) -X main.buildDate=$(BUILD_DATE)
+
 build:
-	$(GO) build -o $(BIN) ./cmd/cairn
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/cairn
 
 vet:
 	$(GO) vet $(PKGS)

@@ -3,6 +3,7 @@ package mempool
 import (
 	"bytes"
 	"fmt"
+	"hash/maphash"
 	"log/slog"
 	"sort"
 	"sync"
@@ -142,11 +143,13 @@ type TxPool struct {
 	params *chainparams.Network
 
 	// mu protects the fields below.
-	mu       sync.RWMutex
-	pool     map[chainhash.Hash]*entry
-	byWTxID  map[chainhash.Hash]*entry // peers announce and fetch by wtxid (BIP339)
-	spent    map[wire.OutPoint]*entry  // outpoint -> pool tx spending it
-	bytes    int64                     // estimated memory of the entries
+	mu   sync.RWMutex
+	pool map[chainhash.Hash]*entry
+	// byWTxID finds entries by wtxid, which peers announce and fetch
+	// (BIP339), keyed by wtxidKey to save memory.
+	byWTxID  map[uint64]*entry
+	spent    map[wire.OutPoint]*entry // outpoint -> pool tx spending it
+	bytes    int64                    // estimated memory of the entries
 	orphans  *orphanPool
 	feeStats *feeEstimator
 	// minFeeRate is the rolling minimum fee rate after evictions (per
@@ -156,6 +159,8 @@ type TxPool struct {
 	// sequence counts additions and removals (getrawmempool's
 	// mempool_sequence).
 	sequence uint64
+	// wtxSeed keys byWTxID; it is this process's secret.
+	wtxSeed maphash.Seed
 	// returning holds the transactions of blocks disconnected since the
 	// pool last caught up with the chain, newest block first. Only the
 	// goroutine that handles notifications touches it.
@@ -192,7 +197,8 @@ func New(cfg Config) *TxPool {
 		now:      cfg.Now,
 		params:   cfg.Chain.Network(),
 		pool:     make(map[chainhash.Hash]*entry),
-		byWTxID:  make(map[chainhash.Hash]*entry),
+		byWTxID:  make(map[uint64]*entry),
+		wtxSeed:  maphash.MakeSeed(),
 		spent:    make(map[wire.OutPoint]*entry),
 		orphans:  newOrphanPool(cfg.MaxOrphans, cfg.OrphanExpiry),
 		feeStats: newFeeEstimator(),
@@ -203,7 +209,7 @@ func New(cfg Config) *TxPool {
 // struct with its slots in the pool's txid and wtxid maps, and one slot in
 // the spent-outputs map per input.
 const (
-	entryOverhead = 290
+	entryOverhead = 275
 	inputOverhead = 80
 )
 
@@ -237,7 +243,7 @@ func (p *TxPool) addLocked(e *entry) {
 		}
 	}
 	p.pool[e.txid] = e
-	p.byWTxID[e.wtxid] = e
+	p.byWTxID[p.wtxidKey(e.wtxid)] = e
 	p.bytes += e.memSize(len(tx.TxIn))
 	p.sequence++
 }
@@ -268,7 +274,9 @@ func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
 		delete(child.parents, e)
 	}
 	delete(p.pool, e.txid)
-	delete(p.byWTxID, e.wtxid)
+	if k := p.wtxidKey(e.wtxid); p.byWTxID[k] == e {
+		delete(p.byWTxID, k)
+	}
 	p.bytes -= e.memSize(len(tx.TxIn))
 	p.sequence++
 	return append([]*entry{e}, removed...)

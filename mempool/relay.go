@@ -1,6 +1,7 @@
 package mempool
 
 import (
+	"hash/maphash"
 	"sort"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -9,11 +10,30 @@ import (
 // What the network needs to announce pool transactions by wtxid and serve
 // them to the peers that ask (Bitcoin Core's wtxid relay, BIP339).
 
+// wtxidKey is the 64-bit key of a wtxid in byWTxID: 16 bytes a slot where
+// the whole hash takes 40. The seed is the process's secret, so no one can
+// make two wtxids share a key on purpose; by chance, one in 2^64 pairs
+// does, and then only the newer is found by wtxid (a peer would offer the
+// older again and be told it is already pooled).
+func (p *TxPool) wtxidKey(wtxid chainhash.Hash) uint64 {
+	return maphash.Bytes(p.wtxSeed, wtxid[:])
+}
+
+// byWTxIDLocked returns the entry with this wtxid.
+// This function MUST be called with the pool lock held.
+func (p *TxPool) byWTxIDLocked(wtxid chainhash.Hash) (*entry, bool) {
+	e, ok := p.byWTxID[p.wtxidKey(wtxid)]
+	if !ok || e.wtxid != wtxid {
+		return nil, false
+	}
+	return e, true
+}
+
 // HaveWTx reports whether the pool holds the transaction with this wtxid.
 func (p *TxPool) HaveWTx(wtxid chainhash.Hash) bool {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	_, ok := p.byWTxID[wtxid]
+	_, ok := p.byWTxIDLocked(wtxid)
 	return ok
 }
 
@@ -22,7 +42,7 @@ func (p *TxPool) HaveWTx(wtxid chainhash.Hash) bool {
 func (p *TxPool) RawTx(wtxid chainhash.Hash) ([]byte, bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	e, ok := p.byWTxID[wtxid]
+	e, ok := p.byWTxIDLocked(wtxid)
 	if !ok {
 		return nil, false
 	}

@@ -54,8 +54,13 @@ type Miner struct {
 	Txs     TxSource
 	PayTo   []byte
 	Threads int
-	Log     *slog.Logger
-	Now     func() time.Time
+	// Interval, if positive, is how long the miner waits after each new
+	// tip (its own block or a peer's) before it mines on it: on a
+	// fixed-difficulty chain such as regtest, where a block takes
+	// microseconds, it paces the chain like a network would.
+	Interval time.Duration
+	Log      *slog.Logger
+	Now      func() time.Time
 
 	// nonceSpace and target replace 2^32 and the block's target in tests.
 	nonceSpace uint64
@@ -112,7 +117,23 @@ func (m *Miner) Run(ctx context.Context) error {
 	defer sub.Close()
 	go m.trackRate(ctx)
 	maxFuture := m.Chain.Network().Consensus.MaxFutureBlockTime
+	var tip chainhash.Hash
+	var tipSince time.Time
 	for ctx.Err() == nil {
+		if m.Interval > 0 {
+			if best := m.Chain.BestSnapshot().Hash; best != tip {
+				tip, tipSince = best, time.Now()
+			}
+			if wait := time.Until(tipSince.Add(m.Interval)); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-sub.C():
+				case <-time.After(wait):
+				}
+				continue
+			}
+		}
 		// Blocks found faster than one a second push the median time
 		// past, and so the earliest allowed time, ahead of the clock;
 		// past the future limit the chain would refuse them. Wait for the
@@ -171,7 +192,8 @@ func (m *Miner) Run(ctx context.Context) error {
 				log.Warn("mined block refused", "hash", res.Hash, "err", err)
 			case res.MainChain:
 				m.found.Add(1)
-				log.Info("mined block", "hash", res.Hash, "height", w.height, "txs", len(found.Transactions))
+				// The chain logs the new tip at Info: one line a block.
+				log.Debug("mined block", "hash", res.Hash, "height", w.height, "txs", len(found.Transactions))
 			}
 		}
 		drain(sub)

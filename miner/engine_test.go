@@ -287,3 +287,32 @@ func TestTemplateWithinLimits(t *testing.T) {
 		t.Fatalf("coinbase value %d, want subsidy plus fees %d", tmpl.CoinbaseValue, want)
 	}
 }
+
+// TestMinerInterval ensures a miner with an Interval waits at least that
+// long after each new tip before the next block (cairn node
+// --mine-interval, which paces regtest's trivial proof of work).
+func TestMinerInterval(t *testing.T) {
+	t.Parallel()
+	c, g := newChain(t)
+	sub := c.Subscribe()
+	defer sub.Close()
+	const interval = 200 * time.Millisecond
+	m := &Miner{Chain: c, PayTo: chaintest.OpTrueScript, Threads: 1, Interval: interval, Now: g.Now}
+	stop := runMiner(t, m)
+	var times []time.Time
+	deadline := time.After(60 * time.Second)
+	for len(times) < 4 {
+		select {
+		case <-sub.C():
+			times = append(times, time.Now())
+		case <-deadline:
+			t.Fatalf("%d blocks within a minute", len(times))
+		}
+	}
+	stop()
+	for i := 1; i < len(times); i++ {
+		if gap := times[i].Sub(times[i-1]); gap < interval {
+			t.Errorf("block %d came %v after the one before, under the %v interval", i, gap, interval)
+		}
+	}
+}

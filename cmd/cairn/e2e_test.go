@@ -569,7 +569,7 @@ func TestE2EKillDuringMining(t *testing.T) {
 		grow  int64
 		delay time.Duration
 	}{{200, 0}, {500, 10 * time.Millisecond}, {300, 25 * time.Millisecond}, {1000, 0}, {400, 50 * time.Millisecond}} {
-		m := startNode(t, dir, nodeOpts{args: []string{"--mine", "--miner-address", addr, "--miner-threads", "2"}})
+		m := startNode(t, dir, nodeOpts{args: []string{"--mine", "--mine-interval", "0", "--miner-address", addr, "--miner-threads", "2"}})
 		var seen int64
 		deadline := time.Now().Add(20 * time.Second)
 		for seen < height+round.grow {
@@ -593,7 +593,7 @@ func TestE2EKillDuringMining(t *testing.T) {
 	}
 
 	// SIGTERM while mining is a clean shutdown that keeps every block.
-	m := startNode(t, dir, nodeOpts{args: []string{"--mine", "--miner-address", addr, "--miner-threads", "2"}})
+	m := startNode(t, dir, nodeOpts{args: []string{"--mine", "--mine-interval", "0", "--miner-address", addr, "--miner-threads", "2"}})
 	var seen int64
 	for seen <= height {
 		time.Sleep(5 * time.Millisecond)
@@ -985,7 +985,7 @@ func TestE2EBech32Address(t *testing.T) {
 	if _, err := n.call("generateblock", addr.String(), []string{}, false); err != nil {
 		t.Errorf("generateblock %s: %v", addr, err)
 	}
-	m := startNode(t, t.TempDir(), nodeOpts{args: []string{"--mine", "--miner-address", addr.String(), "--miner-threads", "1"}})
+	m := startNode(t, t.TempDir(), nodeOpts{args: []string{"--mine", "--mine-interval", "0", "--miner-address", addr.String(), "--miner-threads", "1"}})
 	deadline := time.Now().Add(readyTimeout)
 	for {
 		var height int64
@@ -1047,5 +1047,65 @@ func TestE2EStopDuringGenerate(t *testing.T) {
 	t.Logf("stop sent at height %d; the node exited %v later at height %d", seen, took.Round(time.Millisecond), height)
 	if height > 30000 {
 		t.Errorf("generatetoaddress went on after the stop call: height %d when stop was sent, %d after the restart", seen, height)
+	}
+}
+
+// TestE2ELogFile ensures --log-file keeps the node's log in a file (as the
+// testnet's nodes keep node.log), appended to across restarts, beside the
+// standard error.
+func TestE2ELogFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	logFile := filepath.Join(t.TempDir(), "node.log")
+	for range 2 {
+		n := startNode(t, dir, nodeOpts{args: []string{"--log-file", logFile}})
+		n.stopRPC(t)
+	}
+	raw, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := strings.Count(string(raw), "msg=\"node running\""); c != 2 {
+		t.Errorf("the log file holds %d \"node running\" lines over two runs, want 2:\n%s", c, raw)
+	}
+	if fi, err := os.Stat(logFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("log file mode %v (%v), want 0600", fi.Mode().Perm(), err)
+	}
+}
+
+// TestE2EMinePacing ensures `cairn node --network regtest --mine` paces its
+// blocks by --mine-interval (regtest's proof of work costs microseconds)
+// and logs one INFO line per block.
+func TestE2EMinePacing(t *testing.T) {
+	t.Parallel()
+	logFile := filepath.Join(t.TempDir(), "node.log")
+	start := time.Now() // before the process: it mines before RPC answers
+	n := startNode(t, t.TempDir(), nodeOpts{args: []string{"--mine", "--mine-interval", "300ms", "--miner-threads", "1",
+		"--miner-address", testAddress(t).String(), "--log-file", logFile}})
+	var height int64
+	for height < 3 {
+		if time.Since(start) > time.Minute {
+			t.Fatalf("height %d after a minute", height)
+		}
+		time.Sleep(50 * time.Millisecond)
+		n.mustCall(t, &height, "getblockcount")
+	}
+	elapsed := time.Since(start)
+	n.stopRPC(t)
+	if most := int64(elapsed/(300*time.Millisecond)) + 1; height > most {
+		t.Errorf("%d blocks in %v, at most %d with a 300 ms interval", height, elapsed, most)
+	}
+	raw, err := os.ReadFile(logFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var perBlock int
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.Contains(line, "level=INFO") && strings.Contains(line, "height=2 ") {
+			perBlock++
+		}
+	}
+	if perBlock != 1 {
+		t.Errorf("%d INFO lines name block 2, want 1:\n%s", perBlock, raw)
 	}
 }

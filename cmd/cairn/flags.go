@@ -38,8 +38,8 @@ func commonFlags() []cli.Flag {
 // rpcClientFlags are the flags of commands that call a node's RPC.
 func rpcClientFlags() []cli.Flag {
 	return []cli.Flag{
-		&cli.StringFlag{Name: "rpc-addr", Usage: "node RPC `HOST:PORT` (default 127.0.0.1 and the network's RPC port)", EnvVars: envVar("rpc-addr")},
-		&cli.StringFlag{Name: "rpc-user", Usage: "RPC user (default: the node's cookie file)", EnvVars: envVar("rpc-user")},
+		&cli.StringFlag{Name: "rpc-addr", Usage: "node RPC `HOST:PORT`", DefaultText: "127.0.0.1 and the network's RPC port", EnvVars: envVar("rpc-addr")},
+		&cli.StringFlag{Name: "rpc-user", Usage: "RPC user", DefaultText: "the node's cookie file", EnvVars: envVar("rpc-user")},
 		&cli.StringFlag{Name: "rpc-password", Usage: "RPC password", EnvVars: envVar("rpc-password")},
 	}
 }

@@ -31,21 +31,24 @@ import (
 func nodeCommand() *cli.Command {
 	flags := append(commonFlags(), rpcClientFlags()...)
 	flags = append(flags,
-		&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen `MULTIADDR` (repeatable; default all interfaces on the network's P2P port, TCP and QUIC)", EnvVars: envVar("listen")},
+		&cli.StringSliceFlag{Name: "listen", Usage: "libp2p listen `MULTIADDR` (repeatable)", DefaultText: "all interfaces on the network's P2P port, TCP and QUIC", EnvVars: envVar("listen")},
 		&cli.StringSliceFlag{Name: "peer", Usage: "peer `MULTIADDR` with /p2p/<peer id> to keep connected (repeatable)", EnvVars: envVar("peer")},
-		&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network by mDNS (default: on, except on main)", EnvVars: envVar("mdns")},
-		&cli.BoolFlag{Name: "dht", Usage: "find peers through the network's Kademlia DHT (default: on for main and test)", EnvVars: envVar("dht")},
+		&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network by mDNS", DefaultText: "on, except on main", EnvVars: envVar("mdns")},
+		&cli.BoolFlag{Name: "dht", Usage: "find peers through the network's Kademlia DHT", DefaultText: "on for main and test", EnvVars: envVar("dht")},
 		&cli.IntFlag{Name: "max-peers", Value: p2p.DefaultMaxPeers, Usage: "connection limit", EnvVars: envVar("max-peers")},
 		&cli.DurationFlag{Name: "clock-offset", Usage: "run the node's clock this `DURATION` ahead (negative: behind) of the system's, for testing", EnvVars: envVar("clock-offset")},
 		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
-		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads (default: all cores)", EnvVars: envVar("miner-threads")},
+		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads", DefaultText: "all cores", EnvVars: envVar("miner-threads")},
+		&cli.DurationFlag{Name: "mine-interval", Usage: "on a fixed-difficulty chain, wait this `DURATION` after each new block before mining the next (0: mine at full speed)",
+			DefaultText: fmt.Sprintf("%v on fixed-difficulty chains such as regtest", defaultMineInterval), EnvVars: envVar("mine-interval")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
 		&cli.BoolFlag{Name: "blockfilterindex", Value: true, Usage: "keep the BIP158 basic filter of every block for getblockfilter (--blockfilterindex=false turns it off)", EnvVars: envVar("blockfilterindex")},
 		&cli.IntFlag{Name: "dbcache", Value: chain.DefaultCacheBytes >> 20, Usage: "UTXO cache size in `MiB`", EnvVars: envVar("dbcache")},
-		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes >> 20, Usage: "transaction pool size bound in `MB`", EnvVars: envVar("maxmempool")},
+		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes / 1_000_000, Usage: "transaction pool size bound in `MB` (10^6 bytes, as Core's -maxmempool)", EnvVars: envVar("maxmempool")},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
-		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on `HOST:PORT` (off by default)", EnvVars: envVar("metrics-addr")},
+		&cli.StringFlag{Name: "log-file", Usage: "also append the log to `FILE`", EnvVars: envVar("log-file")},
+		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on `HOST:PORT`", DefaultText: "off", EnvVars: envVar("metrics-addr")},
 	)
 	return &cli.Command{
 		Name:      "node",
@@ -78,7 +81,15 @@ type nodeConfig struct {
 	dht          bool
 	clockOffset  time.Duration
 	maxPeers     int
+	logFile      string
+	// mineInterval paces --mine on fixed-difficulty chains.
+	mineInterval time.Duration
 }
+
+// defaultMineInterval paces --mine on a fixed-difficulty chain: without a
+// pause, regtest's trivial proof of work yields thousands of blocks a
+// second, whose times run hours ahead of the clock.
+const defaultMineInterval = 10 * time.Second
 
 // parseNodeConfig applies the config file and checks every value, so that
 // a mistake stops start-up with a message that names it.
@@ -109,6 +120,18 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		dht:          net.Name == "main" || net.Name == "test",
 		clockOffset:  c.Duration("clock-offset"),
 		maxPeers:     c.Int("max-peers"),
+		logFile:      c.String("log-file"),
+	}
+	if net.Consensus.NoRetargeting {
+		cfg.mineInterval = defaultMineInterval
+	}
+	if c.IsSet("mine-interval") {
+		if !net.Consensus.NoRetargeting {
+			return nil, fmt.Errorf("--mine-interval: network %s adjusts its difficulty (ASERT), which paces its blocks; the flag is for fixed-difficulty chains", net.Name)
+		}
+		if cfg.mineInterval = c.Duration("mine-interval"); cfg.mineInterval < 0 {
+			return nil, fmt.Errorf("--mine-interval %v: must not be negative", cfg.mineInterval)
+		}
 	}
 	if c.IsSet("mdns") {
 		cfg.mdns = c.Bool("mdns")
@@ -177,7 +200,16 @@ func runNode(c *cli.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	log := newLogger(c.App.ErrWriter, cfg.logLevel)
+	logOut := c.App.ErrWriter
+	if cfg.logFile != "" {
+		f, err := os.OpenFile(cfg.logFile, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		if err != nil {
+			return fmt.Errorf("--log-file: %w", err)
+		}
+		defer f.Close()
+		logOut = io.MultiWriter(c.App.ErrWriter, f)
+	}
+	log := newLogger(logOut, cfg.logLevel)
 	chain.UseLogger(log.With("pkg", "chain"))
 
 	lock, err := lockDataDir(cfg.dir)
@@ -256,7 +288,8 @@ func runNode(c *cli.Context) (err error) {
 	var m *miner.Miner
 	var mining rpc.MiningStats
 	if cfg.mine {
-		m = &miner.Miner{Chain: bc, Txs: poolSource{pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads, Now: now, Log: log.With("pkg", "miner")}
+		m = &miner.Miner{Chain: bc, Txs: poolSource{pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads,
+			Interval: cfg.mineInterval, Now: now, Log: log.With("pkg", "miner")}
 		mining = m
 	}
 	srv, err := rpc.New(rpc.Config{

@@ -3,9 +3,13 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/cairnchain/cairn/mempool"
 )
 
 // TestNodeDiscoveryDefaults ensures each network starts with the discovery
@@ -85,5 +89,75 @@ func TestNodeBlockFilterIndexFlag(t *testing.T) {
 				t.Errorf("block filter index %v, want %v", got.filterIndex, tc.want)
 			}
 		})
+	}
+}
+
+// parseNode runs parseNodeConfig on the node command with args.
+func parseNode(t *testing.T, args ...string) (*nodeConfig, error) {
+	t.Helper()
+	var got *nodeConfig
+	cmd := nodeCommand()
+	cmd.Action = func(c *cli.Context) error {
+		var err error
+		got, err = parseNodeConfig(c)
+		return err
+	}
+	app := &cli.App{Commands: []*cli.Command{cmd}}
+	err := app.Run(append([]string{"cairn", "node", "--datadir", t.TempDir()}, args...))
+	return got, err
+}
+
+// TestNodeMineInterval ensures --mine-interval defaults to 10 s on a
+// fixed-difficulty chain and 0 on an ASERT chain, that 0 turns it off,
+// and that it is refused on a chain whose difficulty adjusts.
+func TestNodeMineInterval(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+		err  string
+	}{
+		{args: []string{"--network", "regtest"}, want: defaultMineInterval},
+		{args: []string{"--network", "regtest", "--mine-interval", "0"}, want: 0},
+		{args: []string{"--network", "regtest", "--mine-interval", "250ms"}, want: 250 * time.Millisecond},
+		{args: []string{"--network", "test"}, want: 0},
+		{args: []string{"--network", "test", "--mine-interval", "1s"}, err: "fixed-difficulty"},
+		{args: []string{"--network", "regtest", "--mine-interval", "-1s"}, err: "negative"},
+	} {
+		got, err := parseNode(t, tc.args...)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || got.mineInterval != tc.want {
+			t.Errorf("%v: interval %v (%v), want %v", tc.args, got.mineInterval, err, tc.want)
+		}
+	}
+}
+
+// TestHelpDefaults ensures no flag's help states its default twice or
+// contradicts it (urfave adds "(default: ...)" itself: a usage text that
+// says it too reads "(default: on) (default: false)"), and that the
+// defaults shown are the real ones.
+func TestHelpDefaults(t *testing.T) {
+	var walk func(prefix string, cmds []*cli.Command)
+	walk = func(prefix string, cmds []*cli.Command) {
+		for _, cmd := range cmds {
+			for _, f := range cmd.Flags {
+				if u, ok := f.(cli.DocGenerationFlag); ok && strings.Contains(u.GetUsage(), "default") {
+					t.Errorf("%s %s: --%s's usage %q states a default; use DefaultText", prefix, cmd.Name, f.Names()[0], u.GetUsage())
+				}
+			}
+			walk(prefix+" "+cmd.Name, cmd.Subcommands)
+		}
+	}
+	walk("cairn", newApp().Commands)
+	for _, f := range nodeCommand().Flags {
+		if f.Names()[0] == "maxmempool" {
+			if v := f.(*cli.IntFlag).Value; int64(v)*1_000_000 != mempool.DefaultMaxPoolBytes {
+				t.Errorf("--maxmempool default %d MB, the pool's is %d bytes", v, mempool.DefaultMaxPoolBytes)
+			}
+		}
 	}
 }
