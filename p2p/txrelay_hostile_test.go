@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"sync"
 	"testing"
 	"time"
 
@@ -99,25 +98,35 @@ func TestTxRelayFloodRefusedNotPunished(t *testing.T) {
 	connectPools(t, ctx, honest, victim)
 	waitFor(t, 10*time.Second, "the handshakes", func() bool { return victim.node.PeerCount() == 2 })
 
-	// Exchanges held open: each announces a transaction and never answers.
-	var wg sync.WaitGroup
-	var mu sync.Mutex
+	// Exchanges held open: each announces a transaction, is asked for it,
+	// and never sends it. Only maxTxRelayStreams are served at once; the
+	// rest are refused, however fast or slow the machine.
+	var held []network.Stream
 	answered := 0
-	for i := range 200 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			inv := []chainhash.Hash{{byte(i), byte(i >> 8), 7}}
-			if want := announceRaw(ctx, flooder.node, victim.node, inv, func(uint32) []byte { return nil }); want != nil {
-				mu.Lock()
-				answered++
-				mu.Unlock()
-			}
-		}()
+	for i := range 50 {
+		s, err := flooder.node.host.NewStream(ctx, victim.node.ID(), victim.node.protocol("txinv"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = s.SetDeadline(time.Now().Add(20 * time.Second))
+		_ = writeInv(s, []chainhash.Hash{{byte(i), 7}})
+		if want, err := readWant(s, 1); err == nil && len(want) == 1 {
+			answered++
+			held = append(held, s)
+		} else {
+			s.Close()
+		}
 	}
-	wg.Wait()
-	if answered == 0 || answered >= 200 {
-		t.Errorf("%d of 200 flooding exchanges answered; want some refused", answered)
+	if answered == 0 || answered > maxTxRelayStreams {
+		t.Errorf("%d of 50 exchanges held open at once were served, want 1 to %d", answered, maxTxRelayStreams)
+	}
+	for _, s := range held {
+		_ = writeFrame(s, nil)
+		s.Close()
+	}
+	// A burst of exchanges one after another: past the rate, refused.
+	for i := range 3 * txRelayStreamBurst {
+		announceRaw(ctx, flooder.node, victim.node, []chainhash.Hash{{byte(i), 8}}, func(uint32) []byte { return nil })
 	}
 	if s := victim.node.bans.score(flooder.node.ID()); s != 0 || victim.node.bans.banned(flooder.node.ID()) {
 		t.Errorf("the flooder scored %d (banned %v); a burst costs nothing", s, victim.node.bans.banned(flooder.node.ID()))
