@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"os/exec"
 	"strings"
 	"testing"
 )
@@ -71,5 +72,19 @@ func TestCompletion(t *testing.T) {
 	}
 	if _, _, code := runCairn(t, nil, "completion", "fish"); code != 1 {
 		t.Errorf("completion fish: exit %d, want 1", code)
+	}
+}
+
+// TestGitIgnore ensures what the README's walkthrough and make run leave in
+// the repository's root (a testnet folder, wallets and their locks) is not
+// offered to git.
+func TestGitIgnore(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"localnet/testnet.json", "soaknet/node0/node.log", "alice.dat", "alice.dat.lock", "bin/cairn"} {
+		cmd := exec.Command("git", "check-ignore", "-q", path)
+		cmd.Dir = "../.."
+		if err := cmd.Run(); err != nil {
+			t.Errorf("git check-ignore %s: %v (not ignored)", path, err)
+		}
 	}
 }
