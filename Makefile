@@ -70,7 +70,7 @@ SOAK_SPACING ?= 2s
 SOAK_ARGS   ?=
 
 soak: build
-	./$(BIN) testnet up --detach --dir $(SOAKDIR) --nodes $(SOAK_NODES) --miners 2 --spacing $(SOAK_SPACING)
+	./$(BIN) testnet up --detach --force --dir $(SOAKDIR) --nodes $(SOAK_NODES) --miners 2 --spacing $(SOAK_SPACING)
 	./$(BIN) testnet soak --dir $(SOAKDIR) $(SOAK_ARGS); status=$$?; \
 	./$(BIN) testnet down --dir $(SOAKDIR); exit $$status
 

@@ -36,6 +36,27 @@ type blockchainInfo struct {
 	Warnings             string  `json:"warnings"`
 }
 
+var getBlockchainInfoDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns an object containing various state info regarding blockchain processing.",
+	results: []resultDoc{rObj("", "",
+		rStr("chain", "current network name (main, test, regtest, or a custom network's name)"),
+		rNum("blocks", "the height of the most-work fully-validated chain. The genesis block has height 0"),
+		rNum("headers", "the current number of headers we have validated"),
+		rStr("bestblockhash", "the hash of the currently best block"),
+		rNum("difficulty", "the current difficulty"),
+		rTime("time", "The block time expressed in "+unixTime),
+		rTime("mediantime", "The median block time expressed in "+unixTime),
+		rNum("verificationprogress", "estimate of verification progress [0..1]"),
+		rBool("initialblockdownload", "(debug information) estimate of whether this node is in Initial Block Download mode"),
+		rHex("chainwork", "total amount of work in active chain, in hexadecimal"),
+		rNum("size_on_disk", "the estimated size of the chain database on disk"),
+		rBool("pruned", "if the blocks are subject to pruning (always false: Cairn keeps every block)"),
+		rStr("warnings", "any network and blockchain warnings"),
+	)},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getBlockchainInfo(context.Context, args) (any, error) {
 	best := s.cfg.Chain.BestSnapshot()
 	headers := s.cfg.Chain.HeaderCount()
@@ -58,16 +79,45 @@ func (s *Server) getBlockchainInfo(context.Context, args) (any, error) {
 	}, nil
 }
 
+var getBlockCountDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns the height of the most-work fully-validated chain.\nThe genesis block has height 0.",
+	results:  []resultDoc{rNum("", "The current block count")},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getBlockCount(context.Context, args) (any, error) {
 	return s.cfg.Chain.BestSnapshot().Height, nil
+}
+
+var getBestBlockHashDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns the hash of the best (tip) block in the most-work fully-validated chain.",
+	results:  []resultDoc{rHex("", "the block hash, hex-encoded")},
+	examples: exBoth("", ""),
 }
 
 func (s *Server) getBestBlockHash(context.Context, args) (any, error) {
 	return s.cfg.Chain.BestSnapshot().Hash.String(), nil
 }
 
+var getDifficultyDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns the proof-of-work difficulty as a multiple of the minimum difficulty.",
+	results:  []resultDoc{rNum("", "the proof-of-work difficulty as a multiple of the minimum difficulty.")},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getDifficulty(context.Context, args) (any, error) {
 	return difficulty(s.cfg.Chain.BestSnapshot().Bits), nil
+}
+
+var getBlockHashDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns hash of block in best-block-chain at height provided.",
+	args:     []argDoc{reqArg("height", argNum, "The height index")},
+	results:  []resultDoc{rHex("", "The block hash")},
+	examples: exBoth("1000", "1000"),
 }
 
 func (s *Server) getBlockHash(_ context.Context, a args) (any, error) {
@@ -89,6 +139,50 @@ func (s *Server) blockInfo(hash chainhash.Hash) (*chain.BlockInfo, error) {
 		return nil, errorf(codeInvalidAddress, "Block not found")
 	}
 	return info, err
+}
+
+var getBlockDoc = methodDoc{
+	category: catBlockchain,
+	desc: "If verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\n" +
+		"If verbosity is 1, returns an Object with information about block <hash>.\n" +
+		"If verbosity is 2, returns an Object with information about block <hash> and information about each transaction.\n" +
+		"Verbosity 3 is accepted and gives the same answer as 2: Cairn adds no prevout information.",
+	args: []argDoc{
+		reqArg("blockhash", argHex, "The block hash"),
+		optArg("verbosity", argNum, "1", "0 for hex-encoded data, 1 for a JSON object, 2 (or 3) for JSON object with transaction data.\n"+
+			"A boolean is taken as Core's old verbose: true for 1, false for 0").oneOf("numeric or boolean"),
+	},
+	results: []resultDoc{
+		rHex("", "A string that is serialized, hex-encoded data for block 'hash'").when("for verbosity = 0"),
+		rObj("", "",
+			rHex("hash", "the block hash (same as provided)"),
+			rNum("confirmations", "The number of confirmations, or -1 if the block is not on the main chain"),
+			rNum("size", "The block size"),
+			rNum("strippedsize", "The block size excluding witness data"),
+			rNum("weight", "The block weight as defined in BIP 141"),
+			rNum("height", "The block height or index"),
+			rNum("version", "The block version"),
+			rHex("versionHex", "The block version formatted in hexadecimal"),
+			rHex("merkleroot", "The merkle root"),
+			rArr("tx", "The transaction ids", rHex("", "The transaction id")),
+			rTime("time", "The block time expressed in "+unixTime),
+			rTime("mediantime", "The median block time expressed in "+unixTime),
+			rNum("nonce", "The nonce"),
+			rHex("bits", "The bits"),
+			rNum("difficulty", "The difficulty"),
+			rHex("chainwork", "Expected number of hashes required to produce the chain up to this block (in hex)"),
+			rNum("nTx", "The number of transactions in the block"),
+			rHex("previousblockhash", "The hash of the previous block (absent for the genesis block)").opt(),
+			rHex("nextblockhash", "The hash of the next block (only for a block of the main chain below its tip)").opt(),
+		).when("for verbosity = 1"),
+		rObj("", "",
+			rElision("Same output as verbosity = 1"),
+			rArr("tx", "", rObj("", "",
+				rElision("The transactions in the format of the getrawtransaction RPC, without its block fields. Different from verbosity = 1 \"tx\" result"),
+			)),
+		).when("for verbosity = 2"),
+	},
+	examples: exBoth(`"`+exampleHash+`"`, `"`+exampleHash+`"`),
 }
 
 func (s *Server) getBlock(_ context.Context, a args) (any, error) {
@@ -129,6 +223,37 @@ func (s *Server) getBlock(_ context.Context, a args) (any, error) {
 	return blockJSON(info, block, int(verbosity), s.cfg.Chain.Network().AddressParams()), nil
 }
 
+var getBlockHeaderDoc = methodDoc{
+	category: catBlockchain,
+	desc: "If verbose is false, returns a string that is serialized, hex-encoded data for blockheader 'hash'.\n" +
+		"If verbose is true, returns an Object with information about blockheader <hash>.",
+	args: []argDoc{
+		reqArg("blockhash", argHex, "The block hash"),
+		optArg("verbose", argBool, "true", "true for a json object, false for the hex-encoded data"),
+	},
+	results: []resultDoc{
+		rObj("", "",
+			rHex("hash", "the block hash (same as provided)"),
+			rNum("confirmations", "The number of confirmations, or -1 if the block is not on the main chain"),
+			rNum("height", "The block height or index"),
+			rNum("version", "The block version"),
+			rHex("versionHex", "The block version formatted in hexadecimal"),
+			rHex("merkleroot", "The merkle root"),
+			rTime("time", "The block time expressed in "+unixTime),
+			rTime("mediantime", "The median block time expressed in "+unixTime),
+			rNum("nonce", "The nonce"),
+			rHex("bits", "The bits"),
+			rNum("difficulty", "The difficulty"),
+			rHex("chainwork", "Expected number of hashes required to produce the chain up to this block (in hex)"),
+			rNum("nTx", "The number of transactions in the block (0 if only its header is known)"),
+			rHex("previousblockhash", "The hash of the previous block (absent for the genesis block)").opt(),
+			rHex("nextblockhash", "The hash of the next block (only for a block of the main chain below its tip)").opt(),
+		).when("for verbose = true"),
+		rHex("", "A string that is serialized, hex-encoded data for block 'hash'").when("for verbose=false"),
+	},
+	examples: exBoth(`"`+exampleHash+`"`, `"`+exampleHash+`"`),
+}
+
 func (s *Server) getBlockHeader(_ context.Context, a args) (any, error) {
 	hash, err := a.hash(0, "blockhash")
 	if err != nil {
@@ -156,6 +281,24 @@ func (s *Server) getBlockHeader(_ context.Context, a args) (any, error) {
 	return headerJSON(info, nTx), nil
 }
 
+var getChainTipsDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Return information about all known tips in the block tree, including the main chain as well as orphaned branches.",
+	results: []resultDoc{rArr("", "", rObj("", "",
+		rNum("height", "height of the chain tip"),
+		rHex("hash", "block hash of the tip"),
+		rNum("branchlen", "zero for main chain, otherwise length of branch connecting the tip to the main chain"),
+		rStr("status", "status of the chain, \"active\" for the main chain\n"+
+			"Possible values for status:\n"+
+			"1.  \"invalid\"               This branch contains at least one invalid block\n"+
+			"2.  \"headers-only\"          Not all blocks for this branch are available, but the headers are valid\n"+
+			"3.  \"valid-headers\"         All blocks are available for this branch, but they were never fully validated\n"+
+			"4.  \"valid-fork\"            This branch is not part of the active chain, but is fully validated\n"+
+			"5.  \"active\"                This is the tip of the active main chain, which is certainly valid"),
+	))},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getChainTips(context.Context, args) (any, error) {
 	tips := s.cfg.Chain.ChainTips()
 	out := make([]btcjson.GetChainTipsResult, len(tips))
@@ -172,6 +315,27 @@ type txOutResult struct {
 	Value         float64                    `json:"value"`
 	ScriptPubKey  btcjson.ScriptPubKeyResult `json:"scriptPubKey"`
 	Coinbase      bool                       `json:"coinbase"`
+}
+
+var getTxOutDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns details about an unspent transaction output.",
+	args: []argDoc{
+		reqArg("txid", argStr, "The transaction id"),
+		reqArg("n", argNum, "vout number"),
+		optArg("include_mempool", argBool, "true", "Whether to include the mempool. Note that an unspent output that is spent in the mempool won't appear."),
+	},
+	results: []resultDoc{
+		rNull("").when("If the UTXO was not found"),
+		rObj("", "",
+			rHex("bestblock", "The hash of the block at the tip of the chain"),
+			rNum("confirmations", "The number of confirmations (0 for an output of a mempool transaction)"),
+			rAmount("value", "The transaction value in "+coinUnit),
+			scriptPubKeyDoc("scriptPubKey"),
+			rBool("coinbase", "Coinbase or not"),
+		).when("Otherwise"),
+	},
+	examples: exBoth(`"mytxid" 1`, `"mytxid", 1`),
 }
 
 func (s *Server) getTxOut(_ context.Context, a args) (any, error) {
@@ -231,6 +395,25 @@ type txOutSetInfo struct {
 	TotalAmount    float64 `json:"total_amount"`
 }
 
+var getTxOutSetInfoDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns statistics about the unspent transaction output set.\nNote this call may take some time.",
+	args: []argDoc{
+		optArg("hash_type", argStr, `"hash_serialized_3"`, "Which UTXO set hash should be calculated. Options: 'hash_serialized_3' "+
+			"(Cairn's: the SHA-256 of the set serialized in outpoint order, not comparable with Bitcoin Core's), 'none'."),
+	},
+	results: []resultDoc{rObj("", "",
+		rNum("height", "The block height (index) of the returned statistics"),
+		rHex("bestblock", "The hash of the block at which these statistics are calculated"),
+		rNum("txouts", "The number of unspent transaction outputs"),
+		rNum("bogosize", "Database-independent, meaningless metric indicating the UTXO set size"),
+		rHex("hash_serialized_3", "The serialized hash (only present if 'hash_serialized_3' hash_type is chosen)").opt(),
+		rNum("transactions", "The number of transactions with unspent outputs"),
+		rAmount("total_amount", "The total amount of coins in the UTXO set"),
+	)},
+	examples: []exampleLine{exCLI(""), exCLI(`"none"`), exRPC(""), exRPC(`"none"`)},
+}
+
 func (s *Server) getTxOutSetInfo(_ context.Context, a args) (any, error) {
 	hashType := "hash_serialized_3"
 	if a.has(0) {
@@ -261,6 +444,14 @@ func (s *Server) getTxOutSetInfo(_ context.Context, a args) (any, error) {
 	return out, nil
 }
 
+var invalidateBlockDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Permanently marks a block as invalid, as if it violated a consensus rule.",
+	args:     []argDoc{reqArg("blockhash", argHex, "the hash of the block to mark as invalid")},
+	results:  []resultDoc{rNull("")},
+	examples: exBoth(`"blockhash"`, `"blockhash"`),
+}
+
 func (s *Server) invalidateBlock(_ context.Context, a args) (any, error) {
 	hash, err := a.hash(0, "blockhash")
 	if err != nil {
@@ -270,6 +461,15 @@ func (s *Server) invalidateBlock(_ context.Context, a args) (any, error) {
 		return nil, chainError(err)
 	}
 	return nil, nil
+}
+
+var reconsiderBlockDoc = methodDoc{
+	category: catBlockchain,
+	desc: "Removes invalidity status of a block, its ancestors and its descendants, reconsider them for activation.\n" +
+		"This can be used to undo the effects of invalidateblock.",
+	args:     []argDoc{reqArg("blockhash", argHex, "the hash of the block to reconsider")},
+	results:  []resultDoc{rNull("")},
+	examples: exBoth(`"blockhash"`, `"blockhash"`),
 }
 
 func (s *Server) reconsiderBlock(_ context.Context, a args) (any, error) {
@@ -318,6 +518,20 @@ type blockFilterResult struct {
 	Header string `json:"header"`
 }
 
+var getBlockFilterDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Retrieve a BIP 157 content filter for a particular block.\nNeeds the block filter index (cairn node --blockfilterindex, on by default).",
+	args: []argDoc{
+		reqArg("blockhash", argHex, "The hash of the block"),
+		optArg("filtertype", argStr, `"`+basicFilterType+`"`, "The type name of the filter"),
+	},
+	results: []resultDoc{rObj("", "",
+		rHex("filter", "the hex-encoded filter data"),
+		rHex("header", "the hex-encoded filter header"),
+	)},
+	examples: exBoth(`"`+exampleHash+`" "basic"`, `"`+exampleHash+`", "basic"`),
+}
+
 // getBlockFilter answers with a block's BIP158 filter and filter header,
 // with Bitcoin Core's checks in Core's order: filter type, index, block.
 func (s *Server) getBlockFilter(_ context.Context, a args) (any, error) {
@@ -357,6 +571,19 @@ type indexInfo struct {
 	BestBlockHeight int32 `json:"best_block_height"`
 }
 
+var getIndexInfoDoc = methodDoc{
+	category: catUtil,
+	desc:     "Returns the status of one or all available indices currently running in the node.",
+	args: []argDoc{
+		optArg("index_name", argStr, "", "Filter results for an index with a specific name (txindex, basic block filter index)."),
+	},
+	results: []resultDoc{rObjDyn("", "", rObj("name", "The name of the index",
+		rBool("synced", "Whether the index is synced or not (always true: the indexes move with the chain)"),
+		rNum("best_block_height", "The block height to which the index is synced"),
+	))},
+	examples: []exampleLine{exCLI(""), exRPC(""), exCLI("txindex"), exRPC(`"txindex"`)},
+}
+
 func (s *Server) getIndexInfo(_ context.Context, a args) (any, error) {
 	// Both indexes are brought up to the tip when the chain opens and
 	// move with it, so they are always synced.
@@ -379,6 +606,38 @@ func (s *Server) getIndexInfo(_ context.Context, a args) (any, error) {
 		return map[string]indexInfo{}, nil
 	}
 	return out, nil
+}
+
+var getRawTransactionDoc = methodDoc{
+	category: catRawTx,
+	desc: "By default, this call only returns a transaction if it is in the mempool. If the node keeps the transaction index\n" +
+		"(cairn node --txindex) and no blockhash argument is passed, it will return the transaction if it is in the mempool or any block.\n" +
+		"If a blockhash argument is passed, it will return the transaction if\n" +
+		"the specified block is available and the transaction is in that block.\n\n" +
+		"Hint: Use cairn wallet history for wallet transactions.\n\n" +
+		"If verbose is false or omitted, returns the serialized transaction as a hex-encoded string.\n" +
+		"If verbose is true, returns a JSON Object with information about the transaction.",
+	args: []argDoc{
+		reqArg("txid", argStr, "The transaction id"),
+		optArg("verbose", argBool, "false", "true for a JSON object, false for hex-encoded data.\n"+
+			"A number is taken as Core's verbosity: 0 for false, above 0 for true (no fee or prevout information)").oneOf("boolean or numeric"),
+		optArg("blockhash", argHex, "", "The block in which to look for the transaction"),
+	},
+	results: []resultDoc{
+		rHex("", "The serialized transaction as a hex-encoded string for 'txid'").when("if verbose is not set or set to false"),
+		rObj("", "", append([]resultDoc{
+			rBool("in_active_chain", "Whether specified block is in the active chain or not (only present with explicit \"blockhash\" argument)").opt(),
+			rHex("blockhash", "the block hash (absent for a mempool transaction)").opt(),
+			rNum("confirmations", "The confirmations (0 for a block off the active chain)").opt(),
+			rTime("blocktime", "The block time expressed in "+unixTime+" (only for a block of the active chain)").opt(),
+			rTime("time", "Same as \"blocktime\"").opt(),
+			rHex("hex", "The serialized, hex-encoded data for 'txid'"),
+		}, txDocFields()...)...).when("if verbose is set to true"),
+	},
+	examples: []exampleLine{
+		exCLI(`"mytxid"`), exCLI(`"mytxid" true`), exRPC(`"mytxid", true`),
+		exCLI(`"mytxid" false "myblockhash"`), exCLI(`"mytxid" true "myblockhash"`),
+	},
 }
 
 // getRawTransaction answers from the given block or the transaction index.

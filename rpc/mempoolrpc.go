@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -38,6 +39,13 @@ var _ Mempool = (*mempool.TxPool)(nil)
 // defaultMaxFeeRate is sendrawtransaction's default maxfeerate: 0.10
 // coins per 1,000 vbytes, in base units.
 const defaultMaxFeeRate = 10_000_000
+
+// maxTestAcceptTxs is how many transactions testmempoolaccept takes (Core's
+// MAX_PACKAGE_COUNT); maxConfTarget is estimatesmartfee's longest target.
+const (
+	maxTestAcceptTxs = 25
+	maxConfTarget    = 1008
+)
 
 // requireMempool refuses pool calls on a server without one.
 func (s *Server) requireMempool() error {
@@ -91,6 +99,28 @@ func (a args) feeRateArg(i int, def int64) (int64, error) {
 	return units, nil
 }
 
+var sendRawTransactionDoc = methodDoc{
+	category: catRawTx,
+	desc: "Submit a raw transaction (serialized, hex-encoded) to local node and network.\n\n" +
+		"The transaction is added to the mempool and relayed to the network. Sending a transaction\n" +
+		"that is already in the mempool relays it again (a manual rebroadcast), which may degrade\n" +
+		"privacy by leaking the transaction's origin.\n\n" +
+		"A specific exception, RPC_TRANSACTION_ALREADY_IN_CHAIN, may throw if the transaction's outputs are already in the UTXO set.\n\n" +
+		"Related: cairn wallet psbt (create, sign and finalize transactions)",
+	args: []argDoc{
+		reqArg("hexstring", argHex, "The hex string of the raw transaction"),
+		maxFeeRateArg,
+	},
+	results:  []resultDoc{rHex("", "The transaction hash in hex")},
+	examples: exBoth(`"signedhex"`, `"signedhex"`),
+}
+
+// maxFeeRateArg is the maxfeerate argument of sendrawtransaction and
+// testmempoolaccept.
+var maxFeeRateArg = optArg("maxfeerate", argAmount, `"`+formatMoney(defaultMaxFeeRate)+`"`,
+	"Reject transactions whose fee rate is higher than the specified value, expressed in "+coinUnit+"/kvB.\n"+
+		"Fee rates larger than or equal to 1"+coinUnit+"/kvB are rejected.\nSet to 0 to accept any fee rate.")
+
 func (s *Server) sendRawTransaction(_ context.Context, a args) (any, error) {
 	if err := s.requireMempool(); err != nil {
 		return nil, err
@@ -142,6 +172,34 @@ type testAcceptResult struct {
 	RejectReason string         `json:"reject-reason,omitempty"`
 }
 
+var testMempoolAcceptDoc = methodDoc{
+	category: catRawTx,
+	desc: "Returns result of mempool acceptance tests indicating if raw transaction(s) (serialized, hex-encoded) would be accepted by mempool.\n\n" +
+		"Each transaction is tested on its own against the chain and the mempool, not as a package: a transaction\n" +
+		"that spends another one of the list is reported with the reject-reason \"missing-inputs\".\n\n" +
+		fmt.Sprintf("The maximum number of transactions allowed is %d.\n\n", maxTestAcceptTxs) +
+		"This checks if transactions violate the consensus or policy rules.\n\n" +
+		"See sendrawtransaction call.",
+	args: []argDoc{
+		reqArg("rawtxs", argArr, "An array of hex strings of raw transactions.", optArg("rawtx", argHex, "", "")),
+		maxFeeRateArg,
+	},
+	results: []resultDoc{rArr("", "The result of the mempool acceptance test for each raw transaction in the input array.\n"+
+		"Returns results for each transaction in the same order they were passed in.",
+		rObj("", "",
+			rHex("txid", "The transaction hash in hex"),
+			rHex("wtxid", "The transaction witness hash in hex"),
+			rBool("allowed", "Whether this tx would be accepted to the mempool and pass client-specified maxfeerate."),
+			rNum("vsize", "Virtual transaction size as defined in BIP 141 (only present when 'allowed' is true)").opt(),
+			rObj("fees", "Transaction fees (only present if 'allowed' is true)",
+				rAmount("base", "transaction fee in "+coinUnit),
+			).opt(),
+			rStr("reject-reason", "Rejection reason (only present when 'allowed' is false)").opt(),
+		),
+	)},
+	examples: exBoth(`'["signedhex"]'`, `["signedhex"]`),
+}
+
 func (s *Server) testMempoolAccept(_ context.Context, a args) (any, error) {
 	if err := s.requireMempool(); err != nil {
 		return nil, err
@@ -150,8 +208,8 @@ func (s *Server) testMempoolAccept(_ context.Context, a args) (any, error) {
 	if err := json.Unmarshal(a[0], &hexes); err != nil {
 		return nil, typeError(a[0], "array")
 	}
-	if len(hexes) == 0 || len(hexes) > 25 {
-		return nil, errorf(codeInvalidParameter, "Array must contain between 1 and 25 transactions.")
+	if len(hexes) == 0 || len(hexes) > maxTestAcceptTxs {
+		return nil, errorf(codeInvalidParameter, "Array must contain between 1 and %d transactions.", maxTestAcceptTxs)
 	}
 	maxRate, err := a.feeRateArg(1, defaultMaxFeeRate)
 	if err != nil {
@@ -214,6 +272,31 @@ type mempoolEntry struct {
 	Unbroadcast     bool               `json:"unbroadcast"`
 }
 
+// mempoolEntryDoc documents entryJSON's answer.
+func mempoolEntryDoc() []resultDoc {
+	return []resultDoc{
+		rNum("vsize", "virtual transaction size as defined in BIP 141. This is different from actual serialized size for witness transactions as witness data is discounted."),
+		rNum("weight", "transaction weight as defined in BIP 141."),
+		rTime("time", "local time transaction entered pool in seconds since 1 Jan 1970 GMT"),
+		rNum("height", "block height when transaction entered pool"),
+		rNum("descendantcount", "number of in-mempool descendant transactions (including this one)"),
+		rNum("descendantsize", "virtual transaction size of in-mempool descendants (including this one)"),
+		rNum("ancestorcount", "number of in-mempool ancestor transactions (including this one)"),
+		rNum("ancestorsize", "virtual transaction size of in-mempool ancestors (including this one)"),
+		rHex("wtxid", "hash of serialized transaction, including witness data"),
+		rObj("fees", "",
+			rAmount("base", "transaction fee, denominated in "+coinUnit),
+			rAmount("modified", "transaction fee with fee deltas used for mining priority, denominated in "+coinUnit+" (the same as base: Cairn has no fee deltas)"),
+			rAmount("ancestor", "transaction fees of in-mempool ancestors (including this one), denominated in "+coinUnit),
+			rAmount("descendant", "transaction fees of in-mempool descendants (including this one), denominated in "+coinUnit),
+		),
+		rArr("depends", "unconfirmed transactions used as inputs for this transaction", rHex("", "parent transaction id")),
+		rArr("spentby", "unconfirmed transactions spending outputs from this transaction", rHex("", "child transaction id")),
+		rBool("bip125-replaceable", "Whether this transaction could be replaced due to BIP125 (replace-by-fee): always true, the mempool replaces any transaction (full RBF)"),
+		rBool("unbroadcast", "Whether this transaction is currently unbroadcast (always false: Cairn does not track initial broadcast)"),
+	}
+}
+
 func entryJSON(d *mempool.TxDesc) mempoolEntry {
 	e := mempoolEntry{
 		VSize: d.VSize, Weight: d.Weight, Time: d.Time.Unix(), Height: d.Height,
@@ -231,6 +314,25 @@ func entryJSON(d *mempool.TxDesc) mempoolEntry {
 		e.SpentBy = append(e.SpentBy, c.String())
 	}
 	return e
+}
+
+var getRawMempoolDoc = methodDoc{
+	category: catBlockchain,
+	desc: "Returns all transaction ids in memory pool as a json array of string transaction ids.\n\n" +
+		"Hint: use getmempoolentry to fetch a specific transaction from the mempool.",
+	args: []argDoc{
+		optArg("verbose", argBool, "false", "True for a json object, false for array of transaction ids"),
+		optArg("mempool_sequence", argBool, "false", "If verbose=false, returns a json object with transaction list and mempool sequence number attached."),
+	},
+	results: []resultDoc{
+		rArr("", "", rHex("", "The transaction id")).when("for verbose = false"),
+		rObjDyn("", "", rObj("transactionid", "", mempoolEntryDoc()...)).when("for verbose = true"),
+		rObj("", "",
+			rArr("txids", "", rHex("", "The transaction id")),
+			rNum("mempool_sequence", "The mempool sequence value."),
+		).when("for verbose = false and mempool_sequence = true"),
+	},
+	examples: exBoth("true", "true"),
 }
 
 func (s *Server) getRawMempool(_ context.Context, a args) (any, error) {
@@ -264,6 +366,14 @@ func (s *Server) getRawMempool(_ context.Context, a args) (any, error) {
 		out[d.TxID.String()] = entryJSON(d)
 	}
 	return out, nil
+}
+
+var getMempoolEntryDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns mempool data for given transaction",
+	args:     []argDoc{reqArg("txid", argStr, "The transaction id (must be in mempool)")},
+	results:  []resultDoc{rObj("", "", mempoolEntryDoc()...)},
+	examples: exBoth(`"mytxid"`, `"mytxid"`),
 }
 
 func (s *Server) getMempoolEntry(_ context.Context, a args) (any, error) {
@@ -310,11 +420,39 @@ func (s *Server) mempoolRelatives(a args, walk func(chainhash.Hash) ([]*mempool.
 	return out, nil
 }
 
+var getMempoolAncestorsDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "If txid is in the mempool, returns all in-mempool ancestors.",
+	args: []argDoc{
+		reqArg("txid", argStr, "The transaction id (must be in mempool)"),
+		optArg("verbose", argBool, "false", "True for a json object, false for array of transaction ids"),
+	},
+	results: []resultDoc{
+		rArr("", "", rHex("", "The transaction id of an in-mempool ancestor transaction")).when("for verbose = false"),
+		rObjDyn("", "", rObj("transactionid", "", mempoolEntryDoc()...)).when("for verbose = true"),
+	},
+	examples: exBoth(`"mytxid"`, `"mytxid"`),
+}
+
 func (s *Server) getMempoolAncestors(_ context.Context, a args) (any, error) {
 	if err := s.requireMempool(); err != nil {
 		return nil, err
 	}
 	return s.mempoolRelatives(a, s.cfg.Mempool.Ancestors)
+}
+
+var getMempoolDescendantsDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "If txid is in the mempool, returns all in-mempool descendants.",
+	args: []argDoc{
+		reqArg("txid", argStr, "The transaction id (must be in mempool)"),
+		optArg("verbose", argBool, "false", "True for a json object, false for array of transaction ids"),
+	},
+	results: []resultDoc{
+		rArr("", "", rHex("", "The transaction id of an in-mempool descendant transaction")).when("for verbose = false"),
+		rObjDyn("", "", rObj("transactionid", "", mempoolEntryDoc()...)).when("for verbose = true"),
+	},
+	examples: exBoth(`"mytxid"`, `"mytxid"`),
 }
 
 func (s *Server) getMempoolDescendants(_ context.Context, a args) (any, error) {
@@ -339,6 +477,25 @@ type mempoolInfo struct {
 	FullRBF             bool    `json:"fullrbf"`
 }
 
+var getMempoolInfoDoc = methodDoc{
+	category: catBlockchain,
+	desc:     "Returns details on the active state of the TX memory pool.",
+	results: []resultDoc{rObj("", "",
+		rBool("loaded", "True if the initial load attempt of the persisted mempool finished"),
+		rNum("size", "Current tx count"),
+		rNum("bytes", "Sum of all virtual transaction sizes as defined in BIP 141. Differs from actual serialized size because witness data is discounted"),
+		rNum("usage", "Total memory usage for the mempool"),
+		rAmount("total_fee", "Total fees for the mempool in "+coinUnit),
+		rNum("maxmempool", "Maximum memory usage for the mempool"),
+		rAmount("mempoolminfee", "Minimum fee rate in "+coinUnit+"/kvB for tx to be accepted. Is the maximum of minrelaytxfee and minimum mempool fee"),
+		rAmount("minrelaytxfee", "Current minimum relay fee for transactions"),
+		rAmount("incrementalrelayfee", "minimum fee rate increment for mempool limiting or replacement in "+coinUnit+"/kvB"),
+		rNum("unbroadcastcount", "Current number of transactions that haven't passed initial broadcast yet (always 0: Cairn does not track initial broadcast)"),
+		rBool("fullrbf", "True if the mempool accepts RBF without replaceability signaling inspection (always true)"),
+	)},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getMempoolInfo(context.Context, args) (any, error) {
 	if err := s.requireMempool(); err != nil {
 		return nil, err
@@ -358,6 +515,27 @@ type estimateResult struct {
 	Blocks  int64    `json:"blocks"`
 }
 
+var estimateSmartFeeDoc = methodDoc{
+	category: catUtil,
+	desc: "Estimates the approximate fee per kilobyte needed for a transaction to begin\n" +
+		"confirmation within conf_target blocks if possible and return the number of blocks\n" +
+		"for which the estimate is valid. Uses virtual transaction size as defined\n" +
+		"in BIP 141 (witness data is discounted). The estimate comes from the fee rates\n" +
+		"of the transactions confirmed in recent blocks.",
+	args: []argDoc{
+		reqArg("conf_target", argNum, fmt.Sprintf("Confirmation target in blocks (1 - %d)", maxConfTarget)),
+		optArg("estimate_mode", argStr, `"unset"`, "The fee estimate mode. Must be one of (case insensitive):\n"+
+			"\"unset\"\n\"economical\"\n\"conservative\"\n"+
+			"Cairn checks it and gives the same estimate for all three."),
+	},
+	results: []resultDoc{rObj("", "",
+		rAmount("feerate", "estimate fee rate in "+coinUnit+"/kvB (only present if no errors were encountered)").opt(),
+		rArr("errors", "Errors encountered during processing (if there are any)", rStr("", "error")).opt(),
+		rNum("blocks", "block number where estimate was found: conf_target as given"),
+	)},
+	examples: exBoth("6", "6"),
+}
+
 func (s *Server) estimateSmartFee(_ context.Context, a args) (any, error) {
 	if err := s.requireMempool(); err != nil {
 		return nil, err
@@ -366,8 +544,8 @@ func (s *Server) estimateSmartFee(_ context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if target < 1 || target > 1008 {
-		return nil, errorf(codeInvalidParameter, "Invalid conf_target, must be between 1 and 1008")
+	if target < 1 || target > maxConfTarget {
+		return nil, errorf(codeInvalidParameter, "Invalid conf_target, must be between 1 and %d", maxConfTarget)
 	}
 	if a.has(1) {
 		mode, err := a.str(1)

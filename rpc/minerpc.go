@@ -26,9 +26,26 @@ type miningInfo struct {
 	Warnings         string  `json:"warnings"`
 }
 
+var getMiningInfoDoc = methodDoc{
+	category: catMining,
+	desc:     "Returns a json object containing mining-related information.",
+	results: []resultDoc{rObj("", "",
+		rNum("blocks", "The current block"),
+		rNum("currentblocktx", "The number of transactions in the tip block (Core: in the last assembled block)"),
+		rNum("currentblockweight", "The weight of the tip block (Core: of the last assembled block)"),
+		rNum("difficulty", "The current difficulty"),
+		rNum("networkhashps", fmt.Sprintf("The network hashes per second (over the last %d blocks)", defaultHashPSBlocks)),
+		rNum("pooledtx", "The size of the mempool"),
+		rStr("chain", "current network name (main, test, regtest, or a custom network's name)"),
+		rNum("hashespersec", "Cairn's: the hashes per second of this node's miner (0 when it is not mining)"),
+		rStr("warnings", "any network and blockchain warnings"),
+	)},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getMiningInfo(context.Context, args) (any, error) {
 	best := s.cfg.Chain.BestSnapshot()
-	ps, err := s.networkHashPS(120, best.Height)
+	ps, err := s.networkHashPS(defaultHashPSBlocks, best.Height)
 	if err != nil {
 		return nil, err
 	}
@@ -49,8 +66,21 @@ func (s *Server) getMiningInfo(context.Context, args) (any, error) {
 	return info, nil
 }
 
+var getNetworkHashPSDoc = methodDoc{
+	category: catMining,
+	desc: "Returns the estimated network hashes per second based on the last n blocks.\n" +
+		"Pass in [nblocks] to override # of blocks, -1 specifies all blocks since the genesis block.\n" +
+		"Pass in [height] to estimate the network speed at the time when a certain block was found.",
+	args: []argDoc{
+		optArg("nblocks", argNum, fmt.Sprint(defaultHashPSBlocks), fmt.Sprintf("The number of previous blocks to calculate estimate from, or -1 for all blocks since the genesis block (0 or less than -1 means %d).", defaultHashPSBlocks)),
+		optArg("height", argNum, "-1", "To estimate at the time of the given height."),
+	},
+	results:  []resultDoc{rNum("", "Hashes per second estimated")},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getNetworkHashPS(_ context.Context, a args) (any, error) {
-	n, err := a.int64At(0, 120)
+	n, err := a.int64At(0, defaultHashPSBlocks)
 	if err != nil {
 		return nil, err
 	}
@@ -66,13 +96,17 @@ func (s *Server) getNetworkHashPS(_ context.Context, a args) (any, error) {
 		height = int64(best.Height)
 	}
 	if n < -1 || n == 0 {
-		n = 120 // no difficulty periods under ASERT: Core's default window
+		n = defaultHashPSBlocks // no difficulty periods under ASERT
 	}
 	if n == -1 || n > height {
 		n = height
 	}
 	return s.networkHashPS(int32(n), int32(height))
 }
+
+// defaultHashPSBlocks is how many blocks getnetworkhashps and
+// getmininginfo estimate from by default: Core's default window.
+const defaultHashPSBlocks = 120
 
 // networkHashPS estimates hashes per second as Core does: the work of the n
 // blocks ending at height over the span between their extreme times.
@@ -147,6 +181,65 @@ type templateTxJSON struct {
 type templateRequest struct {
 	Mode  string   `json:"mode"`
 	Rules []string `json:"rules"`
+}
+
+var getBlockTemplateDoc = methodDoc{
+	category: catMining,
+	desc: "It returns data needed to construct a block to work on.\n" +
+		"Cairn answers in template mode only: no proposals and no long polling (submit blocks with submitblock).\n" +
+		"For full specification, see BIPs 22, 23, 9, and 145:\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0022.mediawiki\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0023.mediawiki\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0009.mediawiki#getblocktemplate_changes\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0145.mediawiki",
+	args: []argDoc{
+		optArg("template_request", argObj, "{}", "Format of the template",
+			optArg("mode", argStr, "", "This must be set to \"template\" or omitted"),
+			optArg("capabilities", argArr, "", "A list of strings (accepted and ignored)",
+				optArg("str", argStr, "", "client side supported feature, 'longpoll', 'coinbasevalue', 'proposal', 'serverlist', 'workid'")),
+			reqArg("rules", argArr, "A list of strings",
+				reqArg("segwit", argStr, "(literal) indicates client side segwit support"),
+				optArg("str", argStr, "", "other client side supported softfork deployment")),
+		),
+	},
+	results: []resultDoc{rObj("", "",
+		rNum("version", "The preferred block version"),
+		rArr("rules", "specific block rules that are to be enforced",
+			rStr("", "name of a rule the client must understand to some extent; see BIP 9 for format")),
+		rObjDyn("vbavailable", "set of pending, supported versionbit (BIP 9) softfork deployments (always empty)",
+			rNum("rulename", "identifies the bit number as indicating acceptance and readiness for the named softfork rule")),
+		rArr("capabilities", "", rStr("", "A supported feature, for example 'proposal'")),
+		rNum("vbrequired", "bit mask of versionbits the server requires set in submissions"),
+		rStr("previousblockhash", "The hash of current highest block"),
+		rArr("transactions", "contents of non-coinbase transactions that should be included in the next block",
+			rObj("", "",
+				rHex("data", "transaction data encoded in hexadecimal (byte-for-byte)"),
+				rHex("txid", "transaction hash excluding witness data, shown in byte-reversed hex"),
+				rHex("hash", "transaction hash including witness data, shown in byte-reversed hex"),
+				rArr("depends", "array of numbers",
+					rNum("", "transactions before this one (by 1-based index in 'transactions' list) that must be present in the final block if this one is")),
+				rNum("fee", "difference in value between transaction inputs and outputs (in base units)"),
+				rNum("sigops", "total SigOps cost, as counted for purposes of block limits"),
+				rNum("weight", "total transaction weight, as counted for purposes of block limits"),
+			)),
+		rObjDyn("coinbaseaux", "data that should be included in the coinbase's scriptSig content (always empty)",
+			rHex("key", "values must be in the coinbase (keys may be ignored)")),
+		rNum("coinbasevalue", "maximum allowable input to coinbase transaction, including the generation award and transaction fees (in base units)"),
+		rStr("longpollid", "an id of this template (Cairn does not long-poll)"),
+		rStr("target", "The hash target"),
+		rTime("mintime", "The minimum timestamp appropriate for the next block time, expressed in "+unixTime),
+		rArr("mutable", "list of ways the block template may be changed",
+			rStr("", "A way the block template may be changed, e.g. 'time', 'transactions', 'prevblock'")),
+		rHex("noncerange", "A range of valid nonces"),
+		rNum("sigoplimit", "limit of sigops in blocks"),
+		rNum("sizelimit", "limit of block size"),
+		rNum("weightlimit", "limit of block weight"),
+		rTime("curtime", "current timestamp in "+unixTime),
+		rStr("bits", "compressed target of next block"),
+		rNum("height", "The height of the next block"),
+		rStr("default_witness_commitment", "a valid witness commitment for the unmodified block template").opt(),
+	)},
+	examples: exBoth(`'{"rules": ["segwit"]}'`, `{"rules": ["segwit"]}`),
 }
 
 func (s *Server) getBlockTemplate(_ context.Context, a args) (any, error) {

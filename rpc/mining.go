@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -16,6 +17,21 @@ import (
 )
 
 func hashSHA256(b []byte) [32]byte { return sha256.Sum256(b) }
+
+var submitBlockDoc = methodDoc{
+	category: catMining,
+	desc:     "Attempts to submit new block to network.\nSee https://en.bitcoin.it/wiki/BIP_0022 for full specification.",
+	args: []argDoc{
+		reqArg("hexdata", argHex, "the hex-encoded block data to submit"),
+		optArg("dummy", argStr, "ignored", "dummy value, for compatibility with BIP22. This value is ignored."),
+	},
+	results: []resultDoc{
+		rNull("").when("If the block was accepted to the best chain"),
+		rStr("", "According to BIP22: \"duplicate\", \"duplicate-invalid\", \"inconclusive\" (stored, but not on the best chain)\n"+
+			"or the reason the block was rejected").when("Otherwise"),
+	},
+	examples: exBoth(`"mydata"`, `"mydata"`),
+}
 
 // submitBlock returns null when the block became the tip, or a BIP22
 // string: "duplicate", "duplicate-invalid", "inconclusive" (stored off the
@@ -45,6 +61,14 @@ func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
 	return nil, nil
 }
 
+var submitHeaderDoc = methodDoc{
+	category: catMining,
+	desc:     "Decode the given hexdata as a header and submit it as a candidate chain tip if valid.\nThrows when the header is invalid.",
+	args:     []argDoc{reqArg("hexdata", argHex, "the hex-encoded block header data")},
+	results:  []resultDoc{rNull("None")},
+	examples: exBoth(`"aabbcc"`, `"aabbcc"`),
+}
+
 func (s *Server) submitHeader(_ context.Context, a args) (any, error) {
 	raw, err := a.hexBytes(0, errorf(codeDeserialization, "Block header decode failed"))
 	if err != nil {
@@ -66,6 +90,13 @@ func (s *Server) submitHeader(_ context.Context, a args) (any, error) {
 	return nil, nil
 }
 
+// generatetoaddress's limits: at most maxGenerateBlocks blocks a call,
+// and by default defaultMaxTries nonces for each.
+const (
+	maxGenerateBlocks = 100_000
+	defaultMaxTries   = 1_000_000
+)
+
 // checkGenerate refuses block generation on networks that do not allow it.
 func (s *Server) checkGenerate(method string) error {
 	if !s.cfg.Chain.Network().AllowGenerate {
@@ -77,6 +108,23 @@ func (s *Server) checkGenerate(method string) error {
 	return nil
 }
 
+var generateToAddressDoc = methodDoc{
+	category: catGenerating,
+	desc:     "Mine to a specified address and return the block hashes.\nOnly on regtest and on custom networks that allow it.",
+	args: []argDoc{
+		reqArg("nblocks", argNum, fmt.Sprintf("How many blocks are generated (0 to %d).", maxGenerateBlocks)),
+		reqArg("address", argStr, "The address to send the newly generated coins to."),
+		optArg("maxtries", argNum, fmt.Sprint(defaultMaxTries), "How many nonces to try for each block."),
+	},
+	results: []resultDoc{rArr("", "hashes of blocks generated", rHex("", "blockhash"))},
+	examples: []exampleLine{
+		exNote("Generate 11 blocks to myaddress"),
+		exCLI(`11 "` + exampleAddress + `"`),
+		exRPC(`11, "` + exampleAddress + `"`),
+		exNote("With Cairn's wallet, get an address to send the newly generated coins to with: cairn wallet address"),
+	},
+}
+
 func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
 	if err := s.checkGenerate("generatetoaddress"); err != nil {
 		return nil, err
@@ -85,8 +133,8 @@ func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n < 0 || n > 100_000 {
-		return nil, errorf(codeInvalidParameter, "nblocks must be between 0 and 100000")
+	if n < 0 || n > maxGenerateBlocks {
+		return nil, errorf(codeInvalidParameter, "nblocks must be between 0 and %d", maxGenerateBlocks)
 	}
 	addrStr, err := a.str(1)
 	if err != nil {
@@ -96,7 +144,7 @@ func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
 	if pk == nil {
 		return nil, errorf(codeInvalidAddress, "Error: Invalid address (%s)", msg)
 	}
-	maxTries, err := a.int64At(2, 1_000_000)
+	maxTries, err := a.int64At(2, defaultMaxTries)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +166,29 @@ func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
 type generateBlockResult struct {
 	Hash string `json:"hash"`
 	Hex  string `json:"hex,omitempty"`
+}
+
+var generateBlockDoc = methodDoc{
+	category: catGenerating,
+	desc: "Mine a set of ordered transactions to a specified address and return the block hash.\n" +
+		"Only on regtest and on custom networks that allow it.",
+	args: []argDoc{
+		reqArg("output", argStr, "The address to send the newly generated coins to (Cairn takes no descriptors)."),
+		reqArg("transactions", argArr, "An array of hex strings which are either txids or raw transactions.\n"+
+			"Txids must reference transactions currently in the mempool.\n"+
+			"All transactions must be valid and in valid order, otherwise the block will be rejected.",
+			optArg("rawtx/txid", argHex, "", "")),
+		optArg("submit", argBool, "true", "Whether to submit the block before the RPC call returns or to return it as hex."),
+	},
+	results: []resultDoc{rObj("", "",
+		rHex("hash", "hash of generated block"),
+		rHex("hex", "hex of generated block, only present when submit=false").opt(),
+	)},
+	examples: []exampleLine{
+		exNote("Generate a block to myaddress, with txs rawtx and mempool_txid"),
+		exCLI(`"` + exampleAddress + `" '["rawtx", "mempool_txid"]'`),
+		exRPC(`"` + exampleAddress + `", ["rawtx", "mempool_txid"]`),
+	},
 }
 
 func (s *Server) generateBlock(ctx context.Context, a args) (any, error) {

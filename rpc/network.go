@@ -57,6 +57,20 @@ func p2pError(err error) error {
 	return errorf(codeInvalidParameter, "%v", err)
 }
 
+var addNodeDoc = methodDoc{
+	category: catNetwork,
+	desc: "Attempts to add or remove a node from the addnode list.\n" +
+		"Or try a connection to a node once.\n" +
+		"Nodes added using addnode (or cairn node --peer) are kept connected: redialled when the connection is lost.",
+	args: []argDoc{
+		reqArg("node", argStr, "The peer's full multiaddr, with /p2p/<peer id> (Cairn's peers are libp2p peers)"),
+		reqArg("command", argStr, "'add' to add a node to the list, 'remove' to remove a node from the list, 'onetry' to try a connection to the node once"),
+	},
+	results: []resultDoc{rNull("")},
+	examples: exBoth(`"/ip4/192.168.0.6/tcp/27333/p2p/`+examplePeerID+`" "onetry"`,
+		`"/ip4/192.168.0.6/tcp/27333/p2p/`+examplePeerID+`", "onetry"`),
+}
+
 // addNode is Core's addnode; nodes are full multiaddrs with /p2p/<peer id>.
 func (s *Server) addNode(_ context.Context, a args) (any, error) {
 	if s.cfg.Network == nil {
@@ -85,6 +99,19 @@ type addedNodeInfo struct {
 	Connected bool   `json:"connected"`
 }
 
+var getAddedNodeInfoDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Returns information about all added nodes: those of addnode and cairn node --peer\n(note that onetry addnodes are not listed here)",
+	args: []argDoc{
+		optArg("node", argStr, "", "Accepted for compatibility and ignored: every added node is listed"),
+	},
+	results: []resultDoc{rArr("", "", rObj("", "",
+		rStr("addednode", "The node's multiaddr (as provided to addnode)"),
+		rBool("connected", "If connected"),
+	))},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getAddedNodeInfo(context.Context, args) (any, error) {
 	out := []addedNodeInfo{}
 	if s.cfg.Network == nil {
@@ -100,6 +127,17 @@ func (s *Server) getAddedNodeInfo(context.Context, args) (any, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].AddedNode < out[j].AddedNode })
 	return out, nil
+}
+
+var disconnectNodeDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Immediately disconnects from the specified peer node.\nA peer kept by addnode or cairn node --peer is dialled again.",
+	args: []argDoc{
+		reqArg("address", argStr, "The peer's libp2p peer ID, or its full multiaddr with /p2p/<peer id>"),
+		optArg("nodeid", argNum, "", "Ignored: Cairn names peers by peer ID, given as address"),
+	},
+	results:  []resultDoc{rNull("")},
+	examples: exBoth(`"`+examplePeerID+`"`, `"`+examplePeerID+`"`),
 }
 
 // disconnectNode takes a peer's multiaddr or peer ID as "address" (Core's
@@ -118,6 +156,14 @@ func (s *Server) disconnectNode(_ context.Context, a args) (any, error) {
 	return nil, nil
 }
 
+var setNetworkActiveDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Disable/enable all p2p network activity.",
+	args:     []argDoc{reqArg("state", argBool, "true to enable networking, false to disable")},
+	results:  []resultDoc{rBool("", "The value that was passed in")},
+	examples: exBoth("false", "false"),
+}
+
 func (s *Server) setNetworkActive(_ context.Context, a args) (any, error) {
 	if s.cfg.Network == nil {
 		return nil, noNetwork
@@ -131,6 +177,23 @@ func (s *Server) setNetworkActive(_ context.Context, a args) (any, error) {
 	}
 	s.cfg.Network.SetNetworkActive(active)
 	return active, nil
+}
+
+var setBanDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Attempts to add or remove a peer from the banned list. Cairn bans libp2p peer IDs where Core bans IP subnets.",
+	args: []argDoc{
+		reqArg("subnet", argStr, "The peer's libp2p peer ID (see getpeerinfo for peerid)"),
+		reqArg("command", argStr, "'add' to add a peer to the list, 'remove' to remove a peer from the list"),
+		optArg("bantime", argNum, "0", "time in seconds how long (or until when if [absolute] is set) the peer is banned (0 or less means the default time of 24h)"),
+		optArg("absolute", argBool, "false", "If set, the bantime must be an absolute timestamp expressed in "+unixTime),
+	},
+	results: []resultDoc{rNull("")},
+	examples: []exampleLine{
+		exCLI(`"` + examplePeerID + `" "add" 86400`),
+		exCLI(`"` + examplePeerID + `" "remove"`),
+		exRPC(`"` + examplePeerID + `", "add", 86400`),
+	},
 }
 
 // setBan bans or unbans a peer. Cairn's peers are known by libp2p peer ID
@@ -178,6 +241,17 @@ type bannedEntry struct {
 	TimeRemaining int64  `json:"time_remaining"`
 }
 
+var listBannedDoc = methodDoc{
+	category: catNetwork,
+	desc:     "List all manually banned peers.",
+	results: []resultDoc{rArr("", "", rObj("", "",
+		rStr("address", "The libp2p peer ID of the banned peer"),
+		rTime("banned_until", "The "+unixTime+" the ban expires"),
+		rNum("time_remaining", "The time remaining until the ban expires, in seconds"),
+	))},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) listBanned(context.Context, args) (any, error) {
 	out := []bannedEntry{}
 	if s.cfg.Network == nil {
@@ -187,6 +261,13 @@ func (s *Server) listBanned(context.Context, args) (any, error) {
 		out = append(out, bannedEntry{Address: b.PeerID, BannedUntil: b.Until.Unix(), TimeRemaining: int64(time.Until(b.Until).Seconds())})
 	}
 	return out, nil
+}
+
+var clearBannedDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Clear all banned peers.",
+	results:  []resultDoc{rNull("")},
+	examples: exBoth("", ""),
 }
 
 func (s *Server) clearBanned(context.Context, args) (any, error) {
@@ -214,6 +295,26 @@ type peerInfo struct {
 	SyncedHeaders  int32   `json:"synced_headers"`
 	SyncedBlocks   int32   `json:"synced_blocks"`
 	StartingHeight int32   `json:"startingheight"`
+}
+
+var getPeerInfoDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Returns data about each connected network peer as a json array of objects.",
+	results: []resultDoc{rArr("", "", rObj("", "",
+		rNum("id", "Peer index (its place in this list: Cairn names peers by peerid)"),
+		rStr("peerid", "Cairn's: the peer's libp2p peer ID"),
+		rStr("addr", "The peer's multiaddr"),
+		rBool("inbound", "Inbound (true) or Outbound (false)"),
+		rTime("conntime", "The "+unixTime+" of the connection"),
+		rNum("pingtime", "The last ping time in seconds, if any").opt(),
+		rNum("bytessent", "The total bytes sent"),
+		rNum("bytesrecv", "The total bytes received"),
+		rNum("gossip_score", "Cairn's: the GossipSub router's score of the peer"),
+		rNum("synced_headers", "The last header we have in common with this peer (-1 if none)"),
+		rNum("synced_blocks", "The last block we have in common with this peer (-1 if none)"),
+		rNum("startingheight", "The starting height (block) of the peer"),
+	))},
+	examples: exBoth("", ""),
 }
 
 func (s *Server) getPeerInfo(context.Context, args) (any, error) {
@@ -249,6 +350,30 @@ type networkInfo struct {
 	Warnings        string   `json:"warnings"`
 }
 
+var getNetworkInfoDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Returns an object containing various state info regarding P2P networking.",
+	results: []resultDoc{rObj("", "",
+		rNum("version", "the server version"),
+		rStr("subversion", "the server subversion string"),
+		rNum("protocolversion", "the protocol version"),
+		rHex("localservices", "the services we offer to the network (none: Cairn's peers speak libp2p)"),
+		rBool("localrelay", "true if transaction relay is requested from peers"),
+		rNum("timeoffset", "the time offset"),
+		rBool("networkactive", "whether p2p networking is enabled"),
+		rNum("connections", "the total number of connections"),
+		rNum("connections_in", "the number of inbound connections"),
+		rNum("connections_out", "the number of outbound connections"),
+		rArr("networks", "information per network (always empty: Cairn's peers are reached over libp2p)", rElision("")),
+		rNum("relayfee", "minimum relay fee rate for transactions in "+coinUnit+"/kvB"),
+		rNum("incrementalfee", "minimum fee rate increment for mempool limiting or replacement in "+coinUnit+"/kvB"),
+		rArr("localaddresses", "list of local addresses (always empty: see p2paddresses)", rElision("")),
+		rArr("p2paddresses", "Cairn's: the node's libp2p multiaddrs, with /p2p/<peer id>", rStr("", "a multiaddr")),
+		rStr("warnings", "any network and blockchain warnings"),
+	)},
+	examples: exBoth("", ""),
+}
+
 func (s *Server) getNetworkInfo(context.Context, args) (any, error) {
 	peers, in, active, addrs := 0, 0, false, []string{}
 	if s.cfg.Network != nil {
@@ -276,6 +401,13 @@ func (s *Server) getNetworkInfo(context.Context, args) (any, error) {
 		LocalAddresses:  []any{},
 		P2PAddresses:    addrs,
 	}, nil
+}
+
+var getConnectionCountDoc = methodDoc{
+	category: catNetwork,
+	desc:     "Returns the number of connections to other nodes.",
+	results:  []resultDoc{rNum("", "The connection count")},
+	examples: exBoth("", ""),
 }
 
 func (s *Server) getConnectionCount(context.Context, args) (any, error) {

@@ -5,37 +5,24 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"fmt"
 	"math"
-	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 )
 
 // handler is one RPC method.
 type handler struct {
+	// doc is the method's help, and the source of its parameters.
+	doc *methodDoc
 	// params names the parameters in order (named arguments map onto
-	// them); the first required of them must be given.
+	// them); the first required of them must be given. Both come from doc.
 	params   []string
 	required int
-	// help is the one-line description shown by help.
-	help string
-	fn   func(ctx context.Context, a args) (any, error)
+	fn       func(ctx context.Context, a args) (any, error)
 }
 
-// usage returns "method param1 ( param2 )", Core's help synopsis.
-func (h *handler) usage(method string) string {
-	var b strings.Builder
-	b.WriteString(method)
-	for i, p := range h.params {
-		if i < h.required {
-			fmt.Fprintf(&b, " %q", p)
-		} else {
-			fmt.Fprintf(&b, " ( %q )", p)
-		}
-	}
-	return b.String()
-}
+// usage returns the method's call line, Core's help synopsis.
+func (h *handler) usage(method string) string { return h.doc.callLine(method) }
 
 // positional turns the request's params (absent, null, an array, or an
 // object of named arguments) into positional arguments.

@@ -400,7 +400,7 @@ func (s *Server) handleRaw(ctx context.Context, raw json.RawMessage) *response {
 func (s *Server) call(ctx context.Context, method string, params json.RawMessage) (any, error) {
 	h, ok := s.handlers[method]
 	if !ok {
-		return nil, errorf(codeMethodNotFound, "Method not found")
+		return nil, methodNotFound(method)
 	}
 	list, err := h.positional(params)
 	if err != nil {

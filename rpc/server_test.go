@@ -879,6 +879,16 @@ func TestMethodTable(t *testing.T) {
 		"stop":                  nil,
 		"help":                  {"command"},
 	}
+	// wantRequired counts each method's required parameters (Core's, and
+	// Cairn's for disconnectnode's address).
+	wantRequired := map[string]int{
+		"getblockhash": 1, "getblock": 1, "getblockheader": 1, "getblockfilter": 1, "gettxout": 2,
+		"getrawtransaction": 1, "decoderawtransaction": 1, "decodescript": 1, "validateaddress": 1,
+		"submitblock": 1, "submitheader": 1, "generatetoaddress": 2, "generateblock": 2,
+		"sendrawtransaction": 1, "testmempoolaccept": 1, "getmempoolentry": 1, "getmempoolancestors": 1,
+		"getmempooldescendants": 1, "estimatesmartfee": 1, "invalidateblock": 1, "reconsiderblock": 1,
+		"setban": 2, "addnode": 2, "disconnectnode": 1, "setnetworkactive": 1,
+	}
 	for name, params := range want {
 		h, ok := s.handlers[name]
 		if !ok {
@@ -888,8 +898,11 @@ func TestMethodTable(t *testing.T) {
 		if strings.Join(h.params, ",") != strings.Join(params, ",") {
 			t.Errorf("%s: params %v, want %v", name, h.params, params)
 		}
-		if h.help == "" {
-			t.Errorf("%s: no help text", name)
+		if h.doc == nil {
+			t.Errorf("%s: no help", name)
+		}
+		if h.required != wantRequired[name] {
+			t.Errorf("%s: %d required parameters, want %d", name, h.required, wantRequired[name])
 		}
 	}
 	for name := range s.handlers {
@@ -941,22 +954,55 @@ func TestStop(t *testing.T) {
 	checkErr(t, "no Stop", rerr, -1, "cannot stop")
 }
 
-// TestHelp ensures help lists every method with its usage, explains one
+// TestHelp ensures help lists every method's call line under its Core
+// category, categories and methods in alphabetical order, explains one
 // method, and answers unknown ones as Core does.
 func TestHelp(t *testing.T) {
 	t.Parallel()
 	r := richNode(t)
 	list := str(t, mustCall(t, r.srv, "help"))
-	lines := strings.Split(list, "\n")
-	if len(lines) != len(r.srv.handlers) {
-		t.Errorf("help lists %d lines, want one per method (%d)", len(lines), len(r.srv.handlers))
+	if !strings.HasPrefix(list, "== Blockchain ==\ngetbestblockhash\n") {
+		t.Errorf("help list starts %q, want the Blockchain category first", list[:min(len(list), 60)])
 	}
-	if !sort.StringsAreSorted(lines) {
-		t.Error("help list is not sorted")
+	var categories []string
+	listed := map[string]string{} // method: its category heading
+	for _, group := range strings.Split(list, "\n\n") {
+		lines := strings.Split(group, "\n")
+		heading := lines[0]
+		categories = append(categories, heading)
+		if !sort.StringsAreSorted(lines[1:]) {
+			t.Errorf("%s: methods not sorted: %q", heading, lines[1:])
+		}
+		for _, line := range lines[1:] {
+			name, _, _ := strings.Cut(line, " ")
+			h, ok := r.srv.handlers[name]
+			if !ok {
+				t.Errorf("%s lists %q, which is no method", heading, line)
+				continue
+			}
+			if line != h.usage(name) {
+				t.Errorf("%s lists %q, want %q", heading, line, h.usage(name))
+			}
+			if _, dup := listed[name]; dup {
+				t.Errorf("%s listed twice", name)
+			}
+			listed[name] = heading
+		}
 	}
-	for name, h := range r.srv.handlers {
-		if !strings.Contains(list, h.usage(name)) {
-			t.Errorf("help list lacks %q", h.usage(name))
+	wantCategories := []string{"== Blockchain ==", "== Control ==", "== Generating ==", "== Mining ==",
+		"== Network ==", "== Rawtransactions ==", "== Util =="}
+	if strings.Join(categories, "|") != strings.Join(wantCategories, "|") {
+		t.Errorf("help categories %q, want %q", categories, wantCategories)
+	}
+	if len(listed) != len(r.srv.handlers) {
+		t.Errorf("help lists %d methods, want every one (%d)", len(listed), len(r.srv.handlers))
+	}
+	for name, heading := range map[string]string{"getblock": "== Blockchain ==", "getrawmempool": "== Blockchain ==",
+		"stop": "== Control ==", "generatetoaddress": "== Generating ==", "getblocktemplate": "== Mining ==",
+		"getpeerinfo": "== Network ==", "sendrawtransaction": "== Rawtransactions ==",
+		"getrawtransaction": "== Rawtransactions ==", "estimatesmartfee": "== Util ==", "validateaddress": "== Util =="} {
+		if listed[name] != heading {
+			t.Errorf("%s is under %q, want %q as in Core", name, listed[name], heading)
 		}
 	}
 	tests := []struct {
@@ -965,10 +1011,15 @@ func TestHelp(t *testing.T) {
 		want     string // prefix
 		contains string
 	}{
-		{name: "getblock", command: "getblock", want: `getblock "blockhash" ( "verbosity" )`, contains: r.srv.handlers["getblock"].help},
-		{name: "no parameters", command: "uptime", want: "uptime\n\n", contains: "seconds"},
-		{name: "generatetoaddress", command: "generatetoaddress", want: `generatetoaddress "nblocks" "address" ( "maxtries" )`},
-		{name: "unknown", command: "nosuch", want: "help: unknown command: nosuch"},
+		{name: "getblock", command: "getblock", want: "getblock \"blockhash\" ( verbosity )\n\nIf verbosity is 0",
+			contains: "\nArguments:\n1. blockhash    (string, required) The block hash\n2. verbosity    (numeric or boolean, optional, default=1)"},
+		{name: "no parameters", command: "uptime", want: "uptime\n\nReturns the total uptime of the server.\n\nArguments:\nnone\n\nResult:\nn    (numeric)"},
+		{name: "generatetoaddress", command: "generatetoaddress", want: `generatetoaddress nblocks "address" ( maxtries )`},
+		{name: "object argument", command: "getblocktemplate",
+			want: `getblocktemplate ( {"mode":"str","capabilities":["str",...],"rules":["segwit","str",...]} )`},
+		{name: "unknown", command: "nosuch", want: "help: unknown command: nosuch", contains: ""},
+		{name: "wallet method", command: "getnewaddress",
+			want: "help: unknown command: getnewaddress (getnewaddress is a wallet method: Cairn's wallet is the `cairn wallet` command"},
 	}
 	for _, test := range tests {
 		got := str(t, mustCall(t, r.srv, "help", test.command))
@@ -976,7 +1027,12 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%q: %q, want it to start with %q and contain %q", test.name, got, test.want, test.contains)
 		}
 	}
-	if res := mustCall(t, r.srv, "help", nil); str(t, res) != list {
-		t.Error("help with a null command differs from the list")
+	if got := str(t, mustCall(t, r.srv, "help", "nosuch")); got != "help: unknown command: nosuch" {
+		t.Errorf("help nosuch: %q, want Core's answer", got)
+	}
+	for _, command := range []any{nil, ""} {
+		if res := mustCall(t, r.srv, "help", command); str(t, res) != list {
+			t.Errorf("help with command %q differs from the list", command)
+		}
 	}
 }

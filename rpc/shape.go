@@ -200,6 +200,50 @@ func txJSON(tx *wire.MsgTx, params *chaincfg.Params) txResult {
 	return r
 }
 
+// scriptPubKeyDoc documents scriptPubKeyJSON's answer as the field key.
+func scriptPubKeyDoc(key string) resultDoc {
+	return rObj(key, "",
+		rStr("asm", "Disassembly of the output script"),
+		rHex("hex", "The raw output script bytes, hex-encoded (absent for an empty script)").opt(),
+		rStr("address", "The address (only if a well-defined address exists)").opt(),
+		rStr("type", "The type (one of: "+scriptTypeNames+")"),
+	)
+}
+
+// scriptTypeNames are the output types classifyScript names, in Core's
+// order.
+const scriptTypeNames = "nonstandard, anchor, pubkey, pubkeyhash, scripthash, multisig, nulldata, " +
+	"witness_v0_scripthash, witness_v0_keyhash, witness_v1_taproot, witness_unknown"
+
+// txDocFields document txJSON's answer, decoderawtransaction's.
+func txDocFields() []resultDoc {
+	return []resultDoc{
+		rHex("txid", "The transaction id"),
+		rHex("hash", "The transaction hash (differs from txid for witness transactions)"),
+		rNum("size", "The serialized transaction size"),
+		rNum("vsize", "The virtual transaction size (differs from size for witness transactions)"),
+		rNum("weight", "The transaction's weight (between vsize*4-3 and vsize*4)"),
+		rNum("version", "The version"),
+		rTime("locktime", "The lock time"),
+		rArr("vin", "", rObj("", "",
+			rHex("coinbase", "The coinbase value (only if coinbase transaction)").opt(),
+			rHex("txid", "The transaction id (if not coinbase transaction)").opt(),
+			rNum("vout", "The output number (if not coinbase transaction)").opt(),
+			rObj("scriptSig", "The script (if not coinbase transaction)",
+				rStr("asm", "Disassembly of the signature script"),
+				rHex("hex", "The raw signature script bytes, hex-encoded"),
+			).opt(),
+			rArr("txinwitness", "", rHex("", "hex-encoded witness data (if any)")).opt(),
+			rNum("sequence", "The script sequence number"),
+		)),
+		rArr("vout", "", rObj("", "",
+			rAmount("value", "The value in "+coinUnit),
+			rNum("n", "index"),
+			scriptPubKeyDoc("scriptPubKey"),
+		)),
+	}
+}
+
 // scriptPubKeyJSON describes an output script: asm, hex, Core's type name
 // and the address when it has one.
 func scriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) btcjson.ScriptPubKeyResult {

@@ -367,7 +367,8 @@ func callNamed(t testing.TB, s *Server, method string, params map[string]any) (j
 	return callRaw(t, s, requestBody(t, method, params))
 }
 
-// callRaw posts one JSON-RPC 1.0 request body and decodes the reply.
+// callRaw posts one JSON-RPC 1.0 request body and decodes the reply. A
+// result must have a shape the method's help documents.
 func callRaw(t testing.TB, s *Server, body string) (json.RawMessage, *Error) {
 	t.Helper()
 	rec := post(t, s, body)
@@ -384,6 +385,9 @@ func callRaw(t testing.TB, s *Server, body string) (json.RawMessage, *Error) {
 	}
 	if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 		t.Errorf("reply to %s: Content-Type %q, want application/json", body, ct)
+	}
+	if reply.Error == nil {
+		checkResultDoc(t, s, body, reply.Result)
 	}
 	return reply.Result, reply.Error
 }

@@ -113,6 +113,9 @@ type UpOptions struct {
 	Binary string
 	// Log receives progress lines.
 	Log io.Writer
+	// Force replaces a stopped testnet's folder even when wallets in it
+	// hold coins (or cannot be opened to tell).
+	Force bool
 }
 
 // Up writes a fresh chain spec (its starting difficulty measured on this
@@ -129,7 +132,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	if err := clearDir(o.Dir, o.Binary); err != nil {
+	if err := clearDir(o.Dir, o.Binary, o.Force); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
@@ -219,8 +222,9 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 
 // clearDir makes dir ready for a fresh testnet. It deletes only what a
 // testnet left: a folder holding a state file whose nodes are all stopped.
-// A folder with anything else in it is refused, never deleted.
-func clearDir(dir, binary string) error {
+// A folder with anything else in it is refused, never deleted; so is one
+// whose wallets hold coins, unless force.
+func clearDir(dir, binary string, force bool) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
 		return nil
@@ -237,10 +241,77 @@ func clearDir(dir, binary string) error {
 			return fmt.Errorf("testnet: a testnet is running in %s (cairn testnet down --dir %s first)", dir, dir)
 		}
 	}
+	if !force {
+		if held := old.walletsWithCoins(dir); len(held) > 0 {
+			return fmt.Errorf("testnet: %s holds wallets with coins, or that may have some, which a fresh testnet would delete: %s; "+
+				"move them out of it to keep them, or pass --force to replace them anyway", dir, strings.Join(held, "; "))
+		}
+	}
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("testnet: clear %s: %w", dir, err)
 	}
 	return nil
+}
+
+// walletsWithCoins opens every wallet file in dir, the stopped testnet's
+// folder, with the testnet's password and describes those whose last
+// known balance is not zero, and those that do not open (another
+// password, another network, damaged), which may hold coins: the nodes'
+// wallets, and the other wallet files found in the folder (a file named
+// *.dat holding a wallet's JSON envelope, such as one of cairn wallet's
+// in a node's data folder). No node runs to ask, so the wallet files
+// alone tell: a coin they never scanned is not seen.
+func (s *State) walletsWithCoins(dir string) []string {
+	seen := make(map[string]bool)
+	var paths []string
+	add := func(p string) {
+		if abs, err := filepath.Abs(p); err == nil && !seen[abs] {
+			seen[abs] = true
+			paths = append(paths, p)
+		}
+	}
+	for _, n := range s.Nodes {
+		if _, err := os.Lstat(n.Wallet); n.Wallet != "" && err == nil {
+			add(n.Wallet)
+		}
+	}
+	_ = filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() && looksLikeWallet(p) {
+			add(p)
+		}
+		return nil
+	})
+	var held []string
+	for _, p := range paths {
+		w, err := wallet.Open(p, []byte(Password), s.net)
+		if err != nil {
+			held = append(held, fmt.Sprintf("%s (it does not open, so it may hold coins: %v)", p, err))
+			continue
+		}
+		b := w.LastBalance()
+		w.Close()
+		if b.Total() > 0 {
+			held = append(held, fmt.Sprintf("%s (%s)", p, wallet.FormatAmount(b.Total(), s.net.Unit())))
+		}
+	}
+	return held
+}
+
+// looksLikeWallet reports whether path is named *.dat and starts like a
+// wallet file's JSON envelope (a node's mempool.dat does not).
+func looksLikeWallet(path string) bool {
+	if !strings.HasSuffix(path, ".dat") {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	head := make([]byte, 512)
+	k, _ := io.ReadFull(f, head)
+	head = bytes.TrimSpace(head[:k])
+	return bytes.HasPrefix(head, []byte("{")) && bytes.Contains(head, []byte(`"kdf"`))
 }
 
 // portRange is where testnet ports are picked: below Linux's ephemeral

@@ -16,17 +16,17 @@ func TestClearDirRefusesForeignFolders(t *testing.T) {
 	if err := os.WriteFile(precious, []byte("keep"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := clearDir(dir, "cairn"); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if err := clearDir(dir, "cairn", false); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Fatalf("clearDir on a foreign folder: %v", err)
 	}
 	if _, err := os.Stat(precious); err != nil {
 		t.Fatal("the foreign file was deleted")
 	}
-	if err := clearDir(filepath.Join(dir, "missing"), "cairn"); err != nil {
+	if err := clearDir(filepath.Join(dir, "missing"), "cairn", false); err != nil {
 		t.Fatalf("a missing folder: %v", err)
 	}
 	empty := t.TempDir()
-	if err := clearDir(empty, "cairn"); err != nil {
+	if err := clearDir(empty, "cairn", false); err != nil {
 		t.Fatalf("an empty folder: %v", err)
 	}
 }

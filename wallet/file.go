@@ -52,6 +52,9 @@ var (
 	ErrWrongPassword = errors.New("wallet: wrong password, or the wallet file was altered")
 	ErrNoWallet      = errors.New("wallet: no wallet file")
 	ErrWalletExists  = errors.New("wallet: a wallet file already exists")
+	// ErrGenesisChanged: the wallet is of a network of the same name
+	// whose genesis block has since changed (it was created again).
+	ErrGenesisChanged = errors.New("wallet: the network's genesis block changed")
 )
 
 // seal encrypts plain under password.

@@ -175,8 +175,8 @@ func (w *Wallet) BumpFee(txid string, rate float64) (*wire.MsgTx, int64, error) 
 	tx := r.tx.Copy()
 	// Priced on the largest size the replacement can sign to, so that a
 	// longer signature never leaves it short of BIP125's increment.
-	vsize := max(virtualSize(r.tx), w.estimateVSize(tx))
-	oldRate := float64(r.Fee) / float64(virtualSize(r.tx))
+	vsize := max(VirtualSize(r.tx), w.estimateVSize(tx))
+	oldRate := float64(r.Fee) / float64(VirtualSize(r.tx))
 	rate = max(rate, oldRate+incrementalVB)
 	fee := max(feeFor(vsize, rate), r.Fee+feeFor(vsize, incrementalVB))
 	change := -1
@@ -192,7 +192,7 @@ func (w *Wallet) BumpFee(txid string, rate float64) (*wire.MsgTx, int64, error) 
 	out.Value -= fee - r.Fee
 	if out.Value < dustOf(out.PkScript) {
 		return nil, 0, fmt.Errorf("%w: its change of %s cannot pay a fee of %s", ErrNotBumpable,
-			btcutil.Amount(out.Value+fee-r.Fee), btcutil.Amount(fee))
+			w.amount(out.Value+fee-r.Fee), w.amount(fee))
 	}
 	coins := make([]Coin, len(tx.TxIn))
 	have := make(map[wire.OutPoint]Coin)
@@ -231,8 +231,8 @@ func (w *Wallet) estimateVSize(tx *wire.MsgTx) int64 {
 	return vb
 }
 
-// virtualSize is a transaction's size in vbytes.
-func virtualSize(tx *wire.MsgTx) int64 {
+// VirtualSize is a transaction's size in vbytes.
+func VirtualSize(tx *wire.MsgTx) int64 {
 	return int64((tx.SerializeSizeStripped()*3 + tx.SerializeSize() + 3) / 4)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/txscript"
@@ -27,9 +28,66 @@ const (
 
 // Errors of sending.
 var (
+	// ErrInsufficientFunds: the spendable coins do not pay the amount
+	// and its fee. The error is a [*FundsError] with the figures.
 	ErrInsufficientFunds = errors.New("wallet: insufficient funds")
 	ErrDust              = errors.New("wallet: amount is dust")
 )
+
+// FundsError is [ErrInsufficientFunds] with the figures: what a payment
+// wants, what the wallet may spend, and what it may not spend yet.
+type FundsError struct {
+	// Want is the amount to pay; Unit the network's coin ("" prints
+	// bare numbers).
+	Want int64
+	Unit string
+	// FeeIncluded: the fee comes out of Want rather than on top of it.
+	FeeIncluded bool
+	// Spendable is the value of the coins the payment may spend.
+	Spendable int64
+	// Immature is the value of the wallet's coinbase coins short of
+	// maturity, which takes Maturity blocks. FirstMature is the height
+	// at which the first of them becomes spendable, EnoughAt the lowest
+	// height at which enough of them has to pay Want and the fee (0:
+	// not even all of them would).
+	Immature              int64
+	Maturity              int32
+	FirstMature, EnoughAt int32
+	// Pending is the value of others' payments to the wallet that await
+	// confirmation.
+	Pending int64
+}
+
+// Error says what is missing and, when coins are not spendable yet,
+// when they will be.
+func (e *FundsError) Error() string {
+	var b strings.Builder
+	fee := " and its fee"
+	if e.FeeIncluded {
+		fee = " (the fee taken out of it)"
+	}
+	fmt.Fprintf(&b, "%v: want %s%s, have %s spendable", ErrInsufficientFunds, FormatAmount(e.Want, e.Unit), fee, FormatAmount(e.Spendable, e.Unit))
+	if e.Immature > 0 {
+		fmt.Fprintf(&b, "; %s are immature (coinbase outputs mature after %d blocks; the first matures at height %d",
+			FormatAmount(e.Immature, e.Unit), e.Maturity, e.FirstMature)
+		switch {
+		case e.EnoughAt == 0:
+			b.WriteString(", but not even all of them would pay this")
+		case e.EnoughAt == e.FirstMature:
+			b.WriteString(", enough to pay this")
+		default:
+			fmt.Fprintf(&b, ", enough to pay this at height %d", e.EnoughAt)
+		}
+		b.WriteString(")")
+	}
+	if e.Pending > 0 {
+		fmt.Fprintf(&b, "; %s paid to this wallet await confirmation", FormatAmount(e.Pending, e.Unit))
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInsufficientFunds) hold.
+func (e *FundsError) Is(target error) bool { return target == ErrInsufficientFunds }
 
 // inputVB is the virtual size of spending a coin.
 func inputVB(c Coin) int64 {
@@ -41,6 +99,16 @@ func inputVB(c Coin) int64 {
 
 // feeFor returns the fee of vbytes at rate, rounded up.
 func feeFor(vbytes int64, rate float64) int64 { return int64(math.Ceil(float64(vbytes) * rate)) }
+
+// effectiveValue is what coin c adds to a payment at rate once the fee of
+// spending it is paid.
+func effectiveValue(c Coin, rate float64) int64 { return c.Value - feeFor(inputVB(c), rate) }
+
+// selectionNeed is the effective value coins must add up to for a
+// payment of target with outputs of outputsVB at rate.
+func selectionNeed(target, outputsVB int64, rate float64) int64 {
+	return target + feeFor(txOverheadVB+outputsVB, rate)
+}
 
 // Spendable returns the coins a new transaction may spend at tip: mature,
 // unspent, and confirmed or the change of the wallet's own pending
@@ -75,20 +143,20 @@ type Selection struct {
 func SelectCoins(coins []Coin, target int64, outputsVB int64, rate float64, changeDust int64) (*Selection, error) {
 	base := txOverheadVB + outputsVB
 	costOfChange := feeFor(changeOutVB, rate) + feeFor(inputVBWPKH, rate)
-	effective := func(c Coin) int64 { return c.Value - feeFor(inputVB(c), rate) }
+	effective := func(c Coin) int64 { return effectiveValue(c, rate) }
 	var pool []Coin
-	var total int64
+	var total, value int64
 	for _, c := range coins {
+		value += c.Value
 		if effective(c) > 0 {
 			pool = append(pool, c)
 			total += effective(c)
 		}
 	}
 	sort.Slice(pool, func(i, j int) bool { return effective(pool[i]) > effective(pool[j]) })
-	need := target + feeFor(base, rate)
+	need := selectionNeed(target, outputsVB, rate)
 	if total < need {
-		return nil, fmt.Errorf("%w: need %s with fees, have %s spendable", ErrInsufficientFunds,
-			btcutil.Amount(need), btcutil.Amount(total))
+		return nil, &FundsError{Want: target, Spendable: value}
 	}
 	if sel := branchAndBound(pool, effective, need, costOfChange); sel != nil {
 		var sum, vb int64
@@ -115,7 +183,7 @@ func SelectCoins(coins []Coin, target int64, outputsVB int64, rate float64, chan
 			return &Selection{Coins: sel, Fee: sum - target}, nil
 		}
 	}
-	return nil, fmt.Errorf("%w: need %s with fees", ErrInsufficientFunds, btcutil.Amount(need))
+	return nil, &FundsError{Want: target, Spendable: value}
 }
 
 // branchAndBound searches, largest coins first, for a set whose effective
@@ -214,7 +282,7 @@ func (w *Wallet) build(req SendRequest, tip int32) (*wire.MsgTx, []Coin, int64, 
 	}
 	dust := dustOf(payTo)
 	if !req.SubtractFee && req.Amount < dust {
-		return nil, nil, 0, fmt.Errorf("%w: %s is below %s for this address", ErrDust, btcutil.Amount(req.Amount), btcutil.Amount(dust))
+		return nil, nil, 0, fmt.Errorf("%w: %s is below %s for this address", ErrDust, w.amount(req.Amount), w.amount(dust))
 	}
 	changeScript, _, err := w.peekChange()
 	if err != nil {
@@ -236,11 +304,18 @@ func (w *Wallet) build(req SendRequest, tip int32) (*wire.MsgTx, []Coin, int64, 
 			amount = req.Amount - max(0, fee-leftover)
 			sel.Fee = max(fee, leftover)
 			if amount < dust {
-				return nil, nil, 0, fmt.Errorf("%w: %s after the fee is below %s", ErrDust, btcutil.Amount(amount), btcutil.Amount(dust))
+				return nil, nil, 0, fmt.Errorf("%w: %s after the fee is below %s", ErrDust, w.amount(amount), w.amount(dust))
 			}
 		}
 	} else {
 		sel, err = SelectCoins(coins, req.Amount, outputVB(payTo), req.FeeRate, dustOf(changeScript))
+	}
+	if fe := (*FundsError)(nil); errors.As(err, &fe) {
+		rate := req.FeeRate
+		if req.SubtractFee {
+			rate = 0 // as selected: the fee comes out of the amount
+		}
+		w.explainFunds(fe, tip, coins, outputVB(payTo), rate, req.SubtractFee)
 	}
 	if err != nil {
 		return nil, nil, 0, err
@@ -267,6 +342,48 @@ func (w *Wallet) build(req SendRequest, tip int32) (*wire.MsgTx, []Coin, int64, 
 		out += o.Value
 	}
 	return tx, sel.Coins, in - out, nil
+}
+
+// explainFunds completes e, the shortfall of a payment from the coins
+// spendable at tip, with the network's unit, the wallet's immature
+// coinbase coins (when they mature, and at which height enough of them
+// has to pay, selected as SelectCoins would at rate) and others' pending
+// payments to the wallet.
+func (w *Wallet) explainFunds(e *FundsError, tip int32, spendable []Coin, outputsVB int64, rate float64, feeIncluded bool) {
+	e.Unit, e.FeeIncluded = w.net.Unit(), feeIncluded
+	e.Maturity = w.net.Consensus.CoinbaseMaturity
+	var immature []Coin
+	for _, c := range w.Coins() {
+		switch {
+		case c.SpentBy != "":
+		case c.Coinbase && c.Height > 0 && w.immature(c, tip):
+			immature = append(immature, c)
+			e.Immature += c.Value
+		case c.Height == 0 && !c.Coinbase:
+			if r := w.find(c.OutPoint.Hash.String()); r != nil && !r.Mine {
+				e.Pending += c.Value
+			}
+		}
+	}
+	if len(immature) == 0 {
+		return
+	}
+	// The wallet spends a coinbase coin once it is Maturity blocks deep
+	// past its own block (see immature): at height Height+Maturity.
+	maturesAt := func(c Coin) int32 { return c.Height + e.Maturity }
+	sort.SliceStable(immature, func(i, j int) bool { return immature[i].Height < immature[j].Height })
+	e.FirstMature = maturesAt(immature[0])
+	var total int64
+	for _, c := range spendable {
+		total += max(0, effectiveValue(c, rate))
+	}
+	need := selectionNeed(e.Want, outputsVB, rate)
+	for _, c := range immature {
+		if total += max(0, effectiveValue(c, rate)); total >= need {
+			e.EnoughAt = maturesAt(c)
+			return
+		}
+	}
 }
 
 func boolInt(b bool) int64 {

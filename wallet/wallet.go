@@ -100,8 +100,8 @@ var chains = []struct {
 
 func chainKey(t AddrType, chain uint32) string { return fmt.Sprintf("%s/%d", t, chain) }
 
-// Create writes a new wallet file for mnemonic (a fresh one when empty)
-// and returns it open. birthday is the first height to scan.
+// Create writes a new wallet file for mnemonic (see [NewMnemonic] for a
+// fresh one) and returns it open. birthday is the first height to scan.
 func Create(path string, password []byte, net *chainparams.Network, mnemonic, passphrase string, birthday int32) (_ *Wallet, err error) {
 	lock, err := lockFile(path)
 	if err != nil {
@@ -161,8 +161,14 @@ func Open(path string, password []byte, net *chainparams.Network) (_ *Wallet, er
 	if err := json.Unmarshal(plain, &w.st); err != nil {
 		return nil, fmt.Errorf("wallet: the wallet's contents do not decode: %v", err)
 	}
-	if w.st.Network != net.Name || w.st.Genesis != net.GenesisHash().String() {
+	if w.st.Network != net.Name {
 		return nil, fmt.Errorf("wallet: %s is a wallet of network %s, not %s", path, w.st.Network, net.Name)
+	}
+	if genesis := net.GenesisHash().String(); w.st.Genesis != genesis {
+		return nil, fmt.Errorf("%w: %s is a wallet of an earlier network %s, whose genesis block was %s; "+
+			"%s's genesis block is now %s (the network was recreated), so the chain the wallet knew and its coins are gone. "+
+			"Its keys work on the new chain: restore its mnemonic into a new file with cairn wallet restore --wallet NEW_FILE",
+			ErrGenesisChanged, path, w.st.Network, w.st.Genesis, net.Name, genesis)
 	}
 	if w.st.Next == nil {
 		w.st.Next = make(map[string]uint32)
@@ -344,6 +350,30 @@ type Balance struct {
 	// Immature: coinbase coins short of maturity.
 	Immature int64
 }
+
+// LastBalance is the balance as of the wallet's last scan: what the file
+// says it held, without asking a node.
+func (w *Wallet) LastBalance() Balance { return w.Balance(w.st.Scanned) }
+
+// Total is the whole balance: confirmed, unconfirmed and immature.
+func (b Balance) Total() int64 { return b.Confirmed + b.Unconfirmed + b.Immature }
+
+// FormatAmount writes base units v as coins with 8 decimals followed by
+// unit (a network's [chainparams.Network.Unit]), e.g. "12.50000000 rCRN".
+func FormatAmount(v int64, unit string) string {
+	sign := ""
+	if v < 0 {
+		sign, v = "-", -v
+	}
+	s := fmt.Sprintf("%s%d.%08d", sign, v/btcutil.SatoshiPerBitcoin, v%btcutil.SatoshiPerBitcoin)
+	if unit == "" {
+		return s
+	}
+	return s + " " + unit
+}
+
+// amount writes base units v in the wallet's network's unit.
+func (w *Wallet) amount(v int64) string { return FormatAmount(v, w.net.Unit()) }
 
 // Balance sums the unspent coins at tip height.
 func (w *Wallet) Balance(tip int32) Balance {

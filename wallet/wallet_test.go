@@ -321,7 +321,7 @@ func TestBumpFee(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vsize := virtualSize(bumped)
+	vsize := VirtualSize(bumped)
 	if newFee < 5*vsize || newFee < fee+vsize || bumped.TxOut[0].Value != tx.TxOut[0].Value {
 		t.Fatalf("bumped fee %d for %d vbytes (old %d), payment %d", newFee, vsize, fee, bumped.TxOut[0].Value)
 	}

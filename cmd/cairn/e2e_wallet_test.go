@@ -1,11 +1,20 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"math"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/testnet"
+	"github.com/cairnchain/cairn/wallet"
 )
 
 // walletCLI runs `cairn wallet` commands against one node.
@@ -98,10 +107,19 @@ func TestE2EWallet(t *testing.T) {
 
 	addrB := b.address()
 	var sent struct {
-		TxID string
-		Fee  float64
+		TxID    string
+		Address string
+		Amount  float64
+		Fee     float64
+		FeeRate float64 `json:"fee_rate"`
+		VSize   int64
 	}
 	a.ok(&sent, []string{"send"}, []string{"--fee-rate", "2"}, addrB, "12.5")
+	// The fee is rounded up from 2 sat/vB of an estimated size.
+	if sent.Address != addrB || sent.Amount != 12.5 || sent.VSize < 100 || sent.FeeRate < 2 || sent.FeeRate > 2.2 ||
+		math.Abs(sent.Fee*1e8/float64(sent.VSize)-sent.FeeRate) > 0.005 {
+		t.Fatalf("send printed %+v", sent)
+	}
 	var entry struct {
 		Replaceable bool `json:"bip125-replaceable"`
 	}
@@ -189,6 +207,23 @@ func TestE2EWallet(t *testing.T) {
 	}
 	a.fails("not a base64 PSBT", []string{"psbt", "sign"}, nil, "garbage")
 
+	// Without --json: the amount, the address, the txid, the fee and its
+	// rate, in the network's unit; and the balance in it too.
+	stdout, stderr, code := a.run([]string{"send"}, []string{"--fee-rate", "3"}, addrB, "2")
+	if code != 0 {
+		t.Fatalf("send: exit %d\n%s%s", code, stdout, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(stdout), "\n")
+	if len(lines) != 2 || lines[0] != "sent 2.00000000 rCRN to "+addrB || !strings.HasPrefix(lines[1], "txid ") ||
+		!strings.Contains(lines[1], " rCRN (3.") || !strings.HasSuffix(lines[1], " vB)") || strings.Contains(stdout, "BTC") {
+		t.Fatalf("send printed:\n%s", stdout)
+	}
+	txid := strings.TrimSuffix(strings.Fields(lines[1])[1], ",")
+	n.mustCall(t, &entry, "getmempoolentry", txid)
+	if stdout, _, code := a.run([]string{"balance"}, nil); code != 0 || !strings.Contains(stdout, "immature:    4950.00000000 rCRN\n") {
+		t.Fatalf("balance printed (exit %d):\n%s", code, stdout)
+	}
+
 	// What a user gets wrong.
 	wrong := &walletCLI{t: t, n: n, file: a.file, env: []string{"CAIRN_WALLET_PASSWORD=nope"}}
 	before, _ := os.ReadFile(a.file)
@@ -199,7 +234,13 @@ func TestE2EWallet(t *testing.T) {
 	nopw := &walletCLI{t: t, n: n, file: a.file}
 	nopw.fails("no wallet password", []string{"balance"}, nil)
 	a.fails("not an address of network regtest", []string{"send"}, nil, "bc1qcr8te4kr609gcawutmrza0j4xv80jy8z306fyu", "1")
-	a.fails("insufficient funds", []string{"send"}, nil, addrB, "1000")
+	// Blocks 3 to 101 paid a, and the tip is 102: block 3's coinbase is
+	// the first to mature, at 103.
+	a.fails("insufficient funds: want 1000.00000000 rCRN and its fee, have ", []string{"send"}, nil, addrB, "1000")
+	a.fails(" rCRN spendable; 4950.00000000 rCRN are immature (coinbase outputs mature after 100 blocks; the first matures at height 103, enough to pay this at height 1",
+		[]string{"send"}, nil, addrB, "1000")
+	a.fails("amount 21000001 is more than the 21000000 rCRN that can ever exist", []string{"send"}, nil, addrB, "21000001")
+	a.fails("want a positive number of coins", []string{"send"}, nil, addrB, "-3")
 	a.fails("dust", []string{"send"}, nil, addrB, "0.000001")
 	a.fails("want ADDRESS AMOUNT", []string{"send"}, nil, addrB)
 	down := &walletCLI{t: t, n: &node{dir: n.dir, rpcAddr: freeAddr(t)}, file: a.file, env: a.env}
@@ -208,3 +249,101 @@ func TestE2EWallet(t *testing.T) {
 }
 
 func near(a, b float64) bool { return a-b < 1e-9 && b-a < 1e-9 }
+
+// TestParseCoins covers the amounts send takes: up to the 21,000,000
+// coins that can ever exist, said so above it, and not a number, nothing
+// or less, or more than 8 decimals refused.
+func TestParseCoins(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]int64{"12.5": 1_250_000_000, "0.00000001": 1, "21000000": 21_000_000 * 100_000_000} {
+		if got, err := parseCoins(s, "tCRN"); err != nil || got != want {
+			t.Errorf("%s: %d, %v; want %d", s, got, err, want)
+		}
+	}
+	for s, want := range map[string]string{
+		"21000001":          "amount 21000001 is more than the 21000000 tCRN that can ever exist",
+		"21000000.00000001": "amount 21000000.00000001 is more than the 21000000 tCRN",
+		"1e300":             "amount 1e300 is more than the 21000000 tCRN",
+		"0":                 "want a positive number of coins",
+		"-1":                "want a positive number of coins",
+		"NaN":               "want a positive number of coins",
+		"Inf":               "want a positive number of coins",
+		"ten":               "want a positive number of coins",
+		"1.123456789":       "at most 8 decimals",
+	} {
+		if _, err := parseCoins(s, "tCRN"); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want an error with %q", s, err, want)
+		}
+	}
+}
+
+// TestE2ETestnetUpKeepsWallets ensures `cairn testnet up` does not
+// replace a stopped testnet's folder holding a wallet that may hold coins
+// (here one that does not open with the testnet's password), names it,
+// and replaces it with --force.
+func TestE2ETestnetUpKeepsWallets(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "localnet")
+	t.Cleanup(func() {
+		// No Fatal here: the SIGKILL pass must run whatever down does.
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		_ = exec.CommandContext(ctx, cairnBinary(t), "testnet", "down", "--dir", dir).Run()
+		for _, pid := range testnetPIDs(dir) {
+			if ours(pid, dir) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+	// The folder a stopped one-node testnet leaves.
+	spec := []byte(`{"name": "localnet", "genesis": {"time": 1795305600}}`)
+	net, err := chainparams.ParseSpec(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodeDir := filepath.Join(dir, "node0")
+	walletFile := filepath.Join(nodeDir, "wallet.dat")
+	mnemonic, err := wallet.NewMnemonic(12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := wallet.Create(walletFile, []byte("the user's own"), net, mnemonic, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	state, _ := json.Marshal(map[string]any{"dir": dir, "spacing": time.Second,
+		"nodes": []map[string]any{{"name": "node0", "dir": nodeDir, "wallet": walletFile}}})
+	if err := os.WriteFile(filepath.Join(dir, "chain-spec.json"), spec, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "testnet.json"), state, 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	up := []string{"testnet", "up", "--dir", dir, "--nodes", "1", "--miners", "0", "--spacing", "1s", "--detach"}
+	out, errOut, code := runLong(t, 2*time.Minute, up...)
+	if code == 0 || !strings.Contains(errOut, walletFile+" (it does not open, so it may hold coins") || !strings.Contains(errOut, "pass --force") {
+		t.Fatalf("up over a wallet: exit %d\n%s%s", code, out, errOut)
+	}
+	if _, err := os.Stat(walletFile); err != nil {
+		t.Fatalf("the wallet is gone: %v", err)
+	}
+	out, errOut, code = runLong(t, 2*time.Minute, append(up, "--force")...)
+	if code != 0 {
+		t.Fatalf("up --force: exit %d\n%s%s", code, out, errOut)
+	}
+	// The node's wallet is the new testnet's, under its password.
+	s, err := testnet.Load(dir, cairnBinary(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err = wallet.Open(walletFile, []byte(testnet.Password), s.Network())
+	if err != nil {
+		t.Fatalf("the new testnet's wallet: %v", err)
+	}
+	w.Close()
+	if out, errOut, code := runLong(t, time.Minute, "testnet", "down", "--dir", dir); code != 0 {
+		t.Fatalf("down: exit %d\n%s%s", code, out, errOut)
+	}
+}

@@ -31,6 +31,7 @@ func testnetCommand() *cli.Command {
 				&cli.IntFlag{Name: "miners", Value: 2, Usage: "how many of them mine"},
 				&cli.DurationFlag{Name: "spacing", Value: 5 * time.Second, Usage: "target block spacing"},
 				&cli.BoolFlag{Name: "detach", Usage: "return once every node answers, leaving them running"},
+				&cli.BoolFlag{Name: "force", Usage: "replace a stopped testnet's folder even if wallets in it hold coins"},
 			}, Action: testnetUp},
 			{Name: "status", Usage: "one line per node", Flags: []cli.Flag{dir(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}}, Action: testnetStatus},
 			{Name: "partition", Usage: "cut the network into groups (e.g. 0 1,2)", ArgsUsage: "GROUP GROUP...", Flags: []cli.Flag{dir()}, Action: testnetPartition},
@@ -86,7 +87,7 @@ func testnetUp(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := testnet.Up(ctx, testnet.UpOptions{Dir: c.String("dir"), Nodes: c.Int("nodes"), Miners: c.Int("miners"),
-		Spacing: c.Duration("spacing"), Binary: exe, Log: c.App.Writer})
+		Spacing: c.Duration("spacing"), Binary: exe, Log: c.App.Writer, Force: c.Bool("force")})
 	if err != nil {
 		if s != nil {
 			_ = s.Down()

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/consensus"
 	"github.com/cairnchain/cairn/rpc"
 	"github.com/cairnchain/cairn/wallet"
 )
@@ -28,7 +30,7 @@ import (
 func walletFlags(extra ...cli.Flag) []cli.Flag {
 	flags := append(commonFlags(), rpcClientFlags()...)
 	flags = append(flags,
-		&cli.StringFlag{Name: "wallet", Usage: "wallet `FILE` (default: wallet.dat in the network's data folder)", EnvVars: envVar("wallet")},
+		&cli.StringFlag{Name: "wallet", Usage: "wallet `FILE`", DefaultText: "wallet.dat in the network's data folder", EnvVars: envVar("wallet")},
 		&cli.StringFlag{Name: "password-file", Usage: "read the wallet password from `FILE` (else CAIRN_WALLET_PASSWORD, else a prompt)", EnvVars: envVar("password-file")},
 		&cli.BoolFlag{Name: "json", Usage: "print JSON", EnvVars: envVar("json")},
 	)
@@ -36,7 +38,7 @@ func walletFlags(extra ...cli.Flag) []cli.Flag {
 }
 
 // feeRateFlag is --fee-rate in base units per vbyte.
-var feeRateFlag = &cli.Float64Flag{Name: "fee-rate", Usage: "fee rate in `SAT_PER_VB` (default: estimatesmartfee, at least 1)", EnvVars: envVar("fee-rate")}
+var feeRateFlag = &cli.Float64Flag{Name: "fee-rate", Usage: "fee rate in `SAT_PER_VB`", DefaultText: "estimatesmartfee, at least 1", EnvVars: envVar("fee-rate")}
 
 // walletCommand is `cairn wallet`.
 func walletCommand() *cli.Command {
@@ -51,7 +53,7 @@ func walletCommand() *cli.Command {
 				&cli.IntFlag{Name: "words", Value: 12, Usage: "mnemonic length: 12 or 24"},
 				&cli.StringFlag{Name: "passphrase", Usage: "optional BIP39 passphrase"}), Action: walletCreate},
 			{Name: "restore", Usage: "restore a wallet from its mnemonic", Flags: walletFlags(
-				&cli.StringFlag{Name: "mnemonic", Usage: "the 12 or 24 words (default: read from standard input, kept off the command line)"},
+				&cli.StringFlag{Name: "mnemonic", Usage: "the 12 or 24 words", DefaultText: "read from standard input, kept off the command line"},
 				&cli.StringFlag{Name: "passphrase", Usage: "optional BIP39 passphrase"},
 				&cli.IntFlag{Name: "birthday", Usage: "first block `HEIGHT` to scan"}), Action: walletRestore},
 			{Name: "address", Usage: "print a fresh receive address", Flags: walletFlags(
@@ -275,7 +277,7 @@ func walletRestore(c *cli.Context) error {
 				return err
 			}
 			b := w.Balance(tip)
-			text += fmt.Sprintf("Scanned to height %d: %s confirmed.\n", tip, coins(b.Confirmed))
+			text += fmt.Sprintf("Scanned to height %d: %s confirmed.\n", tip, wallet.FormatAmount(b.Confirmed, e.net.Unit()))
 		}
 	}
 	return e.print(map[string]any{"file": e.path, "birthday": w.Birthday()}, text)
@@ -311,9 +313,10 @@ func walletBalance(c *cli.Context) error {
 		return err
 	}
 	defer w.Close()
-	b := w.Balance(tip)
+	b, unit := w.Balance(tip), e.net.Unit()
 	return e.print(map[string]any{"confirmed": jsonCoins(b.Confirmed), "unconfirmed": jsonCoins(b.Unconfirmed), "immature": jsonCoins(b.Immature), "height": tip},
-		fmt.Sprintf("confirmed:   %s\nunconfirmed: %s\nimmature:    %s\n", coins(b.Confirmed), coins(b.Unconfirmed), coins(b.Immature)))
+		fmt.Sprintf("confirmed:   %s\nunconfirmed: %s\nimmature:    %s\n",
+			wallet.FormatAmount(b.Confirmed, unit), wallet.FormatAmount(b.Unconfirmed, unit), wallet.FormatAmount(b.Immature, unit)))
 }
 
 // sendRequest parses ADDRESS AMOUNT and the fee flags.
@@ -326,7 +329,7 @@ func (e *walletEnv) sendRequest(node wallet.Node) (wallet.SendRequest, error) {
 	if err != nil {
 		return wallet.SendRequest{}, fmt.Errorf("%q is not an address of network %s: %v", c.Args().Get(0), e.net.Name, err)
 	}
-	amount, err := parseCoins(c.Args().Get(1))
+	amount, err := parseCoins(c.Args().Get(1), e.net.Unit())
 	if err != nil {
 		return wallet.SendRequest{}, err
 	}
@@ -376,20 +379,70 @@ func (e *walletEnv) feeRate(node wallet.Node) (float64, error) {
 	return r, nil
 }
 
-// parseCoins reads an amount in coins with up to 8 decimals.
-func parseCoins(s string) (int64, error) {
+// parseCoins reads an amount in coins with up to 8 decimals, no more
+// than the MaxMoney coins that can ever exist; unit names the network's
+// coin in the errors.
+func parseCoins(s, unit string) (int64, error) {
 	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f <= 0 || f > 21e6 {
+	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
 		return 0, fmt.Errorf("amount %q: want a positive number of coins", s)
+	}
+	tooMuch := fmt.Errorf("amount %s is more than the %d %s that can ever exist", s, consensus.MaxMoney/consensus.CoinValue, unit)
+	if f > float64(consensus.MaxMoney/consensus.CoinValue)+1 {
+		return 0, tooMuch // before NewAmount, which overflows far above
 	}
 	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 8 {
 		return 0, fmt.Errorf("amount %q: at most 8 decimals", s)
 	}
 	a, err := btcutil.NewAmount(f)
 	if err != nil {
-		return 0, fmt.Errorf("amount %q: %v", s, err)
+		return 0, fmt.Errorf("amount %q: want a positive number of coins", s)
+	}
+	if int64(a) > consensus.MaxMoney {
+		return 0, tooMuch
 	}
 	return int64(a), nil
+}
+
+// sentJSON is what send and bumpfee print of the transaction they sent.
+type sentJSON struct {
+	TxID     string `json:"txid"`
+	OrigTxID string `json:"origtxid,omitempty"`
+	// Address and Amount: whom it pays and how much (send only).
+	Address string     `json:"address,omitempty"`
+	Amount  *jsonCoins `json:"amount,omitempty"`
+	Fee     jsonCoins  `json:"fee"`
+	// FeeRate is the fee per virtual byte of the signed transaction,
+	// in base units (sat/vB), VSize its size.
+	FeeRate float64 `json:"fee_rate"`
+	VSize   int64   `json:"vsize"`
+}
+
+// sent describes tx, which pays fee; to, if not nil, is the address it
+// pays, whose output is the amount.
+func sent(tx *wire.MsgTx, fee int64, to btcutil.Address) sentJSON {
+	vsize := wallet.VirtualSize(tx)
+	out := sentJSON{TxID: tx.TxHash().String(), Fee: jsonCoins(fee), VSize: vsize,
+		FeeRate: math.Round(float64(fee)/float64(vsize)*100) / 100}
+	if to != nil {
+		out.Address = to.EncodeAddress()
+		if script, err := txscript.PayToAddrScript(to); err == nil {
+			for _, o := range tx.TxOut {
+				if bytes.Equal(o.PkScript, script) {
+					a := jsonCoins(o.Value)
+					out.Amount = &a
+					break
+				}
+			}
+		}
+	}
+	return out
+}
+
+// feeText is the fee line of send and bumpfee: the fee, its rate and the
+// size it pays for.
+func (s sentJSON) feeText(unit string) string {
+	return fmt.Sprintf("fee %s (%.2f sat/vB for %d vB)", wallet.FormatAmount(int64(s.Fee), unit), s.FeeRate, s.VSize)
 }
 
 func walletSend(c *cli.Context) error {
@@ -409,8 +462,12 @@ func walletSend(c *cli.Context) error {
 	if err := w.Broadcast(node, tx, fee, ""); err != nil {
 		return err
 	}
-	txid := tx.TxHash().String()
-	return e.print(map[string]any{"txid": txid, "fee": jsonCoins(fee)}, txid+"\n")
+	out, unit := sent(tx, fee, req.To), e.net.Unit()
+	paid := "?"
+	if out.Amount != nil {
+		paid = wallet.FormatAmount(int64(*out.Amount), unit)
+	}
+	return e.print(out, fmt.Sprintf("sent %s to %s\ntxid %s, %s\n", paid, out.Address, out.TxID, out.feeText(unit)))
 }
 
 func walletBumpFee(c *cli.Context) error {
@@ -442,8 +499,9 @@ func walletBumpFee(c *cli.Context) error {
 	if err := w.Broadcast(node, tx, fee, old); err != nil {
 		return err
 	}
-	txid := tx.TxHash().String()
-	return e.print(map[string]any{"txid": txid, "origtxid": old, "fee": jsonCoins(fee)}, txid+"\n")
+	out := sent(tx, fee, nil)
+	out.OrigTxID = old
+	return e.print(out, fmt.Sprintf("replaced %s\ntxid %s, %s\n", old, out.TxID, out.feeText(e.net.Unit())))
 }
 
 func walletHistory(c *cli.Context) error {
