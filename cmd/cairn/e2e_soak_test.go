@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -23,16 +20,7 @@ import (
 func TestE2ESoak(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "localnet")
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		_ = exec.CommandContext(ctx, cairnBinary(t), "testnet", "down", "--dir", dir).Run()
-		for _, pid := range testnetPIDs(dir) {
-			if ours(pid, dir) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
+	cleanupTestnet(t, dir)
 	out, errOut, code := runLong(t, 2*time.Minute, "testnet", "up", "--dir", dir, "--nodes", "4", "--miners", "2", "--spacing", "1s", "--detach")
 	if code != 0 {
 		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)

@@ -26,6 +26,22 @@ func runLong(t *testing.T, d time.Duration, args ...string) (string, string, int
 	return runCairnFor(t, d, nil, args...)
 }
 
+// cleanupTestnet stops the testnet in dir when the test ends, whether it
+// passed or not: testnet down, then SIGKILL for any of its nodes left (no
+// Fatal there, so that the SIGKILL pass always runs).
+func cleanupTestnet(t *testing.T, dir string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+		defer cancel()
+		_ = exec.CommandContext(ctx, cairnBinary(t), "testnet", "down", "--dir", dir).Run()
+		for _, pid := range testnetPIDs(dir) {
+			if ours(pid, dir) {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	})
+}
+
 // testnetPIDs reads the node processes of a testnet's state file.
 func testnetPIDs(dir string) []int {
 	raw, err := os.ReadFile(filepath.Join(dir, "testnet.json"))
@@ -72,17 +88,7 @@ func alive(pid int) bool {
 func TestE2ETestnet(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "localnet")
-	t.Cleanup(func() {
-		// No Fatal here: the SIGKILL pass must run whatever down does.
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		_ = exec.CommandContext(ctx, cairnBinary(t), "testnet", "down", "--dir", dir).Run()
-		for _, pid := range testnetPIDs(dir) {
-			if ours(pid, dir) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
+	cleanupTestnet(t, dir)
 	out, errOut, code := runLong(t, 2*time.Minute, "testnet", "up", "--dir", dir, "--nodes", "3", "--miners", "2", "--spacing", "1s", "--detach")
 	if code != 0 {
 		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -284,17 +281,7 @@ func TestParseCoins(t *testing.T) {
 func TestE2ETestnetUpKeepsWallets(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "localnet")
-	t.Cleanup(func() {
-		// No Fatal here: the SIGKILL pass must run whatever down does.
-		ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-		defer cancel()
-		_ = exec.CommandContext(ctx, cairnBinary(t), "testnet", "down", "--dir", dir).Run()
-		for _, pid := range testnetPIDs(dir) {
-			if ours(pid, dir) {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
+	cleanupTestnet(t, dir)
 	// The folder a stopped one-node testnet leaves.
 	spec := []byte(`{"name": "localnet", "genesis": {"time": 1795305600}}`)
 	net, err := chainparams.ParseSpec(spec)
