@@ -26,16 +26,8 @@ func TestNodeDiscoveryDefaults(t *testing.T) {
 		{[]string{"--network", "regtest", "--dht", "--mdns=false"}, false, true},
 		{[]string{"--network", "main", "--dht=false"}, false, false},
 	} {
-		var got *nodeConfig
-		cmd := nodeCommand()
-		cmd.Action = func(c *cli.Context) error {
-			var err error
-			got, err = parseNodeConfig(c)
-			return err
-		}
-		app := &cli.App{Commands: []*cli.Command{cmd}}
-		args := append([]string{"cairn", "node", "--datadir", t.TempDir()}, tc.args...)
-		if err := app.Run(args); err != nil {
+		got, err := parseNode(t, tc.args...)
+		if err != nil {
 			t.Fatalf("%v: %v", tc.args, err)
 		}
 		if got.mdns != tc.mdns || got.dht != tc.dht {
