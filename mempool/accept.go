@@ -163,6 +163,7 @@ func (p *TxPool) accept(tx *wire.MsgTx, dryRun, returning bool) (*TxDesc, []chai
 	var replaced []chainhash.Hash
 	for _, old := range commit.evict {
 		for _, r := range p.removeLocked(old, true) {
+			p.log.Debug("transaction replaced", "txid", r.txid, "by", commit.e.txid)
 			replaced = append(replaced, r.txid)
 		}
 	}

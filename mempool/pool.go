@@ -165,6 +165,13 @@ type TxPool struct {
 	// pool last caught up with the chain, newest block first. Only the
 	// goroutine that handles notifications touches it.
 	returning [][]*wire.MsgTx
+	// held are transactions a reorganization took out of blocks or of
+	// the pool that the new chain cannot include yet, and the weight they
+	// add up to (at most maxHeldWeight). See hold. Only the goroutine that
+	// handles notifications touches them.
+	held       []*wire.MsgTx
+	heldIDs    map[chainhash.Hash]struct{}
+	heldWeight int64
 }
 
 // New returns an empty pool.

@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
 )
 
 // TestReorgReturnsChainsParentFirst ensures a reorganization that
@@ -176,5 +179,143 @@ func TestReorgReturnsChainsOverTheLimits(t *testing.T) {
 	child := h.spend(one(h.out(chain[len(chain)-1], 0)), 1, 1000)
 	if _, err := h.pool.ProcessTransaction(child, false); Reason(err) != "too-long-mempool-chain" {
 		t.Errorf("a new child of the returned chain: %v, want too-long-mempool-chain", err)
+	}
+}
+
+// TestHeldUntilTheChainReachesTheirLocks ensures a reorganization to a
+// branch with fewer blocks loses nothing whose lock time the branch has
+// not reached yet: wallets set a payment's lock time to the tip's height
+// (anti-fee-sniping), so a payment confirmed at the top of the old branch
+// is not final at the new tip. Such transactions, from blocks or from the
+// pool, are held with their children and return once the chain grows.
+//
+//	b101 -> m1 -> m2 (x) -> m3 (y, child of x)      pool: z, lock time T+2
+//	     \-> n1 -> n2 -> n3                           after m1 is invalidated
+func TestHeldUntilTheChainReachesTheirLocks(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	fork := h.g.TipName()
+	m1 := h.confirm()
+	T := uint32(h.g.TipHeight())
+	x := lockTimeTx(t, h, T) // final at T+1
+	h.confirm(x)
+	y := h.spend(one(h.out(x, 0)), 1, 1000)
+	h.confirm(y)
+	in := h.coinbase(1)
+	z := buildTx(t, one(in), []*wire.TxOut{payTo(in.Amount-1000, h.pk)}, func(tx *wire.MsgTx) { tx.LockTime = T + 2 })
+	h.accept(t, z)
+
+	var announced []chainhash.Hash
+	h.pool.cfg.OnAccepted = func(descs []*TxDesc) {
+		for _, d := range descs {
+			announced = append(announced, d.TxID)
+		}
+	}
+	sub := h.chain.Subscribe()
+	defer sub.Close()
+	if err := h.chain.InvalidateBlock(m1.BlockHash()); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ { // m3, m2, m1 out: the tip is at T-1
+		select {
+		case n := <-sub.C():
+			h.pool.HandleNotification(n)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("notification %d never came", i)
+		}
+	}
+	for _, tx := range []*wire.MsgTx{x, y, z} {
+		if h.pool.Have(tx.TxHash()) {
+			t.Errorf("%v, not final at height %d, is in the pool", tx.TxHash(), T)
+		}
+	}
+	if len(h.pool.held) != 3 {
+		t.Fatalf("%d transactions held, want x, y and z", len(h.pool.held))
+	}
+	if len(announced) != 0 {
+		t.Fatalf("OnAccepted heard of %d transactions the chain cannot include", len(announced))
+	}
+
+	h.g.SetTip(fork)
+	h.mine("n1") // height T: x is final in the next block, y follows it
+	if !h.pool.Have(x.TxHash()) || !h.pool.Have(y.TxHash()) || h.pool.Have(z.TxHash()) {
+		t.Fatalf("after n1: x %v, y %v, z %v in the pool; want x and y only",
+			h.pool.Have(x.TxHash()), h.pool.Have(y.TxHash()), h.pool.Have(z.TxHash()))
+	}
+	if len(announced) != 2 || announced[0] != x.TxHash() || announced[1] != y.TxHash() {
+		t.Errorf("OnAccepted heard of %v, want x then y", announced)
+	}
+	h.mine("n2") // height T+1: z's lock time T+2 is not below T+2 yet
+	if h.pool.Have(z.TxHash()) {
+		t.Fatal("z entered the pool before its lock time")
+	}
+	h.mine("n3")
+	if !h.pool.Have(z.TxHash()) || len(h.pool.held) != 0 || len(h.pool.heldIDs) != 0 || h.pool.heldWeight != 0 {
+		t.Fatalf("after n3: z in the pool %v, %d held (%d ids, weight %d); want z back, none held",
+			h.pool.Have(z.TxHash()), len(h.pool.held), len(h.pool.heldIDs), h.pool.heldWeight)
+	}
+}
+
+// TestHeldDroppedWhenConflicted ensures a held transaction that the chain
+// can never include (a block spends its input) is dropped, and that the
+// held weight is bounded.
+func TestHeldDroppedWhenConflicted(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	T := uint32(h.g.TipHeight())
+	x := lockTimeTx(t, h, T+5) // not final for a while
+	h.pool.hold(x)
+	if len(h.pool.held) != 1 {
+		t.Fatal("x not held")
+	}
+	h.mine("c1")
+	if len(h.pool.held) != 1 || h.pool.Have(x.TxHash()) {
+		t.Fatal("x left the held list before its lock time")
+	}
+	in := h.coinbase(0)
+	conflict := buildTx(t, one(in), []*wire.TxOut{payTo(in.Amount-2000, h.pk)}, nil)
+	h.confirm(conflict)
+	if len(h.pool.held) != 0 || len(h.pool.heldIDs) != 0 {
+		t.Fatalf("x, whose input a block spent, is still held (%d)", len(h.pool.held))
+	}
+
+	h.pool.heldWeight = maxHeldWeight - 1
+	h.pool.hold(x)
+	if len(h.pool.held) != 0 {
+		t.Fatal("a transaction was held beyond maxHeldWeight")
+	}
+}
+
+// TestRevalidateBehindTheChain ensures a child survives the pool's check
+// after a reorganization when the chain has already connected a block the
+// pool has not heard of, confirming the child's parent: the parent's input
+// then looks spent, and dropping the parent with its descendants, as
+// Core's removeForReorg may under cs_main, would lose the valid child. The
+// soak test lost transactions this way while the chain ran ahead.
+func TestRevalidateBehindTheChain(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	p := h.spend(one(h.coinbase(0)), 1, 1000)
+	c := h.spend(one(h.out(p, 0)), 1, 1000)
+	h.accept(t, p, c)
+
+	// The chain connects b (confirming p); the pool has not heard of it
+	// when it checks its transactions after a reorganization.
+	b := h.g.NextBlock("b", nil, []*wire.MsgTx{p})
+	if _, err := h.chain.ProcessBlock(b); err != nil {
+		t.Fatal(err)
+	}
+	for _, tx := range h.pool.revalidate() {
+		h.pool.hold(tx)
+	}
+	if h.pool.Have(p.TxHash()) {
+		t.Fatal("p, whose input the chain spent, is still in the pool")
+	}
+	h.pool.HandleNotification(chain.Notification{Type: chain.BlockConnected, Block: b, Hash: b.BlockHash(), Height: h.g.TipHeight()})
+	if !h.pool.Have(c.TxHash()) {
+		t.Fatal("c, whose parent b confirmed, was lost")
+	}
+	if len(h.pool.held) != 0 {
+		t.Fatalf("%d transactions still held", len(h.pool.held))
 	}
 }

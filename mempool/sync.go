@@ -64,6 +64,7 @@ func (p *TxPool) HandleNotification(n chain.Notification) {
 		p.returnDisconnected()
 	}
 	if n.Type == chain.BlockConnected {
+		p.retryHeld()
 		p.retryOrphans()
 	}
 }
@@ -93,12 +94,15 @@ func (p *TxPool) blockConnected(block *wire.MsgBlock, height int32) {
 		}
 		for _, in := range tx.TxIn {
 			if c, ok := p.spent[in.PreviousOutPoint]; ok {
-				p.removeLocked(c, true)
+				for _, r := range p.removeLocked(c, true) {
+					p.log.Debug("transaction removed: conflicts with a block", "txid", r.txid, "block_tx", txid)
+				}
 			}
 		}
 		p.orphans.remove(txid)
 	}
 	p.feeStats.record(height, rates)
+	p.dropHeldConflictsLocked(block, confirmed)
 	// A transaction waiting to return that this block confirms is home.
 	for i, txs := range p.returning {
 		kept := txs[:0]
@@ -111,22 +115,147 @@ func (p *TxPool) blockConnected(block *wire.MsgBlock, height int32) {
 	}
 }
 
+// dropHeldConflictsLocked drops the held transactions that block confirms
+// or conflicts with: the chain can never include them again. Their held
+// children fail at the next retry.
+func (p *TxPool) dropHeldConflictsLocked(block *wire.MsgBlock, confirmed map[chainhash.Hash]bool) {
+	if len(p.held) == 0 {
+		return
+	}
+	spent := make(map[wire.OutPoint]struct{})
+	for _, tx := range block.Transactions[1:] {
+		for _, in := range tx.TxIn {
+			spent[in.PreviousOutPoint] = struct{}{}
+		}
+	}
+	kept := p.held[:0]
+	for _, tx := range p.held {
+		txid := consensus.TxHash(tx)
+		gone := confirmed[txid]
+		for _, in := range tx.TxIn {
+			if _, ok := spent[in.PreviousOutPoint]; ok {
+				gone = true
+			}
+		}
+		if gone {
+			delete(p.heldIDs, txid)
+			p.heldWeight -= int64(consensus.TxWeight(tx))
+			continue
+		}
+		kept = append(kept, tx)
+	}
+	clear(p.held[len(kept):])
+	p.held = kept
+}
+
 // returnDisconnected offers the held transactions of disconnected blocks
 // to the pool again, oldest block first and in block order, so parents
 // come before their children, and then drops pool transactions the
 // reorganization made invalid (spending outputs that vanished or coinbases
 // no longer mature). OnAccepted hears of those taken back.
+//
+// Those the new chain cannot include yet are held (see hold) rather than
+// dropped.
 func (p *TxPool) returnDisconnected() {
 	blocks := p.returning
 	p.returning = nil
 	for i := len(blocks) - 1; i >= 0; i-- {
 		for _, tx := range blocks[i] {
 			if _, err := p.process(tx, false, true); err != nil {
+				if p.waitsForChain(tx, err) {
+					p.hold(tx)
+					continue
+				}
 				p.log.Debug("disconnected transaction not returned to the pool", "txid", consensus.TxHash(tx), "err", err)
 			}
 		}
 	}
-	p.revalidate()
+	for _, tx := range p.revalidate() {
+		p.hold(tx)
+	}
+}
+
+// maxHeldWeight bounds the weight of held transactions: four full blocks.
+// Only a reorganization (which costs its proof of work) can fill it.
+const maxHeldWeight = 4 * consensus.MaxBlockWeight
+
+// waitsForChain reports whether tx, refused with err, was refused only
+// because the chain is not far enough yet: its lock time or BIP68 relative
+// lock is not reached, a coinbase it spends is not mature yet, or it
+// spends a transaction that is held itself.
+//
+// After a reorganization to a branch with more work but fewer blocks (as
+// ASERT allows), a transaction that was final in its block may not be
+// final at the new tip: wallets set the lock time to the tip's height
+// (anti-fee-sniping), so a payment confirmed two blocks above the fork is
+// not final on a branch one block shorter. Bitcoin Core drops such
+// transactions and counts on the sender's wallet to broadcast them again;
+// the pool keeps them until the chain reaches their locks.
+func (p *TxPool) waitsForChain(tx *wire.MsgTx, err error) bool {
+	var re *RejectError
+	if !errors.As(err, &re) {
+		return false
+	}
+	switch {
+	case re.Code == RejectPremature, re.Reason == "non-final", re.Reason == "non-BIP68-final":
+		return true
+	case re.Code == RejectMissingInputs:
+		for _, in := range tx.TxIn {
+			if _, ok := p.heldIDs[in.PreviousOutPoint.Hash]; ok {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// hold keeps tx, which the chain cannot include yet, to offer it again
+// after each connected block (retryHeld). Beyond maxHeldWeight it is
+// dropped, as Core drops every such transaction.
+func (p *TxPool) hold(tx *wire.MsgTx) {
+	txid := consensus.TxHash(tx)
+	if _, ok := p.heldIDs[txid]; ok {
+		return
+	}
+	w := int64(consensus.TxWeight(tx))
+	if p.heldWeight+w > maxHeldWeight {
+		p.log.Debug("transaction the chain cannot include yet dropped: too many held", "txid", txid)
+		return
+	}
+	if p.heldIDs == nil {
+		p.heldIDs = make(map[chainhash.Hash]struct{})
+	}
+	p.held = append(p.held, tx)
+	p.heldIDs[txid] = struct{}{}
+	p.heldWeight += w
+}
+
+// retryHeld offers the held transactions to the pool again, once the chain
+// has grown: those taken leave the list, those that still wait stay, the
+// rest (confirmed meanwhile, conflicting with the chain) are dropped.
+// Passes repeat while some are taken, so a child held beside its parent
+// follows it in.
+func (p *TxPool) retryHeld() {
+	for progress := len(p.held) > 0; progress; {
+		progress = false
+		waiting := p.held
+		p.held, p.heldWeight = nil, 0
+		for _, tx := range waiting {
+			txid := consensus.TxHash(tx)
+			_, err := p.process(tx, false, true)
+			if err != nil && p.waitsForChain(tx, err) {
+				p.held = append(p.held, tx)
+				p.heldWeight += int64(consensus.TxWeight(tx))
+				continue
+			}
+			delete(p.heldIDs, txid)
+			if err != nil {
+				p.log.Debug("held transaction dropped", "txid", txid, "err", err)
+				continue
+			}
+			progress = true
+		}
+	}
 }
 
 // retryOrphans offers every orphan again after a block connected: a block
@@ -171,7 +300,17 @@ func (p *TxPool) nextBlockTimes() (height int32, mtp, cutoff int64) {
 // revalidate removes pool transactions that a reorganization made invalid
 // at the next block (Bitcoin Core's removeForReorg): inputs gone, coinbase
 // inputs no longer mature, lock times or BIP68 relative locks not reached.
-func (p *TxPool) revalidate() {
+// It returns every transaction it removed, descendants included, for the
+// caller to hold and offer again after the next block.
+//
+// Core runs removeForReorg under cs_main, with the chain standing still.
+// Here the chain goes on connecting blocks while the pool catches up with
+// its notifications, so an input may look spent because a block the pool
+// has not heard of yet confirms the very transaction that spends it. Its
+// descendants are then valid, and dropping them with it would lose them;
+// held, they return once the pool has seen that block, while the truly
+// invalid fail again and are dropped then.
+func (p *TxPool) revalidate() (removed []*wire.MsgTx) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	cp := &p.params.Consensus
@@ -181,7 +320,7 @@ func (p *TxPool) revalidate() {
 			continue // removed as a descendant already
 		}
 		tx := e.msgTx()
-		valid := consensus.IsFinalTx(tx, height, cutoff)
+		valid, checked := consensus.IsFinalTx(tx, height, cutoff), true
 		heights := make([]int32, len(tx.TxIn))
 		for i, in := range tx.TxIn {
 			if !valid {
@@ -194,7 +333,8 @@ func (p *TxPool) revalidate() {
 			}
 			ue, err := p.chain.FetchUtxoEntry(op)
 			if err != nil {
-				break // storage trouble: keep the transaction
+				checked = false // storage trouble: keep the transaction
+				break
 			}
 			if ue == nil || (ue.IsCoinBase && height-ue.Height < cp.CoinbaseMaturity) {
 				valid = false
@@ -202,7 +342,7 @@ func (p *TxPool) revalidate() {
 			}
 			heights[i] = ue.Height
 		}
-		if valid && height >= cp.CSVHeight && uint32(tx.Version) >= 2 {
+		if valid && checked && height >= cp.CSVHeight && uint32(tx.Version) >= 2 {
 			lock := consensus.CalcSequenceLock(tx, heights, func(h int32) int64 {
 				t, err := p.chain.MedianTimePastAt(h)
 				if err != nil {
@@ -212,10 +352,15 @@ func (p *TxPool) revalidate() {
 			})
 			valid = consensus.SequenceLockActive(lock, height, mtp)
 		}
-		if !valid {
-			p.removeLocked(e, true)
+		if valid {
+			continue
+		}
+		for _, r := range p.removeLocked(e, true) {
+			p.log.Debug("transaction removed until the next block: invalid after the reorganization", "txid", r.txid)
+			removed = append(removed, r.msgTx())
 		}
 	}
+	return removed
 }
 
 // Expire drops transactions older than the expiry, with their descendants,

@@ -100,6 +100,11 @@ type txRelay struct {
 	// exchanges counts the announcements this node made.
 	exchanges atomic.Int64
 
+	// orderMu serializes the pool order's recomputation, so that two
+	// peers starting at once cannot install an older order after a newer
+	// one has cleared recent.
+	orderMu sync.Mutex
+
 	mu    sync.Mutex
 	peers map[peer.ID]*relayPeer
 	// rejects are wtxids the pool refused since the last block; they are
@@ -148,6 +153,8 @@ func (r *txRelay) start(ctx context.Context, p peer.ID) {
 	ctx, cancel := context.WithCancel(ctx)
 	rp := &relayPeer{id: p, known: newHashSet(maxKnownPerPeer), queued: make(map[uint64]struct{}),
 		wake: make(chan struct{}, 1), cancel: cancel}
+	r.orderMu.Lock()
+	defer r.orderMu.Unlock()
 	r.mu.Lock()
 	if time.Since(r.poolOrderAt) > poolOrderTTL {
 		r.recent = nil // from here on, announce collects what the order may miss
@@ -458,8 +465,11 @@ func (n *Node) handleTxInv(s network.Stream) {
 // relay can cause (a race with a block, a fee below this node's minimum, a
 // missing parent) cost p nothing; a transaction invalid by consensus does.
 func (n *Node) offerTx(p peer.ID, tx *wire.MsgTx) {
-	_, err := n.cfg.Mempool.ProcessTransaction(tx, true)
+	res, err := n.cfg.Mempool.ProcessTransaction(tx, true)
 	if err == nil {
+		if res.Orphaned {
+			n.log.Debug("peer's transaction waits for its parents", "peer", p, "txid", tx.TxHash())
+		}
 		return // OnAccepted announces it (and its adopted orphans) onwards
 	}
 	var re *mempool.RejectError
@@ -467,6 +477,7 @@ func (n *Node) offerTx(p peer.ID, tx *wire.MsgTx) {
 		n.log.Warn("offering a peer's transaction to the pool", "peer", p, "err", err)
 		return
 	}
+	n.log.Debug("peer's transaction refused", "peer", p, "txid", tx.TxHash(), "err", err)
 	if re.Code != mempool.RejectMissingInputs {
 		n.relay.rejected(tx.WitnessHash())
 	}

@@ -2,6 +2,8 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -21,7 +23,10 @@ func TestE2ESoak(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "localnet")
 	cleanupTestnet(t, dir)
-	out, errOut, code := runLong(t, 2*time.Minute, "testnet", "up", "--dir", dir, "--nodes", "4", "--miners", "2", "--spacing", "1s", "--detach")
+	// Debug logs name every transaction a node takes or refuses, which
+	// is what a loss is investigated with (see lostTxLogs).
+	out, errOut, code := runCairnFor(t, 2*time.Minute, []string{"CAIRN_LOG_LEVEL=debug"},
+		"testnet", "up", "--dir", dir, "--nodes", "4", "--miners", "2", "--spacing", "1s", "--detach")
 	if code != 0 {
 		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)
 	}
@@ -33,6 +38,7 @@ func TestE2ESoak(t *testing.T) {
 		Accepted     int       `json:"accepted"`
 		Replacements int       `json:"replacements"`
 		Lost         int       `json:"lost"`
+		LostTxIDs    []string  `json:"lost_txids"`
 		Bans         []string  `json:"bans"`
 		Heals        []float64 `json:"heal_convergence_s"`
 		CatchUp      float64   `json:"catch_up_s"`
@@ -55,5 +61,29 @@ func TestE2ESoak(t *testing.T) {
 	if rep.Lost != 0 || len(rep.Bans) != 0 || !rep.OneTip || !rep.OneUTXOSet || !rep.Supply {
 		t.Errorf("lost %d, bans %v, one tip %v, one UTXO set %v, supply equals subsidies %v",
 			rep.Lost, rep.Bans, rep.OneTip, rep.OneUTXOSet, rep.Supply)
+		t.Logf("what the nodes logged of the lost transactions:\n%s", lostTxLogs(dir, rep.LostTxIDs))
 	}
+}
+
+// lostTxLogs returns the lines of every node's log that name one of the
+// lost transactions (given as the soak reports them: txid first).
+func lostTxLogs(dir string, lost []string) string {
+	var b strings.Builder
+	logs, _ := filepath.Glob(filepath.Join(dir, "node*", "node.log"))
+	for _, l := range lost {
+		txid, _, _ := strings.Cut(l, " ")
+		fmt.Fprintf(&b, "%s:\n", txid)
+		for _, path := range logs {
+			raw, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			for line := range strings.Lines(string(raw)) {
+				if strings.Contains(line, txid) {
+					fmt.Fprintf(&b, "  %s: %s", filepath.Base(filepath.Dir(path)), line)
+				}
+			}
+		}
+	}
+	return b.String()
 }
