@@ -5,14 +5,17 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
+	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
 )
 
@@ -221,4 +224,58 @@ func TestGenerateBlock(t *testing.T) {
 		_, rerr := call(t, fn.srv, "generateblock", addr, []string{})
 		checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
 	}
+}
+
+// TestMempoolRPCGenerateBlock ensures generateblock takes pool transactions
+// by txid into the block it mines, after which they leave the pool, and
+// refuses a txid the pool does not hold; getmininginfo's pooledtx follows.
+func TestMempoolRPCGenerateBlock(t *testing.T) {
+	t.Parallel()
+	n := newPoolNode(t, 2)
+	parent := n.spend(t, []chaintest.SpendableOut{n.coinbase(0)}, 1, 1000)
+	child := n.spend(t, []chaintest.SpendableOut{n.out(parent, 0)}, 1, 1000)
+	other := n.spend(t, []chaintest.SpendableOut{n.coinbase(1)}, 1, 1000)
+	for _, tx := range []*wire.MsgTx{parent, child, other} {
+		n.send(t, tx)
+	}
+	pooled := func() int {
+		t.Helper()
+		var m struct {
+			PooledTx int `json:"pooledtx"`
+		}
+		decode(t, mustCall(t, n.srv, "getmininginfo"), &m)
+		return m.PooledTx
+	}
+	if got := pooled(); got != 3 {
+		t.Errorf("getmininginfo pooledtx = %d, want 3", got)
+	}
+
+	unknown := chainhash.DoubleHashH([]byte("x")).String()
+	_, rerr := call(t, n.srv, "generateblock", n.addr, []string{unknown})
+	checkErr(t, "generateblock with a txid not in the pool", rerr, -5, "Transaction "+unknown+" not in mempool.")
+
+	var res struct {
+		Hash string `json:"hash"`
+	}
+	decode(t, mustCall(t, n.srv, "generateblock", n.addr, []string{parent.TxHash().String(), child.TxHash().String()}), &res)
+	n.settle(t, 1)
+	best := n.chain.BestSnapshot()
+	if best.Hash.String() != res.Hash {
+		t.Fatalf("tip %s, want the generated block %s", best.Hash, res.Hash)
+	}
+	block, err := n.chain.BlockByHash(best.Hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := sortedIDs(block.Transactions[1:]...), sortedIDs(parent, child); !reflect.DeepEqual(got, want) {
+		t.Errorf("generated block holds %v, want %v", got, want)
+	}
+	if got := txidSet(t, "getrawmempool", mustCall(t, n.srv, "getrawmempool")); !reflect.DeepEqual(got, sortedIDs(other)) {
+		t.Errorf("getrawmempool after generateblock = %v, want %v", got, sortedIDs(other))
+	}
+	if got := pooled(); got != 1 {
+		t.Errorf("getmininginfo pooledtx after generateblock = %d, want 1", got)
+	}
+	_, rerr = call(t, n.srv, "generateblock", n.addr, []string{parent.TxHash().String()})
+	checkErr(t, "generateblock with a txid already mined", rerr, -5, "not in mempool")
 }

@@ -12,13 +12,14 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/utxo"
+	"github.com/cairnchain/cairn/mempool"
 )
 
 // This file declares what the handlers need of the node, one interface for
-// each part of it, with the types those interfaces trade in; Mempool is
-// declared with the pool's handlers in mempoolrpc.go. The node's packages
-// implement them directly or through cmd/cairn's adapters, so that this
-// package depends on none of the networking code.
+// each part of it (Chain, Mempool, Generator and Network, with MiningStats),
+// and the types those interfaces trade in. The node's packages implement
+// them directly or through cmd/cairn's adapters, so that this package
+// depends on none of the networking code.
 
 // Chain is what the handlers need of the block chain. *chain.BlockChain
 // implements it.
@@ -44,6 +45,26 @@ type Chain interface {
 }
 
 var _ Chain = (*chain.BlockChain)(nil)
+
+// Mempool is what the handlers need of the transaction pool.
+// *mempool.TxPool implements it.
+type Mempool interface {
+	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
+	TestAccept(tx *wire.MsgTx) (*mempool.TxDesc, error)
+	Entry(txid chainhash.Hash) (*mempool.TxDesc, error)
+	Descs() []*mempool.TxDesc
+	TxIDsWithSequence() ([]chainhash.Hash, uint64)
+	Ancestors(txid chainhash.Hash) ([]*mempool.TxDesc, error)
+	Descendants(txid chainhash.Hash) ([]*mempool.TxDesc, error)
+	Info() mempool.Info
+	Count() int
+	FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error)
+	Output(op wire.OutPoint) (*wire.TxOut, bool)
+	IsSpent(op wire.OutPoint) bool
+	EstimateFee(target int) (int64, error)
+}
+
+var _ Mempool = (*mempool.TxPool)(nil)
 
 // TemplateTx is one transaction of a block template.
 type TemplateTx struct {

@@ -8,31 +8,10 @@ import (
 	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
 	"github.com/cairnchain/cairn/mempool"
 )
-
-// Mempool is what the handlers need of the transaction pool.
-// *mempool.TxPool implements it.
-type Mempool interface {
-	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
-	TestAccept(tx *wire.MsgTx) (*mempool.TxDesc, error)
-	Entry(txid chainhash.Hash) (*mempool.TxDesc, error)
-	Descs() []*mempool.TxDesc
-	TxIDsWithSequence() ([]chainhash.Hash, uint64)
-	Ancestors(txid chainhash.Hash) ([]*mempool.TxDesc, error)
-	Descendants(txid chainhash.Hash) ([]*mempool.TxDesc, error)
-	Info() mempool.Info
-	Count() int
-	FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error)
-	Output(op wire.OutPoint) (*wire.TxOut, bool)
-	IsSpent(op wire.OutPoint) bool
-	EstimateFee(target int) (int64, error)
-}
-
-var _ Mempool = (*mempool.TxPool)(nil)
 
 // defaultMaxFeeRate is sendrawtransaction's default maxfeerate: 0.10
 // coins per 1,000 vbytes, in base units.

@@ -5,15 +5,18 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/btcec/v2/schnorr"
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/bech32"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
 )
 
@@ -367,5 +370,264 @@ func TestDecodeScript(t *testing.T) {
 	for _, test := range errTests {
 		_, rerr := call(t, r.srv, "decodescript", test.arg)
 		checkErr(t, test.name, rerr, -8, "must be hexadecimal")
+	}
+}
+
+// sendrawtransaction and testmempoolaccept are the pool's calls of Core's
+// rawtransactions category (their handlers are in mempoolrpc.go); their
+// tests run over a poolNode (mempool_helpers_test.go).
+
+// TestMempoolRPCSendRawTransaction ensures sendrawtransaction adds a valid
+// transaction to the pool, relays it and returns its txid; answers (and
+// relays again, as Core does) a transaction already in the pool; and
+// refuses the rest with Bitcoin Core's codes: -27 already in the chain, -25
+// missing inputs or a fee rate above maxfeerate (0 disables the check),
+// -26 a policy rejection with its reason, -22 undecodable, -3 a wrong type,
+// and maxfeerate as Core's ParseFeeRate reads it.
+func TestMempoolRPCSendRawTransaction(t *testing.T) {
+	t.Parallel()
+	n := newPoolNode(t, 11)
+	confirmed := n.spend(t, []chaintest.SpendableOut{n.coinbase(0)}, 1, 1000)
+	n.mineBlock(t, "c1", confirmed)
+	doubleSpend := n.spend(t, []chaintest.SpendableOut{n.coinbase(0)}, 1, 2000)
+	accepted := n.spend(t, []chaintest.SpendableOut{n.coinbase(1)}, 1, 1000)
+	noFee := n.spend(t, []chaintest.SpendableOut{n.coinbase(2)}, 1, 0)
+	cb3 := n.coinbase(3)
+	dust := n.spendValues(t, []chaintest.SpendableOut{cb3}, []int64{100, cb3.Amount - 100 - 1000})
+	// 0.05 coins on about 110 vbytes: some 45 coins per 1,000 vbytes, far
+	// above the default maxfeerate of 0.10.
+	highFee := n.spend(t, []chaintest.SpendableOut{n.coinbase(4)}, 1, 5_000_000)
+	highFee2 := n.spend(t, []chaintest.SpendableOut{n.coinbase(5)}, 1, 5_000_000)
+	// About 9 base units per vbyte: 0.00009 coins per 1,000 vbytes.
+	normal := n.spend(t, []chaintest.SpendableOut{n.coinbase(6)}, 1, 1000)
+	normal2 := n.spend(t, []chaintest.SpendableOut{n.coinbase(7)}, 1, 1000)
+	normal3 := n.spend(t, []chaintest.SpendableOut{n.coinbase(8)}, 1, 1000)
+	normal4 := n.spend(t, []chaintest.SpendableOut{n.coinbase(10)}, 1, 1000)
+	missing := n.spend(t, []chaintest.SpendableOut{{
+		OutPoint: wire.OutPoint{Hash: chainhash.DoubleHashH([]byte("nowhere")), Index: 0},
+		Amount:   oneCoin, PkScript: n.pk, Key: n.key,
+	}}, 1, 1000)
+	// A bad signature: the last byte of the DER signature (before the
+	// sighash byte) changed.
+	badSig := n.spend(t, []chaintest.SpendableOut{n.coinbase(9)}, 1, 1000)
+	sig := badSig.TxIn[0].Witness[0]
+	sig[len(sig)-2] ^= 0x01
+	// A coinbase one block old.
+	young := n.g.NextBlock("young", nil, nil, func(b *wire.MsgBlock) { b.Transactions[0].TxOut[0].PkScript = n.pk })
+	if _, err := n.chain.ProcessBlock(young); err != nil {
+		t.Fatal(err)
+	}
+	n.settle(t, 1)
+	youngOut := n.g.CoinbaseOut("young")
+	youngOut.Key = n.key
+	immature := n.spend(t, []chaintest.SpendableOut{youngOut}, 1, 1000)
+
+	// The cases run in order: "resubmission" needs "accepted" before it.
+	tests := []struct {
+		name     string
+		params   []any
+		tx       *wire.MsgTx // the transaction sent, if any
+		wantCode int         // 0: success, returning tx's txid
+		wantMsg  string
+		inPool   bool // tx is in the pool afterwards
+		relays   int  // OnTransaction calls the case makes
+	}{
+		{name: "accepted", params: []any{txHexString(accepted)}, tx: accepted, inPool: true, relays: 1},
+		{name: "resubmission of a pool transaction", params: []any{txHexString(accepted)}, tx: accepted, inPool: true, relays: 1},
+		{name: "already confirmed", params: []any{txHexString(confirmed)}, tx: confirmed,
+			wantCode: -27, wantMsg: "Transaction outputs already in utxo set"},
+		{name: "spends an output a block spent", params: []any{txHexString(doubleSpend)}, tx: doubleSpend,
+			wantCode: -25, wantMsg: "bad-txns-inputs-missingorspent"},
+		{name: "missing inputs", params: []any{txHexString(missing)}, tx: missing,
+			wantCode: -25, wantMsg: "bad-txns-inputs-missingorspent"},
+		{name: "below the minimum relay fee", params: []any{txHexString(noFee)}, tx: noFee,
+			wantCode: -26, wantMsg: "min relay fee not met"},
+		{name: "dust output", params: []any{txHexString(dust)}, tx: dust, wantCode: -26, wantMsg: "dust"},
+		{name: "bad signature", params: []any{txHexString(badSig)}, tx: badSig, wantCode: -26, wantMsg: "mandatory-script-verify-flag-failed"},
+		{name: "immature coinbase", params: []any{txHexString(immature)}, tx: immature, wantCode: -26, wantMsg: "bad-txns-premature-spend-of-coinbase"},
+		{name: "fee rate above the default maxfeerate", params: []any{txHexString(highFee)}, tx: highFee,
+			wantCode: -25, wantMsg: "Fee exceeds maximum configured by user (e.g. -maxtxfee, maxfeerate)"},
+		{name: "fee rate above an explicit maxfeerate", params: []any{txHexString(normal), 0.00001}, tx: normal,
+			wantCode: -25, wantMsg: "Fee exceeds maximum"},
+		{name: "fee rate within an explicit maxfeerate", params: []any{txHexString(normal), 0.001}, tx: normal, inPool: true, relays: 1},
+		{name: "maxfeerate 0 disables the check", params: []any{txHexString(highFee), 0}, tx: highFee, inPool: true, relays: 1},
+		{name: "maxfeerate null is the default", params: []any{txHexString(highFee2), nil}, tx: highFee2,
+			wantCode: -25, wantMsg: "Fee exceeds maximum"},
+		{name: "maxfeerate as a numeric string", params: []any{txHexString(normal2), "0.001"}, tx: normal2, inPool: true, relays: 1},
+		{name: "negative maxfeerate", params: []any{txHexString(normal3), -0.1}, tx: normal3,
+			wantCode: -3, wantMsg: "Amount out of range"},
+		{name: "maxfeerate of 1 coin per kvB", params: []any{txHexString(normal4), 1}, tx: normal4,
+			wantCode: -8, wantMsg: "Fee rates larger than or equal to 1"},
+		{name: "maxfeerate of the wrong type", params: []any{txHexString(normal3), true}, wantCode: -3},
+		{name: "odd-length hex", params: []any{"abc"}, wantCode: -22, wantMsg: "TX decode failed"},
+		{name: "not hex", params: []any{"zz"}, wantCode: -22, wantMsg: "TX decode failed"},
+		{name: "hex but not a transaction", params: []any{"00"}, wantCode: -22, wantMsg: "TX decode failed"},
+		{name: "empty string", params: []any{""}, wantCode: -22, wantMsg: "TX decode failed"},
+		{name: "truncated transaction", params: []any{txHexString(normal3)[:40]}, wantCode: -22, wantMsg: "TX decode failed"},
+		{name: "number instead of hex", params: []any{5}, wantCode: -3},
+		{name: "object instead of hex", params: []any{map[string]any{}}, wantCode: -3},
+	}
+	for _, test := range tests {
+		before := n.relayCount()
+		res, rerr := call(t, n.srv, "sendrawtransaction", test.params...)
+		if test.wantCode == 0 {
+			if rerr != nil {
+				t.Errorf("%q: error %v, want txid %s", test.name, rerr, test.tx.TxHash())
+			} else if got := str(t, res); got != test.tx.TxHash().String() {
+				t.Errorf("%q: returned %s, want %s", test.name, got, test.tx.TxHash())
+			}
+		} else {
+			checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
+		}
+		if test.tx != nil {
+			if got := n.pool.Have(test.tx.TxHash()); got != test.inPool {
+				t.Errorf("%q: in the pool afterwards: %v, want %v", test.name, got, test.inPool)
+			}
+		}
+		if got := n.relayCount() - before; got != test.relays {
+			t.Errorf("%q: OnTransaction called %d times, want %d", test.name, got, test.relays)
+		}
+	}
+}
+
+// TestMempoolRPCTestMempoolAccept ensures testmempoolaccept reports for
+// each transaction, in order, its txid and wtxid and either allowed with
+// its vsize and base fee or Core's reject-reason ("max-fee-exceeded" over
+// maxfeerate, "missing-inputs" for unknown inputs), checks the array's
+// size, and leaves the pool as it was.
+func TestMempoolRPCTestMempoolAccept(t *testing.T) {
+	t.Parallel()
+	n := newPoolNode(t, 8)
+	confirmed := n.spend(t, []chaintest.SpendableOut{n.coinbase(0)}, 1, 1000)
+	n.mineBlock(t, "c1", confirmed)
+	inPool := n.spend(t, []chaintest.SpendableOut{n.coinbase(1)}, 2, 1500)
+	n.send(t, inPool)
+	fresh := n.spend(t, []chaintest.SpendableOut{n.coinbase(2)}, 1, 1234)
+	fresh2 := n.spend(t, []chaintest.SpendableOut{n.coinbase(3)}, 3, 4321)
+	child := n.spend(t, []chaintest.SpendableOut{n.out(inPool, 1)}, 1, 700)
+	noFee := n.spend(t, []chaintest.SpendableOut{n.coinbase(4)}, 1, 0)
+	highFee := n.spend(t, []chaintest.SpendableOut{n.coinbase(5)}, 1, 5_000_000)
+	missing := n.spend(t, []chaintest.SpendableOut{{
+		OutPoint: wire.OutPoint{Hash: chainhash.DoubleHashH([]byte("nowhere")), Index: 1},
+		Amount:   oneCoin, PkScript: n.pk, Key: n.key,
+	}}, 1, 1000)
+	poolBefore := n.poolIDs()
+
+	// want is one expected result; fee < 0 means not allowed.
+	type want struct {
+		tx     *wire.MsgTx
+		fee    int64
+		reason string
+	}
+	allowed := func(tx *wire.MsgTx, fee int64) want { return want{tx: tx, fee: fee} }
+	refused := func(tx *wire.MsgTx, reason string) want { return want{tx: tx, fee: -1, reason: reason} }
+	hexes := func(txs ...*wire.MsgTx) []string {
+		out := []string{}
+		for _, tx := range txs {
+			out = append(out, txHexString(tx))
+		}
+		return out
+	}
+	many := make([]string, 26)
+	for i := range many {
+		many[i] = txHexString(fresh)
+	}
+	tests := []struct {
+		name     string
+		params   []any
+		want     []want
+		wantCode int
+		wantMsg  string
+	}{
+		{name: "allowed", params: []any{hexes(fresh)}, want: []want{allowed(fresh, 1234)}},
+		{name: "child of a pool transaction", params: []any{hexes(child)}, want: []want{allowed(child, 700)}},
+		{name: "two independent transactions", params: []any{hexes(fresh, fresh2)},
+			want: []want{allowed(fresh, 1234), allowed(fresh2, 4321)}},
+		{name: "below the minimum relay fee", params: []any{hexes(noFee)}, want: []want{refused(noFee, "min relay fee not met")}},
+		{name: "already in the pool", params: []any{hexes(inPool)}, want: []want{refused(inPool, "txn-already-in-mempool")}},
+		{name: "already confirmed", params: []any{hexes(confirmed)}, want: []want{refused(confirmed, "txn-already-known")}},
+		{name: "missing inputs", params: []any{hexes(missing)}, want: []want{refused(missing, "missing-inputs")}},
+		{name: "fee rate above the default maxfeerate", params: []any{hexes(highFee)}, want: []want{refused(highFee, "max-fee-exceeded")}},
+		{name: "fee rate above an explicit maxfeerate", params: []any{hexes(fresh), 0.00001}, want: []want{refused(fresh, "max-fee-exceeded")}},
+		{name: "maxfeerate 0 disables the check", params: []any{hexes(highFee), 0}, want: []want{allowed(highFee, 5_000_000)}},
+		{name: "empty array", params: []any{[]string{}}, wantCode: -8, wantMsg: "Array must contain between 1 and 25 transactions."},
+		{name: "26 transactions", params: []any{many}, wantCode: -8, wantMsg: "Array must contain between 1 and 25 transactions."},
+		{name: "not an array", params: []any{txHexString(fresh)}, wantCode: -3},
+		{name: "array of numbers", params: []any{[]int{1}}, wantCode: -3},
+		{name: "undecodable element", params: []any{[]string{"zz"}}, wantCode: -22, wantMsg: "TX decode failed"},
+		{name: "element not a transaction", params: []any{[]string{"00"}}, wantCode: -22, wantMsg: "TX decode failed"},
+		{name: "maxfeerate of the wrong type", params: []any{hexes(fresh), "x"}, wantCode: -3},
+	}
+	for _, test := range tests {
+		res, rerr := call(t, n.srv, "testmempoolaccept", test.params...)
+		if test.wantCode != 0 {
+			checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
+			continue
+		}
+		if rerr != nil {
+			t.Errorf("%q: unexpected error %v", test.name, rerr)
+			continue
+		}
+		var results []map[string]json.RawMessage
+		decode(t, res, &results)
+		if len(results) != len(test.want) {
+			t.Errorf("%q: %d results, want %d: %s", test.name, len(results), len(test.want), res)
+			continue
+		}
+		for i, w := range test.want {
+			r := results[i]
+			name := fmt.Sprintf("%q result %d", test.name, i)
+			if got := str(t, r["txid"]); got != w.tx.TxHash().String() {
+				t.Errorf("%s: txid %s, want %s", name, got, w.tx.TxHash())
+			}
+			if got := str(t, r["wtxid"]); got != w.tx.WitnessHash().String() {
+				t.Errorf("%s: wtxid %s, want %s", name, got, w.tx.WitnessHash())
+			}
+			var ok bool
+			decode(t, r["allowed"], &ok)
+			if w.fee < 0 {
+				if ok {
+					t.Errorf("%s: allowed, want refused with %q", name, w.reason)
+				}
+				if got := str(t, r["reject-reason"]); got != w.reason {
+					t.Errorf("%s: reject-reason %q, want %q", name, got, w.reason)
+				}
+				for _, k := range []string{"vsize", "fees"} {
+					if _, has := r[k]; has {
+						t.Errorf("%s: a refused transaction has %q", name, k)
+					}
+				}
+				continue
+			}
+			if !ok {
+				t.Errorf("%s: refused (%s), want allowed", name, r["reject-reason"])
+				continue
+			}
+			if _, has := r["reject-reason"]; has {
+				t.Errorf("%s: an allowed transaction has reject-reason %s", name, r["reject-reason"])
+			}
+			var vsize int64
+			decode(t, r["vsize"], &vsize)
+			if vsize != vsizeOf(w.tx) {
+				t.Errorf("%s: vsize %d, want %d", name, vsize, vsizeOf(w.tx))
+			}
+			var fees struct {
+				Base *float64 `json:"base"`
+			}
+			decode(t, r["fees"], &fees)
+			if fees.Base == nil || *fees.Base != btc(w.fee) {
+				t.Errorf("%s: fees %s, want base %v", name, r["fees"], btc(w.fee))
+			}
+		}
+	}
+	if got := n.poolIDs(); !reflect.DeepEqual(got, poolBefore) {
+		t.Errorf("testmempoolaccept changed the pool: %v, want %v", got, poolBefore)
+	}
+	var info struct {
+		Size int `json:"size"`
+	}
+	decode(t, mustCall(t, n.srv, "getmempoolinfo"), &info)
+	if info.Size != 1 {
+		t.Errorf("getmempoolinfo size %d after testmempoolaccept, want 1", info.Size)
 	}
 }

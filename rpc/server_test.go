@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairnchain/cairn/rpcclient"
 )
 
 // newServer returns a server for cfg (over a fresh chain when cfg.Chain is
@@ -198,9 +200,9 @@ func TestCookieAuth(t *testing.T) {
 	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("temporary cookie left behind: %v", err)
 	}
-	user, pass, err := ReadCookie(path)
+	user, pass, err := rpcclient.ReadCookie(path)
 	if err != nil || user != cookieUser || cookieUser+":"+pass != string(raw) {
-		t.Errorf("ReadCookie: %q, %q, %v; want the file's credentials", user, pass, err)
+		t.Errorf("rpcclient.ReadCookie: %q, %q, %v; want the file's credentials", user, pass, err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -265,14 +267,14 @@ func TestCookieAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.listener.Close()
-	if _, pass2, err := ReadCookie(path); err != nil || pass2 == pass {
+	if _, pass2, err := rpcclient.ReadCookie(path); err != nil || pass2 == pass {
 		t.Errorf("second cookie %q (%v): want a fresh one", pass2, err)
 	}
 }
 
 // TestCookieFailures ensures Listen and Run report a cookie that cannot be
-// written, and release the port, and that ReadCookie rejects missing and
-// malformed files.
+// written, and release the port, and that rpcclient.ReadCookie, which
+// reads the cookie the server writes, rejects missing and malformed files.
 func TestCookieFailures(t *testing.T) {
 	t.Parallel()
 	c := newTestNode(t, nodeConfig{}).chain
@@ -318,7 +320,7 @@ func TestCookieFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		user, pass, err := ReadCookie(path)
+		user, pass, err := rpcclient.ReadCookie(path)
 		if (err != nil) != test.wantErr || user != test.wantUser || pass != test.wantPass {
 			t.Errorf("%q: %q, %q, %v; want %q, %q, error %v", test.name, user, pass, err, test.wantUser, test.wantPass, test.wantErr)
 		}

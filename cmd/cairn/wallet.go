@@ -22,7 +22,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
-	"github.com/cairnchain/cairn/rpc"
+	"github.com/cairnchain/cairn/rpcclient"
 	"github.com/cairnchain/cairn/wallet"
 )
 
@@ -146,7 +146,7 @@ func (e *walletEnv) node() (*wallet.RPCNode, error) {
 	user, pass := e.c.String("rpc-user"), e.c.String("rpc-password")
 	if user == "" {
 		var err error
-		if user, pass, err = rpc.ReadCookie(filepath.Join(networkDir(e.c, e.net), ".cookie")); err != nil {
+		if user, pass, err = rpcclient.ReadCookie(filepath.Join(networkDir(e.c, e.net), ".cookie")); err != nil {
 			return nil, fmt.Errorf("%w at %s: no RPC credentials (is the node running with this --datadir and --network? or give --rpc-user/--rpc-password): %v",
 				wallet.ErrUnreachable, rpcAddr(e.c, e.net), err)
 		}
