@@ -3,6 +3,7 @@ package chain
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"sort"
 	"sync"
@@ -54,6 +55,8 @@ type Config struct {
 	// ScriptWorkers is the number of script verification goroutines;
 	// zero means GOMAXPROCS.
 	ScriptWorkers int
+	// Logger receives the chain's log; nil discards it.
+	Logger *slog.Logger
 }
 
 // BestState is an immutable snapshot of the tip, replaced on every change.
@@ -80,6 +83,7 @@ type BlockChain struct {
 	sigCache    *txscript.SigCache
 	scriptCache *ScriptCache
 	now         func() time.Time
+	log         *slog.Logger
 	notifier    *notifier
 
 	// processLock serializes everything that changes the chain: block
@@ -162,6 +166,9 @@ func New(cfg Config) (*BlockChain, error) {
 	if cfg.ScriptCache == nil {
 		cfg.ScriptCache = NewScriptCache(defaultScriptCache)
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	db, err := store.Open(cfg.Dir, int(cfg.CacheBytes>>20)/8)
 	if err != nil {
 		return nil, fmt.Errorf("chain: open database: %w", err)
@@ -175,6 +182,7 @@ func New(cfg Config) (*BlockChain, error) {
 		sigCache:    cfg.SigCache,
 		scriptCache: cfg.ScriptCache,
 		now:         cfg.Now,
+		log:         cfg.Logger,
 		notifier:    newNotifier(),
 		pendingUndo: make(map[chainhash.Hash][]byte),
 		pendingTx:   make(map[chainhash.Hash][]byte),
@@ -302,7 +310,7 @@ func (b *BlockChain) load() error {
 			b.linkData(n)
 		}
 	}
-	log.Info("chain loaded", "network", b.network.Name, "blocks_indexed", len(b.index),
+	b.log.Info("chain loaded", "network", b.network.Name, "blocks_indexed", len(b.index),
 		"tip", tip.hash, "height", tip.height)
 	return nil
 }
@@ -473,7 +481,7 @@ func (b *BlockChain) flush(evict bool) error {
 	clear(b.dirtyNodes)
 	b.pendingBytes = 0
 	b.lastFlush = time.Now()
-	log.Debug("flushed chain state", "tip", tip.hash, "height", tip.height, "bytes", batch.Size())
+	b.log.Debug("flushed chain state", "tip", tip.hash, "height", tip.height, "bytes", batch.Size())
 	return nil
 }
 

@@ -311,7 +311,7 @@ func (b *BlockChain) activateBestChain() error {
 				if !isRuleError(err) {
 					return err
 				}
-				log.Warn("block failed to connect", "hash", n.hash, "height", n.height, "err", err)
+				b.log.Warn("block failed to connect", "hash", n.hash, "height", n.height, "err", err)
 				b.connectErrs[n] = err
 				if err := b.markInvalid(n); err != nil {
 					return err
@@ -320,7 +320,7 @@ func (b *BlockChain) activateBestChain() error {
 			}
 		}
 		if b.best.tip() != tip {
-			log.Info("new tip", "hash", b.best.tip().hash, "height", b.best.tip().height,
+			b.log.Info("new tip", "hash", b.best.tip().hash, "height", b.best.tip().height,
 				"reorg_depth", tip.height-fork.height)
 		}
 	}

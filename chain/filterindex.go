@@ -151,7 +151,7 @@ func (b *BlockChain) syncFilterIndex() error {
 			}
 		}
 	}
-	log.Info("building block filter index", "from", start, "to", tip.height)
+	b.log.Info("building block filter index", "from", start, "to", tip.height)
 	batch := new(store.Batch)
 	for h := start; h <= tip.height; h++ {
 		n := b.best[h]

@@ -23,7 +23,7 @@ func (b *BlockChain) syncTxIndex() error {
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return fmt.Errorf("chain: read tx index tip: %w", err)
 	}
-	log.Info("building transaction index", "blocks", tip.height)
+	b.log.Info("building transaction index", "blocks", tip.height)
 	batch := new(store.Batch)
 	err = b.db.ForEach([]byte{prefixTxIndex}, func(k, _ []byte) error {
 		batch.Delete(append([]byte(nil), k...))

@@ -10,11 +10,8 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
-
-// incrementalRelayFeeRate is the fee rate a replacement must add for its
-// own size, per 1,000 vbytes (Core's default).
-const incrementalRelayFeeRate = 1000
 
 // prechecked is everything acceptance learned before verifying scripts.
 type prechecked struct {
@@ -213,18 +210,18 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx, returning bool) (*prechecked, er
 		return nil, reject(RejectInvalid, "coinbase", "a coinbase is only valid in a block")
 	}
 	weight := int64(consensus.TxWeight(tx))
-	if rerr := checkStandard(tx, weight); rerr != nil {
-		return nil, rerr
+	if err := policy.CheckTransactionStandard(tx, weight); err != nil {
+		return nil, nonstandard(err)
 	}
 	height, mtp, cutoff := p.nextBlockTimes()
 	if !consensus.IsFinalTx(tx, height, cutoff) {
 		return nil, reject(RejectNonstandard, "non-final", "lock time %d not reached at height %d", tx.LockTime, height)
 	}
 
-	e := &entry{tx: tx, txid: txid, wtxid: consensus.WitnessHash(tx), weight: weight, vsize: vsize(weight),
+	e := &entry{tx: tx, txid: txid, wtxid: consensus.WitnessHash(tx), weight: weight, vsize: policy.VirtualSize(weight),
 		unixTime: p.now().Unix(), height: height - 1}
 	pre := &prechecked{e: e, conflicts: map[*entry]struct{}{},
-		flags: standardScriptFlags, consFlags: chain.ScriptFlags(cp, height)}
+		flags: policy.StandardScriptFlags, consFlags: chain.ScriptFlags(cp, height)}
 
 	for _, in := range tx.TxIn {
 		if c, ok := p.spent[in.PreviousOutPoint]; ok {
@@ -241,9 +238,9 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx, returning bool) (*prechecked, er
 				}
 			}
 		}
-		if len(pre.evict) > maxReplacements {
+		if len(pre.evict) > policy.MaxReplacements {
 			return nil, reject(RejectNonstandard, "too many potential replacements",
-				"%d transactions would be evicted, at most %d", len(pre.evict), maxReplacements)
+				"%d transactions would be evicted, at most %d", len(pre.evict), policy.MaxReplacements)
 		}
 	}
 	evicting := make(map[chainhash.Hash]bool, len(pre.evict))
@@ -317,24 +314,24 @@ func (p *TxPool) precheckLocked(tx *wire.MsgTx, returning bool) (*prechecked, er
 			return nil, reject(RejectNonstandard, "non-BIP68-final", "relative lock time not reached")
 		}
 	}
-	if rerr := checkInputsStandard(tx, prevScripts); rerr != nil {
-		return nil, rerr
+	if err := policy.CheckInputsStandard(tx, prevScripts); err != nil {
+		return nil, nonstandard(err)
 	}
-	if rerr := checkWitnessStandard(tx, prevScripts); rerr != nil {
-		return nil, rerr
+	if err := policy.CheckWitnessStandard(tx, prevScripts); err != nil {
+		return nil, nonstandard(err)
 	}
 	e.sigOpCost = int64(consensus.CalcTxSigOpCost(tx, prevScripts, true, height >= cp.SegwitHeight))
-	if e.sigOpCost > MaxStandardTxSigOpsCost {
-		return nil, reject(RejectNonstandard, "bad-txns-too-many-sigops", "sigop cost %d over %d", e.sigOpCost, MaxStandardTxSigOpsCost)
+	if e.sigOpCost > policy.MaxStandardTxSigOpsCost {
+		return nil, reject(RejectNonstandard, "bad-txns-too-many-sigops", "sigop cost %d over %d", e.sigOpCost, policy.MaxStandardTxSigOpsCost)
 	}
 	// The pool's raised minimum first, then the relay minimum, as Core's
 	// CheckFeeRate orders them; replacements included.
 	if rate := p.currentMinFeeLocked(); rate > p.cfg.MinRelayFeeRate && !returning {
-		if min := feeFor(rate, e.vsize); e.fee < min {
+		if min := policy.Fee(rate, e.vsize); e.fee < min {
 			return nil, reject(RejectInsufficientFee, "mempool min fee not met", "%d < %d", e.fee, min)
 		}
 	}
-	if min := feeFor(p.cfg.MinRelayFeeRate, e.vsize); e.fee < min && !returning {
+	if min := policy.Fee(p.cfg.MinRelayFeeRate, e.vsize); e.fee < min && !returning {
 		return nil, reject(RejectInsufficientFee, "min relay fee not met", "%d < %d", e.fee, min)
 	}
 	if !returning {
@@ -376,11 +373,11 @@ func (p *TxPool) checkChainLimitsLocked(e *entry, parents map[*entry]struct{}, e
 		count++
 		size += a.vsize
 	}
-	if count > DefaultAncestorLimit {
-		return reject(RejectNonstandard, "too-long-mempool-chain", "%d ancestors, at most %d", count, DefaultAncestorLimit)
+	if count > policy.DefaultAncestorLimit {
+		return reject(RejectNonstandard, "too-long-mempool-chain", "%d ancestors, at most %d", count, policy.DefaultAncestorLimit)
 	}
-	if size > DefaultChainSizeLimit {
-		return reject(RejectNonstandard, "too-long-mempool-chain", "ancestor size %d vB over %d", size, DefaultChainSizeLimit)
+	if size > policy.DefaultChainSizeLimit {
+		return reject(RejectNonstandard, "too-long-mempool-chain", "ancestor size %d vB over %d", size, policy.DefaultChainSizeLimit)
 	}
 	for a := range ancestors {
 		n, s := 2, a.vsize+e.vsize
@@ -390,10 +387,10 @@ func (p *TxPool) checkChainLimitsLocked(e *entry, parents map[*entry]struct{}, e
 				s += d.vsize
 			}
 		}
-		if n > DefaultDescendantLimit {
-			return reject(RejectNonstandard, "too-long-mempool-chain", "%v would have %d descendants, at most %d", a.txid, n, DefaultDescendantLimit)
+		if n > policy.DefaultDescendantLimit {
+			return reject(RejectNonstandard, "too-long-mempool-chain", "%v would have %d descendants, at most %d", a.txid, n, policy.DefaultDescendantLimit)
 		}
-		if s > DefaultChainSizeLimit {
+		if s > policy.DefaultChainSizeLimit {
 			return reject(RejectNonstandard, "too-long-mempool-chain", "descendant size of %v would be %d vB", a.txid, s)
 		}
 	}
@@ -432,7 +429,7 @@ func (p *TxPool) checkReplacementLocked(e *entry, parents map[*entry]struct{}, p
 		return reject(RejectInsufficientFee, "insufficient fee",
 			"rejecting replacement %v, less fees than conflicting txs; %d < %d", e.txid, e.fee, evictedFees)
 	}
-	if extra, need := e.fee-evictedFees, feeFor(incrementalRelayFeeRate, e.vsize); extra < need {
+	if extra, need := e.fee-evictedFees, policy.Fee(policy.IncrementalRelayFeeRate, e.vsize); extra < need {
 		return reject(RejectInsufficientFee, "insufficient fee",
 			"rejecting replacement %v, not enough additional fees to relay; %d < %d", e.txid, extra, need)
 	}

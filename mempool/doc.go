@@ -3,7 +3,9 @@
 // transactions), applies Bitcoin Core's standardness policy and replacement
 // rules, keeps transactions whose parents are unknown in a bounded orphan
 // pool, follows the chain's connected and disconnected blocks, evicts by
-// descendant fee rate when full, and saves itself across restarts.
+// descendant fee rate when full, and saves itself across restarts. The
+// standardness rules and limits themselves, which need no chain or pool
+// state, are in package [policy].
 //
 // It reads chain state through the [Chain] interface and shares the chain's
 // signature and script caches, so that a transaction verified here is not

@@ -3,6 +3,8 @@ package mempool
 import (
 	"errors"
 	"fmt"
+
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // RejectCode classifies a rejection.
@@ -37,7 +39,8 @@ type RejectError struct {
 	Reason string
 	// Detail explains the rejection for people; it may be empty.
 	Detail string
-	// Err is the underlying error, if any (a consensus RuleError).
+	// Err is the underlying error, if any (a consensus RuleError, a
+	// *policy.Error).
 	Err error
 }
 
@@ -54,6 +57,16 @@ func (e *RejectError) Unwrap() error { return e.Err }
 
 func reject(code RejectCode, reason, format string, args ...any) *RejectError {
 	return &RejectError{Code: code, Reason: reason, Detail: fmt.Sprintf(format, args...)}
+}
+
+// nonstandard makes a breach of standardness policy a rejection.
+func nonstandard(err error) *RejectError {
+	re := &RejectError{Code: RejectNonstandard, Reason: "nonstandard", Detail: err.Error(), Err: err}
+	var pe *policy.Error
+	if errors.As(err, &pe) {
+		re.Reason, re.Detail = pe.Reason, pe.Detail
+	}
+	return re
 }
 
 // Reason returns the reject reason of err, or "" if it is not a rejection.

@@ -15,6 +15,7 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // Helpers shared by rules_test.go and bench_test.go. They build on
@@ -114,7 +115,7 @@ func sumAmounts(outs []chaintest.SpendableOut) int64 {
 	return n
 }
 
-// withFeeRate builds a transaction whose fee is exactly feeFor(rate, vsize)
+// withFeeRate builds a transaction whose fee is exactly policy.Fee(rate, vsize)
 // plus delta: build gets the fee to leave and must return the signed
 // transaction. Signatures vary in length, so it retries until the size
 // settles.
@@ -123,7 +124,7 @@ func withFeeRate(t testing.TB, rate, delta int64, build func(fee int64) *wire.Ms
 	fee := int64(200)
 	for i := 0; i < 10; i++ {
 		tx := build(fee)
-		want := feeFor(rate, txVSize(tx)) + delta
+		want := policy.Fee(rate, txVSize(tx)) + delta
 		if want == fee {
 			return tx
 		}
@@ -135,7 +136,7 @@ func withFeeRate(t testing.TB, rate, delta int64, build func(fee int64) *wire.Ms
 
 // txVSize returns tx's virtual size.
 func txVSize(tx *wire.MsgTx) int64 {
-	return vsize(int64(tx.SerializeSizeStripped()*3 + tx.SerializeSize()))
+	return policy.VirtualSize(int64(tx.SerializeSizeStripped()*3 + tx.SerializeSize()))
 }
 
 // p2wpkhSpend returns a one-output P2WPKH spend of outs to the harness key,

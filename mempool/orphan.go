@@ -7,10 +7,11 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // maxOrphanWeight bounds one orphan, so the pool's memory stays bounded.
-const maxOrphanWeight = MaxStandardTxWeight
+const maxOrphanWeight = policy.MaxStandardTxWeight
 
 // orphanPool holds transactions whose parents are unknown, bounded in count
 // and age, indexed by the txids they spend so that a parent's arrival finds

@@ -16,6 +16,7 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/utxo"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // Chain is what the pool needs of the block chain. *chain.BlockChain
@@ -60,7 +61,8 @@ type Config struct {
 	// them), parents first, so that the network can announce them. It is
 	// called without the pool's lock held.
 	OnAccepted func(accepted []*TxDesc)
-	Logger     *slog.Logger
+	// Logger receives the pool's log; nil discards it.
+	Logger *slog.Logger
 }
 
 // TxDesc is a pool transaction as callers see it.
@@ -180,7 +182,7 @@ func New(cfg Config) *TxPool {
 		cfg.MaxPoolBytes = DefaultMaxPoolBytes
 	}
 	if cfg.MinRelayFeeRate <= 0 {
-		cfg.MinRelayFeeRate = DefaultMinRelayFeeRate
+		cfg.MinRelayFeeRate = policy.DefaultMinRelayFeeRate
 	}
 	if cfg.Expiry <= 0 {
 		cfg.Expiry = DefaultExpiry

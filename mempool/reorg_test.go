@@ -9,6 +9,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // TestReorgReturnsChainsParentFirst ensures a reorganization that
@@ -158,7 +159,7 @@ func TestReorgReturnsChainsOverTheLimits(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, 2)
 	fork := h.g.TipName()
-	chain := h.chainOf(h.coinbase(0), DefaultAncestorLimit+5, 1000)
+	chain := h.chainOf(h.coinbase(0), policy.DefaultAncestorLimit+5, 1000)
 	h.confirm(chain[:20]...)
 	h.confirm(chain[20:]...)
 	sub := h.chain.Subscribe()

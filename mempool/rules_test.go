@@ -20,6 +20,7 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // ruleTest is one transaction handed to a fresh pool and what must become
@@ -249,15 +250,15 @@ func TestRejectReasons(t *testing.T) {
 		},
 	}, {
 		name:  "weight 400,000 accepted",
-		build: func(t *testing.T, h *harness) *wire.MsgTx { return bigTx(t, h, MaxStandardTxWeight/4) },
+		build: func(t *testing.T, h *harness) *wire.MsgTx { return bigTx(t, h, policy.MaxStandardTxWeight/4) },
 		check: func(t *testing.T, h *harness, tx *wire.MsgTx) {
-			if d, err := h.pool.Entry(tx.TxHash()); err != nil || d.Weight != MaxStandardTxWeight {
-				t.Errorf("entry %+v, %v; want weight %d", d, err, MaxStandardTxWeight)
+			if d, err := h.pool.Entry(tx.TxHash()); err != nil || d.Weight != policy.MaxStandardTxWeight {
+				t.Errorf("entry %+v, %v; want weight %d", d, err, policy.MaxStandardTxWeight)
 			}
 		},
 	}, {
 		name:   "weight 400,004",
-		build:  func(t *testing.T, h *harness) *wire.MsgTx { return bigTx(t, h, MaxStandardTxWeight/4+1) },
+		build:  func(t *testing.T, h *harness) *wire.MsgTx { return bigTx(t, h, policy.MaxStandardTxWeight/4+1) },
 		reason: "tx-size", code: RejectNonstandard,
 	}, {
 		name: "64 bytes without witness",
@@ -277,11 +278,15 @@ func TestRejectReasons(t *testing.T) {
 			return buildTx(t, one(in), []*wire.TxOut{payTo(in.Amount-1000, nullData(t, 5))}, nil)
 		},
 	}, {
-		name:  "scriptSig of 1,650 bytes accepted",
-		build: func(t *testing.T, h *harness) *wire.MsgTx { return bigSigScriptTx(t, h, MaxStandardScriptSigSize) },
+		name: "scriptSig of 1,650 bytes accepted",
+		build: func(t *testing.T, h *harness) *wire.MsgTx {
+			return bigSigScriptTx(t, h, policy.MaxStandardScriptSigSize)
+		},
 	}, {
-		name:   "scriptSig of 1,651 bytes",
-		build:  func(t *testing.T, h *harness) *wire.MsgTx { return bigSigScriptTx(t, h, MaxStandardScriptSigSize+1) },
+		name: "scriptSig of 1,651 bytes",
+		build: func(t *testing.T, h *harness) *wire.MsgTx {
+			return bigSigScriptTx(t, h, policy.MaxStandardScriptSigSize+1)
+		},
 		reason: "scriptsig-size", code: RejectNonstandard,
 	}, {
 		name: "scriptSig with OP_NOP",
@@ -304,14 +309,14 @@ func TestRejectReasons(t *testing.T) {
 		name: "OP_RETURN of 83 bytes accepted",
 		build: func(t *testing.T, h *harness) *wire.MsgTx {
 			in := h.coinbase(0)
-			return buildTx(t, one(in), []*wire.TxOut{payTo(0, nullData(t, MaxOpReturnRelay)),
+			return buildTx(t, one(in), []*wire.TxOut{payTo(0, nullData(t, policy.MaxOpReturnRelay)),
 				payTo(in.Amount-1000, h.pk)}, nil)
 		},
 	}, {
 		name: "OP_RETURN of 84 bytes",
 		build: func(t *testing.T, h *harness) *wire.MsgTx {
 			in := h.coinbase(0)
-			return buildTx(t, one(in), []*wire.TxOut{payTo(0, nullData(t, MaxOpReturnRelay+1)),
+			return buildTx(t, one(in), []*wire.TxOut{payTo(0, nullData(t, policy.MaxOpReturnRelay+1)),
 				payTo(in.Amount-1000, h.pk)}, nil)
 		},
 		reason: "scriptpubkey", code: RejectNonstandard,
@@ -462,12 +467,12 @@ func TestRejectReasons(t *testing.T) {
 	}, {
 		name: "fee of 1 sat/vB accepted",
 		build: func(t *testing.T, h *harness) *wire.MsgTx {
-			return h.spendAtRate(one(h.coinbase(0)), 1, DefaultMinRelayFeeRate, 0)
+			return h.spendAtRate(one(h.coinbase(0)), 1, policy.DefaultMinRelayFeeRate, 0)
 		},
 	}, {
 		name: "fee one below 1 sat/vB",
 		build: func(t *testing.T, h *harness) *wire.MsgTx {
-			return h.spendAtRate(one(h.coinbase(0)), 1, DefaultMinRelayFeeRate, -1)
+			return h.spendAtRate(one(h.coinbase(0)), 1, policy.DefaultMinRelayFeeRate, -1)
 		},
 		reason: "min relay fee not met", code: RejectInsufficientFee,
 	}, {
@@ -584,9 +589,9 @@ func TestRejectReasons(t *testing.T) {
 			a := h.spendAtRate(one(h.coinbase(0)), 1, 100_000, 0)
 			h.accept(t, a)
 			// Two outputs: more fee than a plus its own size, a lower rate.
-			fee := feeFor(100_000, txVSize(a)) + 1000
+			fee := policy.Fee(100_000, txVSize(a)) + 1000
 			r := h.spend(one(h.coinbase(0)), 2, fee)
-			if fee*txVSize(a) >= feeFor(100_000, txVSize(a))*txVSize(r) {
+			if fee*txVSize(a) >= policy.Fee(100_000, txVSize(a))*txVSize(r) {
 				t.Fatalf("replacement rate not lower")
 			}
 			return r
@@ -606,7 +611,7 @@ func TestRejectReasons(t *testing.T) {
 		build: func(t *testing.T, h *harness) *wire.MsgTx {
 			a := h.spend(one(h.coinbase(0)), 1, 1000)
 			h.accept(t, a)
-			return h.spendAtRate(one(h.coinbase(0)), 1, incrementalRelayFeeRate, 1000-1)
+			return h.spendAtRate(one(h.coinbase(0)), 1, policy.IncrementalRelayFeeRate, 1000-1)
 		},
 		reason: "insufficient fee", code: RejectInsufficientFee, detail: "not enough additional fees",
 	}, {
@@ -614,7 +619,7 @@ func TestRejectReasons(t *testing.T) {
 		build: func(t *testing.T, h *harness) *wire.MsgTx {
 			a := h.spend(one(h.coinbase(0)), 1, 1000)
 			h.accept(t, a)
-			return h.spendAtRate(one(h.coinbase(0)), 1, incrementalRelayFeeRate, 1000)
+			return h.spendAtRate(one(h.coinbase(0)), 1, policy.IncrementalRelayFeeRate, 1000)
 		},
 	}, {
 		name: "high-S signature",
@@ -799,7 +804,7 @@ func TestTrimByDescendantFeeRate(t *testing.T) {
 	mid := h.spendAtRate(one(h.coinbase(1)), 1, 5000, 0)
 	next := h.spendAtRate(one(h.coinbase(2)), 1, 10_000, 0)
 	fullPool(t, h, next, parent, child, mid)
-	if got := h.pool.Info().MinFeeRate; got != DefaultMinRelayFeeRate {
+	if got := h.pool.Info().MinFeeRate; got != policy.DefaultMinRelayFeeRate {
 		t.Fatalf("minimum %d before any eviction", got)
 	}
 	h.accept(t, next)
@@ -824,8 +829,8 @@ func TestTrimByDescendantFeeRate(t *testing.T) {
 		{12*time.Hour - time.Second, 6000},
 		{12 * time.Hour, 3000},
 		{24 * time.Hour, 1500},
-		{36 * time.Hour, DefaultMinRelayFeeRate},
-		{1000 * time.Hour, DefaultMinRelayFeeRate},
+		{36 * time.Hour, policy.DefaultMinRelayFeeRate},
+		{1000 * time.Hour, policy.DefaultMinRelayFeeRate},
 	} {
 		h.clock = start.Add(step.after)
 		if got := h.pool.Info().MinFeeRate; got != step.want {
@@ -1360,7 +1365,7 @@ func TestCorePolicyParity(t *testing.T) {
 		}, reason: "txn-same-nonwitness-data-in-mempool"},
 		{name: "below both the raised minimum and the relay fee", build: func(t *testing.T, h *harness) *wire.MsgTx {
 			raiseMinFee(t, h)
-			return h.spendAtRate(one(h.coinbase(3)), 1, DefaultMinRelayFeeRate, -1)
+			return h.spendAtRate(one(h.coinbase(3)), 1, policy.DefaultMinRelayFeeRate, -1)
 		}, reason: "mempool min fee not met"},
 	}
 	for _, test := range tests {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // rollingFeeHalfLife is how fast the pool's raised minimum fee decays back
@@ -395,7 +396,7 @@ func (p *TxPool) trimLocked() {
 				worst, worstFee, worstSize = e, fee, size
 			}
 		}
-		rate := worstFee*1000/worstSize + incrementalRelayFeeRate
+		rate := worstFee*1000/worstSize + policy.IncrementalRelayFeeRate
 		if rate > p.minFeeRate {
 			p.minFeeRate = rate
 			p.minFeeUpdate = p.now()

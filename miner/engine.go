@@ -59,8 +59,9 @@ type Miner struct {
 	// fixed-difficulty chain such as regtest, where a block takes
 	// microseconds, it paces the chain like a network would.
 	Interval time.Duration
-	Log      *slog.Logger
-	Now      func() time.Time
+	// Logger receives the miner's log; nil discards it.
+	Logger *slog.Logger
+	Now    func() time.Time
 
 	// nonceSpace and target replace 2^32 and the block's target in tests.
 	nonceSpace uint64
@@ -109,7 +110,7 @@ func (m *Miner) Run(ctx context.Context) error {
 	if threads <= 0 {
 		threads = runtime.NumCPU()
 	}
-	log := m.Log
+	log := m.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

@@ -14,13 +14,13 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
-	"github.com/cairnchain/cairn/mempool"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // maxTxRelayBytes bounds a relayed transaction: no pool relays one of
 // more weight than the standard limit, and its bytes never exceed its
 // weight.
-const maxTxRelayBytes = mempool.MaxStandardTxWeight
+const maxTxRelayBytes = policy.MaxStandardTxWeight
 
 // gossipedMemory is how long a gossiped block's hash is remembered so that
 // its connection is not announced again.

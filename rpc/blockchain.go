@@ -12,8 +12,10 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
-	"github.com/cairnchain/cairn/chain/consensus"
 )
+
+// This file holds the "blockchain" methods of Bitcoin Core's help that
+// read and steer the block chain; the mempool's are in mempoolrpc.go.
 
 // maxTipAge is how old the tip may be before the node counts as catching up
 // (Bitcoin Core's DEFAULT_MAX_TIP_AGE).
@@ -483,18 +485,6 @@ func (s *Server) reconsiderBlock(_ context.Context, a args) (any, error) {
 	return nil, nil
 }
 
-// poolTx returns a pool transaction, or nil.
-func (s *Server) poolTx(txid chainhash.Hash) *wire.MsgTx {
-	if s.cfg.Mempool == nil {
-		return nil
-	}
-	tx, err := s.cfg.Mempool.FetchTransaction(txid)
-	if err != nil {
-		return nil
-	}
-	return tx
-}
-
 // chainError maps chain errors to Core's codes.
 func chainError(err error) error {
 	switch {
@@ -563,177 +553,4 @@ func (s *Server) getBlockFilter(_ context.Context, a args) (any, error) {
 		return nil, errorf(codeDatabase, "Can't read block filter: %v", err)
 	}
 	return blockFilterResult{Filter: hex.EncodeToString(filter), Header: header.String()}, nil
-}
-
-// indexInfo is one entry of getindexinfo.
-type indexInfo struct {
-	Synced          bool  `json:"synced"`
-	BestBlockHeight int32 `json:"best_block_height"`
-}
-
-var getIndexInfoDoc = methodDoc{
-	category: catUtil,
-	desc:     "Returns the status of one or all available indices currently running in the node.",
-	args: []argDoc{
-		optArg("index_name", argStr, "", "Filter results for an index with a specific name (txindex, basic block filter index)."),
-	},
-	results: []resultDoc{rObjDyn("", "", rObj("name", "The name of the index",
-		rBool("synced", "Whether the index is synced or not (always true: the indexes move with the chain)"),
-		rNum("best_block_height", "The block height to which the index is synced"),
-	))},
-	examples: []exampleLine{exCLI(""), exRPC(""), exCLI("txindex"), exRPC(`"txindex"`)},
-}
-
-func (s *Server) getIndexInfo(_ context.Context, a args) (any, error) {
-	// Both indexes are brought up to the tip when the chain opens and
-	// move with it, so they are always synced.
-	out := map[string]indexInfo{}
-	height := s.cfg.Chain.BestSnapshot().Height
-	if s.cfg.Chain.TxIndexEnabled() {
-		out["txindex"] = indexInfo{Synced: true, BestBlockHeight: height}
-	}
-	if s.cfg.Chain.BlockFilterIndexEnabled() {
-		out["basic block filter index"] = indexInfo{Synced: true, BestBlockHeight: height}
-	}
-	if a.has(0) {
-		name, err := a.str(0)
-		if err != nil {
-			return nil, err
-		}
-		if v, ok := out[name]; ok {
-			return map[string]indexInfo{name: v}, nil
-		}
-		return map[string]indexInfo{}, nil
-	}
-	return out, nil
-}
-
-var getRawTransactionDoc = methodDoc{
-	category: catRawTx,
-	desc: "By default, this call only returns a transaction if it is in the mempool. If the node keeps the transaction index\n" +
-		"(cairn node --txindex) and no blockhash argument is passed, it will return the transaction if it is in the mempool or any block.\n" +
-		"If a blockhash argument is passed, it will return the transaction if\n" +
-		"the specified block is available and the transaction is in that block.\n\n" +
-		"Hint: Use cairn wallet history for wallet transactions.\n\n" +
-		"If verbose is false or omitted, returns the serialized transaction as a hex-encoded string.\n" +
-		"If verbose is true, returns a JSON Object with information about the transaction.",
-	args: []argDoc{
-		reqArg("txid", argStr, "The transaction id"),
-		optArg("verbose", argBool, "false", "true for a JSON object, false for hex-encoded data.\n"+
-			"A number is taken as Core's verbosity: 0 for false, above 0 for true (no fee or prevout information)").oneOf("boolean or numeric"),
-		optArg("blockhash", argHex, "", "The block in which to look for the transaction"),
-	},
-	results: []resultDoc{
-		rHex("", "The serialized transaction as a hex-encoded string for 'txid'").when("if verbose is not set or set to false"),
-		rObj("", "", append([]resultDoc{
-			rBool("in_active_chain", "Whether specified block is in the active chain or not (only present with explicit \"blockhash\" argument)").opt(),
-			rHex("blockhash", "the block hash (absent for a mempool transaction)").opt(),
-			rNum("confirmations", "The confirmations (0 for a block off the active chain)").opt(),
-			rTime("blocktime", "The block time expressed in "+unixTime+" (only for a block of the active chain)").opt(),
-			rTime("time", "Same as \"blocktime\"").opt(),
-			rHex("hex", "The serialized, hex-encoded data for 'txid'"),
-		}, txDocFields()...)...).when("if verbose is set to true"),
-	},
-	examples: []exampleLine{
-		exCLI(`"mytxid"`), exCLI(`"mytxid" true`), exRPC(`"mytxid", true`),
-		exCLI(`"mytxid" false "myblockhash"`), exCLI(`"mytxid" true "myblockhash"`),
-	},
-}
-
-// getRawTransaction answers from the given block or the transaction index.
-func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
-	txid, err := a.hash(0, "txid")
-	if err != nil {
-		return nil, err
-	}
-	verbose := false
-	if a.has(1) {
-		// Core accepts a bool or a verbosity number.
-		if b, berr := a.boolAt(1, false); berr == nil {
-			verbose = b
-		} else {
-			v, err := a.int64At(1, 0)
-			if err != nil {
-				return nil, errorf(codeType, "verbose must be a bool or a number")
-			}
-			verbose = v > 0
-		}
-	}
-	var tx *wire.MsgTx
-	var blockHash chainhash.Hash
-	inActive := false
-	if txid == consensus.TxHash(s.cfg.Chain.Network().Genesis.Transactions[0]) {
-		return nil, errorf(codeInvalidAddress, "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
-	}
-	if a.has(2) {
-		blockHash, err = a.hash(2, "blockhash")
-		if err != nil {
-			return nil, err
-		}
-		info, err := s.blockInfo(blockHash)
-		if err != nil {
-			return nil, err
-		}
-		inActive = info.MainChain
-		block, err := s.cfg.Chain.BlockByHash(blockHash)
-		if err != nil {
-			return nil, errorf(codeMisc, "Block not available")
-		}
-		for _, t := range block.Transactions {
-			if consensus.TxHash(t) == txid {
-				tx = t
-				break
-			}
-		}
-		if tx == nil {
-			return nil, errorf(codeInvalidAddress, "No such transaction found in the provided block. Use gettransaction for wallet transactions.")
-		}
-	} else if ptx := s.poolTx(txid); ptx != nil {
-		// In the pool: no block, no confirmations.
-		if !verbose {
-			return txHex(ptx), nil
-		}
-		return rawTxResult{txWithHex: txWithHex{txResult: txJSON(ptx, s.cfg.Chain.Network().AddressParams()), Hex: txHex(ptx)}}, nil
-	} else {
-		var loc chain.TxLocation
-		tx, loc, err = s.cfg.Chain.FetchTransaction(txid)
-		if err != nil {
-			if !s.cfg.Chain.TxIndexEnabled() {
-				return nil, errorf(codeInvalidAddress, "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries.")
-			}
-			return nil, errorf(codeInvalidAddress, "No such mempool or blockchain transaction.")
-		}
-		blockHash = loc.BlockHash
-		inActive = true
-	}
-	if !verbose {
-		return txHex(tx), nil
-	}
-	out := rawTxResult{txWithHex: txWithHex{txResult: txJSON(tx, s.cfg.Chain.Network().AddressParams()), Hex: txHex(tx)}}
-	if info, err := s.cfg.Chain.BlockInfo(blockHash); err == nil {
-		// As Core: confirmations 0 and no times for a block off the
-		// active chain.
-		out.BlockHash = blockHash.String()
-		confirmations := int32(0)
-		if info.MainChain {
-			confirmations = info.Confirmations
-			out.Time = info.Header.Timestamp.Unix()
-			out.Blocktime = out.Time
-		}
-		out.Confirmations = &confirmations
-	}
-	if a.has(2) {
-		out.InActiveChain = &inActive
-	}
-	return out, nil
-}
-
-// rawTxResult is getrawtransaction's verbose answer.
-type rawTxResult struct {
-	txWithHex
-	InActiveChain *bool  `json:"in_active_chain,omitempty"`
-	BlockHash     string `json:"blockhash,omitempty"`
-	Confirmations *int32 `json:"confirmations,omitempty"`
-	Time          int64  `json:"time,omitempty"`
-	Blocktime     int64  `json:"blocktime,omitempty"`
 }

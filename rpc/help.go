@@ -18,7 +18,10 @@ import (
 // Arguments, Result and Examples sections with Core's aligned columns.
 
 // The categories of `help`, named as Core names them. The list shows them
-// in alphabetical order, as Core does.
+// in alphabetical order, as Core does. A category's handlers live in the
+// file of its name (rawtransactions in rawtx.go), except the methods that
+// go through the transaction pool, which are in mempoolrpc.go whatever
+// their category, and help, which is here.
 const (
 	catBlockchain = "blockchain"
 	catControl    = "control"

@@ -10,14 +10,95 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
-	"github.com/cairnchain/cairn/p2p"
 )
+
+// TestHelp ensures help lists every method's call line under its Core
+// category, categories and methods in alphabetical order, explains one
+// method, and answers unknown ones as Core does.
+func TestHelp(t *testing.T) {
+	t.Parallel()
+	r := richNode(t)
+	list := str(t, mustCall(t, r.srv, "help"))
+	if !strings.HasPrefix(list, "== Blockchain ==\ngetbestblockhash\n") {
+		t.Errorf("help list starts %q, want the Blockchain category first", list[:min(len(list), 60)])
+	}
+	var categories []string
+	listed := map[string]string{} // method: its category heading
+	for _, group := range strings.Split(list, "\n\n") {
+		lines := strings.Split(group, "\n")
+		heading := lines[0]
+		categories = append(categories, heading)
+		if !sort.StringsAreSorted(lines[1:]) {
+			t.Errorf("%s: methods not sorted: %q", heading, lines[1:])
+		}
+		for _, line := range lines[1:] {
+			name, _, _ := strings.Cut(line, " ")
+			h, ok := r.srv.handlers[name]
+			if !ok {
+				t.Errorf("%s lists %q, which is no method", heading, line)
+				continue
+			}
+			if line != h.usage(name) {
+				t.Errorf("%s lists %q, want %q", heading, line, h.usage(name))
+			}
+			if _, dup := listed[name]; dup {
+				t.Errorf("%s listed twice", name)
+			}
+			listed[name] = heading
+		}
+	}
+	wantCategories := []string{"== Blockchain ==", "== Control ==", "== Generating ==", "== Mining ==",
+		"== Network ==", "== Rawtransactions ==", "== Util =="}
+	if strings.Join(categories, "|") != strings.Join(wantCategories, "|") {
+		t.Errorf("help categories %q, want %q", categories, wantCategories)
+	}
+	if len(listed) != len(r.srv.handlers) {
+		t.Errorf("help lists %d methods, want every one (%d)", len(listed), len(r.srv.handlers))
+	}
+	for name, heading := range map[string]string{"getblock": "== Blockchain ==", "getrawmempool": "== Blockchain ==",
+		"stop": "== Control ==", "generatetoaddress": "== Generating ==", "getblocktemplate": "== Mining ==",
+		"getpeerinfo": "== Network ==", "sendrawtransaction": "== Rawtransactions ==",
+		"getrawtransaction": "== Rawtransactions ==", "estimatesmartfee": "== Util ==", "validateaddress": "== Util =="} {
+		if listed[name] != heading {
+			t.Errorf("%s is under %q, want %q as in Core", name, listed[name], heading)
+		}
+	}
+	tests := []struct {
+		name     string
+		command  any
+		want     string // prefix
+		contains string
+	}{
+		{name: "getblock", command: "getblock", want: "getblock \"blockhash\" ( verbosity )\n\nIf verbosity is 0",
+			contains: "\nArguments:\n1. blockhash    (string, required) The block hash\n2. verbosity    (numeric or boolean, optional, default=1)"},
+		{name: "no parameters", command: "uptime", want: "uptime\n\nReturns the total uptime of the server.\n\nArguments:\nnone\n\nResult:\nn    (numeric)"},
+		{name: "generatetoaddress", command: "generatetoaddress", want: `generatetoaddress nblocks "address" ( maxtries )`},
+		{name: "object argument", command: "getblocktemplate",
+			want: `getblocktemplate ( {"mode":"str","capabilities":["str",...],"rules":["segwit","str",...]} )`},
+		{name: "unknown", command: "nosuch", want: "help: unknown command: nosuch", contains: ""},
+		{name: "wallet method", command: "getnewaddress",
+			want: "help: unknown command: getnewaddress (getnewaddress is a wallet method: Cairn's wallet is the `cairn wallet` command"},
+	}
+	for _, test := range tests {
+		got := str(t, mustCall(t, r.srv, "help", test.command))
+		if !strings.HasPrefix(got, test.want) || !strings.Contains(got, test.contains) {
+			t.Errorf("%q: %q, want it to start with %q and contain %q", test.name, got, test.want, test.contains)
+		}
+	}
+	if got := str(t, mustCall(t, r.srv, "help", "nosuch")); got != "help: unknown command: nosuch" {
+		t.Errorf("help nosuch: %q, want Core's answer", got)
+	}
+	for _, command := range []any{nil, ""} {
+		if res := mustCall(t, r.srv, "help", command); str(t, res) != list {
+			t.Errorf("help with command %q differs from the list", command)
+		}
+	}
+}
 
 // TestHelpSections ensures every method has help with Core's sections: the
 // call line (the usage that errors print), a description, Arguments (or
@@ -389,34 +470,6 @@ func jsonKind(v any) string {
 	}
 	return "object"
 }
-
-// fakeNetwork is a peer-to-peer node with one inbound peer, one ban and
-// one added node.
-type fakeNetwork struct{ active bool }
-
-var _ Network = (*fakeNetwork)(nil)
-
-func (f *fakeNetwork) PeerCount() int { return 1 }
-func (f *fakeNetwork) Addrs() []string {
-	return []string{"/ip4/127.0.0.1/tcp/27333/p2p/" + examplePeerID}
-}
-func (f *fakeNetwork) Peers() []p2p.PeerInfo {
-	return []p2p.PeerInfo{{ID: examplePeerID, Addr: "/ip4/192.168.0.6/tcp/27333", Inbound: true,
-		ConnTime: testNow(), PingTime: 30 * time.Millisecond, Height: 5, StartingHeight: 3,
-		SyncedHeaders: 5, SyncedBlocks: -1, BytesSent: 10, BytesRecv: 20, GossipScore: 1.5}}
-}
-func (f *fakeNetwork) SetBan(string, bool, time.Duration) error { return nil }
-func (f *fakeNetwork) Banned() []p2p.Ban {
-	return []p2p.Ban{{PeerID: examplePeerID, Until: time.Now().Add(time.Hour)}}
-}
-func (f *fakeNetwork) ClearBanned() error           { return nil }
-func (f *fakeNetwork) AddNode(string, string) error { return nil }
-func (f *fakeNetwork) AddedNodes() []string {
-	return []string{"/ip4/192.168.0.6/tcp/27333/p2p/" + examplePeerID}
-}
-func (f *fakeNetwork) DisconnectNode(string) error  { return nil }
-func (f *fakeNetwork) SetNetworkActive(active bool) { f.active = active }
-func (f *fakeNetwork) NetworkActive() bool          { return f.active }
 
 // TestNetworkMethodsHelp calls the network methods, with a network and
 // without one, so that callRaw checks their answers against their help.

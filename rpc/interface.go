@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 	"math/big"
 	"time"
 
@@ -11,7 +12,14 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/utxo"
+	"github.com/cairnchain/cairn/mempool"
 )
+
+// This file declares what the handlers need of the node, one interface for
+// each part of it (Chain, Mempool, Generator and Network, with MiningStats),
+// and the types those interfaces trade in. The node's packages implement
+// them directly or through cmd/cairn's adapters, so that this package
+// depends on none of the networking code.
 
 // Chain is what the handlers need of the block chain. *chain.BlockChain
 // implements it.
@@ -38,6 +46,26 @@ type Chain interface {
 
 var _ Chain = (*chain.BlockChain)(nil)
 
+// Mempool is what the handlers need of the transaction pool.
+// *mempool.TxPool implements it.
+type Mempool interface {
+	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
+	TestAccept(tx *wire.MsgTx) (*mempool.TxDesc, error)
+	Entry(txid chainhash.Hash) (*mempool.TxDesc, error)
+	Descs() []*mempool.TxDesc
+	TxIDsWithSequence() ([]chainhash.Hash, uint64)
+	Ancestors(txid chainhash.Hash) ([]*mempool.TxDesc, error)
+	Descendants(txid chainhash.Hash) ([]*mempool.TxDesc, error)
+	Info() mempool.Info
+	Count() int
+	FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error)
+	Output(op wire.OutPoint) (*wire.TxOut, bool)
+	IsSpent(op wire.OutPoint) bool
+	EstimateFee(target int) (int64, error)
+}
+
+var _ Mempool = (*mempool.TxPool)(nil)
+
 // TemplateTx is one transaction of a block template.
 type TemplateTx struct {
 	Tx        *wire.MsgTx
@@ -62,13 +90,15 @@ type BlockTemplate struct {
 	WitnessCommitment []byte
 }
 
-// MiningStats reports the local miner (getmininginfo).
+// MiningStats reports the local miner (getmininginfo). *miner.Miner
+// implements it.
 type MiningStats interface {
 	HashesPerSec() float64
 }
 
 // Generator mines blocks on demand (generatetoaddress, generateblock) and
-// assembles templates for external miners (getblocktemplate).
+// assembles templates for external miners (getblocktemplate). cmd/cairn
+// adapts the miner package to it.
 type Generator interface {
 	// BlockTemplate returns the next block's template.
 	BlockTemplate() (*BlockTemplate, error)
@@ -79,4 +109,72 @@ type Generator interface {
 	// txs (after the coinbase), and returns it; with submit false it is
 	// not processed.
 	GenerateBlock(ctx context.Context, pkScript []byte, txs []*wire.MsgTx, submit bool) (*wire.MsgBlock, error)
+}
+
+// Network is what the handlers need of the peer-to-peer node. cmd/cairn
+// adapts *p2p.Node to it.
+type Network interface {
+	// PeerCount is the number of connected peers past the handshake.
+	PeerCount() int
+	// Addrs are the node's full multiaddrs, with /p2p/<peer id>.
+	Addrs() []string
+	// Peers describes the connected peers.
+	Peers() []PeerInfo
+	// SetBan, Banned and ClearBanned manage the ban list.
+	SetBan(peerID string, add bool, d time.Duration) error
+	Banned() []Ban
+	ClearBanned() error
+	// AddNode ("add", "remove" or "onetry"), AddedNodes and DisconnectNode
+	// manage connections by full multiaddr (or peer ID, to disconnect).
+	// AddNode fails with ErrAlreadyAdded or ErrNotAdded, DisconnectNode
+	// with ErrNotConnected, where Core has error codes of their own.
+	AddNode(addr, command string) error
+	AddedNodes() []string
+	DisconnectNode(target string) error
+	// SetNetworkActive turns all networking off or on again.
+	SetNetworkActive(active bool)
+	NetworkActive() bool
+}
+
+// Errors of Network's AddNode and DisconnectNode, which the handlers map to
+// Bitcoin Core's codes.
+var (
+	// ErrAlreadyAdded is AddNode's error for adding an added node.
+	ErrAlreadyAdded = errors.New("rpc: node already added")
+	// ErrNotAdded is AddNode's error for removing a node not added.
+	ErrNotAdded = errors.New("rpc: node has not been added")
+	// ErrNotConnected is DisconnectNode's error for a peer not connected.
+	ErrNotConnected = errors.New("rpc: node not found in connected nodes")
+)
+
+// PeerInfo describes a connected peer (getpeerinfo).
+type PeerInfo struct {
+	// ID is the peer's libp2p peer ID and Addr its multiaddr.
+	ID   string
+	Addr string
+	// Inbound is true if the peer dialled the node.
+	Inbound bool
+	// ConnTime is when the connection opened.
+	ConnTime time.Time
+	// PingTime is the latest round trip, zero if unknown.
+	PingTime time.Duration
+	// StartingHeight is the height the peer first reported.
+	StartingHeight int32
+	// SyncedHeaders and SyncedBlocks are the height of the peer's best
+	// block if the node has that block's header (block), -1 if not.
+	SyncedHeaders int32
+	SyncedBlocks  int32
+	// BytesSent and BytesRecv count the peer's traffic while connected.
+	BytesSent int64
+	BytesRecv int64
+	// GossipScore is the GossipSub router's score of the peer.
+	GossipScore float64
+}
+
+// Ban is an entry of the ban list (listbanned).
+type Ban struct {
+	// PeerID is the banned peer's libp2p peer ID.
+	PeerID string
+	// Until is when the ban expires.
+	Until time.Time
 }

@@ -5,36 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
-	"strconv"
 	"strings"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
 	"github.com/cairnchain/cairn/mempool"
 )
-
-// Mempool is what the handlers need of the transaction pool.
-// *mempool.TxPool implements it.
-type Mempool interface {
-	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
-	TestAccept(tx *wire.MsgTx) (*mempool.TxDesc, error)
-	Entry(txid chainhash.Hash) (*mempool.TxDesc, error)
-	Descs() []*mempool.TxDesc
-	TxIDsWithSequence() ([]chainhash.Hash, uint64)
-	Ancestors(txid chainhash.Hash) ([]*mempool.TxDesc, error)
-	Descendants(txid chainhash.Hash) ([]*mempool.TxDesc, error)
-	Info() mempool.Info
-	Count() int
-	FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error)
-	Output(op wire.OutPoint) (*wire.TxOut, bool)
-	IsSpent(op wire.OutPoint) bool
-	EstimateFee(target int) (int64, error)
-}
-
-var _ Mempool = (*mempool.TxPool)(nil)
 
 // defaultMaxFeeRate is sendrawtransaction's default maxfeerate: 0.10
 // coins per 1,000 vbytes, in base units.
@@ -72,28 +49,29 @@ func rejectToRPC(err error) error {
 }
 
 // feeRateArg reads a fee rate in coins per 1,000 vbytes (a number or a
-// numeric string, as Core's ParseFeeRate) into base units.
+// numeric string, as Core's ParseFeeRate) into base units. As Core's
+// AmountFromValue, it reads the number's decimal text exactly, never
+// through a float: 1e-05 is 1,000 units, and a rate finer than a base
+// unit is an invalid amount rather than rounded.
 func (a args) feeRateArg(i int, def int64) (int64, error) {
 	if !a.has(i) {
 		return def, nil
 	}
-	var f float64
-	if err := json.Unmarshal(a[i], &f); err != nil {
-		var str string
-		if json.Unmarshal(a[i], &str) != nil {
+	var text string
+	if err := json.Unmarshal(a[i], &text); err != nil {
+		var num json.Number
+		if json.Unmarshal(a[i], &num) != nil {
 			return 0, typeError(a[i], "number")
 		}
-		v, perr := strconv.ParseFloat(str, 64)
-		if perr != nil {
-			return 0, errorf(codeType, "Invalid amount")
-		}
-		f = v
+		text = num.String()
 	}
-	if f < 0 || math.IsNaN(f) || f > consensus.MaxMoney/consensus.CoinValue {
+	units, err := consensus.ParseCoinsJSON(text)
+	switch {
+	case errors.Is(err, consensus.ErrCoinsNegative), errors.Is(err, consensus.ErrCoinsTooLarge):
 		return 0, errorf(codeType, "Amount out of range")
-	}
-	units := int64(f*consensus.CoinValue + 0.5)
-	if units >= consensus.CoinValue {
+	case err != nil:
+		return 0, errorf(codeType, "Invalid amount")
+	case units >= consensus.CoinValue:
 		return 0, errorf(codeInvalidParameter, "Fee rates larger than or equal to 1BTC/kvB are not accepted")
 	}
 	return units, nil

@@ -1,22 +1,311 @@
 package rpc
 
 import (
-	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/big"
+	"strconv"
 
-	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
-	"github.com/minio/sha256-simd"
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
 )
 
-func hashSHA256(b []byte) [32]byte { return sha256.Sum256(b) }
+// This file holds Bitcoin Core's "mining" methods: the network's and the
+// local miner's figures, templates for external miners, and the
+// submission of their blocks and headers.
+
+// miningInfo is getmininginfo's answer: Core's fields plus the local
+// miner's hashespersec.
+type miningInfo struct {
+	Blocks           int32   `json:"blocks"`
+	CurrentBlockTx   int     `json:"currentblocktx"`
+	CurrentBlockSize int     `json:"currentblockweight"`
+	Difficulty       float64 `json:"difficulty"`
+	NetworkHashPS    float64 `json:"networkhashps"`
+	PooledTx         int     `json:"pooledtx"`
+	Chain            string  `json:"chain"`
+	HashesPerSec     float64 `json:"hashespersec"`
+	Warnings         string  `json:"warnings"`
+}
+
+var getMiningInfoDoc = methodDoc{
+	category: catMining,
+	desc:     "Returns a json object containing mining-related information.",
+	results: []resultDoc{rObj("", "",
+		rNum("blocks", "The current block"),
+		rNum("currentblocktx", "The number of transactions in the tip block (Core: in the last assembled block)"),
+		rNum("currentblockweight", "The weight of the tip block (Core: of the last assembled block)"),
+		rNum("difficulty", "The current difficulty"),
+		rNum("networkhashps", fmt.Sprintf("The network hashes per second (over the last %d blocks)", defaultHashPSBlocks)),
+		rNum("pooledtx", "The size of the mempool"),
+		rStr("chain", "current network name (main, test, regtest, or a custom network's name)"),
+		rNum("hashespersec", "Cairn's: the hashes per second of this node's miner (0 when it is not mining)"),
+		rStr("warnings", "any network and blockchain warnings"),
+	)},
+	examples: exBoth("", ""),
+}
+
+func (s *Server) getMiningInfo(context.Context, args) (any, error) {
+	best := s.cfg.Chain.BestSnapshot()
+	ps, err := s.networkHashPS(defaultHashPSBlocks, best.Height)
+	if err != nil {
+		return nil, err
+	}
+	info := miningInfo{
+		Blocks:           best.Height,
+		CurrentBlockTx:   best.NumTxns,
+		CurrentBlockSize: best.Weight,
+		Difficulty:       difficulty(best.Bits),
+		NetworkHashPS:    ps,
+		Chain:            s.cfg.Chain.Network().Name,
+	}
+	if s.cfg.Mining != nil {
+		info.HashesPerSec = s.cfg.Mining.HashesPerSec()
+	}
+	if s.cfg.Mempool != nil {
+		info.PooledTx = s.cfg.Mempool.Count()
+	}
+	return info, nil
+}
+
+var getNetworkHashPSDoc = methodDoc{
+	category: catMining,
+	desc: "Returns the estimated network hashes per second based on the last n blocks.\n" +
+		"Pass in [nblocks] to override # of blocks, -1 specifies all blocks since the genesis block.\n" +
+		"Pass in [height] to estimate the network speed at the time when a certain block was found.",
+	args: []argDoc{
+		optArg("nblocks", argNum, fmt.Sprint(defaultHashPSBlocks), fmt.Sprintf("The number of previous blocks to calculate estimate from, or -1 for all blocks since the genesis block (0 or less than -1 means %d).", defaultHashPSBlocks)),
+		optArg("height", argNum, "-1", "To estimate at the time of the given height."),
+	},
+	results:  []resultDoc{rNum("", "Hashes per second estimated")},
+	examples: exBoth("", ""),
+}
+
+func (s *Server) getNetworkHashPS(_ context.Context, a args) (any, error) {
+	n, err := a.int64At(0, defaultHashPSBlocks)
+	if err != nil {
+		return nil, err
+	}
+	best := s.cfg.Chain.BestSnapshot()
+	height, err := a.int64At(1, -1)
+	if err != nil {
+		return nil, err
+	}
+	if height < -1 || height > int64(best.Height) {
+		return nil, errorf(codeInvalidParameter, "Block does not exist at specified height")
+	}
+	if height == -1 {
+		height = int64(best.Height)
+	}
+	if n < -1 || n == 0 {
+		n = defaultHashPSBlocks // no difficulty periods under ASERT
+	}
+	if n == -1 || n > height {
+		n = height
+	}
+	return s.networkHashPS(int32(n), int32(height))
+}
+
+// defaultHashPSBlocks is how many blocks getnetworkhashps and
+// getmininginfo estimate from by default: Core's default window.
+const defaultHashPSBlocks = 120
+
+// networkHashPS estimates hashes per second as Core does: the work of the n
+// blocks ending at height over the span between their extreme times.
+func (s *Server) networkHashPS(n, height int32) (float64, error) {
+	if n <= 0 || height <= 0 {
+		return 0, nil
+	}
+	if n > height {
+		n = height
+	}
+	end, err := s.blockInfoAt(height)
+	if err != nil {
+		return 0, err
+	}
+	start, err := s.blockInfoAt(height - n)
+	if err != nil {
+		return 0, err
+	}
+	minTime, maxTime := end.Header.Timestamp.Unix(), end.Header.Timestamp.Unix()
+	for h := height - n; h < height; h++ {
+		info, err := s.blockInfoAt(h)
+		if err != nil {
+			return 0, err
+		}
+		t := info.Header.Timestamp.Unix()
+		minTime, maxTime = min(minTime, t), max(maxTime, t)
+	}
+	if minTime == maxTime {
+		return 0, nil
+	}
+	work := new(big.Int).Sub(end.ChainWork, start.ChainWork)
+	f, _ := new(big.Float).Quo(new(big.Float).SetInt(work), big.NewFloat(float64(maxTime-minTime))).Float64()
+	return f, nil
+}
+
+// blockTemplateResult is getblocktemplate's answer (BIP22/23, segwit).
+type blockTemplateResult struct {
+	Capabilities             []string         `json:"capabilities"`
+	Version                  int32            `json:"version"`
+	Rules                    []string         `json:"rules"`
+	VBAvailable              map[string]int   `json:"vbavailable"`
+	VBRequired               int              `json:"vbrequired"`
+	PreviousBlockHash        string           `json:"previousblockhash"`
+	Transactions             []templateTxJSON `json:"transactions"`
+	CoinbaseAux              map[string]any   `json:"coinbaseaux"`
+	CoinbaseValue            int64            `json:"coinbasevalue"`
+	LongPollID               string           `json:"longpollid"`
+	Target                   string           `json:"target"`
+	MinTime                  int64            `json:"mintime"`
+	Mutable                  []string         `json:"mutable"`
+	NonceRange               string           `json:"noncerange"`
+	SigOpLimit               int              `json:"sigoplimit"`
+	SizeLimit                int              `json:"sizelimit"`
+	WeightLimit              int              `json:"weightlimit"`
+	CurTime                  int64            `json:"curtime"`
+	Bits                     string           `json:"bits"`
+	Height                   int32            `json:"height"`
+	DefaultWitnessCommitment string           `json:"default_witness_commitment,omitempty"`
+}
+
+type templateTxJSON struct {
+	Data    string `json:"data"`
+	TxID    string `json:"txid"`
+	Hash    string `json:"hash"`
+	Depends []int  `json:"depends"`
+	Fee     int64  `json:"fee"`
+	SigOps  int64  `json:"sigops"`
+	Weight  int64  `json:"weight"`
+}
+
+// templateRequest is getblocktemplate's optional argument.
+type templateRequest struct {
+	Mode  string   `json:"mode"`
+	Rules []string `json:"rules"`
+}
+
+var getBlockTemplateDoc = methodDoc{
+	category: catMining,
+	desc: "It returns data needed to construct a block to work on.\n" +
+		"Cairn answers in template mode only: no proposals and no long polling (submit blocks with submitblock).\n" +
+		"For full specification, see BIPs 22, 23, 9, and 145:\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0022.mediawiki\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0023.mediawiki\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0009.mediawiki#getblocktemplate_changes\n" +
+		"    https://github.com/bitcoin/bips/blob/master/bip-0145.mediawiki",
+	args: []argDoc{
+		optArg("template_request", argObj, "{}", "Format of the template",
+			optArg("mode", argStr, "", "This must be set to \"template\" or omitted"),
+			optArg("capabilities", argArr, "", "A list of strings (accepted and ignored)",
+				optArg("str", argStr, "", "client side supported feature, 'longpoll', 'coinbasevalue', 'proposal', 'serverlist', 'workid'")),
+			reqArg("rules", argArr, "A list of strings",
+				reqArg("segwit", argStr, "(literal) indicates client side segwit support"),
+				optArg("str", argStr, "", "other client side supported softfork deployment")),
+		),
+	},
+	results: []resultDoc{rObj("", "",
+		rNum("version", "The preferred block version"),
+		rArr("rules", "specific block rules that are to be enforced",
+			rStr("", "name of a rule the client must understand to some extent; see BIP 9 for format")),
+		rObjDyn("vbavailable", "set of pending, supported versionbit (BIP 9) softfork deployments (always empty)",
+			rNum("rulename", "identifies the bit number as indicating acceptance and readiness for the named softfork rule")),
+		rArr("capabilities", "", rStr("", "A supported feature, for example 'proposal'")),
+		rNum("vbrequired", "bit mask of versionbits the server requires set in submissions"),
+		rStr("previousblockhash", "The hash of current highest block"),
+		rArr("transactions", "contents of non-coinbase transactions that should be included in the next block",
+			rObj("", "",
+				rHex("data", "transaction data encoded in hexadecimal (byte-for-byte)"),
+				rHex("txid", "transaction hash excluding witness data, shown in byte-reversed hex"),
+				rHex("hash", "transaction hash including witness data, shown in byte-reversed hex"),
+				rArr("depends", "array of numbers",
+					rNum("", "transactions before this one (by 1-based index in 'transactions' list) that must be present in the final block if this one is")),
+				rNum("fee", "difference in value between transaction inputs and outputs (in base units)"),
+				rNum("sigops", "total SigOps cost, as counted for purposes of block limits"),
+				rNum("weight", "total transaction weight, as counted for purposes of block limits"),
+			)),
+		rObjDyn("coinbaseaux", "data that should be included in the coinbase's scriptSig content (always empty)",
+			rHex("key", "values must be in the coinbase (keys may be ignored)")),
+		rNum("coinbasevalue", "maximum allowable input to coinbase transaction, including the generation award and transaction fees (in base units)"),
+		rStr("longpollid", "an id of this template (Cairn does not long-poll)"),
+		rStr("target", "The hash target"),
+		rTime("mintime", "The minimum timestamp appropriate for the next block time, expressed in "+unixTime),
+		rArr("mutable", "list of ways the block template may be changed",
+			rStr("", "A way the block template may be changed, e.g. 'time', 'transactions', 'prevblock'")),
+		rHex("noncerange", "A range of valid nonces"),
+		rNum("sigoplimit", "limit of sigops in blocks"),
+		rNum("sizelimit", "limit of block size"),
+		rNum("weightlimit", "limit of block weight"),
+		rTime("curtime", "current timestamp in "+unixTime),
+		rStr("bits", "compressed target of next block"),
+		rNum("height", "The height of the next block"),
+		rStr("default_witness_commitment", "a valid witness commitment for the unmodified block template").opt(),
+	)},
+	examples: exBoth(`'{"rules": ["segwit"]}'`, `{"rules": ["segwit"]}`),
+}
+
+func (s *Server) getBlockTemplate(_ context.Context, a args) (any, error) {
+	var req templateRequest
+	if a.has(0) {
+		if err := json.Unmarshal(a[0], &req); err != nil {
+			return nil, typeError(a[0], "object")
+		}
+	}
+	if req.Mode != "" && req.Mode != "template" {
+		return nil, errorf(codeInvalidParameter, "Invalid mode %q (only template mode is supported; submit blocks with submitblock)", req.Mode)
+	}
+	if !contains(req.Rules, "segwit") {
+		return nil, errorf(codeInvalidParameter, "getblocktemplate must be called with the segwit rule set (call with {\"rules\": [\"segwit\"]})")
+	}
+	if s.cfg.Generator == nil {
+		return nil, errorf(codeMisc, "this node has no block assembler")
+	}
+	t, err := s.cfg.Generator.BlockTemplate()
+	if err != nil {
+		return nil, errorf(codeMisc, "building template: %v", err)
+	}
+	txs := make([]templateTxJSON, len(t.Txs))
+	for i, tx := range t.Txs {
+		deps := tx.Depends
+		if deps == nil {
+			deps = []int{}
+		}
+		txs[i] = templateTxJSON{
+			Data: txHex(tx.Tx), TxID: consensus.TxHash(tx.Tx).String(), Hash: consensus.WitnessHash(tx.Tx).String(),
+			Depends: deps, Fee: tx.Fee, SigOps: tx.SigOpCost, Weight: tx.Weight,
+		}
+	}
+	out := blockTemplateResult{
+		Capabilities:      []string{"proposal"},
+		Version:           t.Version,
+		Rules:             []string{"csv", "!segwit", "taproot"},
+		VBAvailable:       map[string]int{},
+		PreviousBlockHash: t.PrevHash.String(),
+		Transactions:      txs,
+		CoinbaseAux:       map[string]any{},
+		CoinbaseValue:     t.CoinbaseValue,
+		LongPollID:        t.PrevHash.String() + strconv.Itoa(len(txs)),
+		Target:            fmt.Sprintf("%064x", t.Target),
+		MinTime:           t.MinTime.Unix(),
+		Mutable:           []string{"time", "transactions", "prevblock"},
+		NonceRange:        "00000000ffffffff",
+		SigOpLimit:        consensus.MaxBlockSigOpsCost,
+		SizeLimit:         consensus.MaxBlockWeight,
+		WeightLimit:       consensus.MaxBlockWeight,
+		CurTime:           t.CurTime.Unix(),
+		Bits:              fmt.Sprintf("%08x", t.Bits),
+		Height:            t.Height,
+	}
+	if t.WitnessCommitment != nil {
+		out.DefaultWitnessCommitment = hex.EncodeToString(t.WitnessCommitment)
+	}
+	return out, nil
+}
 
 var submitBlockDoc = methodDoc{
 	category: catMining,
@@ -90,163 +379,11 @@ func (s *Server) submitHeader(_ context.Context, a args) (any, error) {
 	return nil, nil
 }
 
-// generatetoaddress's limits: at most maxGenerateBlocks blocks a call,
-// and by default defaultMaxTries nonces for each.
-const (
-	maxGenerateBlocks = 100_000
-	defaultMaxTries   = 1_000_000
-)
-
-// checkGenerate refuses block generation on networks that do not allow it.
-func (s *Server) checkGenerate(method string) error {
-	if !s.cfg.Chain.Network().AllowGenerate {
-		return errorf(codeMisc, "%s is only available on regtest and custom networks", method)
-	}
-	if s.cfg.Generator == nil {
-		return errorf(codeMisc, "this node has no block generator")
-	}
-	return nil
-}
-
-var generateToAddressDoc = methodDoc{
-	category: catGenerating,
-	desc:     "Mine to a specified address and return the block hashes.\nOnly on regtest and on custom networks that allow it.",
-	args: []argDoc{
-		reqArg("nblocks", argNum, fmt.Sprintf("How many blocks are generated (0 to %d).", maxGenerateBlocks)),
-		reqArg("address", argStr, "The address to send the newly generated coins to."),
-		optArg("maxtries", argNum, fmt.Sprint(defaultMaxTries), "How many nonces to try for each block."),
-	},
-	results: []resultDoc{rArr("", "hashes of blocks generated", rHex("", "blockhash"))},
-	examples: []exampleLine{
-		exNote("Generate 11 blocks to myaddress"),
-		exCLI(`11 "` + exampleAddress + `"`),
-		exRPC(`11, "` + exampleAddress + `"`),
-		exNote("With Cairn's wallet, get an address to send the newly generated coins to with: cairn wallet address"),
-	},
-}
-
-func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
-	if err := s.checkGenerate("generatetoaddress"); err != nil {
-		return nil, err
-	}
-	n, err := a.int64At(0, 0)
+// blockInfoAt returns the main-chain block at height.
+func (s *Server) blockInfoAt(height int32) (*chain.BlockInfo, error) {
+	hash, err := s.cfg.Chain.BlockHashByHeight(height)
 	if err != nil {
-		return nil, err
+		return nil, errorf(codeInvalidParameter, "Block does not exist at specified height")
 	}
-	if n < 0 || n > maxGenerateBlocks {
-		return nil, errorf(codeInvalidParameter, "nblocks must be between 0 and %d", maxGenerateBlocks)
-	}
-	addrStr, err := a.str(1)
-	if err != nil {
-		return nil, err
-	}
-	_, pk, msg := s.decodeAddress(addrStr)
-	if pk == nil {
-		return nil, errorf(codeInvalidAddress, "Error: Invalid address (%s)", msg)
-	}
-	maxTries, err := a.int64At(2, defaultMaxTries)
-	if err != nil {
-		return nil, err
-	}
-	if maxTries <= 0 {
-		return nil, errorf(codeInvalidParameter, "maxtries must be positive")
-	}
-	hashes, err := s.cfg.Generator.GenerateToAddress(ctx, int(n), pk, uint64(maxTries))
-	out := make([]string, len(hashes))
-	for i, h := range hashes {
-		out[i] = h.String()
-	}
-	if err != nil {
-		return nil, errorf(codeMisc, "generated %d of %d blocks: %v", len(hashes), n, err)
-	}
-	return out, nil
-}
-
-// generateBlockResult is generateblock's answer.
-type generateBlockResult struct {
-	Hash string `json:"hash"`
-	Hex  string `json:"hex,omitempty"`
-}
-
-var generateBlockDoc = methodDoc{
-	category: catGenerating,
-	desc: "Mine a set of ordered transactions to a specified address and return the block hash.\n" +
-		"Only on regtest and on custom networks that allow it.",
-	args: []argDoc{
-		reqArg("output", argStr, "The address to send the newly generated coins to (Cairn takes no descriptors)."),
-		reqArg("transactions", argArr, "An array of hex strings which are either txids or raw transactions.\n"+
-			"Txids must reference transactions currently in the mempool.\n"+
-			"All transactions must be valid and in valid order, otherwise the block will be rejected.",
-			optArg("rawtx/txid", argHex, "", "")),
-		optArg("submit", argBool, "true", "Whether to submit the block before the RPC call returns or to return it as hex."),
-	},
-	results: []resultDoc{rObj("", "",
-		rHex("hash", "hash of generated block"),
-		rHex("hex", "hex of generated block, only present when submit=false").opt(),
-	)},
-	examples: []exampleLine{
-		exNote("Generate a block to myaddress, with txs rawtx and mempool_txid"),
-		exCLI(`"` + exampleAddress + `" '["rawtx", "mempool_txid"]'`),
-		exRPC(`"` + exampleAddress + `", ["rawtx", "mempool_txid"]`),
-	},
-}
-
-func (s *Server) generateBlock(ctx context.Context, a args) (any, error) {
-	if err := s.checkGenerate("generateblock"); err != nil {
-		return nil, err
-	}
-	addrStr, err := a.str(0)
-	if err != nil {
-		return nil, err
-	}
-	_, pk, msg := s.decodeAddress(addrStr)
-	if pk == nil {
-		return nil, errorf(codeInvalidAddress, "Error: Invalid address or descriptor (%s)", msg)
-	}
-	var items []string
-	if err := json.Unmarshal(a[1], &items); err != nil {
-		return nil, typeError(a[1], "array of strings")
-	}
-	txs := make([]*wire.MsgTx, 0, len(items))
-	for _, item := range items {
-		if len(item) == 2*chainhash.HashSize {
-			txid, err := chainhash.NewHashFromStr(item)
-			if err != nil {
-				return nil, errorf(codeInvalidParameter, "%s is not a txid", item)
-			}
-			tx := s.poolTx(*txid)
-			if tx == nil {
-				return nil, errorf(codeInvalidAddress, "Transaction %s not in mempool.", item)
-			}
-			txs = append(txs, tx)
-			continue
-		}
-		raw, err := hex.DecodeString(item)
-		if err != nil {
-			return nil, errorf(codeDeserialization, "Transaction decode failed for %s", item)
-		}
-		tx, err := decodeTx(raw, nil)
-		if err != nil {
-			return nil, errorf(codeDeserialization, "Transaction decode failed for %s", item)
-		}
-		txs = append(txs, tx)
-	}
-	submit, err := a.boolAt(2, true)
-	if err != nil {
-		return nil, err
-	}
-	block, err := s.cfg.Generator.GenerateBlock(ctx, pk, txs, submit)
-	if err != nil {
-		if reason := chain.RejectReason(err); reason != "" {
-			return nil, errorf(codeVerify, "TestBlockValidity failed: %s", reason)
-		}
-		return nil, errorf(codeMisc, "%v", err)
-	}
-	out := generateBlockResult{Hash: block.BlockHash().String()}
-	if !submit {
-		var buf bytes.Buffer
-		_ = block.Serialize(&buf)
-		out.Hex = hex.EncodeToString(buf.Bytes())
-	}
-	return out, nil
+	return s.blockInfo(hash)
 }

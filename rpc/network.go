@@ -6,9 +6,10 @@ import (
 	"sort"
 	"strings"
 	"time"
-
-	"github.com/cairnchain/cairn/p2p"
 )
+
+// This file holds Bitcoin Core's "network" methods, served by the
+// Network the node is configured with.
 
 // Version is the node's version number in Bitcoin Core's getnetworkinfo
 // form (MMmmpp); clients such as btcd's rpcclient read it to pick result
@@ -19,39 +20,17 @@ const (
 	ProtocolVersion = 70016
 )
 
-// Network is what the handlers need of the peer-to-peer node.
-type Network interface {
-	// PeerCount is the number of connected peers past the handshake.
-	PeerCount() int
-	// Addrs are the node's full multiaddrs, with /p2p/<peer id>.
-	Addrs() []string
-	// Peers describes the connected peers.
-	Peers() []p2p.PeerInfo
-	// SetBan, Banned and ClearBanned manage the ban list.
-	SetBan(peerID string, add bool, d time.Duration) error
-	Banned() []p2p.Ban
-	ClearBanned() error
-	// AddNode ("add", "remove" or "onetry"), AddedNodes and DisconnectNode
-	// manage connections by full multiaddr (or peer ID, to disconnect).
-	AddNode(addr, command string) error
-	AddedNodes() []string
-	DisconnectNode(target string) error
-	// SetNetworkActive turns all networking off or on again.
-	SetNetworkActive(active bool)
-	NetworkActive() bool
-}
-
 // noNetwork is the error of peer methods on a node without a network.
 var noNetwork = errorf(codeP2PDisabled, "Error: Peer-to-peer functionality missing or disabled")
 
 // p2pError maps the network's errors to Core's codes.
 func p2pError(err error) error {
 	switch {
-	case errors.Is(err, p2p.ErrAlreadyAdded):
+	case errors.Is(err, ErrAlreadyAdded):
 		return errorf(codeNodeAdded, "Error: Node already added")
-	case errors.Is(err, p2p.ErrNotAdded):
+	case errors.Is(err, ErrNotAdded):
 		return errorf(codeNodeNotAdded, "Error: Node could not be removed. It has not been added previously.")
-	case errors.Is(err, p2p.ErrNotConnected):
+	case errors.Is(err, ErrNotConnected):
 		return errorf(codeNodeNotConnected, "Node not found in connected nodes")
 	}
 	return errorf(codeInvalidParameter, "%v", err)

@@ -2,15 +2,163 @@ package rpc
 
 import (
 	"context"
-	"encoding/hex"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/minio/sha256-simd"
 
+	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
 )
+
+// This file holds the "rawtransactions" methods of Bitcoin Core's help
+// that look transactions up and decode them; sendrawtransaction and
+// testmempoolaccept, which go through the pool, are in mempoolrpc.go.
+
+var getRawTransactionDoc = methodDoc{
+	category: catRawTx,
+	desc: "By default, this call only returns a transaction if it is in the mempool. If the node keeps the transaction index\n" +
+		"(cairn node --txindex) and no blockhash argument is passed, it will return the transaction if it is in the mempool or any block.\n" +
+		"If a blockhash argument is passed, it will return the transaction if\n" +
+		"the specified block is available and the transaction is in that block.\n\n" +
+		"Hint: Use cairn wallet history for wallet transactions.\n\n" +
+		"If verbose is false or omitted, returns the serialized transaction as a hex-encoded string.\n" +
+		"If verbose is true, returns a JSON Object with information about the transaction.",
+	args: []argDoc{
+		reqArg("txid", argStr, "The transaction id"),
+		optArg("verbose", argBool, "false", "true for a JSON object, false for hex-encoded data.\n"+
+			"A number is taken as Core's verbosity: 0 for false, above 0 for true (no fee or prevout information)").oneOf("boolean or numeric"),
+		optArg("blockhash", argHex, "", "The block in which to look for the transaction"),
+	},
+	results: []resultDoc{
+		rHex("", "The serialized transaction as a hex-encoded string for 'txid'").when("if verbose is not set or set to false"),
+		rObj("", "", append([]resultDoc{
+			rBool("in_active_chain", "Whether specified block is in the active chain or not (only present with explicit \"blockhash\" argument)").opt(),
+			rHex("blockhash", "the block hash (absent for a mempool transaction)").opt(),
+			rNum("confirmations", "The confirmations (0 for a block off the active chain)").opt(),
+			rTime("blocktime", "The block time expressed in "+unixTime+" (only for a block of the active chain)").opt(),
+			rTime("time", "Same as \"blocktime\"").opt(),
+			rHex("hex", "The serialized, hex-encoded data for 'txid'"),
+		}, txDocFields()...)...).when("if verbose is set to true"),
+	},
+	examples: []exampleLine{
+		exCLI(`"mytxid"`), exCLI(`"mytxid" true`), exRPC(`"mytxid", true`),
+		exCLI(`"mytxid" false "myblockhash"`), exCLI(`"mytxid" true "myblockhash"`),
+	},
+}
+
+// getRawTransaction answers from the given block or the transaction index.
+func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
+	txid, err := a.hash(0, "txid")
+	if err != nil {
+		return nil, err
+	}
+	verbose := false
+	if a.has(1) {
+		// Core accepts a bool or a verbosity number.
+		if b, berr := a.boolAt(1, false); berr == nil {
+			verbose = b
+		} else {
+			v, err := a.int64At(1, 0)
+			if err != nil {
+				return nil, errorf(codeType, "verbose must be a bool or a number")
+			}
+			verbose = v > 0
+		}
+	}
+	var tx *wire.MsgTx
+	var blockHash chainhash.Hash
+	inActive := false
+	if txid == consensus.TxHash(s.cfg.Chain.Network().Genesis.Transactions[0]) {
+		return nil, errorf(codeInvalidAddress, "The genesis block coinbase is not considered an ordinary transaction and cannot be retrieved")
+	}
+	if a.has(2) {
+		blockHash, err = a.hash(2, "blockhash")
+		if err != nil {
+			return nil, err
+		}
+		info, err := s.blockInfo(blockHash)
+		if err != nil {
+			return nil, err
+		}
+		inActive = info.MainChain
+		block, err := s.cfg.Chain.BlockByHash(blockHash)
+		if err != nil {
+			return nil, errorf(codeMisc, "Block not available")
+		}
+		for _, t := range block.Transactions {
+			if consensus.TxHash(t) == txid {
+				tx = t
+				break
+			}
+		}
+		if tx == nil {
+			return nil, errorf(codeInvalidAddress, "No such transaction found in the provided block. Use gettransaction for wallet transactions.")
+		}
+	} else if ptx := s.poolTx(txid); ptx != nil {
+		// In the pool: no block, no confirmations.
+		if !verbose {
+			return txHex(ptx), nil
+		}
+		return rawTxResult{txWithHex: txWithHex{txResult: txJSON(ptx, s.cfg.Chain.Network().AddressParams()), Hex: txHex(ptx)}}, nil
+	} else {
+		var loc chain.TxLocation
+		tx, loc, err = s.cfg.Chain.FetchTransaction(txid)
+		if err != nil {
+			if !s.cfg.Chain.TxIndexEnabled() {
+				return nil, errorf(codeInvalidAddress, "No such mempool transaction. Use -txindex or provide a block hash to enable blockchain transaction queries.")
+			}
+			return nil, errorf(codeInvalidAddress, "No such mempool or blockchain transaction.")
+		}
+		blockHash = loc.BlockHash
+		inActive = true
+	}
+	if !verbose {
+		return txHex(tx), nil
+	}
+	out := rawTxResult{txWithHex: txWithHex{txResult: txJSON(tx, s.cfg.Chain.Network().AddressParams()), Hex: txHex(tx)}}
+	if info, err := s.cfg.Chain.BlockInfo(blockHash); err == nil {
+		// As Core: confirmations 0 and no times for a block off the
+		// active chain.
+		out.BlockHash = blockHash.String()
+		confirmations := int32(0)
+		if info.MainChain {
+			confirmations = info.Confirmations
+			out.Time = info.Header.Timestamp.Unix()
+			out.Blocktime = out.Time
+		}
+		out.Confirmations = &confirmations
+	}
+	if a.has(2) {
+		out.InActiveChain = &inActive
+	}
+	return out, nil
+}
+
+// rawTxResult is getrawtransaction's verbose answer.
+type rawTxResult struct {
+	txWithHex
+	InActiveChain *bool  `json:"in_active_chain,omitempty"`
+	BlockHash     string `json:"blockhash,omitempty"`
+	Confirmations *int32 `json:"confirmations,omitempty"`
+	Time          int64  `json:"time,omitempty"`
+	Blocktime     int64  `json:"blocktime,omitempty"`
+}
+
+// poolTx returns a pool transaction, or nil.
+func (s *Server) poolTx(txid chainhash.Hash) *wire.MsgTx {
+	if s.cfg.Mempool == nil {
+		return nil
+	}
+	tx, err := s.cfg.Mempool.FetchTransaction(txid)
+	if err != nil {
+		return nil
+	}
+	return tx
+}
 
 // decodeTx decodes a serialized transaction from untrusted bytes, with
 // witness data when the bytes hold it (as Core's decoderawtransaction tries
@@ -202,76 +350,5 @@ func segwitOf(script []byte, typ string, params *chaincfg.Params) *segwitWrapped
 	return sw
 }
 
-// validateAddressResult is validateaddress's answer.
-type validateAddressResult struct {
-	IsValid        bool   `json:"isvalid"`
-	Address        string `json:"address,omitempty"`
-	ScriptPubKey   string `json:"scriptPubKey,omitempty"`
-	IsScript       *bool  `json:"isscript,omitempty"`
-	IsWitness      *bool  `json:"iswitness,omitempty"`
-	WitnessVersion *int   `json:"witness_version,omitempty"`
-	WitnessProgram string `json:"witness_program,omitempty"`
-	Error          string `json:"error,omitempty"`
-}
-
-var validateAddressDoc = methodDoc{
-	category: catUtil,
-	desc:     "Return information about the given address.",
-	args:     []argDoc{reqArg("address", argStr, "The address of this network to validate")},
-	results: []resultDoc{rObj("", "",
-		rBool("isvalid", "If the address is valid or not"),
-		rStr("address", "The address validated").opt(),
-		rHex("scriptPubKey", "The hex-encoded output script generated by the address").opt(),
-		rBool("isscript", "If the key is a script").opt(),
-		rBool("iswitness", "If the address is a witness address").opt(),
-		rNum("witness_version", "The version number of the witness program").opt(),
-		rHex("witness_program", "The hex value of the witness program").opt(),
-		rStr("error", "Error message, if any").opt(),
-	)},
-	examples: exBoth(`"`+exampleAddress+`"`, `"`+exampleAddress+`"`),
-}
-
-func (s *Server) validateAddress(_ context.Context, a args) (any, error) {
-	str, err := a.str(0)
-	if err != nil {
-		return nil, err
-	}
-	addr, pkScript, msg := s.decodeAddress(str)
-	if addr == nil {
-		return validateAddressResult{Error: msg}, nil
-	}
-	r := validateAddressResult{IsValid: true, Address: addr.EncodeAddress(), ScriptPubKey: hex.EncodeToString(pkScript)}
-	isScript, isWitness := false, false
-	switch v := addr.(type) {
-	case *btcutil.AddressScriptHash:
-		isScript = true
-	case *btcutil.AddressWitnessScriptHash:
-		isScript, isWitness = true, true
-		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
-	case *btcutil.AddressWitnessPubKeyHash:
-		isWitness = true
-		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
-	case *btcutil.AddressTaproot:
-		isScript, isWitness = true, true // as Core describes witness v1
-		r.WitnessVersion, r.WitnessProgram = ptrTo(int(v.WitnessVersion())), hex.EncodeToString(v.WitnessProgram())
-	}
-	r.IsScript, r.IsWitness = &isScript, &isWitness
-	return r, nil
-}
-
-func ptrTo[T any](v T) *T { return &v }
-
-// decodeAddress decodes an address of this network and its output script,
-// or returns why it is not one.
-func (s *Server) decodeAddress(str string) (btcutil.Address, []byte, string) {
-	net := s.cfg.Chain.Network()
-	addr, err := net.DecodeAddress(str)
-	if err != nil {
-		return nil, nil, "Invalid address: " + err.Error()
-	}
-	pk, err := txscript.PayToAddrScript(addr)
-	if err != nil {
-		return nil, nil, "Invalid address: " + err.Error()
-	}
-	return addr, pk, ""
-}
+// hashSHA256 is SHA-256, with which segwit hashes witness scripts.
+func hashSHA256(b []byte) [32]byte { return sha256.Sum256(b) }

@@ -14,7 +14,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -199,19 +198,6 @@ func writeCookie(path string) (string, error) {
 		return "", fmt.Errorf("rpc: cookie: %w", err)
 	}
 	return pass, nil
-}
-
-// ReadCookie reads a cookie file and returns its user and password.
-func ReadCookie(path string) (user, pass string, err error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return "", "", err
-	}
-	user, pass, ok := strings.Cut(strings.TrimSpace(string(b)), ":")
-	if !ok {
-		return "", "", fmt.Errorf("cookie file %s is malformed", path)
-	}
-	return user, pass, nil
 }
 
 // request is one JSON-RPC call.

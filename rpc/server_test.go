@@ -9,11 +9,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairnchain/cairn/rpcclient"
 )
 
 // newServer returns a server for cfg (over a fresh chain when cfg.Chain is
@@ -199,9 +200,9 @@ func TestCookieAuth(t *testing.T) {
 	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
 		t.Errorf("temporary cookie left behind: %v", err)
 	}
-	user, pass, err := ReadCookie(path)
+	user, pass, err := rpcclient.ReadCookie(path)
 	if err != nil || user != cookieUser || cookieUser+":"+pass != string(raw) {
-		t.Errorf("ReadCookie: %q, %q, %v; want the file's credentials", user, pass, err)
+		t.Errorf("rpcclient.ReadCookie: %q, %q, %v; want the file's credentials", user, pass, err)
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -266,14 +267,14 @@ func TestCookieAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.listener.Close()
-	if _, pass2, err := ReadCookie(path); err != nil || pass2 == pass {
+	if _, pass2, err := rpcclient.ReadCookie(path); err != nil || pass2 == pass {
 		t.Errorf("second cookie %q (%v): want a fresh one", pass2, err)
 	}
 }
 
 // TestCookieFailures ensures Listen and Run report a cookie that cannot be
-// written, and release the port, and that ReadCookie rejects missing and
-// malformed files.
+// written, and release the port, and that rpcclient.ReadCookie, which
+// reads the cookie the server writes, rejects missing and malformed files.
 func TestCookieFailures(t *testing.T) {
 	t.Parallel()
 	c := newTestNode(t, nodeConfig{}).chain
@@ -319,7 +320,7 @@ func TestCookieFailures(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		user, pass, err := ReadCookie(path)
+		user, pass, err := rpcclient.ReadCookie(path)
 		if (err != nil) != test.wantErr || user != test.wantUser || pass != test.wantPass {
 			t.Errorf("%q: %q, %q, %v; want %q, %q, error %v", test.name, user, pass, err, test.wantUser, test.wantPass, test.wantErr)
 		}
@@ -661,136 +662,6 @@ func TestBodyLimit(t *testing.T) {
 	checkErr(t, "oversized body", reply.Error, -32600, "exceeds 512 bytes")
 }
 
-// TestNamedParams ensures parameters can be passed by Core's names, with
-// gaps for omitted optional ones, and that unknown names get -8.
-func TestNamedParams(t *testing.T) {
-	t.Parallel()
-	r := richNode(t)
-	genesis := r.net.GenesisHash().String()
-	txA := r.g.Block("b101").Transactions[1].TxHash().String()
-	tests := []struct {
-		name       string
-		method     string
-		params     map[string]any
-		wantResult string // JSON; "" to skip
-		wantCode   int
-		wantMsg    string
-	}{
-		{name: "getblockhash height", method: "getblockhash", params: map[string]any{"height": 0},
-			wantResult: `"` + genesis + `"`},
-		{name: "getblock verbosity 0", method: "getblock", params: map[string]any{"verbosity": 0, "blockhash": r.hash("b1")},
-			wantResult: `"` + blockHex(r.g.Block("b1")) + `"`},
-		{name: "getrawtransaction skipping verbose", method: "getrawtransaction",
-			params:     map[string]any{"txid": txA, "blockhash": r.hash("b101")},
-			wantResult: `"` + txHexString(r.txA) + `"`},
-		{name: "no parameters", method: "getblockcount", params: map[string]any{}, wantResult: "103"},
-		{name: "unknown name", method: "getblockhash", params: map[string]any{"height": 0, "foo": 1},
-			wantCode: -8, wantMsg: "Unknown named parameter foo"},
-		{name: "misspelt name", method: "getblockhash", params: map[string]any{"heigth": 0},
-			wantCode: -8, wantMsg: "Unknown named parameter heigth"},
-		{name: "name of no-parameter method", method: "getblockcount", params: map[string]any{"verbose": true},
-			wantCode: -8, wantMsg: "Unknown named parameter verbose"},
-		{name: "missing required", method: "getrawtransaction", params: map[string]any{"blockhash": r.hash("b101")},
-			wantCode: -1, wantMsg: `"txid"`},
-	}
-	for _, test := range tests {
-		res, rerr := callNamed(t, r.srv, test.method, test.params)
-		if test.wantCode != 0 {
-			checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
-			continue
-		}
-		if rerr != nil {
-			t.Errorf("%q: unexpected error %v", test.name, rerr)
-			continue
-		}
-		if test.wantResult != "" && string(res) != test.wantResult {
-			t.Errorf("%q: result %.200s, want %.200s", test.name, res, test.wantResult)
-		}
-	}
-}
-
-// TestParamCount ensures too many parameters, a missing or null required
-// one, and params that are neither an array nor an object are refused.
-func TestParamCount(t *testing.T) {
-	t.Parallel()
-	s := newServer(t, Config{User: testUser, Password: testPass})
-	tests := []struct {
-		name     string
-		body     string
-		wantCode int // 0: success
-		wantMsg  string
-	}{
-		{name: "params absent", body: `{"id":1,"method":"getblockcount"}`},
-		{name: "params null", body: `{"id":1,"method":"getblockcount","params":null}`},
-		{name: "too many", body: `{"id":1,"method":"getblockcount","params":[1]}`, wantCode: -1, wantMsg: "too many parameters"},
-		{name: "too many for getblockhash", body: `{"id":1,"method":"getblockhash","params":[0,1]}`, wantCode: -1, wantMsg: "too many parameters"},
-		{name: "missing required", body: `{"id":1,"method":"getblockhash","params":[]}`, wantCode: -1, wantMsg: `missing required parameter "height"`},
-		{name: "required null", body: `{"id":1,"method":"getblockhash","params":[null]}`, wantCode: -1, wantMsg: `"height"`},
-		{name: "second required missing", body: `{"id":1,"method":"gettxout","params":["` + strings.Repeat("0", 64) + `"]}`, wantCode: -1, wantMsg: `"n"`},
-		{name: "params a number", body: `{"id":1,"method":"getblockcount","params":5}`, wantCode: -32600},
-		{name: "params a string", body: `{"id":1,"method":"getblockhash","params":"0"}`, wantCode: -32600},
-	}
-	for _, test := range tests {
-		res, rerr := callRaw(t, s, test.body)
-		if test.wantCode == 0 {
-			if rerr != nil || string(res) != "0" {
-				t.Errorf("%q: %s %v, want result 0", test.name, res, rerr)
-			}
-			continue
-		}
-		checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
-	}
-}
-
-// TestParamTypes ensures arguments of the wrong JSON type get Core's -3
-// "JSON value of type X is not of expected type Y", and badly formed hashes
-// get -8.
-func TestParamTypes(t *testing.T) {
-	t.Parallel()
-	gen := &fakeGenerator{}
-	n := newTestNode(t, nodeConfig{generator: gen, blocks: 1})
-	h := n.hash("b1")
-	tests := []struct {
-		name     string
-		method   string
-		params   []any
-		wantCode int
-		wantMsg  string
-	}{
-		{name: "height as string", method: "getblockhash", params: []any{"1"}, wantCode: -3,
-			wantMsg: "JSON value of type string is not of expected type number"},
-		{name: "height as bool", method: "getblockhash", params: []any{true}, wantCode: -3, wantMsg: "type bool"},
-		{name: "fractional height", method: "getblockhash", params: []any{1.5}, wantCode: -3},
-		{name: "height beyond int32", method: "getblockhash", params: []any{int64(1) << 40}, wantCode: -3},
-		{name: "height beyond int64", method: "getblockhash", params: []any{json.RawMessage("1e30")}, wantCode: -3},
-		{name: "hash as number", method: "getblock", params: []any{12}, wantCode: -3, wantMsg: "not of expected type string"},
-		{name: "short hash", method: "getblock", params: []any{"abcd"}, wantCode: -8, wantMsg: "blockhash must be of length 64"},
-		{name: "non-hex hash", method: "getblock", params: []any{strings.Repeat("zz", 32)}, wantCode: -8, wantMsg: "hexadecimal"},
-		{name: "verbose as string", method: "getblockheader", params: []any{h, "yes"}, wantCode: -3, wantMsg: "expected type bool"},
-		{name: "n as string", method: "gettxout", params: []any{h, "0"}, wantCode: -3},
-		{name: "include_mempool as number", method: "gettxout", params: []any{h, 0, 1}, wantCode: -3},
-		{name: "iswitness as string", method: "decoderawtransaction", params: []any{"00", "x"}, wantCode: -3},
-		{name: "address as number", method: "validateaddress", params: []any{5}, wantCode: -3},
-		{name: "nblocks as string", method: "generatetoaddress", params: []any{"1", "x"}, wantCode: -3},
-		{name: "hash_type as bool", method: "gettxoutsetinfo", params: []any{true}, wantCode: -3},
-		{name: "index name as number", method: "getindexinfo", params: []any{1}, wantCode: -3},
-		{name: "command as object", method: "help", params: []any{map[string]any{}}, wantCode: -3},
-		// Core checks every argument's JSON type before the handler runs,
-		// so hex arguments of the wrong type are -3 too, not decode errors.
-		{name: "block hexdata as array", method: "submitblock", params: []any{[]any{}}, wantCode: -3},
-		{name: "header hexdata as number", method: "submitheader", params: []any{80}, wantCode: -3},
-		{name: "tx hexstring as number", method: "decoderawtransaction", params: []any{1}, wantCode: -3},
-		{name: "script hexstring as bool", method: "decodescript", params: []any{false}, wantCode: -3},
-	}
-	for _, test := range tests {
-		_, rerr := call(t, n.srv, test.method, test.params...)
-		checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
-	}
-	if gen.callCount() != 0 {
-		t.Error("the generator was called despite bad arguments")
-	}
-}
-
 // TestObserve ensures Config.Observe hears of every call, with its method
 // and whether it failed.
 func TestObserve(t *testing.T) {
@@ -822,217 +693,6 @@ func TestObserve(t *testing.T) {
 	for i := range want {
 		if got[i] != want[i] {
 			t.Errorf("observation %d: %v, want %v", i, got[i], want[i])
-		}
-	}
-}
-
-// TestMethodTable ensures the server offers exactly Bitcoin Core's method
-// names for its calls, with Core's parameter names in Core's order.
-func TestMethodTable(t *testing.T) {
-	t.Parallel()
-	s := newServer(t, Config{User: testUser, Password: testPass})
-	want := map[string][]string{
-		"getblockchaininfo":     nil,
-		"getblockcount":         nil,
-		"getbestblockhash":      nil,
-		"getblockhash":          {"height"},
-		"getblock":              {"blockhash", "verbosity"},
-		"getblockheader":        {"blockhash", "verbose"},
-		"getblockfilter":        {"blockhash", "filtertype"},
-		"getchaintips":          nil,
-		"getdifficulty":         nil,
-		"gettxout":              {"txid", "n", "include_mempool"},
-		"gettxoutsetinfo":       {"hash_type"},
-		"getrawtransaction":     {"txid", "verbose", "blockhash"},
-		"decoderawtransaction":  {"hexstring", "iswitness"},
-		"decodescript":          {"hexstring"},
-		"validateaddress":       {"address"},
-		"submitblock":           {"hexdata", "dummy"},
-		"submitheader":          {"hexdata"},
-		"generatetoaddress":     {"nblocks", "address", "maxtries"},
-		"generateblock":         {"output", "transactions", "submit"},
-		"invalidateblock":       {"blockhash"},
-		"reconsiderblock":       {"blockhash"},
-		"getindexinfo":          {"index_name"},
-		"getnetworkinfo":        nil,
-		"getconnectioncount":    nil,
-		"getpeerinfo":           nil,
-		"setban":                {"subnet", "command", "bantime", "absolute"},
-		"listbanned":            nil,
-		"addnode":               {"node", "command"},
-		"getaddednodeinfo":      {"node"},
-		"disconnectnode":        {"address", "nodeid"},
-		"setnetworkactive":      {"state"},
-		"clearbanned":           nil,
-		"getmininginfo":         nil,
-		"getnetworkhashps":      {"nblocks", "height"},
-		"getblocktemplate":      {"template_request"},
-		"sendrawtransaction":    {"hexstring", "maxfeerate"},
-		"testmempoolaccept":     {"rawtxs", "maxfeerate"},
-		"getrawmempool":         {"verbose", "mempool_sequence"},
-		"getmempoolentry":       {"txid"},
-		"getmempoolinfo":        nil,
-		"getmempoolancestors":   {"txid", "verbose"},
-		"getmempooldescendants": {"txid", "verbose"},
-		"estimatesmartfee":      {"conf_target", "estimate_mode"},
-		"uptime":                nil,
-		"stop":                  nil,
-		"help":                  {"command"},
-	}
-	// wantRequired counts each method's required parameters (Core's, and
-	// Cairn's for disconnectnode's address).
-	wantRequired := map[string]int{
-		"getblockhash": 1, "getblock": 1, "getblockheader": 1, "getblockfilter": 1, "gettxout": 2,
-		"getrawtransaction": 1, "decoderawtransaction": 1, "decodescript": 1, "validateaddress": 1,
-		"submitblock": 1, "submitheader": 1, "generatetoaddress": 2, "generateblock": 2,
-		"sendrawtransaction": 1, "testmempoolaccept": 1, "getmempoolentry": 1, "getmempoolancestors": 1,
-		"getmempooldescendants": 1, "estimatesmartfee": 1, "invalidateblock": 1, "reconsiderblock": 1,
-		"setban": 2, "addnode": 2, "disconnectnode": 1, "setnetworkactive": 1,
-	}
-	for name, params := range want {
-		h, ok := s.handlers[name]
-		if !ok {
-			t.Errorf("method %s missing", name)
-			continue
-		}
-		if strings.Join(h.params, ",") != strings.Join(params, ",") {
-			t.Errorf("%s: params %v, want %v", name, h.params, params)
-		}
-		if h.doc == nil {
-			t.Errorf("%s: no help", name)
-		}
-		if h.required != wantRequired[name] {
-			t.Errorf("%s: %d required parameters, want %d", name, h.required, wantRequired[name])
-		}
-	}
-	for name := range s.handlers {
-		if _, ok := want[name]; !ok {
-			t.Errorf("unexpected method %s (add it to this test)", name)
-		}
-	}
-}
-
-// TestUptime ensures uptime counts whole seconds since Config.StartTime.
-func TestUptime(t *testing.T) {
-	t.Parallel()
-	n := newTestNode(t, nodeConfig{startTime: time.Now().Add(-90 * time.Second)})
-	var up int64
-	decode(t, mustCall(t, n.srv, "uptime"), &up)
-	if up < 90 || up > 150 {
-		t.Errorf("uptime %d, want about 90", up)
-	}
-	fresh := newTestNode(t, nodeConfig{})
-	decode(t, mustCall(t, fresh.srv, "uptime"), &up)
-	if up < 0 || up > 60 {
-		t.Errorf("uptime of a fresh server %d, want about 0", up)
-	}
-}
-
-// TestStop ensures stop answers and then calls Config.Stop, and fails on a
-// server that cannot stop its node.
-func TestStop(t *testing.T) {
-	t.Parallel()
-	stopped := make(chan struct{})
-	var once bool
-	n := newTestNode(t, nodeConfig{stop: func() {
-		if !once {
-			once = true
-			close(stopped)
-		}
-	}})
-	res := mustCall(t, n.srv, "stop")
-	if !strings.Contains(str(t, res), "stopping") {
-		t.Errorf("stop answered %s, want a stopping message", res)
-	}
-	select {
-	case <-stopped:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Config.Stop was not called")
-	}
-	none := newTestNode(t, nodeConfig{})
-	_, rerr := call(t, none.srv, "stop")
-	checkErr(t, "no Stop", rerr, -1, "cannot stop")
-}
-
-// TestHelp ensures help lists every method's call line under its Core
-// category, categories and methods in alphabetical order, explains one
-// method, and answers unknown ones as Core does.
-func TestHelp(t *testing.T) {
-	t.Parallel()
-	r := richNode(t)
-	list := str(t, mustCall(t, r.srv, "help"))
-	if !strings.HasPrefix(list, "== Blockchain ==\ngetbestblockhash\n") {
-		t.Errorf("help list starts %q, want the Blockchain category first", list[:min(len(list), 60)])
-	}
-	var categories []string
-	listed := map[string]string{} // method: its category heading
-	for _, group := range strings.Split(list, "\n\n") {
-		lines := strings.Split(group, "\n")
-		heading := lines[0]
-		categories = append(categories, heading)
-		if !sort.StringsAreSorted(lines[1:]) {
-			t.Errorf("%s: methods not sorted: %q", heading, lines[1:])
-		}
-		for _, line := range lines[1:] {
-			name, _, _ := strings.Cut(line, " ")
-			h, ok := r.srv.handlers[name]
-			if !ok {
-				t.Errorf("%s lists %q, which is no method", heading, line)
-				continue
-			}
-			if line != h.usage(name) {
-				t.Errorf("%s lists %q, want %q", heading, line, h.usage(name))
-			}
-			if _, dup := listed[name]; dup {
-				t.Errorf("%s listed twice", name)
-			}
-			listed[name] = heading
-		}
-	}
-	wantCategories := []string{"== Blockchain ==", "== Control ==", "== Generating ==", "== Mining ==",
-		"== Network ==", "== Rawtransactions ==", "== Util =="}
-	if strings.Join(categories, "|") != strings.Join(wantCategories, "|") {
-		t.Errorf("help categories %q, want %q", categories, wantCategories)
-	}
-	if len(listed) != len(r.srv.handlers) {
-		t.Errorf("help lists %d methods, want every one (%d)", len(listed), len(r.srv.handlers))
-	}
-	for name, heading := range map[string]string{"getblock": "== Blockchain ==", "getrawmempool": "== Blockchain ==",
-		"stop": "== Control ==", "generatetoaddress": "== Generating ==", "getblocktemplate": "== Mining ==",
-		"getpeerinfo": "== Network ==", "sendrawtransaction": "== Rawtransactions ==",
-		"getrawtransaction": "== Rawtransactions ==", "estimatesmartfee": "== Util ==", "validateaddress": "== Util =="} {
-		if listed[name] != heading {
-			t.Errorf("%s is under %q, want %q as in Core", name, listed[name], heading)
-		}
-	}
-	tests := []struct {
-		name     string
-		command  any
-		want     string // prefix
-		contains string
-	}{
-		{name: "getblock", command: "getblock", want: "getblock \"blockhash\" ( verbosity )\n\nIf verbosity is 0",
-			contains: "\nArguments:\n1. blockhash    (string, required) The block hash\n2. verbosity    (numeric or boolean, optional, default=1)"},
-		{name: "no parameters", command: "uptime", want: "uptime\n\nReturns the total uptime of the server.\n\nArguments:\nnone\n\nResult:\nn    (numeric)"},
-		{name: "generatetoaddress", command: "generatetoaddress", want: `generatetoaddress nblocks "address" ( maxtries )`},
-		{name: "object argument", command: "getblocktemplate",
-			want: `getblocktemplate ( {"mode":"str","capabilities":["str",...],"rules":["segwit","str",...]} )`},
-		{name: "unknown", command: "nosuch", want: "help: unknown command: nosuch", contains: ""},
-		{name: "wallet method", command: "getnewaddress",
-			want: "help: unknown command: getnewaddress (getnewaddress is a wallet method: Cairn's wallet is the `cairn wallet` command"},
-	}
-	for _, test := range tests {
-		got := str(t, mustCall(t, r.srv, "help", test.command))
-		if !strings.HasPrefix(got, test.want) || !strings.Contains(got, test.contains) {
-			t.Errorf("%q: %q, want it to start with %q and contain %q", test.name, got, test.want, test.contains)
-		}
-	}
-	if got := str(t, mustCall(t, r.srv, "help", "nosuch")); got != "help: unknown command: nosuch" {
-		t.Errorf("help nosuch: %q, want Core's answer", got)
-	}
-	for _, command := range []any{nil, ""} {
-		if res := mustCall(t, r.srv, "help", command); str(t, res) != list {
-			t.Errorf("help with command %q differs from the list", command)
 		}
 	}
 }

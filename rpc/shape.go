@@ -20,8 +20,14 @@ import (
 
 // This file shapes chain data into Bitcoin Core's JSON results.
 
-// coins converts base units to coins, as Core prints amounts.
-func coins(units int64) float64 { return btcutil.Amount(units).ToBTC() }
+// coins converts base units to coins, as Core prints amounts: the float
+// nearest the exact decimal [consensus.FormatCoins] writes, since btcjson's
+// results hold amounts as float64 (JSON prints it as the shortest decimal
+// that reads back as that float, 0.1 for 10,000,000 units).
+func coins(units int64) float64 {
+	f, _ := strconv.ParseFloat(consensus.FormatCoins(units), 64)
+	return f
+}
 
 // difficulty returns Core's difficulty for bits: the minimum-difficulty
 // target 0x1d00ffff divided by the target.

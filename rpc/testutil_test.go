@@ -620,17 +620,6 @@ func chainWork(height int32) string {
 	return fmt.Sprintf("%064x", w)
 }
 
-// blockFields are the fields of getblock at verbosity 1 and 2 for a block
-// with a parent and a child.
-var blockFields = []string{"hash", "confirmations", "height", "version", "versionHex", "merkleroot", "time",
-	"mediantime", "nonce", "bits", "difficulty", "chainwork", "nTx", "previousblockhash", "nextblockhash",
-	"strippedsize", "size", "weight", "tx"}
-
-// headerFields are getblockheader's fields for a block with a parent and a
-// child.
-var headerFields = []string{"hash", "confirmations", "height", "version", "versionHex", "merkleroot", "time",
-	"mediantime", "nonce", "bits", "difficulty", "chainwork", "nTx", "previousblockhash", "nextblockhash"}
-
 // verboseBlock is getblock's verbose answer.
 type verboseBlock struct {
 	Hash          string          `json:"hash"`
@@ -679,37 +668,6 @@ func checkBlockHeaderFields(t *testing.T, name string, r *richFixture, got verbo
 
 // sha256Sum is SHA-256.
 func sha256Sum(b []byte) [32]byte { return hashSHA256(b) }
-
-// addCoinbaseValue is a chaintest munger paying the coinbase delta more.
-func addCoinbaseValue(delta int64) func(*wire.MsgBlock) {
-	return func(b *wire.MsgBlock) { b.Transactions[0].TxOut[0].Value += delta }
-}
-
-// generateNode returns a node on net (regtest when nil) with generator
-// gen, and a P2PKH and a P2WPKH address of its network with their scripts.
-func generateNode(t *testing.T, gen Generator, net *chainparams.Network) (n *testNode, p2pkh, p2wpkh string, pkhScript, wpkhScript []byte) {
-	t.Helper()
-	n = newTestNode(t, nodeConfig{generator: gen, net: net})
-	hash := bytes.Repeat([]byte{9}, 20)
-	params := n.net.AddressParams()
-	a1, _ := btcutil.NewAddressPubKeyHash(hash, params)
-	a2, _ := btcutil.NewAddressWitnessPubKeyHash(hash, params)
-	s1, _ := txscript.PayToAddrScript(a1)
-	s2, _ := txscript.PayToAddrScript(a2)
-	return n, a1.EncodeAddress(), a2.EncodeAddress(), s1, s2
-}
-
-// chainhashOf is the fake generator's i-th hash.
-func chainhashOf(i int) string {
-	return chainhash.DoubleHashH([]byte{byte(i), byte(i >> 8)}).String()
-}
-
-// regtestWithoutGenerate is regtest with block generation off.
-func regtestWithoutGenerate() *chainparams.Network {
-	net := chainparams.Regtest()
-	net.AllowGenerate = false
-	return net
-}
 
 // failingChain is a real chain whose storage reads and writes fail.
 type failingChain struct {

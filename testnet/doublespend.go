@@ -143,8 +143,8 @@ func scenarioDoubleSpend(ctx context.Context, s *State, w io.Writer) (err error)
 	var ra, rh struct {
 		HashesPerSec float64 `json:"hashespersec"`
 	}
-	_ = s.Call(attacker, &ra, "getmininginfo")
-	_ = s.Call(honest, &rh, "getmininginfo")
+	_ = s.CallContext(ctx, attacker, &ra, "getmininginfo")
+	_ = s.CallContext(ctx, honest, &rh, "getmininginfo")
 	q := ra.HashesPerSec / (ra.HashesPerSec + rh.HashesPerSec)
 	if math.IsNaN(q) || q <= 0 {
 		q = float64(at) / float64(at+ht)

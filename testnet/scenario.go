@@ -425,11 +425,11 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 			return errors.New("testnet: the skewed miner found no block")
 		}
 		var hash string
-		if err := s.Call(skewed, &hash, "getbestblockhash"); err == nil {
+		if err := s.CallContext(ctx, skewed, &hash, "getbestblockhash"); err == nil {
 			var hdr struct {
 				Time int64 `json:"time"`
 			}
-			if s.Call(skewed, &hdr, "getblockheader", hash) == nil && time.Until(time.Unix(hdr.Time, 0)) > limit {
+			if s.CallContext(ctx, skewed, &hdr, "getblockheader", hash) == nil && time.Until(time.Unix(hdr.Time, 0)) > limit {
 				future, futureTime = hash, time.Unix(hdr.Time, 0)
 			}
 		}
@@ -443,27 +443,27 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 		var hdr struct {
 			Prev string `json:"previousblockhash"`
 		}
-		if err := s.Call(skewed, &hdr, "getblockheader", future); err != nil {
+		if err := s.CallContext(ctx, skewed, &hdr, "getblockheader", future); err != nil {
 			return err
 		}
 		var parent struct {
 			Time int64 `json:"time"`
 		}
-		if s.Call(honest, &parent, "getblockheader", hdr.Prev) == nil {
+		if s.CallContext(ctx, honest, &parent, "getblockheader", hdr.Prev) == nil {
 			break
 		}
-		if err := s.Call(skewed, &parent, "getblockheader", hdr.Prev); err != nil {
+		if err := s.CallContext(ctx, skewed, &parent, "getblockheader", hdr.Prev); err != nil {
 			return err
 		}
 		future, futureTime = hdr.Prev, time.Unix(parent.Time, 0)
 	}
 	fmt.Fprintf(w, "2. %s mined %.16s.. stamped %v ahead of true time.\n", skewed.Name, future, time.Until(futureTime).Round(time.Second))
 	var raw string
-	if err := s.Call(skewed, &raw, "getblock", future, 0); err != nil {
+	if err := s.CallContext(ctx, skewed, &raw, "getblock", future, 0); err != nil {
 		return err
 	}
 	var verdict *string
-	if err := s.Call(honest, &verdict, "submitblock", raw); err != nil {
+	if err := s.CallContext(ctx, honest, &verdict, "submitblock", raw); err != nil {
 		return err
 	}
 	if verdict == nil || *verdict != "time-too-new" {
@@ -481,7 +481,7 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 		return ctx.Err()
 	case <-time.After(wait):
 	}
-	if err := s.Call(honest, &verdict, "submitblock", raw); err != nil {
+	if err := s.CallContext(ctx, honest, &verdict, "submitblock", raw); err != nil {
 		return err
 	}
 	if verdict != nil && *verdict != "inconclusive" && *verdict != "duplicate" {

@@ -432,8 +432,8 @@ func (g *loadGen) waitCaughtUp(ctx context.Context, i int) error {
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		var mine, theirs string
-		_ = g.s.Call(g.s.Nodes[i], &mine, "getbestblockhash")
-		_ = g.s.Call(g.s.Nodes[(i+1)%len(g.s.Nodes)], &theirs, "getbestblockhash")
+		_ = g.s.CallContext(ctx, g.s.Nodes[i], &mine, "getbestblockhash")
+		_ = g.s.CallContext(ctx, g.s.Nodes[(i+1)%len(g.s.Nodes)], &theirs, "getbestblockhash")
 		if mine != "" && mine == theirs {
 			return nil
 		}
@@ -452,7 +452,7 @@ func (g *loadGen) account(ctx context.Context, from int32, rep *SoakReport) erro
 	s := g.s
 	confirmed := map[chainhash.Hash]int{}
 	var height int32
-	if err := s.Call(s.Nodes[0], &height, "getblockcount"); err != nil {
+	if err := s.CallContext(ctx, s.Nodes[0], &height, "getblockcount"); err != nil {
 		return err
 	}
 	for h := from; h <= height; h++ {
@@ -460,10 +460,10 @@ func (g *loadGen) account(ctx context.Context, from int32, rep *SoakReport) erro
 		var block struct {
 			Tx []string `json:"tx"`
 		}
-		if err := s.Call(s.Nodes[0], &hash, "getblockhash", h); err != nil {
+		if err := s.CallContext(ctx, s.Nodes[0], &hash, "getblockhash", h); err != nil {
 			return err
 		}
-		if err := s.Call(s.Nodes[0], &block, "getblock", hash, 1); err != nil {
+		if err := s.CallContext(ctx, s.Nodes[0], &block, "getblock", hash, 1); err != nil {
 			return err
 		}
 		for _, id := range block.Tx {
@@ -478,7 +478,7 @@ func (g *loadGen) account(ctx context.Context, from int32, rep *SoakReport) erro
 	var pools []map[string]bool
 	for _, n := range s.Nodes {
 		var ids []string
-		if err := s.Call(n, &ids, "getrawmempool"); err != nil {
+		if err := s.CallContext(ctx, n, &ids, "getrawmempool"); err != nil {
 			return err
 		}
 		pool := make(map[string]bool, len(ids))
@@ -564,7 +564,7 @@ func (g *loadGen) finalState(ctx context.Context, rep *SoakReport) error {
 				Hash      string  `json:"hash_serialized_3"`
 				Total     float64 `json:"total_amount"`
 			}
-			if err := s.Call(n, &set, "gettxoutsetinfo"); err != nil {
+			if err := s.CallContext(ctx, n, &set, "gettxoutsetinfo"); err != nil {
 				return err
 			}
 			sets = append(sets, set)

@@ -151,7 +151,7 @@ func (g *loadGen) fund(ctx context.Context, coins int) error {
 			var out *struct {
 				Confirmations int64 `json:"confirmations"`
 			}
-			if s.Call(n, &out, "gettxout", split.TxHash().String(), 0, false) != nil || out == nil || out.Confirmations < 1 {
+			if s.CallContext(ctx, n, &out, "gettxout", split.TxHash().String(), 0, false) != nil || out == nil || out.Confirmations < 1 {
 				confirmed = false
 			}
 		}

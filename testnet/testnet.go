@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/internal/atomicfile"
+	"github.com/cairnchain/cairn/rpcclient"
 	"github.com/cairnchain/cairn/wallet"
 )
 
@@ -38,7 +38,14 @@ const (
 	Password = "localnet"
 	rpcUser  = "localnet"
 	rpcPass  = "localnet"
+	// rpcTimeout keeps a hung node from freezing status and down.
+	rpcTimeout = 10 * time.Second
 )
+
+// nodeWalletKDF is the key derivation cost of the nodes' wallets: their
+// password is public, and a cheap derivation keeps scenarios, which open
+// them often, off the miners' CPU.
+var nodeWalletKDF = wallet.KDFParams{Time: 1, Memory: 8 << 10, Threads: 1}
 
 // Node is one node of the testnet.
 type Node struct {
@@ -154,11 +161,6 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		return nil, fmt.Errorf("testnet: %w", err)
 	}
 	s := &State{Dir: dir, Spacing: o.Spacing, binary: o.Binary, net: netw}
-	// The nodes' wallets have a public password: a cheap key derivation
-	// keeps scenarios, which open them often, off the miners' CPU.
-	defaultKDF := wallet.DefaultKDF
-	wallet.DefaultKDF = wallet.KDFParams{Time: 1, Memory: 8 << 10, Threads: 1}
-	defer func() { wallet.DefaultKDF = defaultKDF }()
 	for i := 0; i < o.Nodes; i++ {
 		n := &Node{Name: fmt.Sprintf("node%d", i), Dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), Mining: i < o.Miners}
 		if n.RPCAddr, err = s.freePort(); err != nil {
@@ -174,7 +176,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		if err != nil {
 			return s, err
 		}
-		w, err := wallet.Create(n.Wallet, []byte(Password), netw, mnemonic, "", 0)
+		w, err := wallet.Create(n.Wallet, []byte(Password), netw, mnemonic, wallet.CreateOptions{KDF: nodeWalletKDF})
 		if err != nil {
 			return s, err
 		}
@@ -207,7 +209,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		var info struct {
 			P2P []string `json:"p2paddresses"`
 		}
-		if err := s.Call(n, &info, "getnetworkinfo"); err != nil || len(info.P2P) == 0 {
+		if err := s.CallContext(ctx, n, &info, "getnetworkinfo"); err != nil || len(info.P2P) == 0 {
 			return s, fmt.Errorf("testnet: %s has no p2p address: %v", n.Name, err)
 		}
 		n.P2PAddr = info.P2P[0]
@@ -404,7 +406,7 @@ func (s *State) waitRPC(ctx context.Context, n *Node, d time.Duration) error {
 	deadline := time.Now().Add(d)
 	for {
 		var h int32
-		err := s.Call(n, &h, "getblockcount")
+		err := s.CallContext(ctx, n, &h, "getblockcount")
 		if err == nil {
 			return nil
 		}
@@ -418,47 +420,20 @@ func (s *State) waitRPC(ctx context.Context, n *Node, d time.Duration) error {
 	}
 }
 
-// RPCError is a node's JSON-RPC error.
-type RPCError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
+// Call runs a JSON-RPC method on n and decodes its result into out (nil
+// discards it). An error the node answered with is an *rpcclient.Error.
+// Each call is bounded to ten seconds.
+func (s *State) Call(n *Node, out any, method string, params ...any) error {
+	return s.CallContext(context.Background(), n, out, method, params...)
 }
 
-func (e *RPCError) Error() string { return fmt.Sprintf("%s (code %d)", e.Message, e.Code) }
-
-// httpClient's limit keeps a hung node from freezing status and down.
-var httpClient = &http.Client{Timeout: 10 * time.Second}
-
-// Call runs a JSON-RPC method on n.
-func (s *State) Call(n *Node, out any, method string, params ...any) error {
-	if params == nil {
-		params = []any{}
-	}
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "1.0", "id": 1, "method": method, "params": params})
-	req, err := http.NewRequest(http.MethodPost, "http://"+n.RPCAddr+"/", bytes.NewReader(body))
+// CallContext is Call ending early when ctx does.
+func (s *State) CallContext(ctx context.Context, n *Node, out any, method string, params ...any) error {
+	c, err := rpcclient.New(rpcclient.Config{Host: n.RPCAddr, User: rpcUser, Password: rpcPass, Timeout: rpcTimeout})
 	if err != nil {
-		return err
+		return fmt.Errorf("testnet: %s: %w", n.Name, err)
 	}
-	req.SetBasicAuth(rpcUser, rpcPass)
-	resp, err := httpClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	var res struct {
-		Result json.RawMessage `json:"result"`
-		Error  *RPCError       `json:"error"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&res); err != nil {
-		return fmt.Errorf("%s %s: HTTP %d: %v", n.Name, method, resp.StatusCode, err)
-	}
-	if res.Error != nil {
-		return res.Error
-	}
-	if out == nil {
-		return nil
-	}
-	return json.Unmarshal(res.Result, out)
+	return c.Call(ctx, method, out, params...)
 }
 
 // NodeStatus is one node as status shows it.

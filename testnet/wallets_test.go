@@ -34,9 +34,6 @@ func (acceptingNode) EstimateFee(int) (float64, error)     { return 1, nil }
 // returns its state.
 func stoppedTestnet(t *testing.T) *State {
 	t.Helper()
-	defaultKDF := wallet.DefaultKDF
-	wallet.DefaultKDF = wallet.KDFParams{Time: 1, Memory: 64, Threads: 1}
-	t.Cleanup(func() { wallet.DefaultKDF = defaultKDF })
 	dir := filepath.Join(t.TempDir(), "localnet")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
@@ -73,7 +70,9 @@ func newWallet(t *testing.T, path, password string, net *chainparams.Network) *w
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := wallet.Create(path, []byte(password), net, mnemonic, "", 0)
+	// A cheap key derivation keeps the test fast; the file stores its cost.
+	w, err := wallet.Create(path, []byte(password), net, mnemonic,
+		wallet.CreateOptions{KDF: wallet.KDFParams{Time: 1, Memory: 64, Threads: 1}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -32,9 +32,17 @@ type KDFParams struct {
 	Threads uint8  `json:"threads"`
 }
 
-// DefaultKDF is RFC 9106's second recommended setting (64 MiB, 3 passes):
-// about a fifth of a second here, once per command.
-var DefaultKDF = KDFParams{Time: 3, Memory: 64 << 10, Threads: 4}
+// DefaultKDFParams returns the cost a new wallet file gets unless
+// CreateOptions.KDF says otherwise: RFC 9106's second recommended setting
+// (64 MiB, 3 passes), about a fifth of a second here, once per command.
+func DefaultKDFParams() KDFParams { return KDFParams{Time: 3, Memory: 64 << 10, Threads: 4} }
+
+// valid reports whether p is within the bounds a wallet file may state:
+// 1 to 100 passes, 8 KiB to 4 GiB of memory, one thread or more. They keep
+// a damaged file from asking for an absurd amount of work.
+func (p KDFParams) valid() bool {
+	return p.Time >= 1 && p.Time <= 100 && p.Memory >= 8 && p.Memory <= 4<<20 && p.Threads >= 1
+}
 
 // envelope is the file's JSON.
 type envelope struct {
@@ -94,7 +102,7 @@ func open(raw, password []byte) ([]byte, KDFParams, error) {
 		return nil, KDFParams{}, fmt.Errorf("wallet: wallet file uses %s/%s, this cairn reads argon2id/xchacha20poly1305", env.KDF, env.Cipher)
 	case len(env.Salt) < 16 || len(env.Nonce) != chacha20poly1305.NonceSizeX:
 		return nil, KDFParams{}, errors.New("wallet: the wallet file is damaged (salt or nonce)")
-	case env.Params.Time == 0 || env.Params.Time > 100 || env.Params.Memory < 8 || env.Params.Memory > 4<<20 || env.Params.Threads == 0:
+	case !env.Params.valid():
 		return nil, KDFParams{}, fmt.Errorf("wallet: the wallet file is damaged (key derivation parameters %+v)", env.Params)
 	}
 	aead, err := chacha20poly1305.NewX(argon2.IDKey(password, env.Salt, env.Params.Time, env.Params.Memory, env.Params.Threads, chacha20poly1305.KeySize))

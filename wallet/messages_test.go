@@ -22,7 +22,7 @@ func TestInsufficientFundsExplained(t *testing.T) {
 	net := chainparams.Regtest()
 	g := chaintest.New(net)
 	node := newFakeNode(net)
-	w, err := Create(filepath.Join(t.TempDir(), "w"), []byte("pw"), net, abandon, "", 0)
+	w, err := Create(filepath.Join(t.TempDir(), "w"), []byte("pw"), net, abandon, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func TestInsufficientFundsExplained(t *testing.T) {
 // awaiting confirmation rather than silently missing.
 func TestInsufficientFundsPending(t *testing.T) {
 	a, node, g, blocks, tip := funded(t)
-	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), a.net, "legal winner thank year wave sausage worth useful legal winner thank yellow", "", 0)
+	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), a.net, "legal winner thank year wave sausage worth useful legal winner thank yellow", testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestGenesisChanged(t *testing.T) {
 		t.Fatal("the two networks share a genesis block")
 	}
 	path := filepath.Join(t.TempDir(), "wallet.dat")
-	w, err := Create(path, []byte("pw"), old, abandon, "", 0)
+	w, err := Create(path, []byte("pw"), old, abandon, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +191,7 @@ func TestLastBalance(t *testing.T) {
 	if got := again.LastBalance(); got.Total() != 50*btcutil.SatoshiPerBitcoin {
 		t.Fatalf("last balance read back %+v", got)
 	}
-	fresh, err := Create(filepath.Join(t.TempDir(), "fresh"), []byte("pw"), w.net, abandon, "", 0)
+	fresh, err := Create(filepath.Join(t.TempDir(), "fresh"), []byte("pw"), w.net, abandon, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,11 +2,10 @@ package wallet
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"time"
 
@@ -14,70 +13,64 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/rpcclient"
 )
 
 // RPCNode reaches a Cairn node over its JSON-RPC interface.
 type RPCNode struct {
 	URL            string // http://host:port/
 	User, Password string
-	Client         *http.Client
+	// Client sends the requests; nil means a default one. Each call is
+	// bounded to two minutes as well as by the client's own timeout.
+	Client *http.Client
+
+	ctx context.Context
 }
+
+// rpcTimeout bounds one call of the node: enough for a large block from
+// a busy node, not forever for a hung one.
+const rpcTimeout = 2 * time.Minute
 
 // ErrUnreachable marks a node that did not answer.
 var ErrUnreachable = errors.New("wallet: cannot reach the node")
 
-// RPCError is an error the node answered with.
-type RPCError struct {
-	Code    int    `json:"code"`
-	Message string `json:"message"`
+// WithContext returns a copy of n whose calls end when ctx does, such as
+// when the user interrupts a command.
+func (n *RPCNode) WithContext(ctx context.Context) *RPCNode {
+	c := *n
+	c.ctx = ctx
+	return &c
 }
 
-func (e *RPCError) Error() string {
-	return fmt.Sprintf("the node refused: %s (code %d)", e.Message, e.Code)
-}
-
-// call runs one JSON-RPC 1.0 request.
+// call runs one JSON-RPC request. The node's own errors come back as
+// *rpcclient.Error (errors.As finds them), prefixed "the node refused".
 func (n *RPCNode) call(method string, result any, params ...any) error {
-	if params == nil {
-		params = []any{}
-	}
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "1.0", "id": 1, "method": method, "params": params})
-	req, err := http.NewRequest(http.MethodPost, n.URL, bytes.NewReader(body))
+	client, err := rpcclient.New(rpcclient.Config{URL: n.URL, User: n.User, Password: n.Password,
+		Timeout: rpcTimeout, HTTPClient: n.Client})
 	if err != nil {
 		return fmt.Errorf("wallet: %w", err)
 	}
-	req.SetBasicAuth(n.User, n.Password)
-	req.Header.Set("Content-Type", "application/json")
-	client := n.Client
-	if client == nil {
-		client = &http.Client{Timeout: 2 * time.Minute}
+	ctx := n.ctx
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return fmt.Errorf("%w at %s (is cairn node running? check --rpc-addr and --network): %v", ErrUnreachable, n.URL, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode == http.StatusUnauthorized {
-		return fmt.Errorf("wallet: the node at %s refused the credentials (check --rpc-user/--rpc-password or the cookie file)", n.URL)
-	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("%w at %s: %v", ErrUnreachable, n.URL, err)
-	}
-	var out struct {
-		Result json.RawMessage `json:"result"`
-		Error  *RPCError       `json:"error"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Errorf("wallet: the node's answer to %s does not decode (HTTP %d): %v", method, resp.StatusCode, err)
-	}
-	if out.Error != nil {
-		return out.Error
-	}
-	if result == nil {
+	err = client.Call(ctx, method, result, params...)
+	var rerr *rpcclient.Error
+	var terr *rpcclient.TransportError
+	switch {
+	case err == nil:
 		return nil
+	case errors.As(err, &rerr):
+		return fmt.Errorf("the node refused: %w", err)
+	case errors.Is(err, rpcclient.ErrUnauthorized):
+		return fmt.Errorf("wallet: the node at %s refused the credentials (check --rpc-user/--rpc-password or the cookie file)", n.URL)
+	case ctx.Err() != nil:
+		return fmt.Errorf("wallet: %s: %w", method, ctx.Err())
+	case errors.As(err, &terr):
+		return fmt.Errorf("%w at %s (is cairn node running? check --rpc-addr and --network): %w", ErrUnreachable, n.URL, terr.Err)
+	default:
+		return fmt.Errorf("wallet: %w", err)
 	}
-	return json.Unmarshal(out.Result, result)
 }
 
 // BlockCount implements Node.

@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/rpcclient"
 )
 
 // Node is what the wallet needs of a Cairn node. RPCNode implements it
@@ -255,7 +256,7 @@ func (w *Wallet) Rebroadcast(node Node) int {
 	abandoned := 0
 	for _, r := range pending {
 		err := node.SendRawTransaction(r.tx)
-		var rerr *RPCError
+		var rerr *rpcclient.Error
 		if errors.As(err, &rerr) && rerr.Code == -25 && strings.Contains(rerr.Message, "missingorspent") {
 			r.Abandoned = true
 			abandoned++

@@ -11,7 +11,7 @@ import (
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
-	"github.com/cairnchain/cairn/mempool"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // Virtual sizes used to price a transaction before it is signed.
@@ -234,7 +234,7 @@ func outputVB(script []byte) int64 {
 }
 
 // dustOf returns the dust threshold of an output paying script.
-func dustOf(script []byte) int64 { return mempool.DustThreshold(&wire.TxOut{PkScript: script}) }
+func dustOf(script []byte) int64 { return policy.DustThreshold(&wire.TxOut{PkScript: script}) }
 
 // SendRequest describes a payment.
 type SendRequest struct {

@@ -100,9 +100,36 @@ var chains = []struct {
 
 func chainKey(t AddrType, chain uint32) string { return fmt.Sprintf("%s/%d", t, chain) }
 
+// CreateOptions are Create's optional settings. The zero value is a
+// wallet without a BIP39 passphrase, scanned from the genesis block, its
+// file sealed at the default key derivation cost.
+type CreateOptions struct {
+	// Passphrase is the BIP39 passphrase the keys are derived with
+	// besides the mnemonic.
+	Passphrase string
+	// Birthday is the first height to scan (a negative one is 0).
+	Birthday int32
+	// KDF is the Argon2id cost of deriving the file's key from the
+	// password; the zero value means DefaultKDFParams. Every later save
+	// keeps it.
+	KDF KDFParams
+}
+
+// kdf returns the key derivation cost o asks for.
+func (o CreateOptions) kdf() KDFParams {
+	if o.KDF == (KDFParams{}) {
+		return DefaultKDFParams()
+	}
+	return o.KDF
+}
+
 // Create writes a new wallet file for mnemonic (see [NewMnemonic] for a
-// fresh one) and returns it open. birthday is the first height to scan.
-func Create(path string, password []byte, net *chainparams.Network, mnemonic, passphrase string, birthday int32) (_ *Wallet, err error) {
+// fresh one) and returns it open.
+func Create(path string, password []byte, net *chainparams.Network, mnemonic string, o CreateOptions) (_ *Wallet, err error) {
+	kdf := o.kdf()
+	if !kdf.valid() {
+		return nil, fmt.Errorf("wallet: key derivation parameters %+v out of bounds (1 to 100 passes, 8 KiB to 4 GiB of memory, 1 thread or more)", kdf)
+	}
 	lock, err := lockFile(path)
 	if err != nil {
 		return nil, err
@@ -119,15 +146,13 @@ func Create(path string, password []byte, net *chainparams.Network, mnemonic, pa
 		return nil, errors.New("wallet: the password is empty")
 	}
 	mnemonic = strings.Join(splitWords(strings.ToLower(mnemonic)), " ")
-	keys, err := NewKeychain(mnemonic, passphrase, net.AddressParams())
+	keys, err := NewKeychain(mnemonic, o.Passphrase, net.AddressParams())
 	if err != nil {
 		return nil, err
 	}
-	if birthday < 0 {
-		birthday = 0
-	}
-	w := &Wallet{lock: lock, path: path, password: password, kdf: DefaultKDF, net: net, params: net.AddressParams(), keys: keys,
-		st: state{Network: net.Name, Genesis: net.GenesisHash().String(), Mnemonic: mnemonic, Passphrase: passphrase,
+	birthday := max(o.Birthday, 0)
+	w := &Wallet{lock: lock, path: path, password: password, kdf: kdf, net: net, params: net.AddressParams(), keys: keys,
+		st: state{Network: net.Name, Genesis: net.GenesisHash().String(), Mnemonic: mnemonic, Passphrase: o.Passphrase,
 			Birthday: birthday, Scanned: birthday - 1, Next: make(map[string]uint32)}}
 	if err := w.watch(); err != nil {
 		return nil, err
@@ -361,11 +386,7 @@ func (b Balance) Total() int64 { return b.Confirmed + b.Unconfirmed + b.Immature
 // FormatAmount writes base units v as coins with 8 decimals followed by
 // unit (a network's [chainparams.Network.Unit]), e.g. "12.50000000 rCRN".
 func FormatAmount(v int64, unit string) string {
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	s := fmt.Sprintf("%s%d.%08d", sign, v/btcutil.SatoshiPerBitcoin, v%btcutil.SatoshiPerBitcoin)
+	s := consensus.FormatCoins(v)
 	if unit == "" {
 		return s
 	}

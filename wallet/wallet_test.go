@@ -2,6 +2,7 @@ package wallet
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -18,12 +19,66 @@ import (
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/rpcclient"
 )
 
 func TestMain(m *testing.M) {
-	DefaultKDF = KDFParams{Time: 1, Memory: 64, Threads: 1} // fast tests; the format stores the cost
 	lockWait = 100 * time.Millisecond
 	os.Exit(m.Run())
+}
+
+// testOptions create the tests' wallets with a cheap key derivation, so
+// that they open fast; the file stores its cost.
+var testOptions = CreateOptions{KDF: KDFParams{Time: 1, Memory: 64, Threads: 1}}
+
+// TestCreateKDF ensures a wallet file is sealed at the cost Create is
+// given, or at the default one for none, keeps it across saves, and that
+// a cost no wallet file may state is refused before any file is written.
+func TestCreateKDF(t *testing.T) {
+	net := chainparams.Regtest()
+	dir := t.TempDir()
+	kdfOf := func(path string) KDFParams {
+		t.Helper()
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var env envelope
+		if err := json.Unmarshal(raw, &env); err != nil {
+			t.Fatal(err)
+		}
+		return env.Params
+	}
+	fast := filepath.Join(dir, "fast")
+	w, err := Create(fast, []byte("pw"), net, abandon, testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.NewAddress(P2WPKH); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Save(); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	if got := kdfOf(fast); got != testOptions.KDF {
+		t.Fatalf("file sealed with %+v, want %+v", got, testOptions.KDF)
+	}
+
+	// No cost given is the default one (not sealed here: it takes a
+	// while on purpose).
+	if got := (CreateOptions{Birthday: 7}).kdf(); got != DefaultKDFParams() || !got.valid() {
+		t.Fatalf("no cost given: %+v, want the default %+v", got, DefaultKDFParams())
+	}
+
+	bad := filepath.Join(dir, "bad")
+	if _, err := Create(bad, []byte("pw"), net, abandon, CreateOptions{KDF: KDFParams{Time: 1, Memory: 64}}); err == nil ||
+		!strings.Contains(err.Error(), "out of bounds") {
+		t.Fatalf("zero threads: %v", err)
+	}
+	if _, err := os.Stat(bad); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a refused wallet left a file: %v", err)
+	}
 }
 
 // TestFileEncryption ensures a wallet file opens with its password only,
@@ -32,7 +87,7 @@ func TestMain(m *testing.M) {
 func TestFileEncryption(t *testing.T) {
 	net := chainparams.Regtest()
 	path := filepath.Join(t.TempDir(), "wallet.dat")
-	w, err := Create(path, []byte("correct horse"), net, abandon, "", 0)
+	w, err := Create(path, []byte("correct horse"), net, abandon, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -41,7 +96,7 @@ func TestFileEncryption(t *testing.T) {
 		t.Fatalf("open while open: %v", err)
 	}
 	w.Close()
-	if _, err := Create(path, []byte("x"), net, abandon, "", 0); !errors.Is(err, ErrWalletExists) {
+	if _, err := Create(path, []byte("x"), net, abandon, testOptions); !errors.Is(err, ErrWalletExists) {
 		t.Fatalf("second create: %v", err)
 	}
 	info, _ := os.Stat(path)
@@ -182,11 +237,11 @@ func TestScanSendReorg(t *testing.T) {
 	net := chainparams.Regtest()
 	g := chaintest.New(net)
 	node := newFakeNode(net)
-	a, err := Create(filepath.Join(t.TempDir(), "a"), []byte("pw"), net, abandon, "", 0)
+	a, err := Create(filepath.Join(t.TempDir(), "a"), []byte("pw"), net, abandon, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), net, "legal winner thank year wave sausage worth useful legal winner thank yellow", "", 0)
+	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), net, "legal winner thank year wave sausage worth useful legal winner thank yellow", testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +335,7 @@ func funded(t *testing.T) (*Wallet, *fakeNode, *chaintest.Generator, []*wire.Msg
 	net := chainparams.Regtest()
 	g := chaintest.New(net)
 	node := newFakeNode(net)
-	w, err := Create(filepath.Join(t.TempDir(), "w"), []byte("pw"), net, abandon, "", 0)
+	w, err := Create(filepath.Join(t.TempDir(), "w"), []byte("pw"), net, abandon, testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -413,7 +468,7 @@ func TestPSBTRoundTrip(t *testing.T) {
 // other and not one beyond it.
 func TestGapLimit(t *testing.T) {
 	a, node, g, blocks, tip := funded(t)
-	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), a.net, "legal winner thank year wave sausage worth useful legal winner thank yellow", "", 0)
+	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), a.net, "legal winner thank year wave sausage worth useful legal winner thank yellow", testOptions)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -474,7 +529,7 @@ func TestReplacementEdges(t *testing.T) {
 	}
 	// The node forgot the child and now refuses it: it is abandoned and
 	// its coin counts again.
-	node.refuse = &RPCError{Code: -25, Message: "bad-txns-inputs-missingorspent"}
+	node.refuse = &rpcclient.Error{Code: -25, Message: "bad-txns-inputs-missingorspent"}
 	w.find(orig.TxHash().String()).Seen = 0 // the parent is offered first; refused too, abandoned too
 	if n := w.Rebroadcast(node); n != 2 {
 		t.Fatalf("abandoned %d", n)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/big"
 	"os"
 	"regexp"
 	"sort"
@@ -261,7 +260,7 @@ func (s *Spec) Network() (*Network, error) {
 		c.MaxFutureBlockTime = time.Duration(*s.MaxFutureBlockTime)
 	}
 	if s.Subsidy != nil {
-		v, err := parseCoins(string(*s.Subsidy))
+		v, err := consensus.ParseCoinsJSON(string(*s.Subsidy))
 		if err != nil {
 			return nil, fmt.Errorf("subsidy: %w", err)
 		}
@@ -406,22 +405,4 @@ func checkHRP(hrp string) error {
 		}
 	}
 	return nil
-}
-
-// parseCoins converts a decimal coin amount ("50", "0.5") to base units
-// exactly.
-func parseCoins(s string) (int64, error) {
-	r, ok := new(big.Rat).SetString(s)
-	if !ok {
-		return 0, fmt.Errorf("%q is not a number", s)
-	}
-	r.Mul(r, new(big.Rat).SetInt64(consensus.CoinValue))
-	if !r.IsInt() {
-		return 0, fmt.Errorf("%s has more than 8 decimals", s)
-	}
-	v := r.Num()
-	if v.Sign() < 0 || v.Cmp(big.NewInt(consensus.MaxMoney)) > 0 {
-		return 0, fmt.Errorf("%s is outside 0..21000000 coins", s)
-	}
-	return v.Int64(), nil
 }

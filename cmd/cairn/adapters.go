@@ -1,12 +1,14 @@
 package main
 
 import (
+	"errors"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
 	"github.com/cairnchain/cairn/mempool"
 	"github.com/cairnchain/cairn/miner"
+	"github.com/cairnchain/cairn/p2p"
 	"github.com/cairnchain/cairn/rpc"
 )
 
@@ -58,4 +60,60 @@ func (g *generator) BlockTemplate() (*rpc.BlockTemplate, error) {
 		out.Txs = append(out.Txs, tx)
 	}
 	return out, nil
+}
+
+// p2pNetwork adapts the peer-to-peer node to rpc.Network: peers and bans in
+// rpc's shape, and p2p's errors as rpc's, so that the rpc package needs
+// nothing of the networking code.
+type p2pNetwork struct{ *p2p.Node }
+
+var _ rpc.Network = p2pNetwork{}
+
+// Peers implements rpc.Network.
+func (n p2pNetwork) Peers() []rpc.PeerInfo {
+	peers := n.Node.Peers()
+	out := make([]rpc.PeerInfo, len(peers))
+	for i, p := range peers {
+		out[i] = rpc.PeerInfo{
+			ID: p.ID, Addr: p.Addr, Inbound: p.Inbound, ConnTime: p.ConnTime, PingTime: p.PingTime,
+			StartingHeight: p.StartingHeight, SyncedHeaders: p.SyncedHeaders, SyncedBlocks: p.SyncedBlocks,
+			BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, GossipScore: p.GossipScore,
+		}
+	}
+	return out
+}
+
+// Banned implements rpc.Network.
+func (n p2pNetwork) Banned() []rpc.Ban {
+	bans := n.Node.Banned()
+	out := make([]rpc.Ban, len(bans))
+	for i, b := range bans {
+		out[i] = rpc.Ban{PeerID: b.PeerID, Until: b.Until}
+	}
+	return out
+}
+
+// AddNode implements rpc.Network.
+func (n p2pNetwork) AddNode(addr, command string) error {
+	return rpcNetError(n.Node.AddNode(addr, command))
+}
+
+// DisconnectNode implements rpc.Network.
+func (n p2pNetwork) DisconnectNode(target string) error {
+	return rpcNetError(n.Node.DisconnectNode(target))
+}
+
+// rpcNetError returns rpc's error for each of p2p's errors of added and
+// connected nodes, which the handlers answer with Core's codes; any other
+// error passes unchanged.
+func rpcNetError(err error) error {
+	switch {
+	case errors.Is(err, p2p.ErrAlreadyAdded):
+		return rpc.ErrAlreadyAdded
+	case errors.Is(err, p2p.ErrNotAdded):
+		return rpc.ErrNotAdded
+	case errors.Is(err, p2p.ErrNotConnected):
+		return rpc.ErrNotConnected
+	}
+	return err
 }

@@ -210,7 +210,6 @@ func runNode(c *cli.Context) (err error) {
 		logOut = io.MultiWriter(c.App.ErrWriter, f)
 	}
 	log := newLogger(logOut, cfg.logLevel)
-	chain.UseLogger(log.With("pkg", "chain"))
 
 	lock, err := lockDataDir(cfg.dir)
 	if err != nil {
@@ -233,6 +232,7 @@ func runNode(c *cli.Context) (err error) {
 		CacheBytes:       int64(cfg.dbCacheMiB) << 20,
 		TxIndex:          cfg.txIndex,
 		BlockFilterIndex: cfg.filterIndex,
+		Logger:           log.With("pkg", "chain"),
 	})
 	if err != nil {
 		return err
@@ -289,7 +289,7 @@ func runNode(c *cli.Context) (err error) {
 	var mining rpc.MiningStats
 	if cfg.mine {
 		m = &miner.Miner{Chain: bc, Txs: poolSource{pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads,
-			Interval: cfg.mineInterval, Now: now, Log: log.With("pkg", "miner")}
+			Interval: cfg.mineInterval, Now: now, Logger: log.With("pkg", "miner")}
 		mining = m
 	}
 	srv, err := rpc.New(rpc.Config{
@@ -301,7 +301,7 @@ func runNode(c *cli.Context) (err error) {
 		Generator:  gen,
 		Mining:     mining,
 		Mempool:    pool,
-		Network:    pn,
+		Network:    p2pNetwork{pn},
 		// sendrawtransaction of a pooled transaction announces it again
 		// to peers that do not know it.
 		OnTransaction: func(tx *wire.MsgTx) {

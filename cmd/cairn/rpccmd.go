@@ -6,15 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairnchain/cairn/rpc"
+	"github.com/cairnchain/cairn/rpcclient"
 )
+
+// rpcCommandTimeout bounds one `cairn rpc` call: long enough for a slow
+// method such as a large gettxoutsetinfo or generatetoaddress.
+const rpcCommandTimeout = 15 * time.Minute
+
+// rpcCommandMaxAnswer bounds the answer `cairn rpc` reads: far above any
+// block or mempool the node describes.
+const rpcCommandMaxAnswer = 1 << 30
 
 // rpcCommand is `cairn rpc METHOD [ARGS...]`, like bitcoin-cli.
 func rpcCommand() *cli.Command {
@@ -36,7 +43,7 @@ func rpcCommand() *cli.Command {
 }
 
 // rpcExitError carries the server's error to the exit code.
-type rpcExitError struct{ err *rpc.Error }
+type rpcExitError struct{ err *rpcclient.Error }
 
 func (e rpcExitError) Error() string {
 	return fmt.Sprintf("error code: %d\nerror message:\n%s", e.err.Code, e.err.Message)
@@ -72,41 +79,23 @@ func runRPC(c *cli.Context) error {
 	user, pass := c.String("rpc-user"), c.String("rpc-password")
 	if user == "" {
 		cookie := filepath.Join(networkDir(c, net), ".cookie")
-		if user, pass, err = rpc.ReadCookie(cookie); err != nil {
+		if user, pass, err = rpcclient.ReadCookie(cookie); err != nil {
 			return fmt.Errorf("no RPC credentials: %v (is the node running with this --datadir and --network, or give --rpc-user/--rpc-password)", err)
 		}
 	}
-	body, _ := json.Marshal(map[string]any{"jsonrpc": "1.0", "id": "cairn-cli", "method": method, "params": params})
-	addr := rpcAddr(c, net)
-	req, err := http.NewRequestWithContext(c.Context, http.MethodPost, "http://"+addr+"/", bytes.NewReader(body))
+	client, err := rpcclient.New(rpcclient.Config{Host: rpcAddr(c, net), User: user, Password: pass,
+		Timeout: rpcCommandTimeout, MaxResponseSize: rpcCommandMaxAnswer})
 	if err != nil {
 		return err
 	}
-	req.SetBasicAuth(user, pass)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := (&http.Client{Timeout: 15 * time.Minute}).Do(req)
-	if err != nil {
-		return fmt.Errorf("cannot reach the node at %s: %v", addr, err)
+	result, err := client.RawRequest(c.Context, method, params)
+	if rerr := (*rpcclient.Error)(nil); errors.As(err, &rerr) {
+		return rpcExitError{rerr}
 	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode == http.StatusUnauthorized {
-		return fmt.Errorf("the node at %s refused the RPC credentials", addr)
-	}
-	var out struct {
-		Result json.RawMessage `json:"result"`
-		Error  *rpc.Error      `json:"error"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Errorf("unreadable answer from %s (HTTP %d): %s", addr, resp.StatusCode, bytes.TrimSpace(raw))
-	}
-	if out.Error != nil {
-		return rpcExitError{out.Error}
-	}
-	return printResult(c.App.Writer, out.Result)
+	return printResult(c.App.Writer, result)
 }
 
 // cliArg sends a command-line argument as JSON when it is JSON, else as a

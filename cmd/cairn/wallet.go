@@ -22,7 +22,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
-	"github.com/cairnchain/cairn/rpc"
+	"github.com/cairnchain/cairn/rpcclient"
 	"github.com/cairnchain/cairn/wallet"
 )
 
@@ -146,7 +146,7 @@ func (e *walletEnv) node() (*wallet.RPCNode, error) {
 	user, pass := e.c.String("rpc-user"), e.c.String("rpc-password")
 	if user == "" {
 		var err error
-		if user, pass, err = rpc.ReadCookie(filepath.Join(networkDir(e.c, e.net), ".cookie")); err != nil {
+		if user, pass, err = rpcclient.ReadCookie(filepath.Join(networkDir(e.c, e.net), ".cookie")); err != nil {
 			return nil, fmt.Errorf("%w at %s: no RPC credentials (is the node running with this --datadir and --network? or give --rpc-user/--rpc-password): %v",
 				wallet.ErrUnreachable, rpcAddr(e.c, e.net), err)
 		}
@@ -194,20 +194,12 @@ func (e *walletEnv) print(v any, text string) error {
 	return err
 }
 
-// coins formats base units as coins with 8 decimals.
-func coins(v int64) string {
-	sign := ""
-	if v < 0 {
-		sign, v = "-", -v
-	}
-	return fmt.Sprintf("%s%d.%08d", sign, v/btcutil.SatoshiPerBitcoin, v%btcutil.SatoshiPerBitcoin)
-}
-
-// jsonCoins is an amount in coins for JSON.
+// jsonCoins is an amount in base units that JSON shows in coins.
 type jsonCoins int64
 
+// MarshalJSON writes the amount as a number of coins with 8 decimals.
 func (a jsonCoins) MarshalJSON() ([]byte, error) {
-	return []byte(strconv.FormatFloat(btcutil.Amount(a).ToBTC(), 'f', 8, 64)), nil
+	return []byte(consensus.FormatCoins(int64(a))), nil
 }
 
 func walletCreate(c *cli.Context) error {
@@ -231,7 +223,7 @@ func walletCreate(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	w, err := wallet.Create(e.path, pw, e.net, mnemonic, c.String("passphrase"), birthday)
+	w, err := wallet.Create(e.path, pw, e.net, mnemonic, wallet.CreateOptions{Passphrase: c.String("passphrase"), Birthday: birthday})
 	if err != nil {
 		return err
 	}
@@ -264,7 +256,7 @@ func walletRestore(c *cli.Context) error {
 		}
 		mnemonic = line
 	}
-	w, err := wallet.Create(e.path, pw, e.net, mnemonic, c.String("passphrase"), int32(c.Int("birthday")))
+	w, err := wallet.Create(e.path, pw, e.net, mnemonic, wallet.CreateOptions{Passphrase: c.String("passphrase"), Birthday: int32(c.Int("birthday"))})
 	if err != nil {
 		return err
 	}
@@ -329,7 +321,7 @@ func (e *walletEnv) sendRequest(node wallet.Node) (wallet.SendRequest, error) {
 	if err != nil {
 		return wallet.SendRequest{}, fmt.Errorf("%q is not an address of network %s: %v", c.Args().Get(0), e.net.Name, err)
 	}
-	amount, err := parseCoins(c.Args().Get(1), e.net.Unit())
+	amount, err := parseAmount(c.Args().Get(1), e.net.Unit())
 	if err != nil {
 		return wallet.SendRequest{}, err
 	}
@@ -379,29 +371,19 @@ func (e *walletEnv) feeRate(node wallet.Node) (float64, error) {
 	return r, nil
 }
 
-// parseCoins reads an amount in coins with up to 8 decimals, no more
-// than the MaxMoney coins that can ever exist; unit names the network's
-// coin in the errors.
-func parseCoins(s, unit string) (int64, error) {
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f <= 0 {
+// parseAmount reads send's AMOUNT: coins as [consensus.ParseCoins] reads
+// them, more than zero; unit names the network's coin in the errors.
+func parseAmount(s, unit string) (int64, error) {
+	v, err := consensus.ParseCoins(s)
+	switch {
+	case errors.Is(err, consensus.ErrCoinsTooLarge):
+		return 0, fmt.Errorf("amount %s is more than the %d %s that can ever exist", s, consensus.MaxMoney/consensus.CoinValue, unit)
+	case errors.Is(err, consensus.ErrCoinsPrecision):
+		return 0, err
+	case err != nil || v == 0:
 		return 0, fmt.Errorf("amount %q: want a positive number of coins", s)
 	}
-	tooMuch := fmt.Errorf("amount %s is more than the %d %s that can ever exist", s, consensus.MaxMoney/consensus.CoinValue, unit)
-	if f > float64(consensus.MaxMoney/consensus.CoinValue)+1 {
-		return 0, tooMuch // before NewAmount, which overflows far above
-	}
-	if i := strings.IndexByte(s, '.'); i >= 0 && len(s)-i-1 > 8 {
-		return 0, fmt.Errorf("amount %q: at most 8 decimals", s)
-	}
-	a, err := btcutil.NewAmount(f)
-	if err != nil {
-		return 0, fmt.Errorf("amount %q: want a positive number of coins", s)
-	}
-	if int64(a) > consensus.MaxMoney {
-		return 0, tooMuch
-	}
-	return int64(a), nil
+	return v, nil
 }
 
 // sentJSON is what send and bumpfee print of the transaction they sent.
@@ -531,7 +513,7 @@ func walletHistory(c *cli.Context) error {
 		fee, height := "-", "-"
 		if h.Fee >= 0 {
 			f := jsonCoins(h.Fee)
-			en.Fee, fee = &f, coins(h.Fee)
+			en.Fee, fee = &f, consensus.FormatCoins(h.Fee)
 		}
 		if h.Height > 0 {
 			hh := h.Height
@@ -541,7 +523,7 @@ func walletHistory(c *cli.Context) error {
 			height = "replaced"
 		}
 		out = append(out, en)
-		fmt.Fprintf(&text, "%-64s %16s %12s %6d %7s\n", h.TxID, coins(h.Amount), fee, en.Confirmations, height)
+		fmt.Fprintf(&text, "%-64s %16s %12s %6d %7s\n", h.TxID, consensus.FormatCoins(h.Amount), fee, en.Confirmations, height)
 	}
 	if out == nil {
 		out = []entry{}
@@ -585,7 +567,7 @@ func walletUTXOs(c *cli.Context) error {
 			u.Confirmations = tip - co.Height + 1
 		}
 		out = append(out, u)
-		fmt.Fprintf(&text, "%s:%d %s %s confs=%d\n", u.TxID, u.Vout, u.Address, coins(co.Value), u.Confirmations)
+		fmt.Fprintf(&text, "%s:%d %s %s confs=%d\n", u.TxID, u.Vout, u.Address, consensus.FormatCoins(co.Value), u.Confirmations)
 	}
 	return e.print(out, text.String())
 }
