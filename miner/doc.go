@@ -5,5 +5,6 @@
 // generateblock): [NewTemplate] assembles a valid block (BIP34 coinbase,
 // witness commitment, subsidy plus fees) and [Generator] solves and submits
 // it. The multi-core nonce search of `cairn node --mine` builds on the same
-// template code.
+// template code. The nonce search itself (the midstate kernel, Solve,
+// Benchmark) is package miner/pow, which clients of the node use too.
 package miner

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/miner/pow"
 )
 
 // Tuning of the engine.
@@ -97,7 +98,7 @@ type work struct {
 	branch     []chainhash.Hash
 	height     int32
 	medianTime time.Time
-	target     powTarget
+	target     pow.Target
 	fees       int64
 }
 
@@ -228,7 +229,7 @@ func (m *Miner) newWork() (*work, error) {
 		branch:     consensus.MerkleBranch(consensus.TxHashes(block)),
 		height:     best.Height + 1,
 		medianTime: best.MedianTime,
-		target:     newPowTarget(target),
+		target:     pow.NewTarget(target),
 		fees:       fees,
 	}, nil
 }
@@ -271,12 +272,12 @@ func (m *Miner) search(id int, w *work, stop *atomic.Bool) *wire.MsgBlock {
 		if m.onWork != nil {
 			m.onWork(id, &block.Header)
 		}
-		hh := newHeaderHasher(&block.Header)
+		hh := pow.NewHeaderHasher(&block.Header)
 		var counted uint64
 		for n := uint64(0); n < space; n += 2 {
-			out := hh.hashPair(uint32(n))
+			out := hh.HashPair(uint32(n))
 			for lane := range out {
-				if n+uint64(lane) < space && w.target.meets(out[lane]) {
+				if n+uint64(lane) < space && w.target.Meets(out[lane]) {
 					m.hashes.Add(n + 2 - counted)
 					block.Header.Nonce = uint32(n) + uint32(lane)
 					return block

@@ -14,6 +14,7 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/miner/pow"
 )
 
 // runMiner runs m in the background and returns a stop function that waits
@@ -206,7 +207,7 @@ func TestSolveFindsProofOfWork(t *testing.T) {
 	t.Parallel()
 	for i := 0; i < 3; i++ {
 		b := &wire.MsgBlock{Header: wire.BlockHeader{Bits: 0x1f00ffff, Timestamp: time.Unix(int64(1e9+i), 0)}}
-		if err := Solve(context.Background(), b, 1<<32); err != nil {
+		if err := pow.Solve(context.Background(), b, 1<<32); err != nil {
 			t.Fatal(err)
 		}
 		limit, _, _ := consensus.CompactToBig(0x207fffff)

@@ -2,22 +2,15 @@ package miner
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
-	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/miner/pow"
 )
-
-// ErrMaxTries is returned when no nonce within the allowed tries meets the
-// target.
-var ErrMaxTries = errors.New("miner: no solution within maxtries")
 
 // Generator mines blocks on demand for RPC (generatetoaddress,
 // generateblock) and submits them to the chain like any other block.
@@ -78,7 +71,7 @@ func (g *Generator) GenerateBlock(ctx context.Context, pkScript []byte, txs []*w
 		return nil, err
 	}
 	if !submit {
-		if err := Solve(ctx, block, 1<<32); err != nil {
+		if err := pow.Solve(ctx, block, 1<<32); err != nil {
 			return nil, err
 		}
 		return block, nil
@@ -91,7 +84,7 @@ func (g *Generator) GenerateBlock(ctx context.Context, pkScript []byte, txs []*w
 
 // solveAndSubmit solves block and processes it; it must become the tip.
 func (g *Generator) solveAndSubmit(ctx context.Context, block *wire.MsgBlock, maxTries uint64) error {
-	if err := Solve(ctx, block, maxTries); err != nil {
+	if err := pow.Solve(ctx, block, maxTries); err != nil {
 		return err
 	}
 	res, err := g.Chain.ProcessBlock(block)
@@ -102,56 +95,4 @@ func (g *Generator) solveAndSubmit(ctx context.Context, block *wire.MsgBlock, ma
 		return fmt.Errorf("miner: generated block %v did not become the tip", res.Hash)
 	}
 	return nil
-}
-
-// Solve searches the block's nonces for one whose header hash meets the
-// block's target, with the mining engine's midstate kernel on every core,
-// each core on its own share of the nonce range. It gives up after
-// maxTries nonces in all (ErrMaxTries) or when ctx ends.
-func Solve(ctx context.Context, block *wire.MsgBlock, maxTries uint64) error {
-	target, neg, overflow := consensus.CompactToBig(block.Header.Bits)
-	if neg || overflow || target.Sign() <= 0 {
-		return fmt.Errorf("miner: bits %08x are not a valid target", block.Header.Bits)
-	}
-	if maxTries > 1<<32 {
-		maxTries = 1 << 32
-	}
-	pt := newPowTarget(target)
-	hh := newHeaderHasher(&block.Header)
-	threads := uint64(runtime.NumCPU())
-	if maxTries < 1<<16 {
-		threads = 1 // not worth the goroutines
-	}
-	share := (maxTries + threads - 1) / threads
-	var found atomic.Bool
-	var nonce atomic.Uint32
-	var wg sync.WaitGroup
-	for t := uint64(0); t < threads; t++ {
-		lo := t * share
-		hi := min(lo+share, maxTries)
-		wg.Add(1)
-		go func(h headerHasher) {
-			defer wg.Done()
-			for n := lo; n < hi; n += 2 {
-				out := h.hashPair(uint32(n))
-				for lane := uint64(0); lane < 2 && n+lane < hi; lane++ {
-					if pt.meets(out[lane]) && found.CompareAndSwap(false, true) {
-						nonce.Store(uint32(n + lane))
-					}
-				}
-				if (n-lo)%checkEvery == 0 && (found.Load() || ctx.Err() != nil) {
-					return
-				}
-			}
-		}(*hh)
-	}
-	wg.Wait()
-	if found.Load() {
-		block.Header.Nonce = nonce.Load()
-		return nil
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return ErrMaxTries
 }

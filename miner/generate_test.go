@@ -13,6 +13,7 @@ import (
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/miner/pow"
 )
 
 // newChain opens a fresh regtest chain whose clock runs ahead with the
@@ -93,10 +94,10 @@ func TestSolveHonoursContext(t *testing.T) {
 	b := &wire.MsgBlock{Header: wire.BlockHeader{Bits: 0x1d00ffff}}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := Solve(ctx, b, 1<<32); !errors.Is(err, context.Canceled) {
+	if err := pow.Solve(ctx, b, 1<<32); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled: %v", err)
 	}
-	if err := Solve(context.Background(), b, 10); !errors.Is(err, ErrMaxTries) {
+	if err := pow.Solve(context.Background(), b, 10); !errors.Is(err, pow.ErrMaxTries) {
 		t.Fatalf("maxtries: %v", err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/btcsuite/btcd/btcutil"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/consensus"
 )
 
 // This file holds what `help` prints. Each method's methodDoc sits next to
@@ -42,11 +43,12 @@ const unixTime = "UNIX epoch time"
 // formatMoney prints base units as coins the way Core's FormatMoney does:
 // at least two decimals, without further trailing zeros.
 func formatMoney(units int64) string {
-	frac := strings.TrimRight(fmt.Sprintf("%08d", units%btcutil.SatoshiPerBitcoin), "0")
+	whole, frac, _ := strings.Cut(consensus.FormatCoins(units), ".")
+	frac = strings.TrimRight(frac, "0")
 	for len(frac) < 2 {
 		frac += "0"
 	}
-	return fmt.Sprintf("%d.%s", units/btcutil.SatoshiPerBitcoin, frac)
+	return whole + "." + frac
 }
 
 // methodDoc is a method's help.

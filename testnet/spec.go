@@ -14,7 +14,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
-	"github.com/cairnchain/cairn/miner"
+	"github.com/cairnchain/cairn/miner/pow"
 )
 
 // Chain-spec choices of a local testnet.
@@ -36,7 +36,7 @@ const (
 // measureHashRate returns the hashes per second of threads mining at
 // once on this machine.
 func measureHashRate(ctx context.Context, threads int, d time.Duration) float64 {
-	return miner.Benchmark(ctx, threads, d).HashesPerSec
+	return pow.Benchmark(ctx, threads, d).HashesPerSec
 }
 
 // startingBits returns the compact target at which hashRate hashes per
@@ -88,11 +88,11 @@ func makeSpec(ctx context.Context, spacing time.Duration, bits uint32, now time.
 	var genesis *wire.MsgBlock
 	for t := now.Unix(); ; t++ {
 		genesis = chainparams.NewGenesisBlock(t, bits, 0, message, subsidy)
-		err := miner.Solve(ctx, genesis, 1<<32)
+		err := pow.Solve(ctx, genesis, 1<<32)
 		if err == nil {
 			break
 		}
-		if !errors.Is(err, miner.ErrMaxTries) {
+		if !errors.Is(err, pow.ErrMaxTries) {
 			return nil, nil, fmt.Errorf("testnet: mine the genesis block: %w", err)
 		}
 	}

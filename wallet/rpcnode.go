@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -127,8 +128,8 @@ func (n *RPCNode) SendRawTransaction(tx *wire.MsgTx) error {
 // vbytes) in base units per vbyte.
 func (n *RPCNode) EstimateFee(target int) (float64, error) {
 	var out struct {
-		FeeRate *float64 `json:"feerate"`
-		Errors  []string `json:"errors"`
+		FeeRate *json.Number `json:"feerate"`
+		Errors  []string     `json:"errors"`
 	}
 	if err := n.call("estimatesmartfee", &out, target); err != nil {
 		return 0, err
@@ -136,5 +137,9 @@ func (n *RPCNode) EstimateFee(target int) (float64, error) {
 	if out.FeeRate == nil {
 		return 0, fmt.Errorf("wallet: no fee estimate yet %v", out.Errors)
 	}
-	return *out.FeeRate * 1e8 / 1000, nil
+	perKvB, err := consensus.ParseCoinsJSON(out.FeeRate.String())
+	if err != nil {
+		return 0, fmt.Errorf("wallet: the node's fee estimate: %w", err)
+	}
+	return float64(perKvB) / 1000, nil
 }

@@ -32,6 +32,9 @@ func TestRPCNodeErrors(t *testing.T) {
 		switch req.Method {
 		case "getblockcount":
 			_, _ = w.Write([]byte(`{"result":12,"error":null,"id":1}`))
+		case "estimatesmartfee":
+			// 0.00001234 coins per 1,000 vB: 1.234 base units per vB.
+			_, _ = w.Write([]byte(`{"result":{"feerate":0.00001234,"blocks":2},"error":null,"id":1}`))
 		case "sendrawtransaction":
 			w.WriteHeader(http.StatusInternalServerError)
 			_, _ = w.Write([]byte(`{"result":null,"error":{"code":-26,"message":"min relay fee not met"},"id":1}`))
@@ -44,6 +47,10 @@ func TestRPCNodeErrors(t *testing.T) {
 
 	if h, err := node.BlockCount(); err != nil || h != 12 {
 		t.Fatalf("BlockCount: %d, %v", h, err)
+	}
+
+	if rate, err := node.EstimateFee(2); err != nil || rate != 1.234 {
+		t.Fatalf("EstimateFee: %v, %v; want 1.234 base units per vB", rate, err)
 	}
 
 	err := node.SendRawTransaction(wire.NewMsgTx(2))

@@ -9,7 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
-	"github.com/cairnchain/cairn/miner"
+	"github.com/cairnchain/cairn/miner/pow"
 )
 
 // mineCommand is `cairn mine --benchmark`: the hash rate of this machine,
@@ -39,8 +39,8 @@ func mineCommand() *cli.Command {
 			if d <= 0 {
 				return fmt.Errorf("--duration %v: want a positive duration", d)
 			}
-			fmt.Fprintf(c.App.ErrWriter, "hashing on %d threads for %v (%s kernel)...\n", threads, d, miner.Kernel())
-			r := miner.Benchmark(c.Context, threads, d)
+			fmt.Fprintf(c.App.ErrWriter, "hashing on %d threads for %v (%s kernel)...\n", threads, d, pow.Kernel())
+			r := pow.Benchmark(c.Context, threads, d)
 			if c.Bool("json") {
 				out, _ := json.Marshal(r)
 				fmt.Fprintln(c.App.Writer, string(out))

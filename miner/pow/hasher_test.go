@@ -1,4 +1,4 @@
-package miner
+package pow
 
 import (
 	"context"
@@ -28,13 +28,13 @@ func TestHeaderHasher(t *testing.T) {
 		r.Read(h.MerkleRoot[:])
 		h.Timestamp = time.Unix(int64(r.Uint32()), 0)
 		h.Bits = r.Uint32()
-		hh := newHeaderHasher(&h)
+		hh := NewHeaderHasher(&h)
 		for j := 0; j < 10; j++ {
 			n := r.Uint32()
-			pair := *hh.hashPair(n)
+			pair := *hh.HashPair(n)
 			for lane, s := range pair {
 				h.Nonce = n + uint32(lane)
-				got := stateHash(s)
+				got := StateHash(s)
 				if want := consensus.BlockHash(&h); got != want {
 					t.Fatalf("header %d nonce %d (lane %d): got %v, want %v", i, h.Nonce, lane, got, want)
 				}
@@ -47,29 +47,29 @@ func TestHeaderHasher(t *testing.T) {
 	}
 	for _, bits := range []uint32{0x207fffff, 0x1d00ffff, 0x1f00ffff, 0x03123456} {
 		target, _, _ := consensus.CompactToBig(bits)
-		pt := newPowTarget(target)
+		pt := NewTarget(target)
 		var h wire.BlockHeader
 		h.Bits = bits
-		hh := newHeaderHasher(&h)
+		hh := NewHeaderHasher(&h)
 		for n := uint32(0); n < 5000; n++ {
 			h.Nonce = n
-			s := hh.hash(n)
-			hash := stateHash(s)
+			s := hh.Hash(n)
+			hash := StateHash(s)
 			want := consensus.HashToBig(&hash).Cmp(target) <= 0
-			if pt.meets(s) != want {
+			if pt.Meets(s) != want {
 				t.Fatalf("bits %08x nonce %d: meets %v, want %v", bits, n, !want, want)
 			}
 		}
 	}
 	// A target whose top word equals a hash's top word takes the slow path.
 	var h wire.BlockHeader
-	hh := newHeaderHasher(&h)
-	s := hh.hash(0)
-	hash := stateHash(s)
+	hh := NewHeaderHasher(&h)
+	s := hh.Hash(0)
+	hash := StateHash(s)
 	exact := consensus.HashToBig(&hash)
 	for delta, want := range map[int64]bool{-1: false, 0: true, 1: true} {
-		pt := newPowTarget(new(big.Int).Add(exact, big.NewInt(delta)))
-		if pt.meets(s) != want {
+		pt := NewTarget(new(big.Int).Add(exact, big.NewInt(delta)))
+		if pt.Meets(s) != want {
 			t.Fatalf("target hash%+d: meets %v, want %v", delta, !want, want)
 		}
 	}
@@ -89,10 +89,10 @@ func (w *bytesWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); re
 // BenchmarkHeaderHash measures one nonce's double SHA-256 with the
 // midstate (nonces hashed in pairs, as the miner does).
 func BenchmarkHeaderHash(b *testing.B) {
-	hh := newHeaderHasher(&wire.BlockHeader{})
+	hh := NewHeaderHasher(&wire.BlockHeader{})
 	var sink uint32
 	for i := 0; i < b.N; i += 2 {
-		out := hh.hashPair(uint32(i))
+		out := hh.HashPair(uint32(i))
 		sink ^= out[0][7] ^ out[1][7]
 	}
 	_ = sink

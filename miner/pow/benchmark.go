@@ -1,4 +1,4 @@
-package miner
+package pow
 
 import (
 	"context"
@@ -49,11 +49,11 @@ func Benchmark(ctx context.Context, threads int, d time.Duration) BenchResult {
 			var h wire.BlockHeader
 			_, _ = rand.Read(h.PrevBlock[:])
 			_, _ = rand.Read(h.MerkleRoot[:])
-			hh := newHeaderHasher(&h)
+			hh := NewHeaderHasher(&h)
 			var sink uint32
 			for n := uint32(0); !stop.Load(); n += checkEvery {
 				for j := uint32(0); j < checkEvery; j += 2 {
-					out := hh.hashPair(n + j)
+					out := hh.HashPair(n + j)
 					sink ^= out[0][7] ^ out[1][7]
 				}
 				total.Add(checkEvery)

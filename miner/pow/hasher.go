@@ -1,4 +1,4 @@
-package miner
+package pow
 
 import (
 	"bytes"
@@ -12,24 +12,24 @@ import (
 	"github.com/cairnchain/cairn/miner/internal/sha"
 )
 
-// headerHasher hashes one header for many nonces. The first 64 bytes of the
+// HeaderHasher hashes one header for many nonces. The first 64 bytes of the
 // header (version, previous hash, most of the merkle root) are compressed
 // once into a midstate; each nonce then costs two compressions: the last 16
 // header bytes with their padding, and the second SHA-256 over the first
 // digest. Nonces go in pairs, which the SHA-NI kernel hashes interleaved.
-type headerHasher struct {
+type HeaderHasher struct {
 	mid   [8]uint32
 	tails [2][64]byte // header bytes 64..79, 0x80, zeros, bit length 640
 	out   [2][8]uint32
 }
 
-// newHeaderHasher prepares h for nonce search; h's own nonce is ignored.
-func newHeaderHasher(h *wire.BlockHeader) *headerHasher {
+// NewHeaderHasher prepares h for nonce search; h's own nonce is ignored.
+func NewHeaderHasher(h *wire.BlockHeader) *HeaderHasher {
 	var buf bytes.Buffer
 	buf.Grow(wire.MaxBlockHeaderPayload)
 	_ = h.Serialize(&buf)
 	raw := buf.Bytes()
-	hh := &headerHasher{mid: sha.IV}
+	hh := &HeaderHasher{mid: sha.IV}
 	sha.Block(&hh.mid, (*[64]byte)(raw[:64]))
 	for lane := range hh.tails {
 		copy(hh.tails[lane][:16], raw[64:80])
@@ -39,21 +39,21 @@ func newHeaderHasher(h *wire.BlockHeader) *headerHasher {
 	return hh
 }
 
-// hashPair returns the double SHA-256 of the header with nonces n and n+1,
+// HashPair returns the double SHA-256 of the header with nonces n and n+1,
 // as the eight state words of each second hash (the hash's bytes are their
 // big-endian encodings, in order). The result is valid until the next call.
-func (hh *headerHasher) hashPair(n uint32) *[2][8]uint32 {
+func (hh *HeaderHasher) HashPair(n uint32) *[2][8]uint32 {
 	binary.LittleEndian.PutUint32(hh.tails[0][12:16], n)
 	binary.LittleEndian.PutUint32(hh.tails[1][12:16], n+1)
 	sha.DoubleHash2(&hh.mid, &hh.tails, &hh.out)
 	return &hh.out
 }
 
-// hash returns the double SHA-256 of the header with one nonce.
-func (hh *headerHasher) hash(nonce uint32) [8]uint32 { return hh.hashPair(nonce)[0] }
+// Hash returns the double SHA-256 of the header with one nonce.
+func (hh *HeaderHasher) Hash(nonce uint32) [8]uint32 { return hh.HashPair(nonce)[0] }
 
-// stateHash converts the second hash's state words to a chainhash.Hash.
-func stateHash(s [8]uint32) chainhash.Hash {
+// StateHash converts the second hash's state words to a chainhash.Hash.
+func StateHash(s [8]uint32) chainhash.Hash {
 	var h chainhash.Hash
 	for i, w := range s {
 		binary.BigEndian.PutUint32(h[4*i:], w)
@@ -61,30 +61,30 @@ func stateHash(s [8]uint32) chainhash.Hash {
 	return h
 }
 
-// powTarget is a target prepared for fast comparison with hash states: the
+// Target is a target prepared for fast comparison with hash states: the
 // hash read as a little-endian number has its most significant 32 bits in
 // the byte-swapped last state word.
-type powTarget struct {
+type Target struct {
 	top uint32
 	big *big.Int
 }
 
-func newPowTarget(target *big.Int) powTarget {
+func NewTarget(target *big.Int) Target {
 	t := new(big.Int).Rsh(target, 224)
 	top := uint64(0xffffffff)
 	if t.IsUint64() && t.Uint64() <= 0xffffffff {
 		top = t.Uint64()
 	}
-	return powTarget{top: uint32(top), big: target}
+	return Target{top: uint32(top), big: target}
 }
 
-// meets reports whether the hash state s is at or below the target.
-func (t *powTarget) meets(s [8]uint32) bool {
+// Meets reports whether the hash state s is at or below the target.
+func (t *Target) Meets(s [8]uint32) bool {
 	top := bits.ReverseBytes32(s[7])
 	if top != t.top {
 		return top < t.top
 	}
-	h := stateHash(s)
+	h := StateHash(s)
 	var be [32]byte
 	for i := range h {
 		be[31-i] = h[i]
