@@ -86,6 +86,11 @@ var (
 
 	// ErrClosed is returned by calls after Close.
 	ErrClosed = errors.New("chain: closed")
+
+	// ErrNotWanted is returned by ProcessUnrequestedBlock for a block it
+	// does not store: its chain has less work than the tip, or it is too
+	// far above it. It is not a rule violation: the block may be valid.
+	ErrNotWanted = errors.New("chain: unrequested block not stored")
 )
 
 // RejectReason returns Bitcoin Core's reject reason for err ("bad-txnmrklroot",

@@ -42,7 +42,95 @@ func (b *BlockChain) ProcessBlock(block *wire.MsgBlock) (ProcessResult, error) {
 	if b.closed {
 		return ProcessResult{}, ErrClosed
 	}
+	return b.processBlock(block, consensus.BlockHash(&block.Header))
+}
+
+// maxUnrequestedAhead is how far above the tip an unrequested block may be
+// and still be stored: Bitcoin Core's MIN_BLOCKS_TO_KEEP, which its
+// AcceptBlock uses for fTooFarAhead.
+const maxUnrequestedAhead = 288
+
+// ProcessUnrequestedBlock is ProcessBlock for a block the node did not ask
+// for (a peer's gossip, an orphan whose parent came): such a block is
+// stored, header included, only when its chain has at least the work of the
+// tip and it is at most maxUnrequestedAhead blocks above it, as Bitcoin
+// Core's AcceptBlock stores an unrequested block only when
+// fHasMoreOrSameWork and not fTooFarAhead (and net_processing passes
+// min_pow_checked only for a block whose chain reaches the anti-DoS work
+// threshold). Otherwise it returns an error wrapping ErrNotWanted and
+// stores nothing: anyone can make a valid block on a fork from an old
+// block, and nobody should be able to fill a node's disk with them.
+//
+// Blocks the node asked for (sync), mined itself or received by RPC
+// (submitblock, which Core forces) go through ProcessBlock.
+func (b *BlockChain) ProcessUnrequestedBlock(block *wire.MsgBlock) (ProcessResult, error) {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return ProcessResult{}, ErrClosed
+	}
 	hash := consensus.BlockHash(&block.Header)
+	if err := b.wantUnrequested(&block.Header, hash); err != nil {
+		return ProcessResult{Hash: hash}, err
+	}
+	return b.processBlock(block, hash)
+}
+
+// WantsUnrequested reports, from the header alone, what
+// ProcessUnrequestedBlock would say of its block before looking at the
+// body: nil when the body would be examined, ErrDuplicateBlock when it is
+// stored already, ErrKnownInvalid or ErrInvalidAncestor, ErrMissingParent,
+// a header rule error, or an error wrapping ErrNotWanted. Peers' blocks are
+// judged by it before they are decoded.
+func (b *BlockChain) WantsUnrequested(h *wire.BlockHeader) error {
+	hash := consensus.BlockHash(h)
+	b.chainLock.RLock()
+	node := b.index[hash]
+	b.chainLock.RUnlock()
+	if node != nil && node.status&statusDataStored != 0 {
+		return ruleErr(ErrDuplicateBlock, "block %v is already stored", hash)
+	}
+	if node != nil && node.status.knownInvalid() {
+		return ruleErr(ErrKnownInvalid, "block %v is known to be invalid", hash)
+	}
+	if node == nil {
+		if err := consensus.CheckBlockHeaderSanity(h, b.params.PowLimit); err != nil {
+			return err
+		}
+	}
+	return b.wantUnrequested(h, hash)
+}
+
+// wantUnrequested applies ProcessUnrequestedBlock's rule to header h: its
+// parent must be known and valid, and its chain's work at least the tip's,
+// within maxUnrequestedAhead blocks of it.
+func (b *BlockChain) wantUnrequested(h *wire.BlockHeader, hash chainhash.Hash) error {
+	b.chainLock.RLock()
+	parent := b.index[h.PrevBlock]
+	b.chainLock.RUnlock()
+	if parent == nil {
+		return ruleErr(ErrMissingParent, "parent %v of block %v is unknown", h.PrevBlock, hash)
+	}
+	if parent.status.knownInvalid() {
+		return ruleErr(ErrInvalidAncestor, "block %v descends from invalid block %v", hash, parent.hash)
+	}
+	tip := b.bestState.Load()
+	work := consensus.CalcWork(h.Bits)
+	work.Add(work, parent.workSum)
+	if work.Cmp(tip.ChainWork) < 0 {
+		return fmt.Errorf("%w: block %v at height %d has less chain work than the tip",
+			ErrNotWanted, hash, parent.height+1)
+	}
+	if parent.height+1 > tip.Height+maxUnrequestedAhead {
+		return fmt.Errorf("%w: block %v at height %d is more than %d blocks above the tip",
+			ErrNotWanted, hash, parent.height+1, maxUnrequestedAhead)
+	}
+	return nil
+}
+
+// processBlock is ProcessBlock's work.
+// This function MUST be called with the process lock held.
+func (b *BlockChain) processBlock(block *wire.MsgBlock, hash chainhash.Hash) (ProcessResult, error) {
 	res := ProcessResult{Hash: hash}
 
 	node, err := b.acceptHeader(&block.Header, hash)

@@ -130,6 +130,28 @@ func (b *BlockChain) BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error) {
 	return readBlock(b.db, &hash)
 }
 
+// RawBlock returns a stored block's serialization, as stored: what peers
+// are served, with no decoding and encoding again.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) RawBlock(hash chainhash.Hash) ([]byte, error) {
+	b.chainLock.RLock()
+	n := b.index[hash]
+	stored := n != nil && n.status&statusDataStored != 0
+	b.chainLock.RUnlock()
+	if n == nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+	}
+	if !stored {
+		return nil, fmt.Errorf("%w: %v", ErrNoBlockData, hash)
+	}
+	raw, err := b.db.Get(hashKey(prefixBlock, &hash))
+	if err != nil {
+		return nil, fmt.Errorf("chain: read block %v: %w", hash, err)
+	}
+	return raw, nil
+}
+
 // BlockByHeight returns the main-chain block at height.
 //
 // This function is safe for concurrent access.

@@ -262,6 +262,10 @@ func decodeBlockTxnRequest(r io.Reader) (chainhash.Hash, []int, error) {
 	return hashes[0], req.Indexes, nil
 }
 
+// maxBlockTxnDepth is how deep below the tip a block's transactions are
+// served by blocktxn (Core's MAX_BLOCKTXN_DEPTH).
+const maxBlockTxnDepth = 10
+
 // handleBlockTxn sends the requested transactions of a block, each as a
 // length-prefixed frame; a block it lacks, or an index past its end, ends
 // the answer early.
@@ -279,8 +283,22 @@ func (n *Node) handleBlockTxn(s network.Stream) {
 		_ = s.Reset()
 		return
 	}
+	// Only a block near the tip, as Core answers getblocktxn only within
+	// MAX_BLOCKTXN_DEPTH (10) of its tip: a compact block is announced
+	// when it is new, so a deeper request is not an honest one, and each
+	// answer decodes the whole block. The asker fetches such a block whole.
+	info, err := n.cfg.Chain.BlockInfo(hash)
+	if err != nil || !info.HaveData || info.Height < n.cfg.Chain.BestSnapshot().Height-maxBlockTxnDepth {
+		return
+	}
 	block, err := n.cfg.Chain.BlockByHash(hash)
 	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, blockTxnTimeout)
+	defer cancel()
+	if err := n.served.wait(ctx, p, block.SerializeSize()); err != nil {
+		_ = s.Reset()
 		return
 	}
 	w := bufio.NewWriter(s)
@@ -348,19 +366,23 @@ func (n *Node) validateCompact(ctx context.Context, from peer.ID, msg *pubsub.Me
 		n.Misbehaving(from, banScoreLimit, "oversized compact block message")
 		return pubsub.ValidationReject
 	}
-	c, err := decodeCompactBlock(msg.GetData())
+	// The header first: its proof of work and its chain's work decide
+	// before anything else is decoded (screenHeader).
+	var header wire.BlockHeader
+	data := msg.GetData()
+	if len(data) < wire.MaxBlockHeaderPayload || header.Deserialize(bytes.NewReader(data[:wire.MaxBlockHeaderPayload])) != nil {
+		n.Misbehaving(from, banScoreLimit, "compact block: undecodable header")
+		return pubsub.ValidationReject
+	}
+	if res, done := n.screenHeader(from, &header, "compact block"); done {
+		return res
+	}
+	c, err := decodeCompactBlock(data)
 	if err != nil {
 		n.Misbehaving(from, banScoreLimit, err.Error())
 		return pubsub.ValidationReject
 	}
 	hash := consensus.BlockHash(&c.header)
-	if n.cfg.Chain.HaveBlock(hash) {
-		return pubsub.ValidationIgnore
-	}
-	if err := consensus.CheckBlockHeaderSanity(&c.header, n.cfg.Chain.Network().Consensus.PowLimit); err != nil {
-		n.Misbehaving(from, banScoreLimit, "compact block without proof of work")
-		return pubsub.ValidationReject
-	}
 	if !n.cfg.Chain.HaveHeader(c.header.PrevBlock) {
 		// Sync fetches the branch, this block with it.
 		n.sync.syncWith(n.ctx, from)

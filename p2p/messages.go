@@ -67,7 +67,20 @@ func decodeGetBlocks(r io.Reader) ([]chainhash.Hash, error) {
 	if len(req.Hashes) == 0 || len(req.Hashes) > maxBlocksPerRequest {
 		return nil, fmt.Errorf("%w: blocks request of %d hashes", errMalformed, len(req.Hashes))
 	}
-	return decodeHashes(req.Hashes, "block")
+	hashes, err := decodeHashes(req.Hashes, "block")
+	if err != nil {
+		return nil, err
+	}
+	// A hash named twice asks for the same bytes twice: no honest node
+	// does that, and it would multiply what a small request costs.
+	seen := make(map[chainhash.Hash]struct{}, len(hashes))
+	for _, h := range hashes {
+		if _, dup := seen[h]; dup {
+			return nil, fmt.Errorf("%w: blocks request names %v twice", errMalformed, h)
+		}
+		seen[h] = struct{}{}
+	}
+	return hashes, nil
 }
 
 // decodeHashes parses hex hashes, each exactly 64 digits.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"io"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,6 +23,21 @@ func mutated(block *wire.MsgBlock) *wire.MsgBlock {
 	m := chaintest.CopyBlock(block)
 	m.Transactions[0].TxIn[0].SignatureScript[len(m.Transactions[0].TxIn[0].SignatureScript)-1] ^= 1
 	return m
+}
+
+// writeBlockFrame writes block as one length-prefixed frame, as getblocks
+// answers: what a hostile server sends instead of the stored bytes.
+func writeBlockFrame(w io.Writer, block *wire.MsgBlock) error {
+	var buf bytes.Buffer
+	buf.Grow(block.SerializeSize() + 4)
+	buf.Write([]byte{0, 0, 0, 0})
+	if err := block.Serialize(&buf); err != nil {
+		return err
+	}
+	raw := buf.Bytes()
+	binary.LittleEndian.PutUint32(raw, uint32(len(raw)-4))
+	_, err := w.Write(raw)
+	return err
 }
 
 // chainOf starts a test node holding blocks b0..b<n-1> of g.

@@ -41,6 +41,8 @@ type Chain interface {
 	Network() *chainparams.Network
 	BestSnapshot() *chain.BestState
 	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
+	ProcessUnrequestedBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
+	WantsUnrequested(h *wire.BlockHeader) error
 	HaveBlock(hash chainhash.Hash) bool
 	HaveHeader(hash chainhash.Hash) bool
 	ProcessHeaders(headers []wire.BlockHeader) (int, error)
@@ -49,6 +51,8 @@ type Chain interface {
 	BlockLocator(hash *chainhash.Hash) ([]chainhash.Hash, error)
 	LocateHeaders(locator []chainhash.Hash, stop chainhash.Hash, max int) []wire.BlockHeader
 	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
+	RawBlock(hash chainhash.Hash) ([]byte, error)
+	BlockInfo(hash chainhash.Hash) (*chain.BlockInfo, error)
 	Subscribe() *chain.Subscription
 }
 
@@ -148,6 +152,11 @@ type Node struct {
 	compactStats struct{ rebuilt, failed, fetched atomic.Int64 }
 	// limiter bounds each peer's stream requests.
 	limiter *requestLimiter
+	// unwanted counts each peer's blocks on chains with less work than
+	// the tip (screenHeader).
+	unwanted *requestLimiter
+	// served bounds the bytes of blocks served to each peer.
+	served *requestLimiter
 	// bandwidth counts bytes per peer (getpeerinfo).
 	bandwidth *metrics.BandwidthCounter
 	mdns      interface{ Close() error }
@@ -238,6 +247,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		host:      h,
 		bans:      bans,
 		limiter:   newRequestLimiter(requestRate, requestBurst),
+		unwanted:  newRequestLimiter(unwantedRate, unwantedBurst),
+		served:    newRequestLimiter(serveRate, serveBurst),
 		orphans:   newOrphanBlocks(),
 		bandwidth: bandwidth,
 		ctx:       ctx,
@@ -296,6 +307,8 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		if gone {
 			delete(n.peers, c.RemotePeer())
 			n.limiter.forget(c.RemotePeer())
+			n.unwanted.forget(c.RemotePeer())
+			n.served.forget(c.RemotePeer())
 		}
 		n.mu.Unlock()
 		if gone {
@@ -470,6 +483,7 @@ func (n *Node) Run(ctx context.Context) error {
 			return n.Close()
 		case <-tick.C:
 			n.refreshStatuses(ctx)
+			n.orphans.expire(time.Now())
 		case <-saveTick.C:
 			if err := n.savePeers(); err != nil {
 				n.log.Warn("known peers not saved", "err", err)

@@ -6,51 +6,142 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/cairnchain/cairn/chain/consensus"
 )
 
 // Bounds of the orphan-block pool: a few blocks' worth of look-ahead is
-// all gossip needs while sync fetches the ancestors; anything more is
-// either stale or an attempt to fill our memory.
+// all gossip needs while sync fetches the ancestors (sync fetches them
+// anyway: an orphan dropped costs a download, never a block). The pool is
+// bounded by the memory its decoded blocks take, in total and per peer
+// that sent them, not by their count alone: a 4 MB block of empty witness
+// items decodes to some 90 MB. Bitcoin Core keeps no orphan blocks at all.
 const (
-	maxOrphanBlocks = 64
-	orphanBlockTTL  = 20 * time.Minute
+	maxOrphanBlocks       = 64
+	maxOrphanBytes        = 32 << 20
+	maxOrphanBytesPerPeer = 8 << 20
+	orphanBlockTTL        = 20 * time.Minute
+	// maxOrphanEasier bounds how much easier than the tip's target an
+	// orphan's may be (a factor of 4): an orphan is taken as a block just
+	// ahead of the chain, whose difficulty ASERT keeps near the tip's,
+	// so a flood of blocks at the pow limit (cheap on every network)
+	// never reaches the pool.
+	maxOrphanEasier = 4
 )
 
 // orphanBlocks holds gossiped blocks whose parent is unknown until the
-// parent connects. The oldest is evicted when full.
+// parent connects. The oldest is evicted when a bound is reached, and
+// expired ones are dropped on a timer (expire).
 type orphanBlocks struct {
 	mu       sync.Mutex
 	byHash   map[chainhash.Hash]*orphanBlock
 	byParent map[chainhash.Hash][]chainhash.Hash
 	order    []chainhash.Hash // arrival order, for eviction
+	bytes    int
+	perPeer  map[peer.ID]int
 }
 
 type orphanBlock struct {
 	block *wire.MsgBlock
+	from  peer.ID
+	size  int // decodedSize
 	added time.Time
 }
 
 func newOrphanBlocks() *orphanBlocks {
-	return &orphanBlocks{byHash: make(map[chainhash.Hash]*orphanBlock), byParent: make(map[chainhash.Hash][]chainhash.Hash)}
+	return &orphanBlocks{byHash: make(map[chainhash.Hash]*orphanBlock), byParent: make(map[chainhash.Hash][]chainhash.Hash),
+		perPeer: make(map[peer.ID]int)}
 }
 
-// add keeps block until its parent connects.
-func (o *orphanBlocks) add(block *wire.MsgBlock, now time.Time) {
+// decodedSize estimates the memory a decoded block holds: its bytes plus
+// the Go structures each transaction, input, output and witness item
+// costs (a slice header, a struct, a pointer), which dominate in blocks
+// of many small items.
+func decodedSize(block *wire.MsgBlock) int {
+	const (
+		perTx      = 96 // MsgTx and its pointer
+		perIn      = 96 // TxIn, its pointer, its witness slice header
+		perOut     = 56 // TxOut and its pointer
+		perWitItem = 24 // a slice header
+	)
+	size := 80
+	for _, tx := range block.Transactions {
+		size += perTx
+		for _, in := range tx.TxIn {
+			size += perIn + len(in.SignatureScript)
+			for _, item := range in.Witness {
+				size += perWitItem + len(item)
+			}
+		}
+		for _, out := range tx.TxOut {
+			size += perOut + len(out.PkScript)
+		}
+	}
+	return size
+}
+
+// add keeps block, sent by from, until its parent connects. A block over
+// the per-peer bound by itself is not kept; otherwise the oldest orphans
+// (of from first, when it is over its own bound) make room.
+func (o *orphanBlocks) add(block *wire.MsgBlock, from peer.ID, now time.Time) bool {
 	hash := consensus.BlockHash(&block.Header)
+	size := decodedSize(block)
+	if size > maxOrphanBytesPerPeer {
+		return false
+	}
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if _, ok := o.byHash[hash]; ok {
-		return
+		return true
 	}
-	for len(o.byHash) >= maxOrphanBlocks || (len(o.order) > 0 && o.expired(o.order[0], now)) {
+	o.expireLocked(now)
+	for o.perPeer[from]+size > maxOrphanBytesPerPeer {
+		o.removeLocked(o.oldestOfLocked(from))
+	}
+	for len(o.byHash) >= maxOrphanBlocks || o.bytes+size > maxOrphanBytes {
 		o.removeLocked(o.order[0])
 	}
-	o.byHash[hash] = &orphanBlock{block: block, added: now}
+	o.byHash[hash] = &orphanBlock{block: block, from: from, size: size, added: now}
 	parent := block.Header.PrevBlock
 	o.byParent[parent] = append(o.byParent[parent], hash)
 	o.order = append(o.order, hash)
+	o.bytes += size
+	o.perPeer[from] += size
+	return true
+}
+
+// oldestOfLocked returns the oldest orphan from sent.
+// This function MUST be called with o.mu held.
+func (o *orphanBlocks) oldestOfLocked(from peer.ID) chainhash.Hash {
+	for _, h := range o.order {
+		if o.byHash[h].from == from {
+			return h
+		}
+	}
+	return chainhash.Hash{}
+}
+
+// expire drops the orphans older than orphanBlockTTL.
+func (o *orphanBlocks) expire(now time.Time) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.expireLocked(now)
+}
+
+// expireLocked is expire.
+// This function MUST be called with o.mu held.
+func (o *orphanBlocks) expireLocked(now time.Time) {
+	for len(o.order) > 0 && o.expired(o.order[0], now) {
+		o.removeLocked(o.order[0])
+	}
+}
+
+// size returns the decoded bytes held in all and for from.
+func (o *orphanBlocks) size(from peer.ID) (total, ofPeer int) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.bytes, o.perPeer[from]
 }
 
 // expired reports whether the orphan hash outlived orphanBlockTTL.
@@ -74,6 +165,10 @@ func (o *orphanBlocks) removeLocked(hash chainhash.Hash) {
 		return
 	}
 	delete(o.byHash, hash)
+	o.bytes -= e.size
+	if o.perPeer[e.from] -= e.size; o.perPeer[e.from] <= 0 {
+		delete(o.perPeer, e.from)
+	}
 	parent := e.block.Header.PrevBlock
 	kids := o.byParent[parent]
 	for i, h := range kids {
@@ -134,7 +229,7 @@ func (n *Node) adoptOrphans(parent chainhash.Hash) {
 		n.mu.Lock()
 		delete(n.gossiped, consensus.BlockHash(&block.Header))
 		n.mu.Unlock()
-		if _, err := n.cfg.Chain.ProcessBlock(block); err != nil {
+		if _, err := n.cfg.Chain.ProcessUnrequestedBlock(block); err != nil {
 			n.log.Debug("orphan block not connected", "hash", block.BlockHash(), "err", err)
 		}
 	}
@@ -148,7 +243,7 @@ func (n *Node) retryOrphans() {
 		n.mu.Lock()
 		delete(n.gossiped, consensus.BlockHash(&block.Header))
 		n.mu.Unlock()
-		if _, err := n.cfg.Chain.ProcessBlock(block); err != nil {
+		if _, err := n.cfg.Chain.ProcessUnrequestedBlock(block); err != nil {
 			n.log.Debug("orphan block not stored", "hash", block.BlockHash(), "err", err)
 		}
 	}

@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -27,6 +28,16 @@ const (
 	requestBurst = 50
 )
 
+// Bytes of blocks served to a peer (getblocks, blocktxn): 16 MiB a second
+// with bursts of 64 MiB. A syncing peer downloads from several peers at
+// once, so this slows only a peer that asks one node for far more than
+// its share; a request over it waits, and is reset if it would wait
+// longer than the request may last.
+const (
+	serveRate  = rate.Limit(16 << 20)
+	serveBurst = 64 << 20
+)
+
 // requestLimiter holds a token bucket per peer.
 type requestLimiter struct {
 	mu      sync.Mutex
@@ -50,6 +61,18 @@ func (l *requestLimiter) allow(p peer.ID) bool {
 		l.buckets[p] = b
 	}
 	return b.AllowN(time.Now(), 1)
+}
+
+// wait takes n tokens of p's bucket, waiting for them while ctx lasts.
+func (l *requestLimiter) wait(ctx context.Context, p peer.ID, n int) error {
+	l.mu.Lock()
+	b, ok := l.buckets[p]
+	if !ok {
+		b = rate.NewLimiter(l.rate, l.burst)
+		l.buckets[p] = b
+	}
+	l.mu.Unlock()
+	return b.WaitN(ctx, n)
 }
 
 // open admits one more of p's concurrent requests if fewer than max are

@@ -2,14 +2,12 @@ package p2p
 
 import (
 	"bufio"
-	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
-	"io"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/wire"
 	"github.com/libp2p/go-libp2p/core/network"
 )
 
@@ -91,32 +89,31 @@ func (n *Node) handleGetBlocks(s network.Stream) {
 		return
 	}
 	w := bufio.NewWriter(s)
+	ctx, cancel := context.WithTimeout(n.ctx, syncRequestTimeout)
+	defer cancel()
+	var size [4]byte
 	for _, h := range hashes {
-		block, err := n.cfg.Chain.BlockByHash(h)
+		// The stored bytes as they are: serving costs a read, not a
+		// decode and an encode.
+		raw, err := n.cfg.Chain.RawBlock(h)
 		if err != nil {
 			continue
 		}
-		if err := writeBlockFrame(w, block); err != nil {
+		if err := n.served.wait(ctx, p, len(raw)); err != nil {
+			_ = s.Reset() // over its byte rate for longer than a request lasts
+			return
+		}
+		binary.LittleEndian.PutUint32(size[:], uint32(len(raw)))
+		if _, err := w.Write(size[:]); err != nil {
+			return
+		}
+		if _, err := w.Write(raw); err != nil {
 			return
 		}
 		n.blocksServed.Add(1)
 	}
 	_, _ = w.Write([]byte{0, 0, 0, 0})
 	_ = w.Flush()
-}
-
-// writeBlockFrame writes block as one length-prefixed frame.
-func writeBlockFrame(w io.Writer, block *wire.MsgBlock) error {
-	var buf bytes.Buffer
-	buf.Grow(block.SerializeSize() + 4)
-	buf.Write([]byte{0, 0, 0, 0})
-	if err := block.Serialize(&buf); err != nil {
-		return err
-	}
-	raw := buf.Bytes()
-	binary.LittleEndian.PutUint32(raw, uint32(len(raw)-4))
-	_, err := w.Write(raw)
-	return err
 }
 
 // encodeRequest writes a JSON request and closes the stream for writing.

@@ -262,6 +262,12 @@ func (g *loadGen) step() {
 		return
 	}
 	g.coins = slices.Delete(g.coins, ci, ci+1)
+	// Its origin is spent from now on, before the payment is sent: a
+	// replacement of the origin chosen meanwhile would conflict with a
+	// child and take it with it (replaceLocked keeps conflicts childless).
+	if c.origin != nil {
+		c.origin.spent = true
+	}
 	node := targets[g.rng.IntN(len(targets))]
 	if c.parent != nil {
 		node = c.parent.node
@@ -289,9 +295,6 @@ func (g *loadGen) step() {
 	}
 	g.latency = append(g.latency, d)
 	t := &soakTx{tx: tx, txid: tx.TxHash(), fee: fee, node: node, sent: time.Now(), accepted: true}
-	if c.origin != nil {
-		c.origin.spent = true
-	}
 	g.txs = append(g.txs, t)
 	for i, out := range tx.TxOut {
 		g.coins = append(g.coins, &soakCoin{op: wire.OutPoint{Hash: t.txid, Index: uint32(i)}, value: out.Value,

@@ -213,6 +213,10 @@ func TestRulesCheckBlockSanity(t *testing.T) {
 	dupTail := &wire.MsgBlock{Header: valid.Header, Transactions: []*wire.MsgTx{cb, spend1, spend2, spend2}}
 	// An equal pair anywhere is a mutation, even when the root matches.
 	dupPair := rulesBlock(cb, spend1, spend2, spend2)
+	// A repeat that pairs with nothing equal is no mutation (the root is
+	// the block's own), but the block still holds a transaction twice,
+	// as fullblocktests' b56p2 does.
+	dupApart := rulesBlock(cb, spend1, spend2, spend1)
 
 	big := rulesSpend([]wire.OutPoint{rulesOutPoint(1, 0)}, 1)
 	big.TxOut[0].PkScript = make([]byte, MaxBlockWeight/WitnessScaleFactor)
@@ -236,6 +240,7 @@ func TestRulesCheckBlockSanity(t *testing.T) {
 		{name: "merkle root mismatch", block: badRoot, want: ErrBadMerkleRoot},
 		{name: "CVE-2012-2459 duplicate tail", block: dupTail, want: ErrDuplicateTx},
 		{name: "equal pair of transactions", block: dupPair, want: ErrDuplicateTx},
+		{name: "a transaction twice, not paired", block: dupApart, want: ErrDuplicateTx},
 		{name: "no transactions", block: rulesBlock(), want: ErrBlockLength},
 		{name: "size without witness above 1 MB", block: rulesBlock(cb, big), want: ErrBlockLength},
 		{name: "first transaction not a coinbase", block: rulesBlock(spend1, spend2), want: ErrFirstTxNotCoinbase},

@@ -81,7 +81,7 @@ func CheckBlockHeaderSanity(h *wire.BlockHeader, powLimit *big.Int) error {
 
 // CheckBlockSanity performs the context-free checks of a block (Bitcoin
 // Core's CheckBlock): proof of work, merkle root and its CVE-2012-2459
-// mutation, size, the coinbase position, every transaction's sanity, and the
+// mutation, duplicate transactions, size, the coinbase position, every transaction's sanity, and the
 // legacy sigop limit. On success it returns the block's txids, which callers
 // reuse rather than hash again.
 //
@@ -98,6 +98,17 @@ func CheckBlockSanity(block *wire.MsgBlock, powLimit *big.Int) ([]chainhash.Hash
 	}
 	if mutated {
 		return nil, ruleError(ErrDuplicateTx, "transaction list repeats its tail (CVE-2012-2459)")
+	}
+	// A transaction twice anywhere else makes the block invalid too (the
+	// second copy spends spent outputs); btcd's checkBlockSanity refuses it
+	// here, so that such a block is never stored, rather than when its
+	// connection fails.
+	seen := make(map[chainhash.Hash]struct{}, len(txids))
+	for _, id := range txids {
+		if _, dup := seen[id]; dup {
+			return nil, ruleError(ErrDuplicateTx, "transaction %v appears twice", id)
+		}
+		seen[id] = struct{}{}
 	}
 	n := len(block.Transactions)
 	if n == 0 || n*WitnessScaleFactor > MaxBlockWeight ||
