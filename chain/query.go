@@ -130,6 +130,32 @@ func (b *BlockChain) BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error) {
 	return readBlock(b.db, &hash)
 }
 
+// antiDoSBlocks is how many blocks of the tip's work below the tip's chain
+// work a peer's headers may lead to and still be stored (Core's
+// GetAntiDoSWorkThreshold uses 144: a day of blocks).
+const antiDoSBlocks = 144
+
+// AntiDoSWorkThreshold returns the chain work a peer's headers must lead to
+// before they are stored: the larger of the network's minimum chain work
+// and the tip's chain work less 144 blocks at the tip's difficulty (Bitcoin
+// Core's GetAntiDoSWorkThreshold). Headers of a chain below it cost their
+// sender little at the pow limit and would stay in the index for good.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) AntiDoSWorkThreshold() *big.Int {
+	tip := b.bestState.Load()
+	t := consensus.CalcWork(tip.Bits)
+	t.Mul(t, big.NewInt(antiDoSBlocks))
+	t.Sub(tip.ChainWork, t)
+	if min := b.params.MinimumChainWork; min != nil && min.Cmp(t) > 0 {
+		t.Set(min)
+	}
+	if t.Sign() < 0 {
+		t.SetInt64(0)
+	}
+	return t
+}
+
 // RawBlock returns a stored block's serialization, as stored: what peers
 // are served, with no decoding and encoding again.
 //

@@ -2,10 +2,12 @@ package chain
 
 import (
 	"errors"
+	"math/big"
 	"testing"
 
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
 )
 
@@ -94,5 +96,33 @@ func TestUnrequestedTooFarAhead(t *testing.T) {
 	}
 	if err := h.chain.WantsUnrequested(&last.Header); err != nil {
 		t.Fatalf("block %d above the tip: %v, want it wanted", maxUnrequestedAhead, err)
+	}
+}
+
+// TestAntiDoSWorkThreshold ensures the threshold is the tip's work less
+// 144 blocks' (Core's GetAntiDoSWorkThreshold), never below the network's
+// minimum chain work, and zero while the chain is shorter than 144 blocks.
+func TestAntiDoSWorkThreshold(t *testing.T) {
+	t.Parallel()
+	net := chainparams.Regtest()
+	block := consensus.CalcWork(net.Consensus.PowLimitBits)
+	blocks := func(n int64) *big.Int { return new(big.Int).Mul(block, big.NewInt(n)) }
+
+	h := newHarnessNet(t, net)
+	h.mine("a", 100)
+	if got := h.chain.AntiDoSWorkThreshold(); got.Sign() != 0 {
+		t.Fatalf("threshold at height 100: %v, want 0", got)
+	}
+	h.mine("b", 100) // height 200, chain work of 201 blocks
+	if got, want := h.chain.AntiDoSWorkThreshold(), blocks(201-antiDoSBlocks); got.Cmp(want) != 0 {
+		t.Fatalf("threshold at height 200: %v, want %v", got, want)
+	}
+
+	strict := chainparams.Regtest()
+	strict.Consensus.MinimumChainWork = blocks(1000)
+	h = newHarnessNet(t, strict)
+	h.mine("a", 10)
+	if got := h.chain.AntiDoSWorkThreshold(); got.Cmp(blocks(1000)) != 0 {
+		t.Fatalf("threshold with a minimum chain work: %v, want %v", got, blocks(1000))
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"math/big"
 	"sort"
 	"sync"
@@ -317,6 +318,12 @@ func (d *downloader) logProgress(missing []chain.BlockRef, now time.Time) {
 // fetchHeaders asks p for the headers after our best header, and then
 // after the last header it sent, until it has no more; the chain stores
 // them. best is p's best block when the fetch began.
+//
+// Headers are stored only on a chain whose work reaches the chain's
+// anti-DoS threshold (Bitcoin Core's net_processing): an answer that ends
+// below it is dropped if the peer has no more to send, and presynced
+// (presync.go) if it may, so that a peer's low-work headers cost the node
+// a bounded amount of memory and nothing on disk.
 func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 	defer func() {
 		d.mu.Lock()
@@ -326,11 +333,16 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 		d.wake()
 	}()
 	from, _, _ := d.n.cfg.Chain.BestHeader()
+	locator, err := d.n.cfg.Chain.BlockLocator(&from)
+	if err != nil {
+		return
+	}
 	// Every answer must lead past the last: an answer ending where an
 	// earlier one did would have the node ask forever.
 	visited := map[chainhash.Hash]bool{from: true}
+	var ps *headersPresync
 	for ctx.Err() == nil {
-		headers, err := d.requestHeaders(ctx, p, from)
+		headers, err := d.requestHeaders(ctx, p, locator)
 		if err != nil {
 			if errors.Is(err, errMalformed) {
 				d.n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
@@ -341,45 +353,146 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 		if len(headers) == 0 {
 			return
 		}
+		full := len(headers) == maxHeadersPerResponse
 		last := consensus.BlockHash(&headers[len(headers)-1])
+		if ps != nil {
+			presyncing := ps.redownload == nil
+			ready, done, err := ps.feed(headers)
+			if err != nil {
+				d.presyncFailed(p, err)
+				return
+			}
+			if len(ready) > 0 && !d.storeHeaders(p, ready) {
+				return
+			}
+			switch {
+			case done:
+				// The rest of the chain has enough work: on as usual,
+				// from the last header stored.
+				ps = nil
+				from = consensus.BlockHash(&ready[len(ready)-1])
+				if locator, err = d.n.cfg.Chain.BlockLocator(&from); err != nil {
+					return
+				}
+			case presyncing && ps.redownload != nil:
+				// The presync reached the threshold: download again
+				// from the start, whether or not the answer was full.
+				d.n.log.Debug("headers presync reached the anti-DoS threshold; downloading again", "peer", p)
+				locator = ps.locator()
+			case !full:
+				d.n.log.Debug("headers presync ended below the anti-DoS threshold", "peer", p)
+				return
+			default:
+				locator = ps.locator()
+			}
+			continue
+		}
 		if visited[last] {
 			d.n.Misbehaving(p, banScoreLimit/2, "sent headers that lead nowhere new")
 			return
 		}
 		visited[last] = true
-		added, err := d.n.cfg.Chain.ProcessHeaders(headers)
-		switch {
-		case err == nil:
-		case errors.Is(err, chain.ErrMissingParent):
-			// An answer to our locator always connects.
-			d.n.Misbehaving(p, banScoreLimit/2, "sent headers that do not connect")
-			return
-		case chain.RejectReason(err) != "" && !errors.Is(err, chain.ErrTimeTooNew):
-			d.n.Misbehaving(p, banScoreLimit, "sent an invalid header: "+chain.RejectReason(err))
-			return
-		default:
-			d.n.log.Debug("headers not stored", "peer", p, "err", err)
+		work, err := d.batchWork(headers)
+		if err != nil {
+			d.n.Misbehaving(p, banScoreLimit/2, "sent "+err.Error())
 			return
 		}
-		_, height, _ := d.n.cfg.Chain.BestHeader()
-		d.n.log.Info("received headers", "peer", p, "count", added, "best_header", height)
-		d.n.retryOrphans()
-		d.wake()
-		if len(headers) < maxHeadersPerResponse {
+		if threshold := d.n.cfg.Chain.AntiDoSWorkThreshold(); work.Cmp(threshold) < 0 {
+			if !full {
+				// Core: "Ignoring low-work chain". Not the peer's fault:
+				// it may simply be behind.
+				d.n.log.Debug("headers of a chain below the anti-DoS threshold not stored", "peer", p)
+				return
+			}
+			start, err := d.n.cfg.Chain.BlockInfo(headers[0].PrevBlock)
+			if err != nil {
+				return
+			}
+			startLocator, err := d.n.cfg.Chain.BlockLocator(&start.Hash)
+			if err != nil {
+				return
+			}
+			d.n.log.Debug("headers presync", "peer", p, "from_height", start.Height)
+			ps = newHeadersPresync(&d.n.cfg.Chain.Network().Consensus, start, startLocator, threshold, time.Now())
+			if _, _, err := ps.feed(headers); err != nil {
+				d.presyncFailed(p, err)
+				return
+			}
+			locator = ps.locator()
+			continue
+		}
+		if !d.storeHeaders(p, headers) {
+			return
+		}
+		if !full {
 			return
 		}
 		from = last
+		if locator, err = d.n.cfg.Chain.BlockLocator(&from); err != nil {
+			return
+		}
 	}
 }
 
-// requestHeaders runs one headers request with p, by the locator of from.
-func (d *downloader) requestHeaders(ctx context.Context, p peer.ID, from chainhash.Hash) ([]wire.BlockHeader, error) {
-	locator, err := d.n.cfg.Chain.BlockLocator(&from)
+// batchWork returns the chain work an answer's headers lead to: that of
+// the block the first follows, plus each header's. The headers must form
+// one chain from a known block (Core: "non-continuous headers sequence").
+func (d *downloader) batchWork(headers []wire.BlockHeader) (*big.Int, error) {
+	start, err := d.n.cfg.Chain.BlockInfo(headers[0].PrevBlock)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: headers that do not connect", errMalformed)
 	}
+	work := new(big.Int).Set(start.ChainWork)
+	prev := headers[0].PrevBlock
+	for i := range headers {
+		if headers[i].PrevBlock != prev {
+			return nil, fmt.Errorf("%w: headers that do not form a chain", errMalformed)
+		}
+		prev = consensus.BlockHash(&headers[i])
+		work.Add(work, consensus.CalcWork(headers[i].Bits))
+	}
+	return work, nil
+}
+
+// storeHeaders hands headers to the chain, penalizing p for invalid ones;
+// it reports whether the fetch may go on.
+func (d *downloader) storeHeaders(p peer.ID, headers []wire.BlockHeader) bool {
+	added, err := d.n.cfg.Chain.ProcessHeaders(headers)
+	switch {
+	case err == nil:
+	case errors.Is(err, chain.ErrMissingParent):
+		// An answer to our locator always connects.
+		d.n.Misbehaving(p, banScoreLimit/2, "sent headers that do not connect")
+		return false
+	case chain.RejectReason(err) != "" && !errors.Is(err, chain.ErrTimeTooNew):
+		d.n.Misbehaving(p, banScoreLimit, "sent an invalid header: "+chain.RejectReason(err))
+		return false
+	default:
+		d.n.log.Debug("headers not stored", "peer", p, "err", err)
+		return false
+	}
+	_, height, _ := d.n.cfg.Chain.BestHeader()
+	d.n.log.Info("received headers", "peer", p, "count", added, "best_header", height)
+	d.n.retryOrphans()
+	d.wake()
+	return true
+}
+
+// presyncFailed ends a presync: invalid headers cost p as an invalid header
+// stored would; a chain longer than time allows, or one that changed
+// between its two downloads, costs nothing (Core likewise only stops).
+func (d *downloader) presyncFailed(p peer.ID, err error) {
+	if errors.Is(err, errPresyncInvalid) {
+		d.n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
+		return
+	}
+	d.n.log.Debug("headers presync stopped", "peer", p, "err", err)
+}
+
+// requestHeaders runs one headers request with p, by locator.
+func (d *downloader) requestHeaders(ctx context.Context, p peer.ID, locator []chainhash.Hash) ([]wire.BlockHeader, error) {
 	req := headersRequest{}
-	for _, h := range locator {
+	for _, h := range locator[:min(len(locator), maxLocatorHashes)] {
 		req.Locator = append(req.Locator, h.String())
 	}
 	sctx, cancel := context.WithTimeout(ctx, syncRequestTimeout)

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/wire"
+	"github.com/libp2p/go-libp2p/core/network"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
@@ -142,5 +144,46 @@ func TestBlockRequestsBounded(t *testing.T) {
 	}
 	if txs, err := asker.node.fetchBlockTxn(ctx, server.node.ID(), g.Block("b5").BlockHash(), []int{0}); err == nil {
 		t.Fatalf("blocktxn of a block 24 deep answered (%d transactions)", len(txs))
+	}
+}
+
+// TestSiblingHeadersRefused ensures headers that do not form one chain
+// (here 2,000 siblings of genesis, each with valid proof of work, which
+// the node stored one by one before) are refused whole and cost the peer,
+// as Core's "non-continuous headers sequence" does: the index keeps none.
+func TestSiblingHeadersRefused(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	g := chaintest.New(chainparams.Regtest())
+	var siblings []wire.BlockHeader
+	for i := 0; i < maxHeadersPerResponse; i++ {
+		g.SetTip("genesis")
+		siblings = append(siblings, g.NextBlock("s"+itoa(i), nil, nil).Header)
+	}
+	evil := chainOf(t, ctx, g, 0)
+	evil.node.host.SetStreamHandler(evil.node.protocol("headers"), func(s network.Stream) {
+		defer s.Close()
+		if _, err := decodeHeadersRequest(s); err != nil {
+			return
+		}
+		w := bufio.NewWriter(s)
+		_ = binary.Write(w, binary.LittleEndian, uint32(len(siblings)))
+		for i := range siblings {
+			_ = siblings[i].Serialize(w)
+		}
+		_ = w.Flush()
+	})
+	// The evil node claims more work than the victim has, so it is asked.
+	if _, err := evil.chain.ProcessBlock(g.Block("s0")); err != nil {
+		t.Fatal(err)
+	}
+	victim := chainOf(t, ctx, g, 0)
+	connect(t, ctx, victim, evil)
+	waitFor(t, 10*time.Second, "the sender's penalty", func() bool {
+		return victim.node.bans.score(evil.node.ID()) >= banScoreLimit/2
+	})
+	if n := len(victim.chain.ChainTips()); n != 1 {
+		t.Fatalf("%d chain tips after 2,000 sibling headers", n)
 	}
 }

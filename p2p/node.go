@@ -46,6 +46,7 @@ type Chain interface {
 	HaveBlock(hash chainhash.Hash) bool
 	HaveHeader(hash chainhash.Hash) bool
 	ProcessHeaders(headers []wire.BlockHeader) (int, error)
+	AntiDoSWorkThreshold() *big.Int
 	BestHeader() (chainhash.Hash, int32, *big.Int)
 	MissingBlocks(window int32, max int) []chain.BlockRef
 	BlockLocator(hash *chainhash.Hash) ([]chainhash.Hash, error)

@@ -2,6 +2,7 @@ package chainparams
 
 import (
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
@@ -91,6 +92,14 @@ const (
 	regtestGenesisNonce = 9
 )
 
+// Minimum chain work of the public networks (Bitcoin Core's
+// nMinimumChainWork), raised with each release to the work of a block
+// known to be on the network's chain; docs/protocol.md lists the values.
+// Until these networks have a history, it is their genesis block's work:
+// one block at the pow limit.
+func mainMinimumChainWork() *big.Int { return consensus.CalcWork(mainPowBits) }
+func testMinimumChainWork() *big.Int { return consensus.CalcWork(testPowBits) }
+
 // baseSubsidy is the first era's block reward on every built-in network.
 const baseSubsidy = 50 * consensus.CoinValue
 
@@ -115,6 +124,7 @@ func Main() *Network {
 			BaseSubsidy:            baseSubsidy,
 			SubsidyHalvingInterval: 210_000,
 			CoinbaseMaturity:       100,
+			MinimumChainWork:       mainMinimumChainWork(),
 		},
 	}, mainPowBits, NewGenesisBlock(genesisTime, mainPowBits, mainGenesisNonce, mainGenesisMsg, baseSubsidy))
 }
@@ -141,6 +151,7 @@ func Test() *Network {
 			BaseSubsidy:            baseSubsidy,
 			SubsidyHalvingInterval: 210_000,
 			CoinbaseMaturity:       100,
+			MinimumChainWork:       testMinimumChainWork(),
 		},
 	}, testPowBits, NewGenesisBlock(genesisTime, testPowBits, testGenesisNonce, testGenesisMsg, baseSubsidy))
 }

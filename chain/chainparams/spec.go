@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/big"
 	"os"
 	"regexp"
 	"sort"
@@ -35,6 +36,7 @@ import (
 //	  "subsidy": 50,
 //	  "halving_interval": 150,
 //	  "coinbase_maturity": 100,
+//	  "minimum_chain_work": "0x0",
 //	  "bech32_hrp": "lcrn",
 //	  "coin_type": 1,
 //	  "p2p_port": 37333, "rpc_port": 37332,
@@ -57,6 +59,7 @@ type Spec struct {
 	Subsidy            *json.Number     `json:"subsidy,omitempty"`
 	HalvingInterval    *int32           `json:"halving_interval,omitempty"`
 	CoinbaseMaturity   *int32           `json:"coinbase_maturity,omitempty"`
+	MinimumChainWork   string           `json:"minimum_chain_work,omitempty"`
 	Bech32HRP          string           `json:"bech32_hrp,omitempty"`
 	CoinType           *uint32          `json:"coin_type,omitempty"`
 	P2PPort            *uint16          `json:"p2p_port,omitempty"`
@@ -278,6 +281,16 @@ func (s *Spec) Network() (*Network, error) {
 		}
 		c.CoinbaseMaturity = *s.CoinbaseMaturity
 	}
+	// A custom network is a new chain: the base's minimum chain work
+	// (work on another chain) means nothing on it.
+	c.MinimumChainWork = nil
+	if s.MinimumChainWork != "" {
+		w, err := parseChainWork(s.MinimumChainWork)
+		if err != nil {
+			return nil, fmt.Errorf("minimum_chain_work %q: %w", s.MinimumChainWork, err)
+		}
+		c.MinimumChainWork = w
+	}
 	if s.Bech32HRP != "" {
 		if err := checkHRP(s.Bech32HRP); err != nil {
 			return nil, fmt.Errorf("bech32_hrp: %w", err)
@@ -405,4 +418,19 @@ func checkHRP(hrp string) error {
 		}
 	}
 	return nil
+}
+
+// parseChainWork reads a chain work as hex digits, with or without "0x"
+// (getblockchaininfo's chainwork is 64 digits without it): at most 256
+// bits, not negative.
+func parseChainWork(s string) (*big.Int, error) {
+	digits := strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	if digits == "" || len(digits) > 64 {
+		return nil, errors.New("want up to 64 hex digits")
+	}
+	w, ok := new(big.Int).SetString(digits, 16)
+	if !ok || w.Sign() < 0 || strings.ContainsAny(digits, "+-") {
+		return nil, errors.New("want hex digits")
+	}
+	return w, nil
 }

@@ -369,6 +369,7 @@ func TestParseSpecFields(t *testing.T) {
 		}
 		want := *base
 		test.change(&want)
+		want.Consensus.MinimumChainWork = nil // a custom network is a new chain
 		want.Genesis = got.Genesis
 		want.Consensus.GenesisHash = got.Consensus.GenesisHash
 		want.Consensus.GenesisTime = got.Consensus.GenesisTime
@@ -554,6 +555,10 @@ func TestParseSpecErrors(t *testing.T) {
 		{name: "built-in name testnet", spec: strings.Replace(specJSON(""), "localnet", "testnet", 1), want: []string{"name", "built-in"}},
 		{name: "unknown base", spec: specJSON(`"base": "signet"`), want: []string{"base", "signet"}},
 		{name: "unknown difficulty", spec: specJSON(`"difficulty": "lwma"`), want: []string{"difficulty", "lwma"}},
+		{name: "minimum_chain_work not hex", spec: specJSON(`"minimum_chain_work": "0xzz"`), want: []string{"minimum_chain_work"}},
+		{name: "negative minimum_chain_work", spec: specJSON(`"minimum_chain_work": "-1"`), want: []string{"minimum_chain_work"}},
+		{name: "minimum_chain_work over 256 bits", spec: specJSON(`"minimum_chain_work": "0x1` + strings.Repeat("0", 64) + `"`), want: []string{"minimum_chain_work"}},
+		{name: "empty minimum_chain_work", spec: specJSON(`"minimum_chain_work": "0x"`), want: []string{"minimum_chain_work"}},
 
 		{name: "bad target_spacing string", spec: specJSON(`"target_spacing": "5 seconds"`), want: []string{"target_spacing"}},
 		{name: "target_spacing of another type", spec: specJSON(`"target_spacing": true`), want: []string{"target_spacing"}},
@@ -783,4 +788,30 @@ func TestParseSpecPowLimit(t *testing.T) {
 		t.Fatalf("pow limit %x (%08x), genesis bits %08x", n.Consensus.PowLimit, n.Consensus.PowLimitBits, n.Genesis.Header.Bits)
 	}
 	checkGenesis(t, n)
+}
+
+// TestSpecMinimumChainWork ensures minimum_chain_work is read as hex, with
+// or without 0x, and that a custom network without it has none, whatever
+// its base's.
+func TestSpecMinimumChainWork(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		field string
+		want  int64
+	}{{`"minimum_chain_work": "0x1000"`, 0x1000}, {`"minimum_chain_work": "00000000000000000000000000000000000000000000000000000000000000ff"`, 0xff}} {
+		n, err := chainparams.ParseSpec([]byte(specJSON(tc.field)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w := n.Consensus.MinimumChainWork; w == nil || w.Int64() != tc.want {
+			t.Fatalf("%s: minimum chain work %v, want %d", tc.field, w, tc.want)
+		}
+	}
+	n, err := chainparams.ParseSpec([]byte(specJSON(`"base": "main", "pow_limit_bits": "0x207fffff"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n.Consensus.MinimumChainWork != nil {
+		t.Fatalf("a custom network based on main has minimum chain work %v", n.Consensus.MinimumChainWork)
+	}
 }

@@ -59,6 +59,12 @@ type Params struct {
 	// before it can be spent.
 	CoinbaseMaturity int32
 
+	// MinimumChainWork is the least chain work a peer's headers must lead
+	// to before the node stores them (Bitcoin Core's nMinimumChainWork):
+	// the work of a block the release knows to be on the network's chain.
+	// Nil or zero: none (regtest, new custom networks).
+	MinimumChainWork *big.Int
+
 	// Soft fork activation heights. Zero means active from the genesis
 	// block on (the default for every built-in network).
 	BIP34Height   int32
