@@ -237,11 +237,11 @@ func (b *BlockChain) acceptHeader(h *wire.BlockHeader, hash chainhash.Hash) (*bl
 		if consensus.RejectReason(err) == "time-too-new" {
 			return nil, err
 		}
-		// Remember the invalid header so that it is refused cheaply.
-		n := newBlockNode(h, hash, parent)
-		n.status = statusValidateFailed
-		b.addNode(n)
-		return nil, errors.Join(err, b.writeIndexNow(n))
+		// Not stored, as Core's AcceptBlockHeader adds nothing to its
+		// index for a header failing ContextualCheckBlockHeader: an
+		// invalid header costs its sender (its proof of work, the
+		// penalty) and must not cost the node memory and disk for good.
+		return nil, err
 	}
 	node = newBlockNode(h, hash, parent)
 	node.seq = b.nextSeq

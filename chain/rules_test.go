@@ -280,7 +280,9 @@ func ruleTests() []ruleTest {
 			build: func(t *testing.T, h *rulesHarness) *wire.MsgBlock {
 				return h.g.NextBlock("bad", nil, nil, chaintest.WithBits(0x207ffffe))
 			},
-			want: ErrUnexpectedDifficulty, reason: "bad-diffbits", remembered: true,
+			want: ErrUnexpectedDifficulty, reason: "bad-diffbits",
+			// A header failing its context checks is not stored (Core's
+			// AcceptBlockHeader): sent again, it fails the same way.
 		},
 		{
 			name: "bad-diffbits: ASERT bits of the anchor after fast blocks",
@@ -296,7 +298,9 @@ func ruleTests() []ruleTest {
 				}
 				return h.g.NextBlock("bad", nil, nil, chaintest.WithBits(p.GenesisBits))
 			},
-			want: ErrUnexpectedDifficulty, reason: "bad-diffbits", remembered: true,
+			want: ErrUnexpectedDifficulty, reason: "bad-diffbits",
+			// A header failing its context checks is not stored (Core's
+			// AcceptBlockHeader): sent again, it fails the same way.
 		},
 
 		// Header: time and version.
@@ -307,7 +311,9 @@ func ruleTests() []ruleTest {
 				mtp := time.Unix(h.medianTime("b11"), 0)
 				return h.g.NextBlock("bad", nil, nil, chaintest.WithTimestamp(mtp))
 			},
-			want: ErrTimeTooOld, reason: "time-too-old", remembered: true,
+			want: ErrTimeTooOld, reason: "time-too-old",
+			// A header failing its context checks is not stored (Core's
+			// AcceptBlockHeader): sent again, it fails the same way.
 			after: func(t *testing.T, h *rulesHarness) {
 				// One second later is fine.
 				h.g.SetTip("b11")
@@ -339,7 +345,9 @@ func ruleTests() []ruleTest {
 			build: func(t *testing.T, h *rulesHarness) *wire.MsgBlock {
 				return h.g.NextBlock("bad", nil, nil, chaintest.WithVersion(1))
 			},
-			want: ErrBadVersion, reason: "bad-version", remembered: true,
+			want: ErrBadVersion, reason: "bad-version",
+			// A header failing its context checks is not stored (Core's
+			// AcceptBlockHeader): sent again, it fails the same way.
 		},
 		{
 			name: "bad-version: version 2 with BIP66 active",
@@ -347,7 +355,9 @@ func ruleTests() []ruleTest {
 			build: func(t *testing.T, h *rulesHarness) *wire.MsgBlock {
 				return h.g.NextBlock("bad", nil, nil, chaintest.WithVersion(2))
 			},
-			want: ErrBadVersion, reason: "bad-version", remembered: true,
+			want: ErrBadVersion, reason: "bad-version",
+			// A header failing its context checks is not stored (Core's
+			// AcceptBlockHeader): sent again, it fails the same way.
 		},
 		{
 			name: "bad-version: version 3 with BIP65 active",
@@ -355,7 +365,9 @@ func ruleTests() []ruleTest {
 			build: func(t *testing.T, h *rulesHarness) *wire.MsgBlock {
 				return h.g.NextBlock("bad", nil, nil, chaintest.WithVersion(3))
 			},
-			want: ErrBadVersion, reason: "bad-version", remembered: true,
+			want: ErrBadVersion, reason: "bad-version",
+			// A header failing its context checks is not stored (Core's
+			// AcceptBlockHeader): sent again, it fails the same way.
 			after: func(t *testing.T, h *rulesHarness) {
 				h.g.SetTip("b2")
 				h.g.NextBlock("v4", nil, nil, chaintest.WithVersion(4))
@@ -385,14 +397,16 @@ func ruleTests() []ruleTest {
 		},
 		{
 			//   b2 -> badparent(bad-version) -> bad
-			name: "bad-prevblk: child of a header that broke a header rule",
+			// The invalid header was not stored, so its child has no
+			// known parent (Core: prev-blk-not-found).
+			name: "prev-blk-not-found: child of a header that broke a header rule",
 			base: 3,
 			build: func(t *testing.T, h *rulesHarness) *wire.MsgBlock {
 				parent := h.g.NextBlock("badparent", nil, nil, chaintest.WithVersion(1))
 				h.submit("badparent", parent, ErrBadVersion, "bad-version")
 				return h.g.NextBlock("bad", nil, nil)
 			},
-			want: ErrInvalidAncestor, reason: "bad-prevblk",
+			want: ErrMissingParent, reason: "prev-blk-not-found",
 		},
 		{
 			name: "duplicate: the tip again",
