@@ -86,11 +86,15 @@ func (b *BlockChain) WantsUnrequested(h *wire.BlockHeader) error {
 	hash := consensus.BlockHash(h)
 	b.chainLock.RLock()
 	node := b.index[hash]
+	var status blockStatus
+	if node != nil {
+		status = node.status // changes under the chain lock
+	}
 	b.chainLock.RUnlock()
-	if node != nil && node.status&statusDataStored != 0 {
+	if status&statusDataStored != 0 {
 		return ruleErr(ErrDuplicateBlock, "block %v is already stored", hash)
 	}
-	if node != nil && node.status.knownInvalid() {
+	if status.knownInvalid() {
 		return ruleErr(ErrKnownInvalid, "block %v is known to be invalid", hash)
 	}
 	if node == nil {
@@ -107,11 +111,12 @@ func (b *BlockChain) WantsUnrequested(h *wire.BlockHeader) error {
 func (b *BlockChain) wantUnrequested(h *wire.BlockHeader, hash chainhash.Hash) error {
 	b.chainLock.RLock()
 	parent := b.index[h.PrevBlock]
+	invalid := parent != nil && parent.status.knownInvalid()
 	b.chainLock.RUnlock()
 	if parent == nil {
 		return ruleErr(ErrMissingParent, "parent %v of block %v is unknown", h.PrevBlock, hash)
 	}
-	if parent.status.knownInvalid() {
+	if invalid {
 		return ruleErr(ErrInvalidAncestor, "block %v descends from invalid block %v", hash, parent.hash)
 	}
 	tip := b.bestState.Load()

@@ -117,15 +117,8 @@ func (b *BlockChain) HeaderByHeight(height int32) (wire.BlockHeader, error) {
 //
 // This function is safe for concurrent access.
 func (b *BlockChain) BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error) {
-	b.chainLock.RLock()
-	n := b.index[hash]
-	stored := n != nil && n.status&statusDataStored != 0
-	b.chainLock.RUnlock()
-	if n == nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
-	}
-	if !stored {
-		return nil, fmt.Errorf("%w: %v", ErrNoBlockData, hash)
+	if err := b.checkStored(hash); err != nil {
+		return nil, err
 	}
 	return readBlock(b.db, &hash)
 }
@@ -161,21 +154,30 @@ func (b *BlockChain) AntiDoSWorkThreshold() *big.Int {
 //
 // This function is safe for concurrent access.
 func (b *BlockChain) RawBlock(hash chainhash.Hash) ([]byte, error) {
-	b.chainLock.RLock()
-	n := b.index[hash]
-	stored := n != nil && n.status&statusDataStored != 0
-	b.chainLock.RUnlock()
-	if n == nil {
-		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
-	}
-	if !stored {
-		return nil, fmt.Errorf("%w: %v", ErrNoBlockData, hash)
+	if err := b.checkStored(hash); err != nil {
+		return nil, err
 	}
 	raw, err := b.db.Get(hashKey(prefixBlock, &hash))
 	if err != nil {
 		return nil, fmt.Errorf("chain: read block %v: %w", hash, err)
 	}
 	return raw, nil
+}
+
+// checkStored reports whether the block's data is stored: ErrUnknownBlock
+// or ErrNoBlockData if not.
+func (b *BlockChain) checkStored(hash chainhash.Hash) error {
+	b.chainLock.RLock()
+	n := b.index[hash]
+	stored := n != nil && n.status&statusDataStored != 0
+	b.chainLock.RUnlock()
+	if n == nil {
+		return fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+	}
+	if !stored {
+		return fmt.Errorf("%w: %v", ErrNoBlockData, hash)
+	}
+	return nil
 }
 
 // BlockByHeight returns the main-chain block at height.

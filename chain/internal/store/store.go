@@ -17,6 +17,7 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/filter"
 	"github.com/syndtr/goleveldb/leveldb/journal"
 	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/storage"
 	"github.com/syndtr/goleveldb/leveldb/util"
 )
 
@@ -35,8 +36,9 @@ var (
 
 // DB is an open key-value database.
 type DB struct {
-	ldb *leveldb.DB
-	dir string
+	ldb  *leveldb.DB
+	stor storage.Storage
+	dir  string
 }
 
 // Open opens (creating if needed) the database in dir. cacheMiB sizes
@@ -54,11 +56,57 @@ func Open(dir string, cacheMiB int) (*DB, error) {
 	if err := checkJournals(dir); err != nil {
 		return nil, err
 	}
-	ldb, err := leveldb.OpenFile(dir, o)
+	stor, err := storage.OpenFile(dir, false)
 	if err != nil {
 		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
 	}
-	return &DB{ldb: ldb, dir: dir}, nil
+	db, err := openStorage(journalSyncStorage{stor}, o)
+	if err != nil {
+		stor.Close()
+		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
+	}
+	db.dir = dir
+	return db, nil
+}
+
+// openStorage opens the database kept in stor, which the DB closes.
+func openStorage(stor storage.Storage, o *opt.Options) (*DB, error) {
+	ldb, err := leveldb.Open(stor, o)
+	if err != nil {
+		return nil, err
+	}
+	return &DB{ldb: ldb, stor: stor}, nil
+}
+
+// journalSyncStorage makes goleveldb sync each write-ahead journal before
+// it closes it. goleveldb closes the journal it rotates away from (when a
+// memtable fills) without a sync, so a batch written without sync just
+// before the rotation could be lost in a power cut while a synced batch
+// written after it, in the next journal, survives: the node would find a
+// durable record that refers to data that is gone (an index entry without
+// its block, a tip without its index entry). With every journal synced
+// when closed, a synced write makes everything written before it durable,
+// which is what the chain relies on: block bodies are written without a
+// sync, and the next synced flush makes them durable before the state
+// that refers to them.
+type journalSyncStorage struct{ storage.Storage }
+
+// Create implements storage.Storage.
+func (s journalSyncStorage) Create(fd storage.FileDesc) (storage.Writer, error) {
+	w, err := s.Storage.Create(fd)
+	if err != nil || fd.Type != storage.TypeJournal {
+		return w, err
+	}
+	return syncOnClose{w}, nil
+}
+
+// syncOnClose is a journal writer that syncs before it closes.
+type syncOnClose struct{ storage.Writer }
+
+// Close implements io.Closer.
+func (w syncOnClose) Close() error {
+	serr := w.Sync()
+	return errors.Join(serr, w.Writer.Close())
 }
 
 // DiskSize returns the bytes the database's files take.
@@ -155,7 +203,10 @@ func isLockErr(err error) bool {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return convertErr("close", db.ldb.Close()) }
+func (db *DB) Close() error {
+	err := db.ldb.Close()
+	return convertErr("close", errors.Join(err, db.stor.Close()))
+}
 
 // Get returns the value stored under key, or ErrNotFound.
 func (db *DB) Get(key []byte) ([]byte, error) {
