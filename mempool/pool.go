@@ -171,7 +171,7 @@ type TxPool struct {
 	// the pool that the new chain cannot include yet, and the weight they
 	// add up to (at most maxHeldWeight). See hold. Only the goroutine that
 	// handles notifications touches them.
-	held       []*wire.MsgTx
+	held       []heldTx
 	heldIDs    map[chainhash.Hash]struct{}
 	heldWeight int64
 }

@@ -130,20 +130,19 @@ func (p *TxPool) dropHeldConflictsLocked(block *wire.MsgBlock, confirmed map[cha
 		}
 	}
 	kept := p.held[:0]
-	for _, tx := range p.held {
-		txid := consensus.TxHash(tx)
-		gone := confirmed[txid]
-		for _, in := range tx.TxIn {
+	for _, h := range p.held {
+		gone := confirmed[h.txid]
+		for _, in := range h.tx.TxIn {
 			if _, ok := spent[in.PreviousOutPoint]; ok {
 				gone = true
 			}
 		}
 		if gone {
-			delete(p.heldIDs, txid)
-			p.heldWeight -= int64(consensus.TxWeight(tx))
+			delete(p.heldIDs, h.txid)
+			p.heldWeight -= h.weight
 			continue
 		}
-		kept = append(kept, tx)
+		kept = append(kept, h)
 	}
 	clear(p.held[len(kept):])
 	p.held = kept
@@ -174,6 +173,13 @@ func (p *TxPool) returnDisconnected() {
 	for _, tx := range p.revalidate() {
 		p.hold(tx)
 	}
+}
+
+// heldTx is a held transaction with its txid and weight, computed once.
+type heldTx struct {
+	tx     *wire.MsgTx
+	txid   chainhash.Hash
+	weight int64
 }
 
 // maxHeldWeight bounds the weight of held transactions: four full blocks.
@@ -226,7 +232,7 @@ func (p *TxPool) hold(tx *wire.MsgTx) {
 	if p.heldIDs == nil {
 		p.heldIDs = make(map[chainhash.Hash]struct{})
 	}
-	p.held = append(p.held, tx)
+	p.held = append(p.held, heldTx{tx: tx, txid: txid, weight: w})
 	p.heldIDs[txid] = struct{}{}
 	p.heldWeight += w
 }
@@ -241,17 +247,16 @@ func (p *TxPool) retryHeld() {
 		progress = false
 		waiting := p.held
 		p.held, p.heldWeight = nil, 0
-		for _, tx := range waiting {
-			txid := consensus.TxHash(tx)
-			_, err := p.process(tx, false, true)
-			if err != nil && p.waitsForChain(tx, err) {
-				p.held = append(p.held, tx)
-				p.heldWeight += int64(consensus.TxWeight(tx))
+		for _, h := range waiting {
+			_, err := p.process(h.tx, false, true)
+			if err != nil && p.waitsForChain(h.tx, err) {
+				p.held = append(p.held, h)
+				p.heldWeight += h.weight
 				continue
 			}
-			delete(p.heldIDs, txid)
+			delete(p.heldIDs, h.txid)
 			if err != nil {
-				p.log.Debug("held transaction dropped", "txid", txid, "err", err)
+				p.log.Debug("held transaction dropped", "txid", h.txid, "err", err)
 				continue
 			}
 			progress = true
