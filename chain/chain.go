@@ -13,6 +13,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/syndtr/goleveldb/leveldb/storage"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
@@ -57,6 +58,12 @@ type Config struct {
 	ScriptWorkers int
 	// Logger receives the chain's log; nil discards it.
 	Logger *slog.Logger
+
+	// storage, when set, keeps the database instead of Dir, with a
+	// memtable of storageWriteBuffer bytes (0: the default): the power-cut
+	// test runs the chain on a storage that simulates power cuts.
+	storage            storage.Storage
+	storageWriteBuffer int
 }
 
 // BestState is an immutable snapshot of the tip, replaced on every change.
@@ -169,7 +176,13 @@ func New(cfg Config) (*BlockChain, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	db, err := store.Open(cfg.Dir, int(cfg.CacheBytes>>20)/8)
+	var db *store.DB
+	var err error
+	if cfg.storage != nil {
+		db, err = store.OpenStorage(cfg.storage, int(cfg.CacheBytes>>20)/8, cfg.storageWriteBuffer)
+	} else {
+		db, err = store.Open(cfg.Dir, int(cfg.CacheBytes>>20)/8)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("chain: open database: %w", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -129,7 +130,7 @@ func TestCrashRecovery(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0x63726173685f7465))
 
 	dir := t.TempDir()
-	crashPremineChain(t, dir)
+	crashPremineChain(t, crashConfig(dir))
 	start := time.Now()
 
 	checker := newCrashChecker(t, rng.Uint64())
@@ -203,10 +204,11 @@ func crashIterationCount(t *testing.T) int {
 	return defaultCrashIterations
 }
 
-// crashPremineChain mines crashPremine coinbase-only blocks into dir.
-func crashPremineChain(t *testing.T, dir string) {
+// crashPremineChain mines crashPremine coinbase-only blocks into the chain
+// of cfg.
+func crashPremineChain(t *testing.T, cfg Config) {
 	t.Helper()
-	c, err := New(crashConfig(dir))
+	c, err := New(cfg)
 	if err != nil {
 		t.Fatalf("create chain: %v", err)
 	}
@@ -721,7 +723,7 @@ func TestCrashChild(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &cfg); err != nil {
 		t.Fatalf("%s=%q: %v", crashChildEnv, raw, err)
 	}
-	w := newCrashWorker(t, cfg)
+	w := newCrashWorker(t, cfg, crashConfig(cfg.Dir), os.NewFile(3, "crash-report"))
 	defer w.c.Close()
 	deadline := time.Now().Add(crashChildLifetime)
 	for time.Now().Before(deadline) {
@@ -737,7 +739,7 @@ type crashWorker struct {
 	c      *BlockChain
 	g      *chaintest.Generator
 	rng    *rand.Rand
-	report *os.File
+	report io.Writer
 	// pool holds outputs that were unspent when they were added, once
 	// each (inPool); pick drops those found spent.
 	pool   []wire.OutPoint
@@ -745,11 +747,11 @@ type crashWorker struct {
 	names  int
 }
 
-// newCrashWorker opens the chain with the cache settings of cfg.Mode and
-// reads the tip and the spendable outputs from it.
-func newCrashWorker(t *testing.T, cfg crashChildConfig) *crashWorker {
+// newCrashWorker opens the chain of chainCfg with the cache settings of
+// cfg.Mode, reads the tip and the spendable outputs from it, and will
+// write its report lines to report.
+func newCrashWorker(t *testing.T, cfg crashChildConfig, chainCfg Config, report io.Writer) *crashWorker {
 	t.Helper()
-	chainCfg := crashConfig(cfg.Dir)
 	modeRng := rand.New(rand.NewPCG(cfg.Seed, 1))
 	switch cfg.Mode {
 	case crashModeTiny:
@@ -764,7 +766,7 @@ func newCrashWorker(t *testing.T, cfg crashChildConfig) *crashWorker {
 	if err != nil {
 		t.Fatalf("open chain: %v", err)
 	}
-	w := &crashWorker{t: t, c: c, report: os.NewFile(3, "crash-report"), inPool: make(map[wire.OutPoint]bool)}
+	w := &crashWorker{t: t, c: c, report: report, inPool: make(map[wire.OutPoint]bool)}
 	tip := c.BestSnapshot()
 	w.reportf("start %d %v", tip.Height, tip.Hash)
 

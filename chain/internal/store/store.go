@@ -44,15 +44,6 @@ type DB struct {
 // Open opens (creating if needed) the database in dir. cacheMiB sizes
 // goleveldb's block cache.
 func Open(dir string, cacheMiB int) (*DB, error) {
-	if cacheMiB < 8 {
-		cacheMiB = 8
-	}
-	o := &opt.Options{
-		BlockCacheCapacity: cacheMiB * opt.MiB,
-		WriteBuffer:        32 * opt.MiB,
-		Filter:             filter.NewBloomFilter(10),
-		Compression:        opt.NoCompression,
-	}
 	if err := checkJournals(dir); err != nil {
 		return nil, err
 	}
@@ -60,13 +51,40 @@ func Open(dir string, cacheMiB int) (*DB, error) {
 	if err != nil {
 		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
 	}
-	db, err := openStorage(journalSyncStorage{stor}, o)
+	db, err := openStorage(journalSyncStorage{stor}, options(cacheMiB))
 	if err != nil {
 		stor.Close()
 		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
 	}
 	db.dir = dir
 	return db, nil
+}
+
+// OpenStorage opens (creating if needed) the database kept in stor, as Open
+// does in a directory, with a memtable of writeBuffer bytes (0: Open's); the
+// DB closes stor. Tests use it to run the chain on a storage that simulates
+// power cuts, with a small memtable so that the journal rotates often.
+func OpenStorage(stor storage.Storage, cacheMiB, writeBuffer int) (*DB, error) {
+	o := options(cacheMiB)
+	if writeBuffer > 0 {
+		o.WriteBuffer = writeBuffer
+	}
+	db, err := openStorage(journalSyncStorage{stor}, o)
+	if err != nil {
+		return nil, convertErr("open", err)
+	}
+	return db, nil
+}
+
+// options returns the goleveldb options of a database with a block cache
+// of cacheMiB (at least 8).
+func options(cacheMiB int) *opt.Options {
+	return &opt.Options{
+		BlockCacheCapacity: max(cacheMiB, 8) * opt.MiB,
+		WriteBuffer:        32 * opt.MiB,
+		Filter:             filter.NewBloomFilter(10),
+		Compression:        opt.NoCompression,
+	}
 }
 
 // openStorage opens the database kept in stor, which the DB closes.
@@ -111,6 +129,9 @@ func (w syncOnClose) Close() error {
 
 // DiskSize returns the bytes the database's files take.
 func (db *DB) DiskSize() int64 {
+	if db.dir == "" {
+		return 0 // a storage opened by OpenStorage
+	}
 	var total int64
 	entries, _ := os.ReadDir(db.dir)
 	for _, e := range entries {
