@@ -37,17 +37,20 @@ func (n *Node) topicNames() (blocks, compact string) {
 
 // How many gossip messages of each block topic are validated at once
 // (pubsub's default is 1,024): a whole block may decode to some 90 MB.
+// The whole blocks being decoded together take at most maxDecodeBytes (a
+// larger one takes it all).
 const (
 	blockValidators   = 4
 	compactValidators = 8
+	maxDecodeBytes    = 64 << 20
 )
 
 // joinTopics joins the block topics with their validators.
 func (n *Node) joinTopics() error {
 	blockTopic, compactTopic := n.topicNames()
-	// Few validations at once per topic: a flood then waits in (or is
-	// dropped from) pubsub's queue as bytes, instead of being decoded all
-	// at once. Compact blocks may wait for their transactions, so they get
+	// Few validations at once per topic: pubsub drops what comes beyond
+	// them ("validation throttled", no penalty), instead of decoding a
+	// flood all at once. Compact blocks may wait for their transactions, so they get
 	// more room.
 	if err := n.ps.RegisterTopicValidator(blockTopic, pubsub.ValidatorEx(n.validateBlock),
 		pubsub.WithValidatorConcurrency(blockValidators)); err != nil {
@@ -79,6 +82,7 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 	if from == n.host.ID() {
 		return pubsub.ValidationAccept // our own announcement, already processed
 	}
+	defer n.blocksJudged.Add(1)
 	data := msg.GetData()
 	if len(data) > consensus.MaxBlockBytes {
 		n.Misbehaving(from, banScoreLimit, "oversized block message")
@@ -92,6 +96,26 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 	if res, done := n.screenHeader(from, &header, "block"); done {
 		return res
 	}
+	// What the body takes decoded, read from its bytes before decoding
+	// them. A block whose parent is unknown can only wait in the orphan
+	// pool, which keeps none over a peer's share: such a block is not
+	// decoded at all. The others share decodeBudget, so that a flood
+	// queues as bytes rather than as decoded blocks.
+	size, err := consensus.DecodedBlockSize(data)
+	if err != nil {
+		n.Misbehaving(from, banScoreLimit, "undecodable block")
+		return pubsub.ValidationReject
+	}
+	if size > maxOrphanBytesPerPeer && !n.cfg.Chain.HaveHeader(header.PrevBlock) {
+		n.log.Debug("orphan block not kept: too large", "peer", from, "hash", header.BlockHash(), "decoded_bytes", size)
+		n.sync.syncWith(n.ctx, from)
+		return pubsub.ValidationIgnore
+	}
+	weight := int64(min(size, maxDecodeBytes))
+	if err := n.decodeBudget.Acquire(ctx, weight); err != nil {
+		return pubsub.ValidationIgnore
+	}
+	defer n.decodeBudget.Release(weight)
 	block, err := consensus.DecodeBlock(data)
 	if err != nil {
 		n.Misbehaving(from, banScoreLimit, "undecodable block")

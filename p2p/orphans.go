@@ -45,7 +45,7 @@ type orphanBlocks struct {
 type orphanBlock struct {
 	block *wire.MsgBlock
 	from  peer.ID
-	size  int // decodedSize
+	size  int // consensus.DecodedSize
 	added time.Time
 }
 
@@ -54,39 +54,12 @@ func newOrphanBlocks() *orphanBlocks {
 		perPeer: make(map[peer.ID]int)}
 }
 
-// decodedSize estimates the memory a decoded block holds: its bytes plus
-// the Go structures each transaction, input, output and witness item
-// costs (a slice header, a struct, a pointer), which dominate in blocks
-// of many small items.
-func decodedSize(block *wire.MsgBlock) int {
-	const (
-		perTx      = 96 // MsgTx and its pointer
-		perIn      = 96 // TxIn, its pointer, its witness slice header
-		perOut     = 56 // TxOut and its pointer
-		perWitItem = 24 // a slice header
-	)
-	size := 80
-	for _, tx := range block.Transactions {
-		size += perTx
-		for _, in := range tx.TxIn {
-			size += perIn + len(in.SignatureScript)
-			for _, item := range in.Witness {
-				size += perWitItem + len(item)
-			}
-		}
-		for _, out := range tx.TxOut {
-			size += perOut + len(out.PkScript)
-		}
-	}
-	return size
-}
-
 // add keeps block, sent by from, until its parent connects. A block over
 // the per-peer bound by itself is not kept; otherwise the oldest orphans
 // (of from first, when it is over its own bound) make room.
 func (o *orphanBlocks) add(block *wire.MsgBlock, from peer.ID, now time.Time) bool {
 	hash := consensus.BlockHash(&block.Header)
-	size := decodedSize(block)
+	size := consensus.DecodedSize(block)
 	if size > maxOrphanBytesPerPeer {
 		return false
 	}

@@ -66,6 +66,57 @@ func decodeBlock(raw []byte, witness bool) (*wire.MsgBlock, error) {
 	return &b, nil
 }
 
+// Estimates of what a decoded block's Go structures take beyond their
+// bytes (a struct, its pointer, slice headers), which dominate in blocks of
+// many small items: a 4 MB block of empty witness items decodes to some
+// 96 MB.
+const (
+	decodedPerBlock   = 80 + 64 // the header and the block's slice
+	decodedPerTx      = 96      // MsgTx and its pointer
+	decodedPerIn      = 96      // TxIn, its pointer, its witness slice header
+	decodedPerOut     = 56      // TxOut and its pointer
+	decodedPerWitItem = 24      // a slice header
+)
+
+// DecodedSize estimates the memory a decoded block holds.
+func DecodedSize(block *wire.MsgBlock) int {
+	size := decodedPerBlock
+	for _, tx := range block.Transactions {
+		size += decodedPerTx
+		for _, in := range tx.TxIn {
+			size += decodedPerIn + len(in.SignatureScript)
+			for _, item := range in.Witness {
+				size += decodedPerWitItem + len(item)
+			}
+		}
+		for _, out := range tx.TxOut {
+			size += decodedPerOut + len(out.PkScript)
+		}
+	}
+	return size
+}
+
+// DecodedBlockSize returns what DecodedSize would say of the block raw
+// holds, by scanning the bytes without decoding them (no allocation), or
+// ErrMalformed when they cannot be a block (DecodeBlock refuses those and
+// may refuse more). It lets a node decide whether a block is worth
+// decoding before the decoding costs anything.
+func DecodedBlockSize(raw []byte) (int, error) {
+	if len(raw) > MaxBlockBytes {
+		return 0, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(raw), MaxBlockBytes)
+	}
+	s := scanner{b: raw, decoded: decodedPerBlock}
+	s.skip(wire.MaxBlockHeaderPayload)
+	n := s.count(minTxBytes, "transaction count")
+	for i := uint64(0); i < n && s.err == nil; i++ {
+		s.tx(true)
+	}
+	if err := s.done(); err != nil {
+		return 0, err
+	}
+	return s.decoded, nil
+}
+
 // DecodeTx decodes a serialized transaction from untrusted bytes, with
 // witness data if it has any, under the same limits as DecodeBlock.
 func DecodeTx(raw []byte) (*wire.MsgTx, error) {
@@ -133,6 +184,8 @@ type scanner struct {
 	b   []byte
 	pos int
 	err error
+	// decoded sums the DecodedSize estimate of what was scanned.
+	decoded int
 }
 
 func (s *scanner) fail(format string, args ...any) {
@@ -211,8 +264,15 @@ func (s *scanner) count(minSize int, what string) uint64 {
 	return n
 }
 
-// bytesField skips a length-prefixed byte string.
-func (s *scanner) bytesField() { s.skip(s.varint()) }
+// bytesField skips a length-prefixed byte string and returns its length.
+func (s *scanner) bytesField() int {
+	n := s.varint()
+	s.skip(n)
+	if s.err != nil {
+		return 0
+	}
+	return int(n)
+}
 
 // tx scans one transaction; with witness, a zero input count followed by
 // flag 0x01 introduces witness data.
@@ -227,21 +287,22 @@ func (s *scanner) tx(witness bool) {
 			nIn = s.count(minTxInBytes, "input count")
 		}
 	}
+	s.decoded += decodedPerTx
 	for i := uint64(0); i < nIn && s.err == nil; i++ {
 		s.skip(36)
-		s.bytesField()
+		s.decoded += decodedPerIn + s.bytesField()
 		s.skip(4)
 	}
 	nOut := s.count(minTxOutBytes, "output count")
 	for i := uint64(0); i < nOut && s.err == nil; i++ {
 		s.skip(8)
-		s.bytesField()
+		s.decoded += decodedPerOut + s.bytesField()
 	}
 	if hasWitness {
 		for i := uint64(0); i < nIn && s.err == nil; i++ {
 			items := s.count(1, "witness item count")
 			for j := uint64(0); j < items && s.err == nil; j++ {
-				s.bytesField()
+				s.decoded += decodedPerWitItem + s.bytesField()
 			}
 		}
 	}

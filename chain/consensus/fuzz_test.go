@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"runtime/metrics"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -361,11 +362,16 @@ func checkBlock(t *testing.T, b *wire.MsgBlock) {
 	chaintest.Solve(b, p)
 	_, err = consensus.CheckBlockSanity(b, p.PowLimit)
 	checkRuleError(t, "CheckBlockSanity (repaired header)", err)
-	switch _, mutated := consensus.CalcMerkleRoot(consensus.TxHashes(b)); {
+	txids = consensus.TxHashes(b)
+	_, mutated = consensus.CalcMerkleRoot(txids)
+	repeated := len(slices.Compact(slices.SortedFunc(slices.Values(txids), func(a, b chainhash.Hash) int {
+		return bytes.Compare(a[:], b[:])
+	}))) != len(txids)
+	switch {
 	case errors.Is(err, consensus.ErrHighHash), errors.Is(err, consensus.ErrBadMerkleRoot):
 		t.Fatalf("repaired header still fails: %v", err)
-	case mutated != errors.Is(err, consensus.ErrDuplicateTx):
-		t.Fatalf("merkle tree mutated %v, but CheckBlockSanity says %v", mutated, err)
+	case (mutated || repeated) != errors.Is(err, consensus.ErrDuplicateTx):
+		t.Fatalf("merkle tree mutated %v, a txid repeated %v, but CheckBlockSanity says %v", mutated, repeated, err)
 	}
 }
 
@@ -382,6 +388,14 @@ func FuzzDecodeBlock(f *testing.F) {
 		f.Add(seed)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
+		// What the scan refuses never decodes, and the scan's estimate
+		// of what decodes is what it costs decoded.
+		size, scanErr := consensus.DecodedBlockSize(data)
+		if b, err := consensus.DecodeBlock(data); err == nil && scanErr != nil {
+			t.Fatalf("DecodeBlock decodes what DecodedBlockSize refuses: %v", scanErr)
+		} else if err == nil && size != consensus.DecodedSize(b) {
+			t.Fatalf("DecodedBlockSize %d, DecodedSize of the decoded block %d", size, consensus.DecodedSize(b))
+		}
 		for _, enc := range encodings {
 			b, n, allocs, err := decodeBlock(data, enc)
 			if limit := decodeAllocLimit(len(data)); allocs > limit {
@@ -676,5 +690,39 @@ func TestDecodeScriptSlabOverflow(t *testing.T) {
 				t.Errorf("%q (%s, %d bytes): %v", test.name, enc.name, len(test.data), err)
 			}
 		}
+	}
+}
+
+// TestDecodedBlockSize ensures the scan's estimate of a block of empty
+// witness items, which decode to far more than their bytes, is what the
+// decoded block holds by DecodedSize, about 24 bytes an item, and that
+// truncated bytes are refused.
+func TestDecodedBlockSize(t *testing.T) {
+	const items = 100_000
+	tx := wire.NewMsgTx(2)
+	tx.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: 1}, Witness: make(wire.TxWitness, items)})
+	tx.AddTxOut(&wire.TxOut{PkScript: []byte{0x51}})
+	b := wire.NewMsgBlock(&wire.BlockHeader{})
+	_ = b.AddTransaction(tx)
+	var buf bytes.Buffer
+	if err := b.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	size, err := consensus.DecodedBlockSize(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoded, err := consensus.DecodeBlock(buf.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := consensus.DecodedSize(decoded); size != want {
+		t.Fatalf("DecodedBlockSize %d, DecodedSize %d", size, want)
+	}
+	if size < 24*items || size > 24*items+1024 {
+		t.Fatalf("%d witness items of %d bytes estimated at %d bytes decoded", items, buf.Len(), size)
+	}
+	if _, err := consensus.DecodedBlockSize(buf.Bytes()[:buf.Len()-1]); !errors.Is(err, consensus.ErrMalformed) {
+		t.Fatalf("truncated block: %v", err)
 	}
 }
