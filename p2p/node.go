@@ -1,6 +1,7 @@
 package p2p
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -28,6 +29,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	quic "github.com/libp2p/go-libp2p/p2p/transport/quic"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
@@ -125,6 +128,11 @@ type Config struct {
 	// transactions nor fetches those announced (Core's -blocksonly).
 	BlocksOnly bool
 	Logger     *slog.Logger
+
+	// serveRate and serveBurst replace serveRate and serveBurst when set
+	// (tests measure the bound with smaller ones).
+	serveRate  rate.Limit
+	serveBurst int
 }
 
 // DefaultStatusInterval is how often a node compares chains with its peers.
@@ -146,8 +154,10 @@ type Node struct {
 	orphans *orphanBlocks
 	// sync drives headers-first sync.
 	sync *downloader
-	// blocksServed counts blocks sent to syncing peers.
+	// blocksServed counts blocks sent to syncing peers, blocksJudged
+	// the peers' whole-block gossip messages validated.
 	blocksServed atomic.Int64
+	blocksJudged atomic.Int64
 	// compactStats counts compact blocks rebuilt, those whose rebuild
 	// failed (fetched whole), and transactions fetched to complete them.
 	compactStats struct{ rebuilt, failed, fetched atomic.Int64 }
@@ -158,6 +168,9 @@ type Node struct {
 	unwanted *requestLimiter
 	// served bounds the bytes of blocks served to each peer.
 	served *requestLimiter
+	// decodeBudget bounds the decoded bytes of gossiped blocks being
+	// validated at once (maxDecodeBytes).
+	decodeBudget *semaphore.Weighted
 	// bandwidth counts bytes per peer (getpeerinfo).
 	bandwidth *metrics.BandwidthCounter
 	mdns      interface{ Close() error }
@@ -243,20 +256,21 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	net := cfg.Chain.Network()
 	genesis := net.GenesisHash()
 	n := &Node{
-		cfg:       cfg,
-		log:       cfg.Logger,
-		host:      h,
-		bans:      bans,
-		limiter:   newRequestLimiter(requestRate, requestBurst),
-		unwanted:  newRequestLimiter(unwantedRate, unwantedBurst),
-		served:    newRequestLimiter(serveRate, serveBurst),
-		orphans:   newOrphanBlocks(),
-		bandwidth: bandwidth,
-		ctx:       ctx,
-		added:     make(map[string]context.CancelFunc),
-		prefix:    fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
-		peers:     make(map[peer.ID]*peerState),
-		gossiped:  make(map[chainhash.Hash]time.Time),
+		cfg:          cfg,
+		log:          cfg.Logger,
+		host:         h,
+		bans:         bans,
+		limiter:      newRequestLimiter(requestRate, requestBurst),
+		unwanted:     newRequestLimiter(unwantedRate, unwantedBurst),
+		served:       newRequestLimiter(cmp.Or(cfg.serveRate, serveRate), cmp.Or(cfg.serveBurst, serveBurst)),
+		orphans:      newOrphanBlocks(),
+		decodeBudget: semaphore.NewWeighted(maxDecodeBytes),
+		bandwidth:    bandwidth,
+		ctx:          ctx,
+		added:        make(map[string]context.CancelFunc),
+		prefix:       fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
+		peers:        make(map[peer.ID]*peerState),
+		gossiped:     make(map[chainhash.Hash]time.Time),
 	}
 	n.sync = newDownloader(n)
 	n.relay = newTxRelay(n)
