@@ -36,6 +36,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling|AcceptP2WPKH' -benchtime 1x -timeout 60m ./chain/ ./miner/pow/ ./mempool/
 	$(GO) test -run '^$$' -bench 'HeaderHash|PlainDoubleSHA256|Block' ./miner/...
 	$(GO) test -run '^$$' -bench 'Propagation8|BlockRelay|InitialSync10k|LowWorkHeaders|HostilePeers' -benchtime 1x ./p2p/
+	$(GO) test -run '^$$' -bench 'BanList' ./p2p/
 
 FUZZTIME ?= 30s
 

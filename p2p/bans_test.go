@@ -52,7 +52,7 @@ func TestInvalidBlockBansSender(t *testing.T) {
 	}
 	waitFor(t, 10*time.Second, "the ban", func() bool {
 		bans := honest.node.Banned()
-		return len(bans) == 1 && bans[0].PeerID == evil.node.ID().String()
+		return len(bans) == 1 && bans[0].Address == evil.node.ID().String()
 	})
 	waitFor(t, 5*time.Second, "the router to score the sender down", func() bool {
 		return honest.node.gossipScore(evil.node.ID()) <= invalidMessageWeight
@@ -66,10 +66,11 @@ func TestInvalidBlockBansSender(t *testing.T) {
 		t.Fatal("the invalid block travelled")
 	}
 
-	bans, err := loadBans(honestDir)
-	if err != nil || !bans.banned(evil.node.ID()) {
-		t.Fatalf("ban not persisted: %v", err)
-	}
+	// Written in the background, within a second.
+	waitFor(t, 5*time.Second, "the ban on disk", func() bool {
+		bans, err := loadBans(honestDir)
+		return err == nil && bans.banned(evil.node.ID())
+	})
 	if err := honest.node.ClearBanned(); err != nil || len(honest.node.Banned()) != 0 {
 		t.Fatalf("clearbanned: %v", err)
 	}

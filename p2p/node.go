@@ -331,6 +331,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 			n.relay.stop(c.RemotePeer())
 		}
 	}})
+	bans.start(cfg.Logger)
 	return n, nil
 }
 
@@ -381,6 +382,7 @@ func (n *Node) Close() error {
 			n.dht.Close()
 		}
 		n.closeErr = n.host.Close()
+		n.bans.close()
 	})
 	return n.closeErr
 }

@@ -22,6 +22,7 @@ const (
 	codeNodeAdded        = btcjson.ErrRPCClientNodeAlreadyAdded
 	codeNodeNotAdded     = btcjson.ErrRPCClientNodeNotAdded
 	codeNodeNotConnected = btcjson.ErrRPCClientNodeNotConnected
+	codeInvalidSubnet    = btcjson.ErrRPCClientInvalidIPOrSubnet
 	codeMethodNotFound   = btcjson.RPCErrorCode(-32601)
 	codeInvalidRequest   = btcjson.RPCErrorCode(-32600)
 	codeParse            = btcjson.RPCErrorCode(-32700)

@@ -186,7 +186,7 @@ func TestHelpArguments(t *testing.T) {
 		{"generatetoaddress", fmt.Sprintf("3. maxtries    (numeric, optional, default=%d)", defaultMaxTries)},
 		{"sendrawtransaction", `2. maxfeerate    (numeric or string, optional, default="0.10")`},
 		{"getnetworkhashps", "1. nblocks    (numeric, optional, default=120)"},
-		{"setban", "1. subnet      (string, required) The peer's libp2p peer ID"},
+		{"setban", "1. subnet      (string, required) The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask"},
 		{"getpeerinfo", `"gossip_score" : n,`},
 	}
 	for _, test := range texts {
@@ -300,8 +300,8 @@ const writeDocsEnv = "CAIRN_WRITE_DOCS"
 const rpcDocsIntro = "# JSON-RPC reference\n\n" +
 	"Bitcoin Core's method names, parameter order, result fields and error codes ([protocol](protocol.md)). " +
 	"This list is the node's own `help` (`cairn rpc help`; `cairn rpc help METHOD` for one method). " +
-	"Methods marked in the README as Cairn's (`gossip_score`, `p2paddresses`) add fields; `setban`, `listbanned` and " +
-	"`clearbanned` take libp2p peer IDs where Core takes IP subnets.\n\n" +
+	"Methods marked in the README as Cairn's (`gossip_score`, `p2paddresses`) add fields; `setban` and `listbanned` " +
+	"take libp2p peer IDs as well as Core's IP subnets.\n\n" +
 	"Bitcoin Core's wallet methods (`getnewaddress`, `sendtoaddress`, ...) answer -32601 \"Method not found\" with a " +
 	"pointer to Cairn's wallet, the `cairn wallet` command ([CLI](cli.md#cairn-wallet)).\n\n" +
 	"Generated from the node's help by `" + writeDocsEnv + "=1 go test ./rpc -run TestRPCDocs`.\n"
@@ -501,6 +501,7 @@ func TestNetworkMethodsHelp(t *testing.T) {
 			{"setban", []any{examplePeerID, "add"}},
 			{"setban", []any{examplePeerID, "add", 3600, false}},
 			{"setban", []any{examplePeerID, "remove"}},
+			{"setban", []any{"192.168.0.0/24", "add", 86400}},
 			{"addnode", []any{"/ip4/192.168.0.6/tcp/27333/p2p/" + examplePeerID, "onetry"}},
 			{"disconnectnode", []any{examplePeerID}},
 			{"disconnectnode", []any{examplePeerID, 7}},

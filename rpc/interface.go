@@ -120,8 +120,11 @@ type Network interface {
 	Addrs() []string
 	// Peers describes the connected peers.
 	Peers() []PeerInfo
-	// SetBan, Banned and ClearBanned manage the ban list.
-	SetBan(peerID string, add bool, d time.Duration) error
+	// SetBan, Banned and ClearBanned manage the ban list. SetBan takes a
+	// peer ID, an IP address or a subnet (CIDR), and fails with
+	// ErrInvalidBanTarget, ErrAlreadyBanned or ErrNotBanned where Core
+	// has error codes of their own.
+	SetBan(target string, add bool, d time.Duration) error
 	Banned() []Ban
 	ClearBanned() error
 	// AddNode ("add", "remove" or "onetry"), AddedNodes and DisconnectNode
@@ -143,6 +146,13 @@ var (
 	ErrAlreadyAdded = errors.New("rpc: node already added")
 	// ErrNotAdded is AddNode's error for removing a node not added.
 	ErrNotAdded = errors.New("rpc: node has not been added")
+	// ErrInvalidBanTarget is SetBan's error for a target that is neither
+	// a peer ID, an IP address nor a subnet.
+	ErrInvalidBanTarget = errors.New("rpc: invalid ban target")
+	// ErrAlreadyBanned is SetBan's error for banning what is banned.
+	ErrAlreadyBanned = errors.New("rpc: already banned")
+	// ErrNotBanned is SetBan's error for unbanning what is not banned.
+	ErrNotBanned = errors.New("rpc: not banned")
 	// ErrNotConnected is DisconnectNode's error for a peer not connected.
 	ErrNotConnected = errors.New("rpc: node not found in connected nodes")
 )
@@ -173,8 +183,9 @@ type PeerInfo struct {
 
 // Ban is an entry of the ban list (listbanned).
 type Ban struct {
-	// PeerID is the banned peer's libp2p peer ID.
-	PeerID string
-	// Until is when the ban expires.
-	Until time.Time
+	// Address is the banned libp2p peer ID, or the banned subnet in CIDR
+	// form (a single address is a /32 or /128).
+	Address string
+	// Created is when the ban was made, Until when it expires.
+	Created, Until time.Time
 }

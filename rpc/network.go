@@ -160,23 +160,25 @@ func (s *Server) setNetworkActive(_ context.Context, a args) (any, error) {
 
 var setBanDoc = methodDoc{
 	category: catNetwork,
-	desc:     "Attempts to add or remove a peer from the banned list. Cairn bans libp2p peer IDs where Core bans IP subnets.",
+	desc:     "Attempts to add or remove an IP/Subnet, or a libp2p peer ID, from the banned list.",
 	args: []argDoc{
-		reqArg("subnet", argStr, "The peer's libp2p peer ID (see getpeerinfo for peerid)"),
-		reqArg("command", argStr, "'add' to add a peer to the list, 'remove' to remove a peer from the list"),
+		reqArg("subnet", argStr, "The IP/Subnet (see getpeerinfo for nodes IP) with an optional netmask (default is /32 = single IP), or a libp2p peer ID (see getpeerinfo for peerid)"),
+		reqArg("command", argStr, "'add' to add an IP/Subnet or peer ID to the list, 'remove' to remove it from the list"),
 		optArg("bantime", argNum, "0", "time in seconds how long (or until when if [absolute] is set) the peer is banned (0 or less means the default time of 24h)"),
 		optArg("absolute", argBool, "false", "If set, the bantime must be an absolute timestamp expressed in "+unixTime),
 	},
 	results: []resultDoc{rNull("")},
 	examples: []exampleLine{
+		exCLI(`"192.168.0.6" "add" 86400`),
+		exCLI(`"192.168.0.0/24" "add"`),
 		exCLI(`"` + examplePeerID + `" "add" 86400`),
 		exCLI(`"` + examplePeerID + `" "remove"`),
 		exRPC(`"` + examplePeerID + `", "add", 86400`),
 	},
 }
 
-// setBan bans or unbans a peer. Cairn's peers are known by libp2p peer ID
-// rather than by IP address, so "subnet" takes a peer ID.
+// setBan bans or unbans an IP address, a subnet or (Cairn's peers being
+// libp2p peers) a peer ID.
 func (s *Server) setBan(_ context.Context, a args) (any, error) {
 	if s.cfg.Network == nil {
 		return nil, errorf(codeMisc, "this node has no peer-to-peer network")
@@ -207,25 +209,37 @@ func (s *Server) setBan(_ context.Context, a args) (any, error) {
 			return nil, errorf(codeInvalidParameter, "Absolute timestamp is in the past")
 		}
 	}
-	if err := s.cfg.Network.SetBan(id, cmd == "add", d); err != nil {
-		return nil, errorf(codeInvalidParameter, "Error: Invalid peer ID: %v", err)
+	switch err := s.cfg.Network.SetBan(id, cmd == "add", d); {
+	case err == nil:
+		return nil, nil
+	case errors.Is(err, ErrInvalidBanTarget):
+		return nil, errorf(codeInvalidSubnet, "Error: Invalid IP/Subnet or peer ID")
+	case errors.Is(err, ErrAlreadyBanned):
+		return nil, errorf(codeNodeAdded, "Error: IP/Subnet already banned")
+	case errors.Is(err, ErrNotBanned):
+		return nil, errorf(codeInvalidSubnet, "Error: Unban failed. Requested address/subnet was not previously manually banned.")
+	default:
+		return nil, errorf(codeMisc, "%v", err)
 	}
-	return nil, nil
 }
 
 // bannedEntry is one entry of listbanned.
 type bannedEntry struct {
 	Address       string `json:"address"`
+	BanCreated    int64  `json:"ban_created"`
 	BannedUntil   int64  `json:"banned_until"`
+	BanDuration   int64  `json:"ban_duration"`
 	TimeRemaining int64  `json:"time_remaining"`
 }
 
 var listBannedDoc = methodDoc{
 	category: catNetwork,
-	desc:     "List all manually banned peers.",
+	desc:     "List all banned IPs/Subnets and peer IDs, whether banned by setban or for misbehaviour.",
 	results: []resultDoc{rArr("", "", rObj("", "",
-		rStr("address", "The libp2p peer ID of the banned peer"),
+		rStr("address", "The banned subnet (a single address is a /32 or /128), or libp2p peer ID"),
+		rTime("ban_created", "The "+unixTime+" the ban was created"),
 		rTime("banned_until", "The "+unixTime+" the ban expires"),
+		rNum("ban_duration", "The ban duration, in seconds"),
 		rNum("time_remaining", "The time remaining until the ban expires, in seconds"),
 	))},
 	examples: exBoth("", ""),
@@ -237,7 +251,8 @@ func (s *Server) listBanned(context.Context, args) (any, error) {
 		return out, nil
 	}
 	for _, b := range s.cfg.Network.Banned() {
-		out = append(out, bannedEntry{Address: b.PeerID, BannedUntil: b.Until.Unix(), TimeRemaining: int64(time.Until(b.Until).Seconds())})
+		out = append(out, bannedEntry{Address: b.Address, BanCreated: b.Created.Unix(), BannedUntil: b.Until.Unix(),
+			BanDuration: int64(b.Until.Sub(b.Created).Seconds()), TimeRemaining: int64(time.Until(b.Until).Seconds())})
 	}
 	return out, nil
 }

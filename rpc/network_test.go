@@ -53,7 +53,8 @@ func (f *fakeNetwork) Peers() []PeerInfo {
 }
 func (f *fakeNetwork) SetBan(string, bool, time.Duration) error { return nil }
 func (f *fakeNetwork) Banned() []Ban {
-	return []Ban{{PeerID: examplePeerID, Until: time.Now().Add(time.Hour)}}
+	return []Ban{{Address: "192.168.0.0/24", Created: time.Now().Add(-time.Hour), Until: time.Now().Add(time.Hour)},
+		{Address: examplePeerID, Created: time.Now(), Until: time.Now().Add(24 * time.Hour)}}
 }
 func (f *fakeNetwork) ClearBanned() error           { return nil }
 func (f *fakeNetwork) AddNode(string, string) error { return nil }
@@ -71,12 +72,13 @@ type failingNetwork struct {
 	err error
 }
 
-func (f *failingNetwork) AddNode(string, string) error { return f.err }
-func (f *failingNetwork) DisconnectNode(string) error  { return f.err }
+func (f *failingNetwork) AddNode(string, string) error             { return f.err }
+func (f *failingNetwork) DisconnectNode(string) error              { return f.err }
+func (f *failingNetwork) SetBan(string, bool, time.Duration) error { return f.err }
 
-// TestNetworkErrors ensures addnode and disconnectnode answer the Network's
-// errors, wrapped or not, with Core's codes and messages, and any other
-// error as an invalid parameter.
+// TestNetworkErrors ensures addnode, disconnectnode and setban answer the
+// Network's errors, wrapped or not, with Core's codes and messages, and any
+// other error of addnode as an invalid parameter.
 func TestNetworkErrors(t *testing.T) {
 	t.Parallel()
 	f := &failingNetwork{fakeNetwork: fakeNetwork{active: true}}
@@ -98,6 +100,12 @@ func TestNetworkErrors(t *testing.T) {
 			wantCode: -29, wantMsg: "Node not found in connected nodes"},
 		{name: "other error", err: errors.New("invalid multiaddr"), method: "addnode", params: []any{"nonsense", "onetry"},
 			wantCode: -8, wantMsg: "invalid multiaddr"},
+		{name: "ban an invalid subnet", err: fmt.Errorf("%w: \"1.2.3\"", ErrInvalidBanTarget), method: "setban",
+			params: []any{"1.2.3", "add"}, wantCode: -30, wantMsg: "Error: Invalid IP/Subnet or peer ID"},
+		{name: "ban a banned subnet", err: ErrAlreadyBanned, method: "setban", params: []any{"10.0.0.0/8", "add"},
+			wantCode: -23, wantMsg: "Error: IP/Subnet already banned"},
+		{name: "unban what is not banned", err: ErrNotBanned, method: "setban", params: []any{"10.0.0.1", "remove"},
+			wantCode: -30, wantMsg: "Error: Unban failed. Requested address/subnet was not previously manually banned."},
 	}
 	for _, test := range tests {
 		f.err = test.err

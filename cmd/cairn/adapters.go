@@ -88,9 +88,14 @@ func (n p2pNetwork) Banned() []rpc.Ban {
 	bans := n.Node.Banned()
 	out := make([]rpc.Ban, len(bans))
 	for i, b := range bans {
-		out[i] = rpc.Ban{PeerID: b.PeerID, Until: b.Until}
+		out[i] = rpc.Ban{Address: b.Address, Created: b.Created, Until: b.Until}
 	}
 	return out
+}
+
+// SetBan implements rpc.Network.
+func (n p2pNetwork) SetBan(target string, add bool, d time.Duration) error {
+	return rpcNetError(n.Node.SetBan(target, add, d))
 }
 
 // AddNode implements rpc.Network.
@@ -114,6 +119,12 @@ func rpcNetError(err error) error {
 		return rpc.ErrNotAdded
 	case errors.Is(err, p2p.ErrNotConnected):
 		return rpc.ErrNotConnected
+	case errors.Is(err, p2p.ErrInvalidBanTarget):
+		return rpc.ErrInvalidBanTarget
+	case errors.Is(err, p2p.ErrAlreadyBanned):
+		return rpc.ErrAlreadyBanned
+	case errors.Is(err, p2p.ErrNotBanned):
+		return rpc.ErrNotBanned
 	}
 	return err
 }

@@ -83,13 +83,27 @@ func TestE2EP2PRelay(t *testing.T) {
 	b.mustCall(t, &bInfo, "getnetworkinfo")
 	bID := bInfo.P2PAddresses[0][strings.LastIndex(bInfo.P2PAddresses[0], "/")+1:]
 	a.mustCall(t, nil, "setban", bID, "add", 3600)
+	a.mustCall(t, nil, "setban", "192.0.2.7/24", "add") // Core's form: an address or a subnet
 	var banned []struct {
-		Address string `json:"address"`
+		Address     string `json:"address"`
+		BanDuration int64  `json:"ban_duration"`
 	}
 	a.mustCall(t, &banned, "listbanned")
-	if len(banned) != 1 || banned[0].Address != bID {
-		t.Fatalf("listbanned = %+v, want %s", banned, bID)
+	if len(banned) != 2 || banned[0].Address != bID || banned[1].Address != "192.0.2.0/24" ||
+		banned[0].BanDuration != 3600 || banned[1].BanDuration != 24*3600 {
+		t.Fatalf("listbanned = %+v, want %s for an hour and 192.0.2.0/24 for a day", banned, bID)
 	}
+	for _, bad := range []struct {
+		params []any
+		code   string
+	}{
+		{[]any{"192.0.2.0/24", "add"}, "-23"}, {[]any{"198.51.100.1", "remove"}, "-30"}, {[]any{"192.0.2", "add"}, "-30"},
+	} {
+		if _, err := a.call("setban", bad.params...); err == nil || !strings.Contains(err.Error(), bad.code) {
+			t.Fatalf("setban %v: %v, want error %s", bad.params, err, bad.code)
+		}
+	}
+	a.mustCall(t, nil, "setban", "192.0.2.0/24", "remove")
 	var count int
 	a.mustCall(t, &count, "getconnectioncount")
 	if count != 0 {

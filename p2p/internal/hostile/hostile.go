@@ -10,6 +10,7 @@ package hostile
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -19,6 +20,7 @@ import (
 	"fmt"
 	"io"
 	"math/big"
+	gonet "net"
 	"sync"
 	"time"
 
@@ -35,6 +37,7 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/security/noise"
 	"github.com/libp2p/go-libp2p/p2p/transport/tcp"
 	ma "github.com/multiformats/go-multiaddr"
+	manet "github.com/multiformats/go-multiaddr/net"
 )
 
 // The protocol as documented: GossipSub under Cairn's own ID, streams and
@@ -77,14 +80,31 @@ type Peer struct {
 	heard   map[chainhash.Hash]int // block hashes heard on the topic
 }
 
-// New starts a peer on loopback claiming net, with genesis as its best
-// block until SetStatus says otherwise.
-func New(ctx context.Context, net Network) (*Peer, error) {
+// New starts a peer claiming net, with genesis as its best block until
+// SetStatus says otherwise, listening on listen (multiaddrs; none means a
+// port on 127.0.0.1). Its TCP dials leave from its listen address, so a
+// peer listening on an address of its own connects from it.
+func New(ctx context.Context, net Network, listen ...string) (*Peer, error) {
+	if len(listen) == 0 {
+		listen = []string{"/ip4/127.0.0.1/tcp/0"}
+	}
+	// Dial from the listen address, not the one the kernel would pick.
+	from, err := ma.NewMultiaddr(listen[0])
+	if err != nil {
+		return nil, fmt.Errorf("hostile: listen address %q: %w", listen[0], err)
+	}
+	fromIP, err := manet.ToIP(from)
+	if err != nil {
+		return nil, fmt.Errorf("hostile: listen address %q: %w", listen[0], err)
+	}
+	dialer := func(ma.Multiaddr) (tcp.ContextDialer, error) {
+		return &gonet.Dialer{LocalAddr: &gonet.TCPAddr{IP: fromIP}}, nil
+	}
 	h, err := libp2p.New(
-		libp2p.ListenAddrStrings("/ip4/127.0.0.1/tcp/0"),
+		libp2p.ListenAddrStrings(listen...),
 		libp2p.Security(noise.ID, noise.New),
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
-		libp2p.Transport(tcp.NewTCPTransport),
+		libp2p.Transport(tcp.NewTCPTransport, tcp.WithDialerForAddr(dialer)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("hostile: start host: %w", err)
@@ -363,4 +383,57 @@ func (p *Peer) request(ctx context.Context, node peer.ID, name string, req any) 
 		}
 		got.Blocks++
 	}
+}
+
+// AnnounceTxs announces txs to node on a transaction stream (a count and
+// the wtxids), reads which it wants and sends those, each as a
+// length-prefixed frame; it returns how many were asked for.
+func (p *Peer) AnnounceTxs(ctx context.Context, node peer.ID, txs []*wire.MsgTx) (int, error) {
+	s, err := p.host.NewStream(ctx, node, p.protocol("txinv"))
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	stop := context.AfterFunc(ctx, func() { _ = s.Reset() })
+	defer stop()
+	w := bufio.NewWriter(s)
+	_ = binary.Write(w, binary.LittleEndian, uint32(len(txs)))
+	for _, tx := range txs {
+		h := tx.WitnessHash()
+		_, _ = w.Write(h[:])
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	r := bufio.NewReader(s)
+	var count uint32
+	if err := binary.Read(r, binary.LittleEndian, &count); err != nil {
+		return 0, err
+	}
+	if int(count) > len(txs) {
+		return 0, fmt.Errorf("hostile: asked for %d of %d transactions", count, len(txs))
+	}
+	for i := uint32(0); i < count; i++ {
+		var idx uint32
+		if err := binary.Read(r, binary.LittleEndian, &idx); err != nil {
+			return 0, err
+		}
+		if int(idx) >= len(txs) {
+			return 0, fmt.Errorf("hostile: asked for transaction %d of %d", idx, len(txs))
+		}
+		var buf bytes.Buffer
+		if err := txs[idx].Serialize(&buf); err != nil {
+			return 0, err
+		}
+		_ = binary.Write(w, binary.LittleEndian, uint32(buf.Len()))
+		_, _ = w.Write(buf.Bytes())
+	}
+	if err := w.Flush(); err != nil {
+		return 0, err
+	}
+	if err := s.CloseWrite(); err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, r) // until the node closes the stream
+	return int(count), nil
 }
