@@ -1,7 +1,6 @@
 package p2p
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -107,21 +106,4 @@ func (n *Node) loadPeers() []peer.AddrInfo {
 		}
 	}
 	return out
-}
-
-// dialKnownPeers dials the first startupDialPeers of the address book.
-func (n *Node) dialKnownPeers(ctx context.Context) {
-	known := n.loadPeers()
-	if len(known) > startupDialPeers {
-		known = known[:startupDialPeers]
-	}
-	for _, info := range known {
-		go func() {
-			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := n.host.Connect(dctx, info); err != nil {
-				n.log.Debug("known peer unreachable", "peer", info.ID, "err", err)
-			}
-		}()
-	}
 }

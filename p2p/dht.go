@@ -80,7 +80,8 @@ func (n *Node) runDHT(ctx context.Context, interval time.Duration) {
 }
 
 // dialFromDHT dials routing-table peers the node is not connected to, as
-// many as it lacks of dhtTargetPeers outbound connections.
+// many as it lacks of dhtTargetPeers outbound connections, at most one per
+// address group (outbound.go).
 func (n *Node) dialFromDHT(ctx context.Context) {
 	if !n.NetworkActive() {
 		return
@@ -92,21 +93,14 @@ func (n *Node) dialFromDHT(ctx context.Context) {
 		}
 	}
 	want := dhtTargetPeers - len(outbound)
+	if want <= 0 {
+		return
+	}
+	var cands []peer.AddrInfo
 	for _, p := range n.dht.RoutingTable().ListPeers() {
-		if want <= 0 {
-			return
-		}
-		if p == n.host.ID() || n.host.Network().Connectedness(p) == network.Connected || n.bans.banned(p) {
-			continue
-		}
-		want--
-		info := n.host.Peerstore().PeerInfo(p)
-		go func() {
-			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if err := n.host.Connect(dctx, info); err != nil {
-				n.log.Debug("dht peer unreachable", "peer", p, "err", err)
-			}
-		}()
+		cands = append(cands, n.host.Peerstore().PeerInfo(p))
+	}
+	for _, info := range n.diverse(cands, n.outboundGroups(), want) {
+		n.dial(ctx, info, false, "dht peer")
 	}
 }

@@ -2,10 +2,12 @@ package p2p
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math/big"
+	"os"
 	"sort"
 	"sync"
 	"time"
@@ -46,8 +48,14 @@ const (
 	// back as blocks arrive (Core's BLOCK_STALLING_TIMEOUT).
 	defaultStallTimeout = 2 * time.Second
 	maxStallTimeout     = 64 * time.Second
-	// stalledRest is how long a peer that stalled is not asked for blocks.
+	// stalledRest is how long a peer that stalled, or whose request
+	// failed, is not asked for blocks.
 	stalledRest = 30 * time.Second
+	// headersRest is how long a peer that stalled a headers request, or
+	// claimed work its headers did not reach, is not asked for headers.
+	headersRest = 10 * time.Minute
+	// headersPenalty is what either costs the peer.
+	headersPenalty = banScoreLimit / 5
 	// statusRefreshGap spaces the status refreshes the downloader asks
 	// for when no peer is known to have the block it needs next.
 	statusRefreshGap = 2 * time.Second
@@ -83,6 +91,10 @@ type downloader struct {
 	// its best changes, and the next peer by claimed work is asked.
 	headersFrom map[peer.ID]bool
 	headersDone map[peer.ID]string
+	// headersResting maps peers that stalled a headers request or did not
+	// deliver the work they claimed to when they may be asked again; it
+	// outlives their connections.
+	headersResting map[peer.ID]time.Time
 	// lastRefresh is when askWhoHas last refreshed the peers' statuses.
 	lastRefresh time.Time
 	// Progress figures.
@@ -112,6 +124,8 @@ func newDownloader(n *Node) *downloader {
 		lacks:       make(map[peer.ID]map[chainhash.Hash]struct{}),
 		headersFrom: make(map[peer.ID]bool),
 		headersDone: make(map[peer.ID]string),
+
+		headersResting: make(map[peer.ID]time.Time),
 	}
 }
 
@@ -177,6 +191,11 @@ func (d *downloader) step(ctx context.Context) {
 			delete(d.resting, id)
 		}
 	}
+	for id, until := range d.headersResting {
+		if now.After(until) {
+			delete(d.headersResting, id)
+		}
+	}
 	// Headers from the peer claiming the most work beyond ours that has
 	// not been asked since its best block changed: a peer that claims
 	// work and sends nothing only delays the next one by a request.
@@ -187,9 +206,12 @@ func (d *downloader) step(ctx context.Context) {
 		if d.headersFrom[c.id] {
 			break // one headers fetch at a time, from the best peer
 		}
+		if _, resting := d.headersResting[c.id]; resting {
+			continue // the next peer's claim is tried instead
+		}
 		if d.headersDone[c.id] != c.best {
 			d.headersFrom[c.id] = true
-			go d.fetchHeaders(ctx, c.id, c.best)
+			go d.fetchHeaders(ctx, c.id, c.best, c.work)
 			break
 		}
 	}
@@ -317,14 +339,22 @@ func (d *downloader) logProgress(missing []chain.BlockRef, now time.Time) {
 
 // fetchHeaders asks p for the headers after our best header, and then
 // after the last header it sent, until it has no more; the chain stores
-// them. best is p's best block when the fetch began.
+// them. best is p's best block when the fetch began, and claimed the work
+// its status claimed then.
 //
 // Headers are stored only on a chain whose work reaches the chain's
 // anti-DoS threshold (Bitcoin Core's net_processing): an answer that ends
 // below it is dropped if the peer has no more to send, and presynced
 // (presync.go) if it may, so that a peer's low-work headers cost the node
 // a bounded amount of memory and nothing on disk.
-func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
+//
+// A peer that stalls a request, or whose headers end (an answer that is
+// not full) short of the work it claimed, costs headersPenalty and is not
+// asked for headers for headersRest: the next peer's claim is tried. Core
+// disconnects a peer that times out a headers request; a claim of work is
+// Cairn's own (Core's version message has a height), so a false one is a
+// lie no honest node tells, since a node's work only grows.
+func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string, claimed *big.Int) {
 	defer func() {
 		d.mu.Lock()
 		delete(d.headersFrom, p)
@@ -332,10 +362,17 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 		d.mu.Unlock()
 		d.wake()
 	}()
-	from, _, _ := d.n.cfg.Chain.BestHeader()
+	from, _, delivered := d.n.cfg.Chain.BestHeader()
 	locator, err := d.n.cfg.Chain.BlockLocator(&from)
 	if err != nil {
 		return
+	}
+	// ended judges a fetch the peer ended (an empty or short answer) by
+	// the work its headers reached.
+	ended := func() {
+		if claimed != nil && delivered.Cmp(claimed) < 0 {
+			d.headersFailed(p, "claimed work its headers do not reach")
+		}
 	}
 	// Every answer must lead past the last: an answer ending where an
 	// earlier one did would have the node ask forever.
@@ -344,13 +381,17 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 	for ctx.Err() == nil {
 		headers, err := d.requestHeaders(ctx, p, locator)
 		if err != nil {
-			if errors.Is(err, errMalformed) {
+			switch {
+			case errors.Is(err, errMalformed):
 				d.n.Misbehaving(p, banScoreLimit, "sent "+err.Error())
+			case ctx.Err() == nil && isTimeout(err):
+				d.headersFailed(p, "stalled a headers request")
 			}
 			d.n.log.Debug("headers request", "peer", p, "err", err)
 			return
 		}
 		if len(headers) == 0 {
+			ended()
 			return
 		}
 		full := len(headers) == maxHeadersPerResponse
@@ -364,6 +405,11 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 			}
 			if len(ready) > 0 && !d.storeHeaders(p, ready) {
 				return
+			}
+			if ps.redownload != nil {
+				delivered = maxWork(delivered, ps.redownload.work)
+			} else {
+				delivered = maxWork(delivered, ps.presync.work)
 			}
 			switch {
 			case done:
@@ -381,6 +427,7 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 				locator = ps.locator()
 			case !full:
 				d.n.log.Debug("headers presync ended below the anti-DoS threshold", "peer", p)
+				ended()
 				return
 			default:
 				locator = ps.locator()
@@ -397,11 +444,13 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 			d.n.Misbehaving(p, banScoreLimit/2, "sent "+err.Error())
 			return
 		}
+		delivered = maxWork(delivered, work)
 		if threshold := d.n.cfg.Chain.AntiDoSWorkThreshold(); work.Cmp(threshold) < 0 {
 			if !full {
 				// Core: "Ignoring low-work chain". Not the peer's fault:
-				// it may simply be behind.
+				// it may simply be behind, if it said so.
 				d.n.log.Debug("headers of a chain below the anti-DoS threshold not stored", "peer", p)
+				ended()
 				return
 			}
 			start, err := d.n.cfg.Chain.BlockInfo(headers[0].PrevBlock)
@@ -425,6 +474,7 @@ func (d *downloader) fetchHeaders(ctx context.Context, p peer.ID, best string) {
 			return
 		}
 		if !full {
+			ended()
 			return
 		}
 		from = last
@@ -478,6 +528,29 @@ func (d *downloader) storeHeaders(p peer.ID, headers []wire.BlockHeader) bool {
 	return true
 }
 
+// headersFailed costs p headersPenalty and rests it from header requests.
+func (d *downloader) headersFailed(p peer.ID, why string) {
+	d.mu.Lock()
+	d.headersResting[p] = time.Now().Add(headersRest)
+	d.mu.Unlock()
+	d.n.Misbehaving(p, headersPenalty, why)
+}
+
+// maxWork returns the larger of two works.
+func maxWork(a, b *big.Int) *big.Int {
+	if a.Cmp(b) >= 0 {
+		return a
+	}
+	return b
+}
+
+// isTimeout reports whether err is a deadline that passed.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &t) && t.Timeout())
+}
+
 // presyncFailed ends a presync: invalid headers cost p as an invalid header
 // stored would; a chain longer than time allows, or one that changed
 // between its two downloads, costs nothing (Core likewise only stops).
@@ -495,14 +568,15 @@ func (d *downloader) requestHeaders(ctx context.Context, p peer.ID, locator []ch
 	for _, h := range locator[:min(len(locator), maxLocatorHashes)] {
 		req.Locator = append(req.Locator, h.String())
 	}
-	sctx, cancel := context.WithTimeout(ctx, syncRequestTimeout)
+	timeout := cmp.Or(d.n.cfg.headersTimeout, syncRequestTimeout)
+	sctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	s, err := d.n.host.NewStream(network.WithNoDial(sctx, "sync"), p, d.n.protocol("headers"))
 	if err != nil {
 		return nil, err
 	}
 	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(syncRequestTimeout))
+	_ = s.SetDeadline(time.Now().Add(timeout))
 	if err := encodeRequest(s, req); err != nil {
 		return nil, err
 	}
@@ -562,7 +636,13 @@ func (d *downloader) fetchBlocks(ctx context.Context, f *blockFetch, batch []cha
 	case ctx.Err() != nil:
 		d.n.log.Debug("block request cancelled", "peer", p, "err", ctx.Err())
 	default:
+		// A request that failed (refused, reset, no such protocol) is not
+		// sent to the peer again at once: retried in a loop it would take
+		// the blocks from every other peer, and burn the CPU doing so.
 		d.n.log.Debug("block request", "peer", p, "err", err)
+		d.mu.Lock()
+		d.resting[p] = time.Now().Add(stalledRest)
+		d.mu.Unlock()
 	}
 }
 
@@ -637,7 +717,7 @@ func (d *downloader) syncWith(ctx context.Context, p peer.ID) {
 	defer d.mu.Unlock()
 	if !d.headersFrom[p] {
 		d.headersFrom[p] = true
-		go d.fetchHeaders(ctx, p, best)
+		go d.fetchHeaders(ctx, p, best, nil) // not its claim: its block
 	}
 }
 

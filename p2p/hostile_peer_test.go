@@ -367,7 +367,8 @@ func attackLowWorkHeaders(tb testing.TB, count int) lowWorkResult {
 // TestHostileLowWorkHeaders ensures a long chain of headers below the
 // anti-DoS threshold is presynced without storing any of it: the victim's
 // heap and disk stay flat, it keeps one chain tip, and honest blocks
-// arrive meanwhile. Core's presync costs such a peer nothing.
+// arrive meanwhile. Core's presync costs such a peer nothing; here it
+// claimed far more work than its headers reach, which costs it.
 func TestHostileLowWorkHeaders(t *testing.T) {
 	r := attackLowWorkHeaders(t, 100_000)
 	t.Logf("100,000 low-work headers: %d served in %v, heap %+d B, disk %+d B, %d tips, %d headers stored",
@@ -384,8 +385,10 @@ func TestHostileLowWorkHeaders(t *testing.T) {
 	if r.disk > 1<<20 {
 		t.Errorf("the victim's database grew by %d bytes", r.disk)
 	}
-	if r.penalized {
-		t.Error("a low-work chain was penalized: Core's presync only stops")
+	if !r.penalized {
+		// Core's presync only stops; but this peer claimed 2^41 of work
+		// in its status and delivered 200,000.
+		t.Error("headers short of the work their sender claimed cost it nothing")
 	}
 }
 

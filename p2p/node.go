@@ -130,9 +130,11 @@ type Config struct {
 	Logger     *slog.Logger
 
 	// serveRate and serveBurst replace serveRate and serveBurst when set
-	// (tests measure the bound with smaller ones).
-	serveRate  rate.Limit
-	serveBurst int
+	// (tests measure the bound with smaller ones), headersTimeout
+	// syncRequestTimeout for headers requests.
+	serveRate      rate.Limit
+	serveBurst     int
+	headersTimeout time.Duration
 }
 
 // DefaultStatusInterval is how often a node compares chains with its peers.
@@ -191,6 +193,10 @@ type Node struct {
 	gossiped map[chainhash.Hash]time.Time
 	// gossipScores is the gossip router's latest view of peer scores.
 	gossipScores map[peer.ID]*pubsub.PeerScoreSnapshot
+	// blockRelay holds the block-relay-only peers (outbound.go), and
+	// lastTipChange when a block last connected.
+	blockRelay    map[peer.ID]bool
+	lastTipChange time.Time
 }
 
 // peerState is what the node knows of a peer.
@@ -256,21 +262,23 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 	net := cfg.Chain.Network()
 	genesis := net.GenesisHash()
 	n := &Node{
-		cfg:          cfg,
-		log:          cfg.Logger,
-		host:         h,
-		bans:         bans,
-		limiter:      newRequestLimiter(requestRate, requestBurst),
-		unwanted:     newRequestLimiter(unwantedRate, unwantedBurst),
-		served:       newRequestLimiter(cmp.Or(cfg.serveRate, serveRate), cmp.Or(cfg.serveBurst, serveBurst)),
-		orphans:      newOrphanBlocks(),
-		decodeBudget: semaphore.NewWeighted(maxDecodeBytes),
-		bandwidth:    bandwidth,
-		ctx:          ctx,
-		added:        make(map[string]context.CancelFunc),
-		prefix:       fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
-		peers:        make(map[peer.ID]*peerState),
-		gossiped:     make(map[chainhash.Hash]time.Time),
+		cfg:           cfg,
+		log:           cfg.Logger,
+		host:          h,
+		bans:          bans,
+		limiter:       newRequestLimiter(requestRate, requestBurst),
+		unwanted:      newRequestLimiter(unwantedRate, unwantedBurst),
+		served:        newRequestLimiter(cmp.Or(cfg.serveRate, serveRate), cmp.Or(cfg.serveBurst, serveBurst)),
+		orphans:       newOrphanBlocks(),
+		decodeBudget:  semaphore.NewWeighted(maxDecodeBytes),
+		bandwidth:     bandwidth,
+		ctx:           ctx,
+		added:         make(map[string]context.CancelFunc),
+		prefix:        fmt.Sprintf("/cairn/%s/%s", net.Name, hex.EncodeToString(genesis[:8])),
+		peers:         make(map[peer.ID]*peerState),
+		gossiped:      make(map[chainhash.Hash]time.Time),
+		blockRelay:    make(map[peer.ID]bool),
+		lastTipChange: time.Now(),
 	}
 	n.sync = newDownloader(n)
 	n.relay = newTxRelay(n)
@@ -321,6 +329,7 @@ func New(ctx context.Context, cfg Config) (*Node, error) {
 		gone := len(n.host.Network().ConnsToPeer(c.RemotePeer())) == 0
 		if gone {
 			delete(n.peers, c.RemotePeer())
+			delete(n.blockRelay, c.RemotePeer())
 			n.limiter.forget(c.RemotePeer())
 			n.unwanted.forget(c.RemotePeer())
 			n.served.forget(c.RemotePeer())
@@ -374,6 +383,9 @@ func (n *Node) Close() error {
 	n.closeOnce.Do(func() {
 		if err := n.savePeers(); err != nil {
 			n.log.Warn("known peers not saved", "err", err)
+		}
+		if err := n.saveAnchors(); err != nil {
+			n.log.Warn("anchors not saved", "err", err)
 		}
 		if n.mdns != nil {
 			n.mdns.Close()
@@ -494,6 +506,8 @@ func (n *Node) Run(ctx context.Context) error {
 	defer tick.Stop()
 	saveTick := time.NewTicker(savePeersInterval)
 	defer saveTick.Stop()
+	outTick := time.NewTicker(outboundInterval)
+	defer outTick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -501,6 +515,8 @@ func (n *Node) Run(ctx context.Context) error {
 		case <-tick.C:
 			n.refreshStatuses(ctx)
 			n.orphans.expire(time.Now())
+		case <-outTick.C:
+			n.tendOutbound(ctx)
 		case <-saveTick.C:
 			if err := n.savePeers(); err != nil {
 				n.log.Warn("known peers not saved", "err", err)
@@ -511,6 +527,9 @@ func (n *Node) Run(ctx context.Context) error {
 			}
 			n.relay.newTip()
 			if note.Type == chain.BlockConnected {
+				n.mu.Lock()
+				n.lastTipChange = time.Now()
+				n.mu.Unlock()
 				// Blocks connected while catching up with known headers
 				// are old news to the peers they came from.
 				if _, headers, _ := n.cfg.Chain.BestHeader(); note.Height >= headers {

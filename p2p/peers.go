@@ -123,6 +123,7 @@ func (n *Node) AddNode(addr, command string) error {
 		}
 		ctx, cancel := context.WithCancel(n.ctx)
 		n.added[addr] = cancel
+		delete(n.blockRelay, info.ID) // the user's peers relay everything
 		go n.keepConnected(ctx, info)
 		return nil
 	case "remove":

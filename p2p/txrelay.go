@@ -147,7 +147,7 @@ func (r *txRelay) short(h chainhash.Hash) uint64 {
 // start begins announcing to p, which has just completed its handshake,
 // starting with the pool.
 func (r *txRelay) start(ctx context.Context, p peer.ID) {
-	if r.n.cfg.Mempool == nil || r.n.cfg.BlocksOnly {
+	if r.n.cfg.Mempool == nil || r.n.cfg.BlocksOnly || r.n.isBlockRelay(p) {
 		return
 	}
 	ctx, cancel := context.WithCancel(ctx)
@@ -426,7 +426,7 @@ func (n *Node) handleTxInv(s network.Stream) {
 		return
 	}
 	r.learned(p, inv)
-	if n.cfg.Mempool == nil || n.cfg.BlocksOnly {
+	if n.cfg.Mempool == nil || n.cfg.BlocksOnly || n.isBlockRelay(p) {
 		inv = nil
 	}
 	var want []uint32

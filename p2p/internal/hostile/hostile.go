@@ -437,3 +437,6 @@ func (p *Peer) AnnounceTxs(ctx context.Context, node peer.ID, txs []*wire.MsgTx)
 	_, _ = io.Copy(io.Discard, r) // until the node closes the stream
 	return int(count), nil
 }
+
+// Addrs returns the peer's listen addresses.
+func (p *Peer) Addrs() []ma.Multiaddr { return p.host.Addrs() }
