@@ -69,22 +69,8 @@ type downloader struct {
 	kick chan struct{}
 
 	mu sync.Mutex
-	// baseStall and stall are the configured and current stall timeouts.
-	baseStall, stall time.Duration
-	inFlight         map[chainhash.Hash]*blockFetch
-	perPeer          map[peer.ID]int
-	// streams counts each peer's open block requests (at most
-	// streamsPerPeer, under the server's maxBlockRequestsPerPeer).
-	streams map[peer.ID]int
-	// lowest is the lowest missing block and lowestSince when it became
-	// so: the stall clock runs from the later of that and its request.
-	lowest      chainhash.Hash
-	lowestSince time.Time
-	// resting maps stalled peers to when they may be asked again.
-	resting map[peer.ID]time.Time
-	// lacks holds blocks a peer answered without; it is forgotten when the
-	// peer reports a new best block.
-	lacks map[peer.ID]map[chainhash.Hash]struct{}
+	// blockSched decides the block requests (schedule.go).
+	blockSched
 	// headersFrom marks peers whose headers are being fetched, and
 	// headersDone the best block each peer had when its headers were
 	// last fetched (successfully or not): a peer is not asked again until
@@ -100,28 +86,13 @@ type downloader struct {
 	// Progress figures.
 	lastLog    time.Time
 	lastHeight int32
-	stalls     int
-}
-
-// blockFetch is one request in flight.
-type blockFetch struct {
-	peer      peer.ID
-	since     time.Time
-	cancel    context.CancelFunc
-	cancelled bool // taken away for stalling; guarded by downloader.mu
 }
 
 func newDownloader(n *Node) *downloader {
 	return &downloader{
 		n:           n,
 		kick:        make(chan struct{}, 1),
-		baseStall:   defaultStallTimeout,
-		stall:       defaultStallTimeout,
-		inFlight:    make(map[chainhash.Hash]*blockFetch),
-		perPeer:     make(map[peer.ID]int),
-		streams:     make(map[peer.ID]int),
-		resting:     make(map[peer.ID]time.Time),
-		lacks:       make(map[peer.ID]map[chainhash.Hash]struct{}),
+		blockSched:  newBlockSched(defaultStallTimeout),
 		headersFrom: make(map[peer.ID]bool),
 		headersDone: make(map[peer.ID]string),
 
@@ -186,11 +157,6 @@ func (d *downloader) step(ctx context.Context) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
-	for id, until := range d.resting {
-		if now.After(until) {
-			delete(d.resting, id)
-		}
-	}
 	for id, until := range d.headersResting {
 		if now.After(until) {
 			delete(d.headersResting, id)
@@ -220,8 +186,17 @@ func (d *downloader) step(ctx context.Context) {
 	if len(missing) == 0 {
 		return
 	}
-	d.checkStall(missing, peers, now)
-	d.schedule(ctx, missing, peers, now)
+	stalled, requests := d.plan(missing, peers, now)
+	if stalled != nil {
+		d.n.log.Info("peer is stalling the block download; asking another", "peer", stalled.peer,
+			"height", missing[0].Height, "waited", now.Sub(stalled.since).Round(time.Millisecond))
+		stalled.cancel()
+	}
+	for _, r := range requests {
+		fctx, cancel := context.WithTimeout(ctx, blockRequestTimeout)
+		r.fetch.cancel = cancel
+		go d.fetchBlocks(fctx, r.fetch, r.batch)
+	}
 	d.askWhoHas(ctx, missing[0], peers, now)
 	d.logProgress(missing, now)
 }
@@ -242,76 +217,6 @@ func (d *downloader) askWhoHas(ctx context.Context, lowest chain.BlockRef, peers
 	}
 	d.lastRefresh = now
 	go d.n.refreshStatuses(ctx)
-}
-
-// checkStall takes the lowest missing block's request away from its peer
-// when that block has held up the download (been the lowest missing, and
-// in flight) longer than the stall timeout and some other peer has room
-// to fetch it.
-// This function MUST be called with d.mu held.
-func (d *downloader) checkStall(missing []chain.BlockRef, peers []candidate, now time.Time) {
-	if d.lowest != missing[0].Hash {
-		d.lowest, d.lowestSince = missing[0].Hash, now
-	}
-	f, ok := d.inFlight[missing[0].Hash]
-	if !ok || f.cancelled || now.Sub(f.since) < d.stall || now.Sub(d.lowestSince) < d.stall {
-		return
-	}
-	for _, c := range peers {
-		if c.id != f.peer && d.perPeer[c.id] < peerWindow && d.resting[c.id].IsZero() && c.height >= missing[0].Height {
-			d.n.log.Info("peer is stalling the block download; asking another", "peer", f.peer,
-				"height", missing[0].Height, "waited", now.Sub(f.since).Round(time.Millisecond))
-			d.resting[f.peer] = now.Add(stalledRest)
-			d.stalls++
-			d.stall = min(2*d.stall, maxStallTimeout)
-			f.cancelled = true
-			f.cancel()
-			return
-		}
-	}
-}
-
-// schedule hands the missing blocks not in flight to peers with room in
-// their windows, fewest in flight first.
-// This function MUST be called with d.mu held.
-func (d *downloader) schedule(ctx context.Context, missing []chain.BlockRef, peers []candidate, now time.Time) {
-	sort.SliceStable(peers, func(i, j int) bool { return d.perPeer[peers[i].id] < d.perPeer[peers[j].id] })
-	next := 0 // missing[:next] are taken or skipped for every peer so far
-	for _, c := range peers {
-		if !d.resting[c.id].IsZero() {
-			continue
-		}
-		for d.perPeer[c.id]+blockBatch <= peerWindow && d.streams[c.id] < streamsPerPeer {
-			var batch []chain.BlockRef
-			for i := next; i < len(missing) && len(batch) < blockBatch; i++ {
-				ref := missing[i]
-				if _, busy := d.inFlight[ref.Hash]; busy || ref.Height > c.height {
-					continue
-				}
-				if _, lacks := d.lacks[c.id][ref.Hash]; lacks {
-					continue
-				}
-				batch = append(batch, ref)
-			}
-			if len(batch) == 0 {
-				break
-			}
-			fctx, cancel := context.WithTimeout(ctx, blockRequestTimeout)
-			f := &blockFetch{peer: c.id, since: now, cancel: cancel}
-			for _, ref := range batch {
-				d.inFlight[ref.Hash] = f
-			}
-			d.perPeer[c.id] += len(batch)
-			d.streams[c.id]++
-			go d.fetchBlocks(fctx, f, batch)
-		}
-		for next < len(missing) {
-			if _, busy := d.inFlight[missing[next].Hash]; !busy {
-				break
-			}
-			next++
-		}
-	}
 }
 
 // logProgress writes a progress line every progressInterval while blocks
@@ -592,47 +497,15 @@ func (d *downloader) fetchBlocks(ctx context.Context, f *blockFetch, batch []cha
 	for _, ref := range batch {
 		pending[ref.Hash] = true
 	}
-	complete := false
-	defer func() {
-		f.cancel()
-		d.mu.Lock()
-		for h := range pending {
-			if d.inFlight[h] == f {
-				delete(d.inFlight, h)
-			}
-			if complete {
-				// Answered without it: the peer does not have it.
-				if d.lacks[p] == nil {
-					d.lacks[p] = make(map[chainhash.Hash]struct{})
-				}
-				d.lacks[p][h] = struct{}{}
-			}
-		}
-		d.perPeer[p] -= len(pending)
-		if d.perPeer[p] <= 0 {
-			delete(d.perPeer, p)
-		}
-		if d.streams[p]--; d.streams[p] <= 0 {
-			delete(d.streams, p)
-		}
-		d.mu.Unlock()
-		d.wake()
-	}()
 	err := d.requestBlocks(ctx, p, batch, pending, func(hash chainhash.Hash) {
 		delete(pending, hash)
 		d.mu.Lock()
-		if d.inFlight[hash] == f {
-			delete(d.inFlight, hash)
-		}
-		d.perPeer[p]--
+		d.delivered(f, hash)
 		d.mu.Unlock()
 	})
+	failed := false
 	switch {
 	case err == nil:
-		complete = true
-		d.mu.Lock()
-		d.stall = max(d.baseStall, d.stall*85/100)
-		d.mu.Unlock()
 	case ctx.Err() != nil:
 		d.n.log.Debug("block request cancelled", "peer", p, "err", ctx.Err())
 	default:
@@ -640,10 +513,14 @@ func (d *downloader) fetchBlocks(ctx context.Context, f *blockFetch, batch []cha
 		// sent to the peer again at once: retried in a loop it would take
 		// the blocks from every other peer, and burn the CPU doing so.
 		d.n.log.Debug("block request", "peer", p, "err", err)
-		d.mu.Lock()
-		d.resting[p] = time.Now().Add(stalledRest)
-		d.mu.Unlock()
+		failed = true
 	}
+	f.cancel()
+	d.mu.Lock()
+	// Answered in full without some: the peer does not have them.
+	d.finished(f, pending, err == nil, failed, time.Now())
+	d.mu.Unlock()
+	d.wake()
 }
 
 // requestBlocks asks p for the blocks of batch and processes each that
