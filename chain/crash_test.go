@@ -118,14 +118,7 @@ func TestCrashRecovery(t *testing.T) {
 		t.Skip("the child's report pipe needs exec.Cmd.ExtraFiles, which Windows lacks")
 	}
 	iterations := crashIterationCount(t)
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv(crashSeedEnv); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", crashSeedEnv, v, err)
-		}
-		seed = s
-	}
+	seed := crashSeed(t)
 	t.Logf("seed %d (%s=%d repeats the choices), %d iterations", seed, crashSeedEnv, seed, iterations)
 	rng := rand.New(rand.NewPCG(seed, 0x63726173685f7465))
 
@@ -181,6 +174,20 @@ func TestCrashRecovery(t *testing.T) {
 	if flushKills == 0 {
 		t.Fatalf("no child was killed after a flush: the test never crashed a node with flushed state")
 	}
+}
+
+// crashSeed returns $CAIRN_CRASH_SEED, or a new seed.
+func crashSeed(t *testing.T) uint64 {
+	t.Helper()
+	v := os.Getenv(crashSeedEnv)
+	if v == "" {
+		return uint64(time.Now().UnixNano())
+	}
+	seed, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		t.Fatalf("%s=%q: %v", crashSeedEnv, v, err)
+	}
+	return seed
 }
 
 // crashIterationCount returns the number of kill/restart cycles: the

@@ -3,8 +3,6 @@ package chain
 import (
 	"bytes"
 	"math/rand/v2"
-	"os"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -31,14 +29,7 @@ import (
 func TestPowerCutRecovery(t *testing.T) {
 	t.Parallel()
 	iterations := crashIterationCount(t)
-	seed := uint64(time.Now().UnixNano())
-	if v := os.Getenv(crashSeedEnv); v != "" {
-		s, err := strconv.ParseUint(v, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", crashSeedEnv, v, err)
-		}
-		seed = s
-	}
+	seed := crashSeed(t)
 	t.Logf("seed %d (%s=%d repeats the choices), %d iterations", seed, crashSeedEnv, seed, iterations)
 	rng := rand.New(rand.NewPCG(seed, 0x706f7765725f6375))
 

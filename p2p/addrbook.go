@@ -76,8 +76,13 @@ type savedPeer struct {
 
 // loadPeers reads the address book. A missing file is empty; a damaged
 // one is reported and ignored, since it only speeds up finding peers.
-func (n *Node) loadPeers() []peer.AddrInfo {
-	raw, err := os.ReadFile(filepath.Join(n.cfg.Dir, peersFile))
+func (n *Node) loadPeers() []peer.AddrInfo { return n.readPeersFile(peersFile, "known peer addresses") }
+
+// readPeersFile reads a file of saved peers in the data folder (the
+// address book, the anchors). A missing file is empty; a damaged one is
+// reported and ignored: it only speeds up finding peers.
+func (n *Node) readPeersFile(name, what string) []peer.AddrInfo {
+	raw, err := os.ReadFile(filepath.Join(n.cfg.Dir, name))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
@@ -86,7 +91,7 @@ func (n *Node) loadPeers() []peer.AddrInfo {
 		err = json.Unmarshal(raw, &saved)
 	}
 	if err != nil {
-		n.log.Warn("known peer addresses unreadable; starting without them", "file", peersFile, "err", err)
+		n.log.Warn(what+" unreadable; starting without them", "file", name, "err", err)
 		return nil
 	}
 	var out []peer.AddrInfo

@@ -293,19 +293,8 @@ func attackLowWorkHeaders(tb testing.TB, count int) lowWorkResult {
 	for i := 0; i < 8; i++ {
 		g.NextBlock("b"+itoa(i), nil, nil)
 	}
-	genesis := net.Genesis.Header
-	headers := make([]wire.BlockHeader, count)
-	prev := net.GenesisHash()
-	for i := range headers {
-		h := wire.BlockHeader{Version: 4, PrevBlock: prev, Bits: net.Consensus.PowLimitBits,
-			Timestamp: genesis.Timestamp.Add(time.Duration(i+1) * time.Second)}
-		h.MerkleRoot[0], h.MerkleRoot[1], h.MerkleRoot[2] = byte(i), byte(i>>8), byte(i>>16)
-		for consensus.CheckBlockHeaderSanity(&h, net.Consensus.PowLimit) != nil {
-			h.Nonce++
-		}
-		headers[i] = h
-		prev = consensus.BlockHash(&h)
-	}
+	headers := lowWorkChain(net, count)
+	prev := consensus.BlockHash(&headers[count-1])
 	s := newHostileScene(tb, ctx, net, g, 4)
 	heap0, disk0 := liveHeap(), s.victim.chain.DiskSize()
 	_, headers0, _ := s.victim.chain.BestHeader()

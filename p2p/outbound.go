@@ -3,15 +3,12 @@ package p2p
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 
 	"github.com/cairnchain/cairn/internal/atomicfile"
 )
@@ -242,34 +239,4 @@ func (n *Node) saveAnchors() error {
 
 // loadAnchors reads the anchors the last run kept; a missing or damaged
 // file is none (it only speeds up a safe start).
-func (n *Node) loadAnchors() []peer.AddrInfo {
-	raw, err := os.ReadFile(filepath.Join(n.cfg.Dir, anchorsFile))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	var saved []savedPeer
-	if err == nil {
-		err = json.Unmarshal(raw, &saved)
-	}
-	if err != nil {
-		n.log.Warn("anchors unreadable; starting without them", "file", anchorsFile, "err", err)
-		return nil
-	}
-	var out []peer.AddrInfo
-	for _, s := range saved {
-		id, err := peer.Decode(s.ID)
-		if err != nil {
-			continue
-		}
-		info := peer.AddrInfo{ID: id}
-		for _, a := range s.Addrs {
-			if m, err := ma.NewMultiaddr(a); err == nil {
-				info.Addrs = append(info.Addrs, m)
-			}
-		}
-		if len(info.Addrs) > 0 {
-			out = append(out, info)
-		}
-	}
-	return out
-}
+func (n *Node) loadAnchors() []peer.AddrInfo { return n.readPeersFile(anchorsFile, "anchors") }

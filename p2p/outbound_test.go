@@ -10,7 +10,6 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 
-	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/internal/netnstest"
 	"github.com/cairnchain/cairn/p2p/internal/hostile"
@@ -51,25 +50,13 @@ func writeSaved(t *testing.T, dir, file string, saved []savedPeer) {
 	}
 }
 
-// nodeIn starts a node whose data folder is dir.
+// nodeIn starts a node on a fresh chain whose data folder is dir, with no
+// status refresh of its own.
 func nodeIn(t *testing.T, ctx context.Context, net *chainparams.Network, dir string, opts ...func(*Config)) *testNode {
 	t.Helper()
-	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	cfg := Config{Chain: c, Dir: dir, Logger: testLogger(t), StatusInterval: time.Hour}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	n, err := New(ctx, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { n.Close() })
-	go n.Run(ctx)
-	return &testNode{chain: c, node: n}
+	return newTestNode(t, ctx, net, nil, append([]func(*Config){func(c *Config) {
+		c.Dir, c.StatusInterval = dir, time.Hour
+	}}, opts...)...)
 }
 
 // outboundTo reports whether n has an outbound connection to p.

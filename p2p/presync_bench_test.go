@@ -24,18 +24,7 @@ func BenchmarkLowWorkHeaders(b *testing.B) {
 	const count = 1_000_000
 	net := chainparams.Regtest()
 	genesis := net.Genesis.Header
-	headers := make([]wire.BlockHeader, count)
-	prev := net.GenesisHash()
-	for i := range headers {
-		h := wire.BlockHeader{Version: 4, PrevBlock: prev, Bits: net.Consensus.PowLimitBits,
-			Timestamp: genesis.Timestamp.Add(time.Duration(i+1) * time.Second)}
-		h.MerkleRoot[0] = byte(i)
-		for consensus.CheckBlockHeaderSanity(&h, net.Consensus.PowLimit) != nil {
-			h.Nonce++
-		}
-		headers[i] = h
-		prev = consensus.BlockHash(&h)
-	}
+	headers := lowWorkChain(net, count)
 	start := &chain.BlockInfo{Hash: net.GenesisHash(), Header: genesis, ChainWork: consensus.CalcWork(genesis.Bits),
 		MedianTime: genesis.Timestamp.Unix()}
 	unreachable := new(big.Int).Lsh(big.NewInt(1), 200)
@@ -59,4 +48,23 @@ func BenchmarkLowWorkHeaders(b *testing.B) {
 		b.ReportMetric(float64(len(s.commits)*8), "commit-bytes")
 		runtime.KeepAlive(s)
 	}
+}
+
+// lowWorkChain returns count valid headers at net's pow limit, a chain
+// from genesis a second apart: on regtest each costs about two hashes.
+func lowWorkChain(net *chainparams.Network, count int) []wire.BlockHeader {
+	genesis := net.Genesis.Header
+	headers := make([]wire.BlockHeader, count)
+	prev := net.GenesisHash()
+	for i := range headers {
+		h := wire.BlockHeader{Version: 4, PrevBlock: prev, Bits: net.Consensus.PowLimitBits,
+			Timestamp: genesis.Timestamp.Add(time.Duration(i+1) * time.Second)}
+		h.MerkleRoot[0], h.MerkleRoot[1], h.MerkleRoot[2] = byte(i), byte(i>>8), byte(i>>16)
+		for consensus.CheckBlockHeaderSanity(&h, net.Consensus.PowLimit) != nil {
+			h.Nonce++
+		}
+		headers[i] = h
+		prev = consensus.BlockHash(&h)
+	}
+	return headers
 }
