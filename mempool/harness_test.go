@@ -76,16 +76,7 @@ func (h *harness) coinbase(i int) chaintest.SpendableOut {
 // the key, leaving fee.
 func (h *harness) spend(outs []chaintest.SpendableOut, n int, fee int64) *wire.MsgTx {
 	h.t.Helper()
-	var total int64
-	for _, o := range outs {
-		total += o.Amount
-	}
-	values := make([]int64, n)
-	each := (total - fee) / int64(n)
-	for i := range values {
-		values[i] = each
-	}
-	values[n-1] += total - fee - each*int64(n)
+	values := chaintest.SplitEvenly(outs, n, fee)
 	tx, err := chaintest.SpendP2WPKH(outs, values, h.pk)
 	if err != nil {
 		h.t.Fatal(err)

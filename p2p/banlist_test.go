@@ -353,3 +353,44 @@ func benchBanList(b *testing.B, size int) {
 	b.ReportMetric(float64(lat[len(lat)*999/1000].Nanoseconds())/1e3, "p999-µs")
 	b.ReportMetric(float64(lat[len(lat)-1].Nanoseconds())/1e3, "max-µs")
 }
+
+// TestBanListBounded ensures what misbehaving identities make the list
+// remember is bounded: past maxBans the bans ending soonest are lifted at
+// the next merge, and past maxScores the lower half of the scores goes.
+func TestBanListBounded(t *testing.T) {
+	t.Parallel()
+	b, _ := loadBans(t.TempDir())
+	b.maxBans, b.maxScores = 100, 50
+	now := time.Unix(1_700_000_000, 0)
+	b.now = func() time.Time { return now }
+	var last []peer.ID
+	for i := 0; i < 300; i++ {
+		p := testPeerID(t)
+		b.banID(p, time.Duration(i+1)*time.Minute) // later ones last longer
+		if i >= 200 {
+			last = append(last, p)
+		}
+		_ = b.banNet(netip.PrefixFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), 32), time.Hour, false)
+	}
+	if err := b.save(); err != nil {
+		t.Fatal(err)
+	}
+	idx := b.base.Load()
+	if len(idx.ids) != 100 || len(idx.nets) != 100 {
+		t.Fatalf("%d ID bans and %d subnet bans kept, want 100 each", len(idx.ids), len(idx.nets))
+	}
+	for _, p := range last {
+		if !b.idBanned(p) {
+			t.Fatal("a ban ending late was lifted before one ending sooner")
+		}
+	}
+	for i := 0; i < 500; i++ {
+		b.misbehave(testPeerID(t), 1+i%50)
+		b.scoreMu.Lock()
+		n := len(b.scores)
+		b.scoreMu.Unlock()
+		if n > 50 {
+			t.Fatalf("%d scores kept, over 50", n)
+		}
+	}
+}

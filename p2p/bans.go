@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -50,6 +51,15 @@ const (
 	acceptRate    = rate.Limit(1.0 / 6)
 	acceptBurst   = 10
 	maxAcceptAddr = 10_000
+)
+
+// Bounds of what misbehaving peers make the ban list remember: bans of
+// each kind (IDs, subnets) and scores. Past them the bans that end soonest
+// and the lowest scores go first. Core bounds its discouragement filter
+// likewise (50,000 addresses, a rolling bloom filter).
+const (
+	maxBanEntries = 200_000
+	maxScores     = 100_000
 )
 
 // bansFile keeps bans across restarts.
@@ -105,6 +115,10 @@ type banList struct {
 	scoreMu sync.Mutex
 	scores  map[peer.ID]decayingScore
 
+	// maxBans and maxScores are maxBanEntries and maxScores (tests
+	// shrink them).
+	maxBans, maxScores int
+
 	acceptMu sync.Mutex
 	accepts  map[netip.Addr]*rate.Limiter
 }
@@ -153,6 +167,9 @@ func loadBans(dir string) (*banList, error) {
 		dirty:   make(chan struct{}, 1),
 		scores:  make(map[peer.ID]decayingScore),
 		accepts: make(map[netip.Addr]*rate.Limiter),
+
+		maxBans:   maxBanEntries,
+		maxScores: maxScores,
 	}
 	base := &banIndex{ids: make(map[peer.ID]banEntry), nets: make(map[netip.Prefix]banEntry)}
 	b.base.Store(base)
@@ -290,11 +307,37 @@ func (b *banList) mergeLocked() *banIndex {
 		}
 		return true
 	})
+	if dropped := trimBans(next.ids, b.maxBans) + trimBans(next.nets, b.maxBans); dropped > 0 {
+		b.log.Warn("ban list full: the bans ending soonest were lifted", "lifted", dropped)
+	}
 	// Readers that loaded the old delta still find its entries in the new
 	// base; the order of these two stores only repeats what both say.
 	b.base.Store(next)
 	b.delta.Store(new(sync.Map))
 	return next
+}
+
+// trimBans removes the bans of m that end soonest until at most max are
+// left, and returns how many it removed.
+func trimBans[K comparable](m map[K]banEntry, max int) int {
+	over := len(m) - max
+	if over <= 0 {
+		return 0
+	}
+	ends := make([]time.Time, 0, len(m))
+	for _, e := range m {
+		ends = append(ends, e.until)
+	}
+	slices.SortFunc(ends, time.Time.Compare)
+	cut := ends[over-1] // remove those ending at or before the over-th end
+	removed := 0
+	for k, e := range m {
+		if removed < over && !e.until.After(cut) {
+			delete(m, k)
+			removed++
+		}
+	}
+	return removed
 }
 
 // save merges the delta and writes the unexpired bans, atomically.
@@ -470,10 +513,34 @@ func (b *banList) misbehave(p peer.ID, score int) bool {
 	now := b.now()
 	b.scoreMu.Lock()
 	defer b.scoreMu.Unlock()
+	if _, ok := b.scores[p]; !ok && len(b.scores) >= b.maxScores {
+		b.trimScoresLocked(now)
+	}
 	s := decayingScore{value: b.scores[p].valueAt(now) + float64(score), at: now}
 	b.scores[p] = s
 	// As score rounds it: ten penalties of 10 within seconds make 100.
 	return math.Round(s.value) >= banScoreLimit
+}
+
+// trimScoresLocked forgets the lower half of the scores: their peers
+// misbehaved least, or longest ago. Halving keeps the cost of a flood of
+// new misbehaving identities at O(log n) per score.
+// This function MUST be called with b.scoreMu held.
+func (b *banList) trimScoresLocked(now time.Time) {
+	values := make([]float64, 0, len(b.scores))
+	for _, s := range b.scores {
+		values = append(values, s.valueAt(now))
+	}
+	slices.Sort(values)
+	median := values[len(values)/2]
+	for p, s := range b.scores {
+		if len(b.scores) <= b.maxScores/2 {
+			break
+		}
+		if s.valueAt(now) <= median {
+			delete(b.scores, p)
+		}
+	}
 }
 
 // score returns p's misbehaviour score now.

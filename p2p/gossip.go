@@ -96,16 +96,17 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 	if res, done := n.screenHeader(from, &header, "block"); done {
 		return res
 	}
-	// What the body takes decoded, read from its bytes before decoding
+	// What the body takes decoded, scanned from its bytes before decoding
 	// them. A block whose parent is unknown can only wait in the orphan
 	// pool, which keeps none over a peer's share: such a block is not
 	// decoded at all. The others share decodeBudget, so that a flood
 	// queues as bytes rather than as decoded blocks.
-	size, err := consensus.DecodedBlockSize(data)
+	scanned, err := consensus.ScanBlock(data)
 	if err != nil {
 		n.Misbehaving(from, banScoreLimit, "undecodable block")
 		return pubsub.ValidationReject
 	}
+	size := scanned.DecodedSize
 	if size > maxOrphanBytesPerPeer && !n.cfg.Chain.HaveHeader(header.PrevBlock) {
 		n.log.Debug("orphan block not kept: too large", "peer", from, "hash", header.BlockHash(), "decoded_bytes", size)
 		n.sync.syncWith(n.ctx, from)
@@ -116,7 +117,7 @@ func (n *Node) validateBlock(ctx context.Context, from peer.ID, msg *pubsub.Mess
 		return pubsub.ValidationIgnore
 	}
 	defer n.decodeBudget.Release(weight)
-	block, err := consensus.DecodeBlock(data)
+	block, err := scanned.Decode()
 	if err != nil {
 		n.Misbehaving(from, banScoreLimit, "undecodable block")
 		return pubsub.ValidationReject

@@ -193,10 +193,12 @@ type Node struct {
 	gossiped map[chainhash.Hash]time.Time
 	// gossipScores is the gossip router's latest view of peer scores.
 	gossipScores map[peer.ID]*pubsub.PeerScoreSnapshot
-	// blockRelay holds the block-relay-only peers (outbound.go), and
-	// lastTipChange when a block last connected.
+	// blockRelay holds the block-relay-only peers (outbound.go),
+	// lastTipChange when a block last connected, and staleExtra the peer
+	// dialled since because the tip looked stale.
 	blockRelay    map[peer.ID]bool
 	lastTipChange time.Time
+	staleExtra    peer.ID
 }
 
 // peerState is what the node knows of a peer.
@@ -528,7 +530,7 @@ func (n *Node) Run(ctx context.Context) error {
 			n.relay.newTip()
 			if note.Type == chain.BlockConnected {
 				n.mu.Lock()
-				n.lastTipChange = time.Now()
+				n.lastTipChange, n.staleExtra = time.Now(), ""
 				n.mu.Unlock()
 				// Blocks connected while catching up with known headers
 				// are old news to the peers they came from.

@@ -188,16 +188,28 @@ func (n *Node) tendOutbound(ctx context.Context) {
 		}
 	}
 	n.mu.Unlock()
+	wantBlockRelay := have < maxBlockRelayPeers && full >= dhtTargetPeers
+	// One extra peer per stale spell: another only if that one is gone.
+	n.mu.Lock()
+	extra := n.staleExtra
+	n.mu.Unlock()
+	stale := n.tipStale() && (extra == "" || n.host.Network().Connectedness(extra) != network.Connected)
+	if !wantBlockRelay && !stale {
+		return // the address book is read only when a dial is wanted
+	}
 	known := n.loadPeers()
 	used := n.outboundGroups()
-	if have < maxBlockRelayPeers && full >= dhtTargetPeers {
+	if wantBlockRelay {
 		for _, info := range n.diverse(known, used, maxBlockRelayPeers-have) {
 			n.dial(ctx, info, true, "block-relay peer")
 		}
 	}
-	if n.tipStale() {
+	if stale {
 		for _, info := range n.diverse(known, used, 1) {
 			n.log.Info("the tip looks stale: looking for a better chain", "peer", info.ID)
+			n.mu.Lock()
+			n.staleExtra = info.ID
+			n.mu.Unlock()
 			n.dial(ctx, info, false, "extra outbound peer")
 		}
 	}

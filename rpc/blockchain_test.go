@@ -349,13 +349,8 @@ func TestGetBlockHeader(t *testing.T) {
 		{name: "bad hash", params: []any{strings.Repeat("g", 64)}, wantCode: -8},
 	}
 	for _, test := range tests {
-		res, rerr := call(t, r.srv, "getblockheader", test.params...)
-		if test.wantCode != 0 {
-			checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
-			continue
-		}
-		if rerr != nil {
-			t.Errorf("%q: unexpected error %v", test.name, rerr)
+		res, ok := callCase(t, r.srv, test.name, "getblockheader", test.params, test.wantCode, test.wantMsg)
+		if !ok {
 			continue
 		}
 		t.Run(test.name, func(t *testing.T) { test.check(t, res) })
@@ -499,13 +494,8 @@ func TestGetTxOut(t *testing.T) {
 		{name: "bad txid", params: []any{"xyz", 0}, wantCode: -8, wantMsg: "txid must be of length 64"},
 	}
 	for _, test := range tests {
-		res, rerr := call(t, r.srv, "gettxout", test.params...)
-		if test.wantCode != 0 {
-			checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
-			continue
-		}
-		if rerr != nil {
-			t.Errorf("%q: unexpected error %v", test.name, rerr)
+		res, ok := callCase(t, r.srv, test.name, "gettxout", test.params, test.wantCode, test.wantMsg)
+		if !ok {
 			continue
 		}
 		if test.want == nil {

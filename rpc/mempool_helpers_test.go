@@ -174,16 +174,7 @@ func (n *poolNode) out(tx *wire.MsgTx, i uint32) chaintest.SpendableOut {
 // paying the key, leaving fee.
 func (n *poolNode) spend(t *testing.T, outs []chaintest.SpendableOut, nOut int, fee int64) *wire.MsgTx {
 	t.Helper()
-	var total int64
-	for _, o := range outs {
-		total += o.Amount
-	}
-	values := make([]int64, nOut)
-	each := (total - fee) / int64(nOut)
-	for i := range values {
-		values[i] = each
-	}
-	values[nOut-1] += total - fee - each*int64(nOut)
+	values := chaintest.SplitEvenly(outs, nOut, fee)
 	return n.spendValues(t, outs, values)
 }
 

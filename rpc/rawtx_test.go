@@ -120,13 +120,8 @@ func TestGetRawTransaction(t *testing.T) {
 		{name: "verbose string", params: []any{txA, "yes"}, wantCode: -3},
 	}
 	for _, test := range tests {
-		res, rerr := call(t, r.srv, "getrawtransaction", test.params...)
-		if test.wantCode != 0 {
-			checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
-			continue
-		}
-		if rerr != nil {
-			t.Errorf("%q: unexpected error %v", test.name, rerr)
+		res, ok := callCase(t, r.srv, test.name, "getrawtransaction", test.params, test.wantCode, test.wantMsg)
+		if !ok {
 			continue
 		}
 		t.Run(test.name, func(t *testing.T) { test.check(t, res) })
@@ -241,13 +236,8 @@ func TestDecodeRawTransaction(t *testing.T) {
 		{name: "a block", params: []any{blockHex(r.g.Block("b101"))}, wantCode: -22},
 	}
 	for _, test := range tests {
-		res, rerr := call(t, r.srv, "decoderawtransaction", test.params...)
-		if test.wantCode != 0 {
-			checkErr(t, test.name, rerr, test.wantCode, "TX decode failed")
-			continue
-		}
-		if rerr != nil {
-			t.Errorf("%q: unexpected error %v", test.name, rerr)
+		res, ok := callCase(t, r.srv, test.name, "decoderawtransaction", test.params, test.wantCode, "TX decode failed")
+		if !ok {
 			continue
 		}
 		t.Run(test.name, func(t *testing.T) { test.check(t, res) })
@@ -559,13 +549,8 @@ func TestMempoolRPCTestMempoolAccept(t *testing.T) {
 		{name: "maxfeerate of the wrong type", params: []any{hexes(fresh), "x"}, wantCode: -3},
 	}
 	for _, test := range tests {
-		res, rerr := call(t, n.srv, "testmempoolaccept", test.params...)
-		if test.wantCode != 0 {
-			checkErr(t, test.name, rerr, test.wantCode, test.wantMsg)
-			continue
-		}
-		if rerr != nil {
-			t.Errorf("%q: unexpected error %v", test.name, rerr)
+		res, ok := callCase(t, n.srv, test.name, "testmempoolaccept", test.params, test.wantCode, test.wantMsg)
+		if !ok {
 			continue
 		}
 		var results []map[string]json.RawMessage

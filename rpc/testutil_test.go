@@ -413,6 +413,24 @@ func mustCall(t testing.TB, s *Server, method string, params ...any) json.RawMes
 	return res
 }
 
+// callCase calls method for one case of a table: a case that wants an
+// error code (wantCode not 0) is checked against it here, an unexpected
+// error is reported, and either way ok is false; otherwise it returns the
+// result for the case's own checks.
+func callCase(t testing.TB, s *Server, name, method string, params []any, wantCode int, wantMsg string) (json.RawMessage, bool) {
+	t.Helper()
+	res, rerr := call(t, s, method, params...)
+	if wantCode != 0 {
+		checkErr(t, name, rerr, wantCode, wantMsg)
+		return nil, false
+	}
+	if rerr != nil {
+		t.Errorf("%q: unexpected error %v", name, rerr)
+		return nil, false
+	}
+	return res, true
+}
+
 // checkErr fails unless rerr has code and its message contains substr.
 func checkErr(t testing.TB, name string, rerr *Error, code int, substr string) {
 	t.Helper()

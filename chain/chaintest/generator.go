@@ -315,6 +315,22 @@ func SpendP2WPKH(outs []SpendableOut, values []int64, payTo []byte) (*wire.MsgTx
 	return tx, nil
 }
 
+// SplitEvenly returns n output values sharing what outs hold less fee, the
+// last taking the remainder.
+func SplitEvenly(outs []SpendableOut, n int, fee int64) []int64 {
+	var total int64
+	for _, o := range outs {
+		total += o.Amount
+	}
+	values := make([]int64, n)
+	each := (total - fee) / int64(n)
+	for i := range values {
+		values[i] = each
+	}
+	values[n-1] += total - fee - each*int64(n)
+	return values
+}
+
 // NameOf returns the name of the block with hash, or its hash as a string.
 func (g *Generator) NameOf(hash chainhash.Hash) string {
 	if n, ok := g.byHash[hash]; ok {

@@ -25,45 +25,35 @@ const (
 	minTxBytes    = 4 + 1 + 1 + 4  // version, no inputs, no outputs, lock time
 )
 
-// DecodeBlock decodes a serialized block from untrusted bytes. Unlike a bare
-// wire.MsgBlock.Deserialize it refuses input above MaxBlockBytes, trailing
-// bytes, and any count or length that the remaining bytes cannot hold, so
-// that a few hostile bytes cannot make the decoder allocate megabytes or
-// reach btcd's script-slab panic.
-func DecodeBlock(raw []byte) (*wire.MsgBlock, error) {
-	return decodeBlock(raw, true)
-}
-
 // DecodeBlockNoWitness decodes a block whose transactions use the
-// serialization without witness data.
+// serialization without witness data, under DecodeBlock's limits.
 func DecodeBlockNoWitness(raw []byte) (*wire.MsgBlock, error) {
-	return decodeBlock(raw, false)
+	if _, err := scanBlock(raw, false); err != nil {
+		return nil, err
+	}
+	var b wire.MsgBlock
+	if err := safeDecode(func() error { return b.DeserializeNoWitness(bytes.NewReader(raw)) }); err != nil {
+		return nil, err
+	}
+	return &b, nil
 }
 
-func decodeBlock(raw []byte, witness bool) (*wire.MsgBlock, error) {
+// scanBlock checks that raw can be a serialized block (with or without
+// witness data) and returns the DecodedSize of what it decodes to.
+func scanBlock(raw []byte, witness bool) (int, error) {
 	if len(raw) > MaxBlockBytes {
-		return nil, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(raw), MaxBlockBytes)
+		return 0, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(raw), MaxBlockBytes)
 	}
-	s := scanner{b: raw}
+	s := scanner{b: raw, decoded: decodedPerBlock}
 	s.skip(wire.MaxBlockHeaderPayload)
 	n := s.count(minTxBytes, "transaction count")
 	for i := uint64(0); i < n && s.err == nil; i++ {
 		s.tx(witness)
 	}
 	if err := s.done(); err != nil {
-		return nil, err
+		return 0, err
 	}
-	var b wire.MsgBlock
-	err := safeDecode(func() error {
-		if witness {
-			return b.Deserialize(bytes.NewReader(raw))
-		}
-		return b.DeserializeNoWitness(bytes.NewReader(raw))
-	})
-	if err != nil {
-		return nil, err
-	}
-	return &b, nil
+	return s.decoded, nil
 }
 
 // Estimates of what a decoded block's Go structures take beyond their
@@ -96,25 +86,47 @@ func DecodedSize(block *wire.MsgBlock) int {
 	return size
 }
 
-// DecodedBlockSize returns what DecodedSize would say of the block raw
-// holds, by scanning the bytes without decoding them (no allocation), or
-// ErrMalformed when they cannot be a block (DecodeBlock refuses those and
-// may refuse more). It lets a node decide whether a block is worth
-// decoding before the decoding costs anything.
-func DecodedBlockSize(raw []byte) (int, error) {
-	if len(raw) > MaxBlockBytes {
-		return 0, fmt.Errorf("%w: block of %d bytes exceeds %d", ErrMalformed, len(raw), MaxBlockBytes)
+// ScannedBlock is a serialized block (with witness data) whose structure
+// ScanBlock checked, and what it takes decoded: it lets a node decide
+// whether a block is worth decoding before decoding costs anything, and
+// then decode it without scanning it again.
+type ScannedBlock struct {
+	raw []byte
+	// DecodedSize is what DecodedSize will say of the decoded block.
+	DecodedSize int
+}
+
+// ScanBlock walks raw without building anything (no allocation beyond the
+// result) and returns it scanned, or ErrMalformed when it cannot be a block
+// (Decode may still refuse what btcd's decoder refuses).
+func ScanBlock(raw []byte) (*ScannedBlock, error) {
+	size, err := scanBlock(raw, true)
+	if err != nil {
+		return nil, err
 	}
-	s := scanner{b: raw, decoded: decodedPerBlock}
-	s.skip(wire.MaxBlockHeaderPayload)
-	n := s.count(minTxBytes, "transaction count")
-	for i := uint64(0); i < n && s.err == nil; i++ {
-		s.tx(true)
+	return &ScannedBlock{raw: raw, DecodedSize: size}, nil
+}
+
+// Decode decodes the scanned block, as DecodeBlock does, without the scan.
+func (sb *ScannedBlock) Decode() (*wire.MsgBlock, error) {
+	var b wire.MsgBlock
+	if err := safeDecode(func() error { return b.Deserialize(bytes.NewReader(sb.raw)) }); err != nil {
+		return nil, err
 	}
-	if err := s.done(); err != nil {
-		return 0, err
+	return &b, nil
+}
+
+// DecodeBlock decodes a serialized block from untrusted bytes. Unlike a bare
+// wire.MsgBlock.Deserialize it refuses input above MaxBlockBytes, trailing
+// bytes, and any count or length that the remaining bytes cannot hold, so
+// that a few hostile bytes cannot make the decoder allocate megabytes or
+// reach btcd's script-slab panic.
+func DecodeBlock(raw []byte) (*wire.MsgBlock, error) {
+	sb, err := ScanBlock(raw)
+	if err != nil {
+		return nil, err
 	}
-	return s.decoded, nil
+	return sb.Decode()
 }
 
 // DecodeTx decodes a serialized transaction from untrusted bytes, with

@@ -390,11 +390,11 @@ func FuzzDecodeBlock(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// What the scan refuses never decodes, and the scan's estimate
 		// of what decodes is what it costs decoded.
-		size, scanErr := consensus.DecodedBlockSize(data)
+		sb, scanErr := consensus.ScanBlock(data)
 		if b, err := consensus.DecodeBlock(data); err == nil && scanErr != nil {
-			t.Fatalf("DecodeBlock decodes what DecodedBlockSize refuses: %v", scanErr)
-		} else if err == nil && size != consensus.DecodedSize(b) {
-			t.Fatalf("DecodedBlockSize %d, DecodedSize of the decoded block %d", size, consensus.DecodedSize(b))
+			t.Fatalf("DecodeBlock decodes what ScanBlock refuses: %v", scanErr)
+		} else if err == nil && sb.DecodedSize != consensus.DecodedSize(b) {
+			t.Fatalf("ScanBlock's DecodedSize %d, DecodedSize of the decoded block %d", sb.DecodedSize, consensus.DecodedSize(b))
 		}
 		for _, enc := range encodings {
 			b, n, allocs, err := decodeBlock(data, enc)
@@ -693,11 +693,11 @@ func TestDecodeScriptSlabOverflow(t *testing.T) {
 	}
 }
 
-// TestDecodedBlockSize ensures the scan's estimate of a block of empty
+// TestScanBlockSize ensures the scan's estimate of a block of empty
 // witness items, which decode to far more than their bytes, is what the
 // decoded block holds by DecodedSize, about 24 bytes an item, and that
 // truncated bytes are refused.
-func TestDecodedBlockSize(t *testing.T) {
+func TestScanBlockSize(t *testing.T) {
 	const items = 100_000
 	tx := wire.NewMsgTx(2)
 	tx.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Index: 1}, Witness: make(wire.TxWitness, items)})
@@ -708,21 +708,22 @@ func TestDecodedBlockSize(t *testing.T) {
 	if err := b.Serialize(&buf); err != nil {
 		t.Fatal(err)
 	}
-	size, err := consensus.DecodedBlockSize(buf.Bytes())
+	sb, err := consensus.ScanBlock(buf.Bytes())
 	if err != nil {
 		t.Fatal(err)
 	}
-	decoded, err := consensus.DecodeBlock(buf.Bytes())
+	decoded, err := sb.Decode()
 	if err != nil {
 		t.Fatal(err)
 	}
+	size := sb.DecodedSize
 	if want := consensus.DecodedSize(decoded); size != want {
-		t.Fatalf("DecodedBlockSize %d, DecodedSize %d", size, want)
+		t.Fatalf("ScanBlock's DecodedSize %d, DecodedSize %d", size, want)
 	}
 	if size < 24*items || size > 24*items+1024 {
 		t.Fatalf("%d witness items of %d bytes estimated at %d bytes decoded", items, buf.Len(), size)
 	}
-	if _, err := consensus.DecodedBlockSize(buf.Bytes()[:buf.Len()-1]); !errors.Is(err, consensus.ErrMalformed) {
+	if _, err := consensus.ScanBlock(buf.Bytes()[:buf.Len()-1]); !errors.Is(err, consensus.ErrMalformed) {
 		t.Fatalf("truncated block: %v", err)
 	}
 }
