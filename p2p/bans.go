@@ -121,6 +121,8 @@ type banList struct {
 
 	acceptMu sync.Mutex
 	accepts  map[netip.Addr]*rate.Limiter
+	// overRate counts inbound connections refused for their address's rate.
+	overRate atomic.Int64
 }
 
 // banIndex is an immutable set of bans.
@@ -571,7 +573,11 @@ func (b *banList) allowAccept(ip netip.Addr) bool {
 		l = rate.NewLimiter(acceptRate, acceptBurst)
 		b.accepts[ip] = l
 	}
-	return l.Allow()
+	if !l.Allow() {
+		b.overRate.Add(1)
+		return false
+	}
+	return true
 }
 
 // pruneAcceptsLocked forgets the buckets that refilled: their addresses

@@ -80,16 +80,28 @@ func TestBannedHostFreshIdentityRefused(t *testing.T) {
 		t.Fatalf("another host was refused: %v", err)
 	}
 
-	// One host, fresh identities: the burst, then refusals.
-	accepted := 0
-	for i := 0; i < acceptBurst+5; i++ {
+	// One host, fresh identities: the burst, then refusals. The victim's
+	// own count of refusals decides, since a connection that passes the
+	// rate may still fail for another reason on a loaded machine (a slow
+	// handshake, the victim closing it before the status exchange).
+	const attempts = acceptBurst + 5
+	before := victim.node.bans.overRate.Load()
+	joined := 0
+	for i := 0; i < attempts; i++ {
 		p, err := join("10.79.0.2")
-		if err == nil {
-			accepted++
-			p.Close()
+		if err != nil {
+			t.Logf("connection %d: %v", i, err)
+		} else {
+			joined++
 		}
+		p.Close()
 	}
-	if accepted < acceptBurst || accepted > acceptBurst+1 { // a token may refill meanwhile
-		t.Fatalf("%d of %d connections from one host accepted in a burst of %d", accepted, acceptBurst+5, acceptBurst)
+	refused := int(victim.node.bans.overRate.Load() - before)
+	t.Logf("%d of %d connections from one host joined, %d refused for their rate", joined, attempts, refused)
+	if joined > acceptBurst+1 || refused < attempts-acceptBurst-1 { // a token may refill meanwhile
+		t.Fatalf("%d of %d connections from one host joined (burst %d), %d refused for their rate", joined, attempts, acceptBurst, refused)
+	}
+	if joined < acceptBurst/2 {
+		t.Fatalf("only %d of the first %d connections from one host joined", joined, acceptBurst)
 	}
 }

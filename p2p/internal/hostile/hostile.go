@@ -193,7 +193,9 @@ func (p *Peer) Connect(ctx context.Context, addr string) (peer.ID, error) {
 	if err := p.host.Connect(ctx, *info); err != nil {
 		return "", fmt.Errorf("hostile: connect: %w", err)
 	}
-	s, err := p.host.NewStream(ctx, info.ID, p.protocol("status"))
+	// On the connection just made: a closed one is a refusal, not a
+	// reason to dial again.
+	s, err := p.host.NewStream(network.WithNoDial(ctx, "status"), info.ID, p.protocol("status"))
 	if err != nil {
 		return "", fmt.Errorf("hostile: status stream: %w", err)
 	}
