@@ -9,13 +9,14 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/chain/internal/blockfile"
 )
 
 // blockStatus is a bit set describing what is known of a block.
 type blockStatus uint8
 
 const (
-	// statusDataStored: the block's full data is in the database.
+	// statusDataStored: the block's full data is in the block files.
 	statusDataStored blockStatus = 1 << iota
 	// statusValidated: the block was connected successfully at least once.
 	statusValidated
@@ -23,7 +24,15 @@ const (
 	statusValidateFailed
 	// statusInvalidAncestor: the block descends from a failed block.
 	statusInvalidAncestor
+	// statusUndoStored: the outputs the block spent are in the undo files.
+	statusUndoStored
+	// statusPruned: the block's data was stored and has been pruned; it
+	// still counts for its descendants' data chain.
+	statusPruned
 )
+
+// hadData reports whether the block's data was stored, even if pruned since.
+func (s blockStatus) hadData() bool { return s&(statusDataStored|statusPruned) != 0 }
 
 // knownInvalid reports whether the block or an ancestor failed validation.
 func (s blockStatus) knownInvalid() bool {
@@ -50,8 +59,11 @@ type blockNode struct {
 	// seq orders blocks by when their data arrived: among chains of equal
 	// work the one whose tip arrived first wins.
 	seq uint64
-	// dataChain: this block and all its ancestors have data stored.
+	// dataChain: this block and all its ancestors have had data stored.
 	dataChain bool
+	// dataPos and undoPos locate the block and its undo data in the
+	// block files, when the status says they are stored.
+	dataPos, undoPos blockfile.Pos
 }
 
 // newBlockNode creates the index node of header, a child of parent (nil for

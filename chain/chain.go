@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"path/filepath"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/chain/internal/blockfile"
 	"github.com/cairnchain/cairn/chain/internal/store"
 	"github.com/cairnchain/cairn/chain/utxo"
 )
@@ -33,6 +35,9 @@ const (
 type Config struct {
 	// Dir is the database directory; it is created if missing.
 	Dir string
+	// BlocksDir is the directory of the block and undo files; empty means
+	// Dir's "blocks" subdirectory.
+	BlocksDir string
 	// Network gives the consensus rules and genesis block.
 	Network *chainparams.Network
 	// CacheBytes bounds the UTXO cache (the node's --dbcache). Zero means
@@ -64,6 +69,10 @@ type Config struct {
 	// test runs the chain on a storage that simulates power cuts.
 	storage            storage.Storage
 	storageWriteBuffer int
+	// blockFS, when set, holds the block files instead of BlocksDir, and
+	// maxBlockFile, when set, replaces their size limit.
+	blockFS      blockfile.FS
+	maxBlockFile int64
 }
 
 // BestState is an immutable snapshot of the tip, replaced on every change.
@@ -86,6 +95,8 @@ type BlockChain struct {
 	params      *consensus.Params
 	network     *chainparams.Network
 	db          *store.DB
+	blockFS     blockfile.FS
+	files       *blockfile.Store
 	utxos       *utxo.Cache
 	sigCache    *txscript.SigCache
 	scriptCache *ScriptCache
@@ -100,7 +111,6 @@ type BlockChain struct {
 	closed      bool
 
 	// Fields guarded by processLock only (touched by the writer alone).
-	pendingUndo  map[chainhash.Hash][]byte
 	pendingTx    map[chainhash.Hash][]byte // nil value: delete
 	pendingBytes int64
 	dirtyNodes   map[*blockNode]struct{}
@@ -110,6 +120,9 @@ type BlockChain struct {
 	candidates   map[*blockNode]struct{}
 	connectErrs  map[*blockNode]error // failures of the last activation
 	recent       recentBlocks
+
+	// unsyncedLost counts the blocks the start found cut by a power loss.
+	unsyncedLost int
 
 	// pendingFilters holds the block filter records of the blocks
 	// connected since the last flush, by block hash (also guarded by
@@ -176,6 +189,12 @@ func New(cfg Config) (*BlockChain, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.BlocksDir == "" {
+		cfg.BlocksDir = filepath.Join(cfg.Dir, "blocks")
+	}
+	if cfg.blockFS == nil {
+		cfg.blockFS = blockfile.DirFS(cfg.BlocksDir)
+	}
 	var db *store.DB
 	var err error
 	if cfg.storage != nil {
@@ -191,13 +210,13 @@ func New(cfg Config) (*BlockChain, error) {
 		params:      &cfg.Network.Consensus,
 		network:     cfg.Network,
 		db:          db,
+		blockFS:     cfg.blockFS,
 		utxos:       utxo.NewCache(utxo.NewLevelBackend(db), cfg.CacheBytes),
 		sigCache:    cfg.SigCache,
 		scriptCache: cfg.ScriptCache,
 		now:         cfg.Now,
 		log:         cfg.Logger,
 		notifier:    newNotifier(),
-		pendingUndo: make(map[chainhash.Hash][]byte),
 		pendingTx:   make(map[chainhash.Hash][]byte),
 		dirtyNodes:  make(map[*blockNode]struct{}),
 		unlinked:    make(map[*blockNode][]*blockNode),
@@ -207,28 +226,31 @@ func New(cfg Config) (*BlockChain, error) {
 		lastFlush:   time.Now(),
 	}
 	b.pendingFilters = make(map[chainhash.Hash][]byte)
-	if err := b.load(); err != nil {
+	fail := func(err error) (*BlockChain, error) {
 		db.Close()
+		if b.files != nil {
+			b.files.Close()
+		}
 		return nil, err
+	}
+	if err := b.load(); err != nil {
+		return fail(err)
 	}
 	if cfg.TxIndex {
 		if err := b.syncTxIndex(); err != nil {
-			db.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	if cfg.BlockFilterIndex {
 		if err := b.syncFilterIndex(); err != nil {
-			db.Close()
-			return nil, err
+			return fail(err)
 		}
 	}
 	b.processLock.Lock()
 	err = b.activateBestChain()
 	b.processLock.Unlock()
 	if err != nil {
-		db.Close()
-		return nil, err
+		return fail(err)
 	}
 	return b, nil
 }
@@ -240,6 +262,12 @@ func (b *BlockChain) load() error {
 	v, err := b.db.Get([]byte{keyGenesis})
 	switch {
 	case errors.Is(err, store.ErrNotFound):
+		if err := b.clearBlockFiles(); err != nil {
+			return err
+		}
+		if err := b.openFileStore(nil); err != nil {
+			return err
+		}
 		return b.initGenesis()
 	case err != nil:
 		return fmt.Errorf("chain: %w", err)
@@ -247,14 +275,23 @@ func (b *BlockChain) load() error {
 		return fmt.Errorf("%w: the database in %s has genesis %x, network %s has %v",
 			ErrWrongNetwork, b.cfg.Dir, v, b.network.Name, genesisHash)
 	}
-	if ver, err := b.db.Get([]byte{keyVersion}); err != nil || len(ver) != 1 || ver[0] != schemaVersion {
+	ver, err := b.db.Get([]byte{keyVersion})
+	switch {
+	case err != nil || len(ver) != 1 || ver[0] > schemaVersion || ver[0] == 0:
 		return fmt.Errorf("%w: unknown schema version %x (%v)", ErrCorruptDatabase, ver, err)
+	case ver[0] == 1:
+		err = b.migrateV1()
+	default:
+		err = b.openBlockFiles()
+	}
+	if err != nil {
+		return err
 	}
 
 	var recs []indexRecord
 	var hashes []chainhash.Hash
 	err = b.db.ForEach([]byte{prefixIndex}, func(k, v []byte) error {
-		r, err := decodeIndexRecord(v)
+		r, err := decodeIndexRecord(v, false)
 		if err != nil {
 			return err
 		}
@@ -288,10 +325,15 @@ func (b *BlockChain) load() error {
 		}
 		n := newBlockNode(&r.header, hashes[i], parent)
 		n.status = r.status
+		n.dataPos, n.undoPos = r.dataPos, r.undoPos
 		if parent != nil && parent.status.knownInvalid() && !n.status.knownInvalid() {
 			n.status |= statusInvalidAncestor
 		}
 		b.index[n.hash] = n
+	}
+
+	if err := b.verifyUnsynced(); err != nil {
+		return err
 	}
 
 	sv, err := b.db.Get([]byte{keyState})
@@ -319,7 +361,7 @@ func (b *BlockChain) load() error {
 			n.seq = b.nextSeq
 			b.nextSeq++
 		}
-		if n.status&statusDataStored != 0 {
+		if n.status.hadData() {
 			b.linkData(n)
 		}
 	}
@@ -333,10 +375,15 @@ func (b *BlockChain) load() error {
 func (b *BlockChain) initGenesis() error {
 	g := b.network.Genesis
 	n := newBlockNode(&g.Header, b.network.GenesisHash(), nil)
-	n.status = statusDataStored | statusValidated
+	n.status = statusValidated
+	if err := b.storeBlockData(n, serializeBlock(g)); err != nil {
+		return err
+	}
 	batch := new(store.Batch)
+	if err := b.syncBlockFiles(batch); err != nil {
+		return err
+	}
 	batch.Put([]byte{keyVersion}, []byte{schemaVersion})
-	batch.Put(hashKey(prefixBlock, &n.hash), serializeBlock(g))
 	batch.Put(hashKey(prefixIndex, &n.hash), encodeIndexRecord(n))
 	batch.Put([]byte{keyState}, encodeState(n.hash, 0))
 	if b.cfg.TxIndex {
@@ -433,10 +480,8 @@ func (b *BlockChain) Close() error {
 	b.closed = true
 	err := b.flush(true)
 	b.notifier.close()
-	if cerr := b.db.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	err = errors.Join(err, b.db.Close())
+	return errors.Join(err, b.files.Close())
 }
 
 // maybeFlush flushes when the cache is over budget or the interval passed.
@@ -452,17 +497,19 @@ func (b *BlockChain) maybeFlush() error {
 	return nil
 }
 
-// flush writes, in one atomic batch: the dirty UTXO entries, the undo data,
-// transaction index changes and block filters of the blocks connected since
-// the last flush, dirty index records, and the tip they all belong to.
+// flush syncs the block files, then writes in one atomic batch: the dirty
+// UTXO entries, the transaction index changes and block filters of the
+// blocks connected since the last flush, dirty index and block file
+// records, and the tip they all belong to.
 // This function MUST be called with the process lock held.
 func (b *BlockChain) flush(evict bool) error {
 	// A dirty UTXO record takes about 80 bytes in the batch.
 	batch := store.NewBatch(b.utxos.Stats().Dirty*80 + int(b.pendingBytes) + 4096)
-	b.utxos.Flush(batch)
-	for h, u := range b.pendingUndo {
-		batch.Put(hashKey(prefixUndo, &h), u)
+	// The files first: the records in the batch point into them.
+	if err := b.syncBlockFiles(batch); err != nil {
+		return err
 	}
+	b.utxos.Flush(batch)
 	for txid, loc := range b.pendingTx {
 		if loc == nil {
 			batch.Delete(hashKey(prefixTxIndex, &txid))
@@ -488,7 +535,6 @@ func (b *BlockChain) flush(evict bool) error {
 		return fmt.Errorf("chain: flush: %w", err)
 	}
 	b.utxos.MarkFlushed(evict)
-	clear(b.pendingUndo)
 	clear(b.pendingTx)
 	clear(b.pendingFilters)
 	clear(b.dirtyNodes)
@@ -545,7 +591,11 @@ func (b *BlockChain) fetchBlock(hash *chainhash.Hash) (*wire.MsgBlock, []chainha
 	if rb, ok := b.recent.blocks[*hash]; ok {
 		return rb.block, rb.txids, nil
 	}
-	block, err := readBlock(b.db, hash)
+	n := b.index[*hash]
+	if n == nil {
+		return nil, nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+	}
+	block, err := b.readBlock(n)
 	return block, nil, err
 }
 

@@ -187,10 +187,11 @@ func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []c
 			return err
 		}
 	}
+	if err := b.storeUndo(node, res.spent); err != nil {
+		return err
+	}
 	res.view.Commit()
-	undo := encodeUndo(res.spent)
-	b.pendingUndo[node.hash] = undo
-	b.pendingBytes += int64(len(undo))
+	b.dirtyNodes[node] = struct{}{}
 	if b.cfg.TxIndex {
 		for i, txid := range res.txids {
 			b.pendingTx[txid] = encodeTxLocation(TxLocation{BlockHash: node.hash, Index: uint32(i)})
@@ -222,14 +223,7 @@ func (b *BlockChain) disconnectTip() error {
 	if err != nil {
 		return err
 	}
-	raw, ok := b.pendingUndo[node.hash]
-	if !ok {
-		raw, err = b.db.Get(hashKey(prefixUndo, &node.hash))
-		if err != nil {
-			return fmt.Errorf("chain: read undo data of %v: %w", node.hash, err)
-		}
-	}
-	spent, err := decodeUndo(raw)
+	spent, err := b.readUndo(node)
 	if err != nil {
 		return err
 	}

@@ -63,6 +63,10 @@ var (
 	// data is not stored.
 	ErrNoBlockData = errors.New("chain: block data not available")
 
+	// ErrBlockPruned is returned, with ErrNoBlockData, when the block's
+	// data was stored and has been pruned.
+	ErrBlockPruned = errors.New("chain: block data pruned")
+
 	// ErrTxNotFound is returned by FetchTransaction when the transaction
 	// index has no entry (or is off).
 	ErrTxNotFound = errors.New("chain: transaction not found")

@@ -155,17 +155,13 @@ func (b *BlockChain) syncFilterIndex() error {
 	batch := new(store.Batch)
 	for h := start; h <= tip.height; h++ {
 		n := b.best[h]
-		block, err := readBlock(b.db, &n.hash)
+		block, err := b.readBlock(n)
 		if err != nil {
 			return fmt.Errorf("chain: build block filter index: %w", err)
 		}
 		var spent []*utxo.Entry
 		if h > 0 {
-			raw, err := b.db.Get(hashKey(prefixUndo, &n.hash))
-			if err != nil {
-				return fmt.Errorf("chain: build block filter index: read undo data of %v: %w", n.hash, err)
-			}
-			if spent, err = decodeUndo(raw); err != nil {
+			if spent, err = b.readUndo(n); err != nil {
 				return fmt.Errorf("chain: build block filter index: %w", err)
 			}
 		}

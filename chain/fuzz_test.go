@@ -92,23 +92,11 @@ func newFuzzTemplate(tb testing.TB) *fuzzTemplate {
 // open copies the template database to a fresh directory and opens it.
 func (tp *fuzzTemplate) open(t *testing.T) (*BlockChain, Config) {
 	t.Helper()
-	dir := t.TempDir()
-	entries, err := os.ReadDir(tp.dir)
-	if err != nil {
+	dir := filepath.Join(t.TempDir(), "chain")
+	if err := os.CopyFS(dir, os.DirFS(tp.dir)); err != nil {
 		t.Fatal(err)
 	}
-	for _, e := range entries {
-		if e.Name() == "LOCK" {
-			continue
-		}
-		data, err := os.ReadFile(filepath.Join(tp.dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, e.Name()), data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
+	os.Remove(filepath.Join(dir, "LOCK"))
 	cfg := Config{
 		Dir:         dir,
 		Network:     tp.net,

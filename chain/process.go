@@ -153,15 +153,17 @@ func (b *BlockChain) processBlock(block *wire.MsgBlock, hash chainhash.Hash) (Pr
 		return res, b.rejectBlock(node, err)
 	}
 
-	b.chainLock.Lock()
-	node.status |= statusDataStored
-	b.chainLock.Unlock()
+	if err := b.storeBlockData(node, serializeBlock(block)); err != nil {
+		return res, err
+	}
 	node.seq = b.nextSeq
 	b.nextSeq++
-	raw := serializeBlock(block)
-	batch := store.NewBatch(len(raw) + indexRecordLen + 128)
-	batch.Put(hashKey(prefixBlock, &hash), raw)
+	// The record goes out at once, unsynced: a killed process keeps the
+	// block; after a power loss, the start checks it (verifyUnsynced).
+	batch := store.NewBatch(indexRecordLen + 2*posLen + 64)
+	b.chainLock.RLock()
 	batch.Put(hashKey(prefixIndex, &hash), encodeIndexRecord(node))
+	b.chainLock.RUnlock()
 	if err := b.db.Write(batch, false); err != nil {
 		b.chainLock.Lock()
 		node.status &^= statusDataStored

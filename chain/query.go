@@ -117,10 +117,11 @@ func (b *BlockChain) HeaderByHeight(height int32) (wire.BlockHeader, error) {
 //
 // This function is safe for concurrent access.
 func (b *BlockChain) BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error) {
-	if err := b.checkStored(hash); err != nil {
-		return nil, err
+	n := b.lookupNode(hash)
+	if n == nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
 	}
-	return readBlock(b.db, &hash)
+	return b.readBlock(n)
 }
 
 // antiDoSBlocks is how many blocks of the tip's work below the tip's chain
@@ -149,35 +150,16 @@ func (b *BlockChain) AntiDoSWorkThreshold() *big.Int {
 	return t
 }
 
-// RawBlock returns a stored block's serialization, as stored: what peers
-// are served, with no decoding and encoding again.
+// RawBlock returns a stored block's serialization, as the block files hold
+// it: what peers are served, with no decoding and encoding again.
 //
 // This function is safe for concurrent access.
 func (b *BlockChain) RawBlock(hash chainhash.Hash) ([]byte, error) {
-	if err := b.checkStored(hash); err != nil {
-		return nil, err
-	}
-	raw, err := b.db.Get(hashKey(prefixBlock, &hash))
-	if err != nil {
-		return nil, fmt.Errorf("chain: read block %v: %w", hash, err)
-	}
-	return raw, nil
-}
-
-// checkStored reports whether the block's data is stored: ErrUnknownBlock
-// or ErrNoBlockData if not.
-func (b *BlockChain) checkStored(hash chainhash.Hash) error {
-	b.chainLock.RLock()
-	n := b.index[hash]
-	stored := n != nil && n.status&statusDataStored != 0
-	b.chainLock.RUnlock()
+	n := b.lookupNode(hash)
 	if n == nil {
-		return fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
 	}
-	if !stored {
-		return fmt.Errorf("%w: %v", ErrNoBlockData, hash)
-	}
-	return nil
+	return b.rawBlock(n)
 }
 
 // BlockByHeight returns the main-chain block at height.
@@ -496,10 +478,11 @@ func appendCompactSize(b []byte, n uint64) []byte {
 	return binary.LittleEndian.AppendUint64(append(b, 0xff), n)
 }
 
-// DiskSize returns the bytes the chain's database takes on disk.
+// DiskSize returns the bytes the chain takes on disk: the block and undo
+// files and the database (Core's size_on_disk counts the block files).
 //
 // This function is safe for concurrent access.
-func (b *BlockChain) DiskSize() int64 { return b.db.DiskSize() }
+func (b *BlockChain) DiskSize() int64 { return b.db.DiskSize() + b.files.Usage() }
 
 // MedianTimePastAt returns the median time past of the main-chain block at
 // height (BIP68 measures relative time locks from it).

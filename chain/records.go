@@ -9,18 +9,21 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
-	"github.com/cairnchain/cairn/chain/internal/store"
+	"github.com/cairnchain/cairn/chain/internal/blockfile"
 	"github.com/cairnchain/cairn/chain/utxo"
 )
 
-// Database layout. One goleveldb database holds everything, so that a flush
-// writes the UTXO set, undo data, indexes and the tip in one atomic batch.
+// Database layout. One goleveldb database holds the index and the state, so
+// that a flush writes the UTXO set, the block index, the other indexes and
+// the tip in one atomic batch; block bodies and undo data live in flat files
+// (package blockfile), synced before the batch that points into them.
 //
 //	'v'            schema version (1 byte)
 //	'g'            genesis hash of the network the database belongs to
-//	'i' hash       block index record: header, height, status
-//	'b' hash       serialized block
-//	'u' hash       undo data: the outputs the block spent
+//	'i' hash       block index record: header, height, status, and where
+//	               the block and its undo data are in the block files
+//	'l' file       block file record (blockfile.FileInfo), by file number
+//	               (4 bytes, big-endian)
 //	'c' outpoint   unspent output (package utxo)
 //	's'            chain state: hash and height of the tip the UTXO set matches
 //	't' txid       transaction index: block hash and position
@@ -28,10 +31,14 @@ import (
 //	'f' hash       block filter index: BIP158 basic filter header (32
 //	               bytes), then the serialized filter
 //	'F'            block filter index tip
+//
+// Schema version 1 kept blocks under 'b' hash and undo data under 'u' hash;
+// the first start of this version moves them to the block files.
 const (
 	prefixIndex   = 'i'
-	prefixBlock   = 'b'
-	prefixUndo    = 'u'
+	prefixFile    = 'l'
+	prefixBlockV1 = 'b'
+	prefixUndoV1  = 'u'
 	prefixTxIndex = 't'
 	keyVersion    = 'v'
 	keyGenesis    = 'g'
@@ -40,7 +47,7 @@ const (
 	prefixFilter  = 'f'
 	keyFilterTip  = 'F'
 
-	schemaVersion = 1
+	schemaVersion = 2
 )
 
 // ErrCorruptDatabase is wrapped by errors about stored records that do not
@@ -54,33 +61,68 @@ func hashKey(prefix byte, h *chainhash.Hash) []byte {
 	return k
 }
 
-// indexRecordLen is the size of an index record: header, height, status.
-const indexRecordLen = wire.MaxBlockHeaderPayload + 4 + 1
+// indexRecordLen is the size of an index record without positions: header,
+// height, status. The block's position follows when its data is stored,
+// then its undo data's when that is.
+const (
+	indexRecordLen = wire.MaxBlockHeaderPayload + 4 + 1
+	posLen         = 12
+)
 
 // encodeIndexRecord serializes n for the 'i' key.
+// This function MUST be called with the chain lock or the process lock
+// held (it reads the status and positions).
 func encodeIndexRecord(n *blockNode) []byte {
+	return encodeRecord(&indexRecord{header: n.Header(), height: n.height, status: n.status,
+		dataPos: n.dataPos, undoPos: n.undoPos})
+}
+
+// encodeRecord serializes an index record.
+func encodeRecord(r *indexRecord) []byte {
 	var buf bytes.Buffer
-	buf.Grow(indexRecordLen)
-	h := n.Header()
-	_ = h.Serialize(&buf)
+	buf.Grow(indexRecordLen + 2*posLen)
+	_ = r.header.Serialize(&buf)
 	var tail [5]byte
-	binary.LittleEndian.PutUint32(tail[:4], uint32(n.height))
-	tail[4] = byte(n.status)
+	binary.LittleEndian.PutUint32(tail[:4], uint32(r.height))
+	tail[4] = byte(r.status)
 	buf.Write(tail[:])
-	return buf.Bytes()
+	b := buf.Bytes()
+	if r.status&statusDataStored != 0 {
+		b = appendPos(b, r.dataPos)
+	}
+	if r.status&statusUndoStored != 0 {
+		b = appendPos(b, r.undoPos)
+	}
+	return b
+}
+
+func appendPos(b []byte, p blockfile.Pos) []byte {
+	b = binary.LittleEndian.AppendUint32(b, p.File)
+	b = binary.LittleEndian.AppendUint32(b, p.Offset)
+	return binary.LittleEndian.AppendUint32(b, p.Len)
+}
+
+func decodePos(b []byte) blockfile.Pos {
+	return blockfile.Pos{
+		File:   binary.LittleEndian.Uint32(b[0:]),
+		Offset: binary.LittleEndian.Uint32(b[4:]),
+		Len:    binary.LittleEndian.Uint32(b[8:]),
+	}
 }
 
 // indexRecord is a decoded 'i' record.
 type indexRecord struct {
-	header wire.BlockHeader
-	height int32
-	status blockStatus
+	header           wire.BlockHeader
+	height           int32
+	status           blockStatus
+	dataPos, undoPos blockfile.Pos
 }
 
-// decodeIndexRecord parses an 'i' record.
-func decodeIndexRecord(v []byte) (indexRecord, error) {
+// decodeIndexRecord parses an 'i' record of schema version 2, or of
+// version 1 (no positions) when v1 is set.
+func decodeIndexRecord(v []byte, v1 bool) (indexRecord, error) {
 	var r indexRecord
-	if len(v) != indexRecordLen {
+	if len(v) < indexRecordLen {
 		return r, fmt.Errorf("%w: index record of %d bytes", ErrCorruptDatabase, len(v))
 	}
 	if err := r.header.Deserialize(bytes.NewReader(v[:wire.MaxBlockHeaderPayload])); err != nil {
@@ -88,7 +130,31 @@ func decodeIndexRecord(v []byte) (indexRecord, error) {
 	}
 	r.height = int32(binary.LittleEndian.Uint32(v[80:84]))
 	r.status = blockStatus(v[84])
+	want := indexRecordLen
+	if !v1 {
+		if r.status&statusDataStored != 0 {
+			want += posLen
+		}
+		if r.status&statusUndoStored != 0 {
+			want += posLen
+		}
+	}
+	if len(v) != want {
+		return r, fmt.Errorf("%w: index record of %d bytes with status %#x", ErrCorruptDatabase, len(v), r.status)
+	}
+	rest := v[indexRecordLen:]
+	if !v1 && r.status&statusDataStored != 0 {
+		r.dataPos, rest = decodePos(rest), rest[posLen:]
+	}
+	if !v1 && r.status&statusUndoStored != 0 {
+		r.undoPos = decodePos(rest)
+	}
 	return r, nil
+}
+
+// fileKey is the key of block file n's record.
+func fileKey(n uint32) []byte {
+	return binary.BigEndian.AppendUint32([]byte{prefixFile}, n)
 }
 
 // encodeState serializes the chain state record: tip hash and height.
@@ -167,14 +233,10 @@ func decodeTxLocation(v []byte) (TxLocation, error) {
 	return l, nil
 }
 
-// readBlock loads a stored block.
-func readBlock(db *store.DB, hash *chainhash.Hash) (*wire.MsgBlock, error) {
-	v, err := db.Get(hashKey(prefixBlock, hash))
-	if err != nil {
-		return nil, fmt.Errorf("read block %v: %w", hash, err)
-	}
+// decodeStoredBlock decodes a block read from the block files.
+func decodeStoredBlock(raw []byte, hash *chainhash.Hash) (*wire.MsgBlock, error) {
 	var b wire.MsgBlock
-	if err := b.Deserialize(bytes.NewReader(v)); err != nil {
+	if err := b.Deserialize(bytes.NewReader(raw)); err != nil {
 		return nil, fmt.Errorf("%w: block %v: %v", ErrCorruptDatabase, hash, err)
 	}
 	return &b, nil

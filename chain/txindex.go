@@ -34,7 +34,7 @@ func (b *BlockChain) syncTxIndex() error {
 	}
 	for h := int32(1); h <= tip.height; h++ {
 		n := b.best[h]
-		block, err := readBlock(b.db, &n.hash)
+		block, err := b.readBlock(n)
 		if err != nil {
 			return err
 		}

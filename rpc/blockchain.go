@@ -210,19 +210,39 @@ func (s *Server) getBlock(_ context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	block, err := s.cfg.Chain.BlockByHash(hash)
-	if errors.Is(err, chain.ErrNoBlockData) {
-		return nil, errorf(codeMisc, "Block not available (not fully downloaded)")
+	// Verbosity 0 is the stored bytes as they are, decoded by no one.
+	raw, err := s.cfg.Chain.RawBlock(hash)
+	if err != nil {
+		return nil, blockReadError(err)
 	}
+	if verbosity == 0 {
+		return hex.EncodeToString(raw), nil
+	}
+	block, err := decodeRawBlock(raw)
 	if err != nil {
 		return nil, errorf(codeDatabase, "Can't read block from disk: %v", err)
 	}
-	if verbosity == 0 {
-		var buf bytes.Buffer
-		_ = block.Serialize(&buf)
-		return hex.EncodeToString(buf.Bytes()), nil
-	}
 	return blockJSON(info, block, int(verbosity), s.cfg.Chain.Network().AddressParams()), nil
+}
+
+// blockReadError is Core's answer to a block that cannot be read.
+func blockReadError(err error) error {
+	switch {
+	case errors.Is(err, chain.ErrBlockPruned):
+		return errorf(codeMisc, "Block not available (pruned data)")
+	case errors.Is(err, chain.ErrNoBlockData):
+		return errorf(codeMisc, "Block not available (not fully downloaded)")
+	}
+	return errorf(codeDatabase, "Can't read block from disk: %v", err)
+}
+
+// decodeRawBlock decodes a stored block.
+func decodeRawBlock(raw []byte) (*wire.MsgBlock, error) {
+	var block wire.MsgBlock
+	if err := block.Deserialize(bytes.NewReader(raw)); err != nil {
+		return nil, err
+	}
+	return &block, nil
 }
 
 var getBlockHeaderDoc = methodDoc{

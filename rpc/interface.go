@@ -29,6 +29,7 @@ type Chain interface {
 	HeaderCount() int32
 	BlockHashByHeight(height int32) (chainhash.Hash, error)
 	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
+	RawBlock(hash chainhash.Hash) ([]byte, error)
 	BlockInfo(hash chainhash.Hash) (*chain.BlockInfo, error)
 	ChainTips() []chain.ChainTip
 	FetchUtxoEntry(op wire.OutPoint) (*utxo.Entry, error)

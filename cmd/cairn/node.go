@@ -228,6 +228,7 @@ func runNode(c *cli.Context) (err error) {
 	bc, err := chain.New(chain.Config{
 		Now:              now,
 		Dir:              filepath.Join(cfg.dir, "chain"),
+		BlocksDir:        filepath.Join(cfg.dir, "blocks"),
 		Network:          cfg.net,
 		CacheBytes:       int64(cfg.dbCacheMiB) << 20,
 		TxIndex:          cfg.txIndex,

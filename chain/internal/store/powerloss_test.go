@@ -25,10 +25,10 @@ func TestPowerCutKeepsWhatASyncedWriteFollows(t *testing.T) {
 	for _, wrapped := range []bool{true, false} {
 		t.Run(fmt.Sprintf("journal synced at close %v", wrapped), func(t *testing.T) {
 			t.Parallel()
-			fs := faultstore.New()
+			fs := faultstore.New(1)
 			var stor storage.Storage = fs
 			if wrapped {
-				stor = journalSyncStorage{fs}
+				stor = &journalSyncStorage{Storage: fs}
 			}
 			o := &opt.Options{WriteBuffer: 64 << 10, DisableSeeksCompaction: true}
 			db, err := openStorage(stor, o)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -36,9 +37,10 @@ var (
 
 // DB is an open key-value database.
 type DB struct {
-	ldb  *leveldb.DB
-	stor storage.Storage
-	dir  string
+	ldb     *leveldb.DB
+	stor    storage.Storage
+	journal *journalSyncStorage // nil in tests of bare storages
+	dir     string
 }
 
 // Open opens (creating if needed) the database in dir. cacheMiB sizes
@@ -51,7 +53,7 @@ func Open(dir string, cacheMiB int) (*DB, error) {
 	if err != nil {
 		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
 	}
-	db, err := openStorage(journalSyncStorage{stor}, options(cacheMiB))
+	db, err := openStorage(&journalSyncStorage{Storage: stor}, options(cacheMiB))
 	if err != nil {
 		stor.Close()
 		return nil, convertErr(fmt.Sprintf("open %s", dir), err)
@@ -69,7 +71,7 @@ func OpenStorage(stor storage.Storage, cacheMiB, writeBuffer int) (*DB, error) {
 	if writeBuffer > 0 {
 		o.WriteBuffer = writeBuffer
 	}
-	db, err := openStorage(journalSyncStorage{stor}, o)
+	db, err := openStorage(&journalSyncStorage{Storage: stor}, o)
 	if err != nil {
 		return nil, convertErr("open", err)
 	}
@@ -93,7 +95,8 @@ func openStorage(stor storage.Storage, o *opt.Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &DB{ldb: ldb, stor: stor}, nil
+	js, _ := stor.(*journalSyncStorage)
+	return &DB{ldb: ldb, stor: stor, journal: js}, nil
 }
 
 // journalSyncStorage makes goleveldb sync each write-ahead journal before
@@ -104,28 +107,57 @@ func openStorage(stor storage.Storage, o *opt.Options) (*DB, error) {
 // durable record that refers to data that is gone (an index entry without
 // its block, a tip without its index entry). With every journal synced
 // when closed, a synced write makes everything written before it durable,
-// which is what the chain relies on: block bodies are written without a
-// sync, and the next synced flush makes them durable before the state
-// that refers to them.
-type journalSyncStorage struct{ storage.Storage }
+// which is what the chain relies on. Before any journal sync it runs the
+// hook set by BeforeJournalSync: the chain syncs its block files there, so
+// that whatever durable record a sync makes of an index entry, the block
+// it points to is durable first.
+type journalSyncStorage struct {
+	storage.Storage
+	hook atomic.Pointer[func() error]
+}
 
 // Create implements storage.Storage.
-func (s journalSyncStorage) Create(fd storage.FileDesc) (storage.Writer, error) {
+func (s *journalSyncStorage) Create(fd storage.FileDesc) (storage.Writer, error) {
 	w, err := s.Storage.Create(fd)
 	if err != nil || fd.Type != storage.TypeJournal {
 		return w, err
 	}
-	return syncOnClose{w}, nil
+	return journalWriter{w, s}, nil
 }
 
-// syncOnClose is a journal writer that syncs before it closes.
-type syncOnClose struct{ storage.Writer }
+// beforeSync runs the hook, if any.
+func (s *journalSyncStorage) beforeSync() error {
+	if h := s.hook.Load(); h != nil {
+		return (*h)()
+	}
+	return nil
+}
+
+// journalWriter is a journal writer that runs the hook before each sync
+// and syncs before it closes.
+type journalWriter struct {
+	storage.Writer
+	s *journalSyncStorage
+}
+
+// Sync implements storage.Syncer.
+func (w journalWriter) Sync() error {
+	if err := w.s.beforeSync(); err != nil {
+		return err
+	}
+	return w.Writer.Sync()
+}
 
 // Close implements io.Closer.
-func (w syncOnClose) Close() error {
+func (w journalWriter) Close() error {
 	serr := w.Sync()
 	return errors.Join(serr, w.Writer.Close())
 }
+
+// BeforeJournalSync makes fn run before every sync of the write-ahead
+// journal (a synced write, or the rotation to a new journal); an error
+// fails the write.
+func (db *DB) BeforeJournalSync(fn func() error) { db.journal.hook.Store(&fn) }
 
 // DiskSize returns the bytes the database's files take.
 func (db *DB) DiskSize() int64 {
@@ -288,4 +320,10 @@ func (db *DB) ForEach(prefix []byte, fn func(key, value []byte) error) error {
 		}
 	}
 	return convertErr("iterate", it.Error())
+}
+
+// Compact rewrites the tables holding keys with prefix, so that the space
+// of deleted records is given back.
+func (db *DB) Compact(prefix []byte) error {
+	return convertErr("compact", db.ldb.CompactRange(*util.BytesPrefix(prefix)))
 }

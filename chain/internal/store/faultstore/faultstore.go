@@ -13,9 +13,14 @@ import (
 	"github.com/syndtr/goleveldb/leveldb/storage"
 )
 
-// Storage is a goleveldb storage.Storage in memory that can be cut.
+// Storage is a goleveldb storage.Storage in memory that can be cut, with
+// the block files beside it, cut at the same instant.
 type Storage struct {
 	storage.Storage // the files as written
+
+	// Files holds the block files.
+	Files *Files
+	seed  uint64
 
 	mu     sync.Mutex
 	synced map[storage.FileDesc]int64
@@ -30,10 +35,11 @@ type Storage struct {
 	holdTables chan struct{}
 }
 
-// New returns an empty storage.
-func New() *Storage {
+// New returns an empty storage whose cuts of the block files draw from
+// seed.
+func New(seed uint64) *Storage {
 	return &Storage{Storage: storage.NewMemStorage(), synced: make(map[storage.FileDesc]int64),
-		data: make(map[storage.FileDesc]*bytes.Buffer)}
+		data: make(map[storage.FileDesc]*bytes.Buffer), Files: NewFiles(seed), seed: seed}
 }
 
 // Journals returns the number of write-ahead journals created so far.
@@ -146,15 +152,30 @@ func (w *writer) Sync() error {
 }
 
 // PowerCut returns a new storage holding what a power cut now would leave:
-// every file cut back to its last sync, all of it synced. The meta
-// (CURRENT), which goleveldb writes only after it synced the manifest it
-// names, is kept. The storage goes on working; the cut is a copy.
+// every database file cut back to its last sync, all of it synced, but for
+// the journal, which keeps half of the times a random part of what was
+// written after its last sync, and the block files as Files' cut leaves
+// them. The meta (CURRENT), which goleveldb
+// writes only after it synced the manifest it names, is kept. The storage
+// goes on working; the cut is a copy.
 func (s *Storage) PowerCut() (*Storage, error) {
-	out := New()
+	// Both at one instant: a flush syncs the block files, then the
+	// journal, and a cut between the two copies must not see the second
+	// without the first.
+	s.Files.mu.Lock()
+	defer s.Files.mu.Unlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.seed++
+	out := New(s.seed)
+	out.Files = s.Files.cutLocked(s.seed)
 	for fd, buf := range s.data {
 		keep := min(s.synced[fd], int64(buf.Len()))
+		if fd.Type == storage.TypeJournal && s.Files.rng.IntN(2) == 0 {
+			// The disk may have written back part of what followed
+			// the last sync: a prefix, torn at its end.
+			keep += s.Files.rng.Int64N(int64(buf.Len()) - keep + 1)
+		}
 		w, err := out.Storage.Create(fd)
 		if err != nil {
 			return nil, fmt.Errorf("faultstore: copy %v: %w", fd, err)
