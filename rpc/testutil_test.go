@@ -694,6 +694,7 @@ type failingChain struct {
 }
 
 func (f *failingChain) BlockByHash(chainhash.Hash) (*wire.MsgBlock, error) { return nil, f.err }
+func (f *failingChain) RawBlock(chainhash.Hash) ([]byte, error)            { return nil, f.err }
 func (f *failingChain) FetchUtxoEntry(wire.OutPoint) (*utxo.Entry, error)  { return nil, f.err }
 func (f *failingChain) UtxoSetStats() (*chain.UtxoStats, error)            { return nil, f.err }
 func (f *failingChain) ProcessHeaders([]wire.BlockHeader) (int, error)     { return 0, f.err }
