@@ -52,6 +52,13 @@ type Config struct {
 	// BlockFilterIndex keeps the BIP158 basic filter and filter header
 	// of every connected block (Bitcoin Core's -blockfilterindex).
 	BlockFilterIndex bool
+	// Prune lets the node delete old block files (Core's -prune=1: by
+	// PruneBlockchain); PruneTarget, in bytes, makes it do so by itself
+	// to keep the block and undo files under it (Core's -prune=N MiB,
+	// at least MinPruneTarget) and implies Prune. The transaction index
+	// cannot be kept with pruning.
+	Prune       bool
+	PruneTarget int64
 	// Now is the clock for the future-time rule; nil means time.Now.
 	Now func() time.Time
 	// SigCache and ScriptCache are shared with the mempool; nil creates
@@ -73,6 +80,11 @@ type Config struct {
 	// maxBlockFile, when set, replaces their size limit.
 	blockFS      blockfile.FS
 	maxBlockFile int64
+	// pruneAfterHeight, when set, replaces the network's height below
+	// which nothing is pruned, and smallPruneTarget allows targets under
+	// MinPruneTarget: tests prune small chains.
+	pruneAfterHeight int32
+	smallPruneTarget bool
 }
 
 // BestState is an immutable snapshot of the tip, replaced on every change.
@@ -123,6 +135,11 @@ type BlockChain struct {
 
 	// unsyncedLost counts the blocks the start found cut by a power loss.
 	unsyncedLost int
+	// prunePending: files were marked pruned and the next flush records
+	// that, then deletes them (guarded by processLock).
+	prunePending bool
+	// pruneHeight is the lowest main-chain height stored, when pruned.
+	pruneHeight atomic.Int32
 
 	// pendingFilters holds the block filter records of the blocks
 	// connected since the last flush, by block hash (also guarded by
@@ -195,6 +212,12 @@ func New(cfg Config) (*BlockChain, error) {
 	if cfg.blockFS == nil {
 		cfg.blockFS = blockfile.DirFS(cfg.BlocksDir)
 	}
+	if cfg.PruneTarget > 0 {
+		cfg.Prune = true
+	}
+	if err := (&BlockChain{cfg: cfg}).checkPruneConfig(); err != nil {
+		return nil, err
+	}
 	var db *store.DB
 	var err error
 	if cfg.storage != nil {
@@ -236,6 +259,9 @@ func New(cfg Config) (*BlockChain, error) {
 	if err := b.load(); err != nil {
 		return fail(err)
 	}
+	if err := b.loadPruneState(); err != nil {
+		return fail(err)
+	}
 	if cfg.TxIndex {
 		if err := b.syncTxIndex(); err != nil {
 			return fail(err)
@@ -249,6 +275,10 @@ func New(cfg Config) (*BlockChain, error) {
 	b.processLock.Lock()
 	err = b.activateBestChain()
 	b.processLock.Unlock()
+	if errors.Is(err, ErrPrunedReorg) {
+		b.log.Error("staying on the current chain", "err", err)
+		err = nil
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -484,9 +514,13 @@ func (b *BlockChain) Close() error {
 	return errors.Join(err, b.files.Close())
 }
 
-// maybeFlush flushes when the cache is over budget or the interval passed.
+// maybeFlush flushes when the cache is over budget or the interval passed,
+// or to prune when the block files reach the prune target.
 // This function MUST be called with the process lock held.
 func (b *BlockChain) maybeFlush() error {
+	if b.maybePrune() {
+		return b.flush(false)
+	}
 	stats := b.utxos.Stats()
 	if stats.Bytes+b.pendingBytes > b.cfg.CacheBytes {
 		return b.flush(true)
@@ -505,10 +539,12 @@ func (b *BlockChain) maybeFlush() error {
 func (b *BlockChain) flush(evict bool) error {
 	// A dirty UTXO record takes about 80 bytes in the batch.
 	batch := store.NewBatch(b.utxos.Stats().Dirty*80 + int(b.pendingBytes) + 4096)
+	b.maybePrune()
 	// The files first: the records in the batch point into them.
 	if err := b.syncBlockFiles(batch); err != nil {
 		return err
 	}
+	b.writePruned(batch)
 	b.utxos.Flush(batch)
 	for txid, loc := range b.pendingTx {
 		if loc == nil {
@@ -540,6 +576,9 @@ func (b *BlockChain) flush(evict bool) error {
 	clear(b.dirtyNodes)
 	b.pendingBytes = 0
 	b.lastFlush = time.Now()
+	if err := b.removePruned(); err != nil {
+		return err
+	}
 	b.log.Debug("flushed chain state", "tip", tip.hash, "height", tip.height, "bytes", batch.Size())
 	return nil
 }

@@ -278,14 +278,23 @@ func (b *BlockChain) disconnectTip() error {
 // always ends on the best valid chain it has data for.
 // This function MUST be called with the process lock held.
 func (b *BlockChain) activateBestChain() error {
+	var pruneErr error
 	for {
 		tip := b.best.tip()
 		best := bestTip(b.candidates)
 		if best == nil || best == tip {
 			b.pruneCandidates()
-			return nil
+			return pruneErr
 		}
 		fork := findFork(tip, best)
+		if err := b.checkReorgData(tip, fork, best); err != nil {
+			// Deeper than pruning kept: the node stays where it is
+			// rather than disconnect blocks it cannot connect again.
+			b.log.Error("cannot move to a better chain", "err", err)
+			delete(b.candidates, best)
+			pruneErr = err
+			continue
+		}
 		for b.best.tip() != fork {
 			if err := b.disconnectTip(); err != nil {
 				return err

@@ -25,6 +25,11 @@ func (b *BlockChain) InvalidateBlock(hash chainhash.Hash) error {
 	if node.parent == nil {
 		return ErrInvalidateGenesis
 	}
+	if b.best.contains(node) {
+		if err := b.checkReorgData(b.best.tip(), node.parent, node.parent); err != nil {
+			return err
+		}
+	}
 	for b.best.contains(node) {
 		if err := b.disconnectTip(); err != nil {
 			return err

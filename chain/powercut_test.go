@@ -34,6 +34,7 @@ func TestPowerCutRecovery(t *testing.T) {
 	rng := rand.New(rand.NewPCG(seed, 0x706f7765725f6375))
 
 	fs := faultstore.New(rng.Uint64())
+	fs.TornJournals = true
 	crashPremineChain(t, powerCutConfig(fs))
 
 	checker := newCrashChecker(t, rng.Uint64())

@@ -21,6 +21,9 @@ type Storage struct {
 	// Files holds the block files.
 	Files *Files
 	seed  uint64
+	// TornJournals: a cut keeps, half of the times, a random part of
+	// what was written to a journal after its last sync.
+	TornJournals bool
 
 	mu     sync.Mutex
 	synced map[storage.FileDesc]int64
@@ -152,9 +155,9 @@ func (w *writer) Sync() error {
 }
 
 // PowerCut returns a new storage holding what a power cut now would leave:
-// every database file cut back to its last sync, all of it synced, but for
-// the journal, which keeps half of the times a random part of what was
-// written after its last sync, and the block files as Files' cut leaves
+// every database file cut back to its last sync, all of it synced (with
+// TornJournals, a journal keeps half of the times a random part of what was
+// written after its last sync), and the block files as Files' cut leaves
 // them. The meta (CURRENT), which goleveldb
 // writes only after it synced the manifest it names, is kept. The storage
 // goes on working; the cut is a copy.
@@ -168,10 +171,11 @@ func (s *Storage) PowerCut() (*Storage, error) {
 	defer s.mu.Unlock()
 	s.seed++
 	out := New(s.seed)
+	out.TornJournals = s.TornJournals
 	out.Files = s.Files.cutLocked(s.seed)
 	for fd, buf := range s.data {
 		keep := min(s.synced[fd], int64(buf.Len()))
-		if fd.Type == storage.TypeJournal && s.Files.rng.IntN(2) == 0 {
+		if s.TornJournals && fd.Type == storage.TypeJournal && s.Files.rng.IntN(2) == 0 {
 			// The disk may have written back part of what followed
 			// the last sync: a prefix, torn at its end.
 			keep += s.Files.rng.Int64N(int64(buf.Len()) - keep + 1)
