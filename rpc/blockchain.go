@@ -35,6 +35,9 @@ type blockchainInfo struct {
 	ChainWork            string  `json:"chainwork"`
 	SizeOnDisk           int64   `json:"size_on_disk"`
 	Pruned               bool    `json:"pruned"`
+	PruneHeight          *int32  `json:"pruneheight,omitempty"`
+	AutomaticPruning     *bool   `json:"automatic_pruning,omitempty"`
+	PruneTargetSize      *int64  `json:"prune_target_size,omitempty"`
 	Warnings             string  `json:"warnings"`
 }
 
@@ -52,8 +55,11 @@ var getBlockchainInfoDoc = methodDoc{
 		rNum("verificationprogress", "estimate of verification progress [0..1]"),
 		rBool("initialblockdownload", "(debug information) estimate of whether this node is in Initial Block Download mode"),
 		rHex("chainwork", "total amount of work in active chain, in hexadecimal"),
-		rNum("size_on_disk", "the estimated size of the chain database on disk"),
-		rBool("pruned", "if the blocks are subject to pruning (always false: Cairn keeps every block)"),
+		rNum("size_on_disk", "the estimated size of the block and undo files and the chain database on disk"),
+		rBool("pruned", "if the blocks are subject to pruning"),
+		rNum("pruneheight", "height of the last block pruned, plus one (only present if pruning is enabled)").opt(),
+		rBool("automatic_pruning", "whether automatic pruning is enabled (only present if pruning is enabled)").opt(),
+		rNum("prune_target_size", "the target size used by pruning (only present if automatic pruning is enabled)").opt(),
 		rStr("warnings", "any network and blockchain warnings"),
 	)},
 	examples: exBoth("", ""),
@@ -66,7 +72,7 @@ func (s *Server) getBlockchainInfo(context.Context, args) (any, error) {
 	if headers > 0 && best.Height < headers {
 		progress = float64(best.Height) / float64(headers)
 	}
-	return blockchainInfo{
+	info := blockchainInfo{
 		Chain:                s.cfg.Chain.Network().Name,
 		Blocks:               best.Height,
 		Headers:              headers,
@@ -78,7 +84,15 @@ func (s *Server) getBlockchainInfo(context.Context, args) (any, error) {
 		InitialBlockDownload: time.Since(best.Time) > maxTipAge || best.Height < headers,
 		ChainWork:            chainWorkHex(best.ChainWork),
 		SizeOnDisk:           s.cfg.Chain.DiskSize(),
-	}, nil
+	}
+	if ps := s.cfg.Chain.PruneState(); ps.Enabled {
+		info.Pruned = true
+		info.PruneHeight, info.AutomaticPruning = &ps.Height, &ps.Automatic
+		if ps.Automatic {
+			info.PruneTargetSize = &ps.Target
+		}
+	}
+	return info, nil
 }
 
 var getBlockCountDoc = methodDoc{
@@ -485,6 +499,74 @@ func (s *Server) invalidateBlock(_ context.Context, a args) (any, error) {
 	return nil, nil
 }
 
+var pruneBlockchainDoc = methodDoc{
+	category: catBlockchain,
+	desc: "Deletes the block and undo files whose blocks are all at or below a height, keeping the last 288 blocks.\n" +
+		"Needs prune mode (cairn node --prune).",
+	args: []argDoc{reqArg("height", argNum, "The block height to prune up to. May be set to a discrete height, or to a "+unixTime+"\n"+
+		"to prune blocks whose block time is at least 2 hours older than the provided timestamp.")},
+	results:  []resultDoc{rNum("", "Height of the last block pruned")},
+	examples: exBoth("1000", "1000"),
+}
+
+// timestampWindow is how far block times may run behind each other
+// (Core's TIMESTAMP_WINDOW, 2 hours).
+const timestampWindow = 2 * 60 * 60
+
+func (s *Server) pruneBlockchain(_ context.Context, a args) (any, error) {
+	height, err := a.int64At(0, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !s.cfg.Chain.PruneState().Enabled {
+		return nil, errorf(codeMisc, "Cannot prune blocks because node is not in prune mode.")
+	}
+	if height < 0 {
+		return nil, errorf(codeInvalidParameter, "Negative block height.")
+	}
+	best := s.cfg.Chain.BestSnapshot()
+	// More than a billion is no height but a time (Sep 2001 on).
+	if height > 1_000_000_000 {
+		h, ok := s.earliestBlockAtLeast(height - timestampWindow)
+		if !ok {
+			return nil, errorf(codeInvalidParameter, "Could not find block with at least the specified timestamp.")
+		}
+		height = int64(h)
+	}
+	if height > int64(best.Height) {
+		return nil, errorf(codeInvalidParameter, "Blockchain is shorter than the attempted prune height.")
+	}
+	last, err := s.cfg.Chain.PruneBlockchain(int32(height))
+	if errors.Is(err, chain.ErrPruneMode) {
+		return nil, errorf(codeMisc, "Blockchain is too short for pruning.")
+	}
+	if err != nil {
+		return nil, errorf(codeDatabase, "%v", err)
+	}
+	return last, nil
+}
+
+// earliestBlockAtLeast returns the height of the first main-chain block
+// whose time, or that of a block before it, is at least t (Core's
+// FindEarliestAtLeast over nTimeMax).
+func (s *Server) earliestBlockAtLeast(t int64) (int32, bool) {
+	best := s.cfg.Chain.BestSnapshot().Height
+	for h := int32(0); h <= best; h++ {
+		hash, err := s.cfg.Chain.BlockHashByHeight(h)
+		if err != nil {
+			return 0, false
+		}
+		info, err := s.cfg.Chain.BlockInfo(hash)
+		if err != nil {
+			return 0, false
+		}
+		if info.Header.Timestamp.Unix() >= t {
+			return h, true
+		}
+	}
+	return 0, false
+}
+
 var reconsiderBlockDoc = methodDoc{
 	category: catBlockchain,
 	desc: "Removes invalidity status of a block, its ancestors and its descendants, reconsider them for activation.\n" +
@@ -512,6 +594,8 @@ func chainError(err error) error {
 		return errorf(codeInvalidAddress, "Block not found")
 	case errors.Is(err, chain.ErrInvalidateGenesis):
 		return errorf(codeMisc, "The genesis block cannot be invalidated")
+	case errors.Is(err, chain.ErrPrunedReorg):
+		return errorf(codeMisc, "%v", err)
 	case chain.RejectReason(err) != "":
 		return errorf(codeVerify, "%s: %v", chain.RejectReason(err), err)
 	}

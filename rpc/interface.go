@@ -41,6 +41,8 @@ type Chain interface {
 	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
 	ProcessHeaders(headers []wire.BlockHeader) (int, error)
 	DiskSize() int64
+	PruneState() chain.PruneState
+	PruneBlockchain(height int32) (int32, error)
 	InvalidateBlock(hash chainhash.Hash) error
 	ReconsiderBlock(hash chainhash.Hash) error
 }

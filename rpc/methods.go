@@ -36,6 +36,7 @@ func (s *Server) methods() map[string]*handler {
 		"getmempooldescendants": {doc: &getMempoolDescendantsDoc, fn: s.getMempoolDescendants},
 		"estimatesmartfee":      {doc: &estimateSmartFeeDoc, fn: s.estimateSmartFee},
 		"invalidateblock":       {doc: &invalidateBlockDoc, fn: s.invalidateBlock},
+		"pruneblockchain":       {doc: &pruneBlockchainDoc, fn: s.pruneBlockchain},
 		"reconsiderblock":       {doc: &reconsiderBlockDoc, fn: s.reconsiderBlock},
 		"getindexinfo":          {doc: &getIndexInfoDoc, fn: s.getIndexInfo},
 		"getnetworkinfo":        {doc: &getNetworkInfoDoc, fn: s.getNetworkInfo},

@@ -32,6 +32,7 @@ func TestMethodTable(t *testing.T) {
 		"generateblock":         {"output", "transactions", "submit"},
 		"invalidateblock":       {"blockhash"},
 		"reconsiderblock":       {"blockhash"},
+		"pruneblockchain":       {"height"},
 		"getindexinfo":          {"index_name"},
 		"getnetworkinfo":        nil,
 		"getconnectioncount":    nil,
@@ -65,7 +66,7 @@ func TestMethodTable(t *testing.T) {
 		"getrawtransaction": 1, "decoderawtransaction": 1, "decodescript": 1, "validateaddress": 1,
 		"submitblock": 1, "submitheader": 1, "generatetoaddress": 2, "generateblock": 2,
 		"sendrawtransaction": 1, "testmempoolaccept": 1, "getmempoolentry": 1, "getmempoolancestors": 1,
-		"getmempooldescendants": 1, "estimatesmartfee": 1, "invalidateblock": 1, "reconsiderblock": 1,
+		"getmempooldescendants": 1, "estimatesmartfee": 1, "invalidateblock": 1, "reconsiderblock": 1, "pruneblockchain": 1,
 		"setban": 2, "addnode": 2, "disconnectnode": 1, "setnetworkactive": 1,
 	}
 	for name, params := range want {

@@ -43,6 +43,9 @@ func nodeCommand() *cli.Command {
 		&cli.DurationFlag{Name: "mine-interval", Usage: "on a fixed-difficulty chain, wait this `DURATION` after each new block before mining the next (0: mine at full speed)",
 			DefaultText: fmt.Sprintf("%v on fixed-difficulty chains such as regtest", defaultMineInterval), EnvVars: envVar("mine-interval")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
+		&cli.IntFlag{Name: "prune", Usage: "delete old blocks to save disk: 0 keeps everything, 1 prunes only when told (pruneblockchain), " +
+			"N >= 550 keeps the block and undo files under N `MiB` by itself; never the last 288 blocks. Incompatible with --txindex; " +
+			"turning it off again means downloading the whole chain again", EnvVars: envVar("prune")},
 		&cli.BoolFlag{Name: "blockfilterindex", Value: true, Usage: "keep the BIP158 basic filter of every block for getblockfilter (--blockfilterindex=false turns it off)", EnvVars: envVar("blockfilterindex")},
 		&cli.IntFlag{Name: "dbcache", Value: chain.DefaultCacheBytes >> 20, Usage: "UTXO cache size in `MiB`", EnvVars: envVar("dbcache")},
 		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes / 1_000_000, Usage: "transaction pool size bound in `MB` (10^6 bytes, as Core's -maxmempool)", EnvVars: envVar("maxmempool")},
@@ -61,27 +64,31 @@ func nodeCommand() *cli.Command {
 
 // nodeConfig is everything `cairn node` was told, resolved and checked.
 type nodeConfig struct {
-	net          *chainparams.Network
-	dir          string
-	rpcAddr      string
-	rpcUser      string
-	rpcPassword  string
-	txIndex      bool
-	filterIndex  bool
-	dbCacheMiB   int
-	maxMempoolMB int
-	logLevel     slog.Level
-	metricsAddr  string
-	mine         bool
-	minerScript  []byte
-	minerThreads int
-	listen       []string
-	peers        []string
-	mdns         bool
-	dht          bool
-	clockOffset  time.Duration
-	maxPeers     int
-	logFile      string
+	net         *chainparams.Network
+	dir         string
+	rpcAddr     string
+	rpcUser     string
+	rpcPassword string
+	txIndex     bool
+	filterIndex bool
+	// prune and pruneTargetMiB are Core's -prune: on (1 or a target),
+	// and the target (0: manual pruning only).
+	prune          bool
+	pruneTargetMiB int
+	dbCacheMiB     int
+	maxMempoolMB   int
+	logLevel       slog.Level
+	metricsAddr    string
+	mine           bool
+	minerScript    []byte
+	minerThreads   int
+	listen         []string
+	peers          []string
+	mdns           bool
+	dht            bool
+	clockOffset    time.Duration
+	maxPeers       int
+	logFile        string
 	// mineInterval paces --mine on fixed-difficulty chains.
 	mineInterval time.Duration
 }
@@ -153,6 +160,19 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 			fmt.Sprintf("/ip4/0.0.0.0/udp/%d/quic-v1", net.P2PPort),
 		}
 	}
+	switch p := c.Int("prune"); {
+	case p < 0:
+		return nil, fmt.Errorf("--prune %d: must not be negative", p)
+	case p == 1:
+		cfg.prune = true
+	case p > 1 && p < chain.MinPruneTarget>>20:
+		return nil, fmt.Errorf("--prune %d: below the minimum of %d MiB (or 1 to prune only by pruneblockchain)", p, chain.MinPruneTarget>>20)
+	case p > 1:
+		cfg.prune, cfg.pruneTargetMiB = true, p
+	}
+	if cfg.prune && cfg.txIndex {
+		return nil, errors.New("--prune is incompatible with --txindex (the index points into blocks pruning deletes)")
+	}
 	if cfg.dbCacheMiB < 4 {
 		return nil, fmt.Errorf("--dbcache %d: want at least 4 MiB", cfg.dbCacheMiB)
 	}
@@ -219,7 +239,7 @@ func runNode(c *cli.Context) (err error) {
 
 	start := time.Now()
 	log.Info("opening chain", "network", cfg.net.Name, "datadir", cfg.dir, "dbcache_mib", cfg.dbCacheMiB,
-		"txindex", cfg.txIndex, "blockfilterindex", cfg.filterIndex)
+		"txindex", cfg.txIndex, "blockfilterindex", cfg.filterIndex, "prune", cfg.prune, "prune_target_mib", cfg.pruneTargetMiB)
 	now := time.Now
 	if cfg.clockOffset != 0 {
 		log.Warn("the node's clock is offset from the system's", "offset", cfg.clockOffset)
@@ -233,6 +253,8 @@ func runNode(c *cli.Context) (err error) {
 		CacheBytes:       int64(cfg.dbCacheMiB) << 20,
 		TxIndex:          cfg.txIndex,
 		BlockFilterIndex: cfg.filterIndex,
+		Prune:            cfg.prune,
+		PruneTarget:      int64(cfg.pruneTargetMiB) << 20,
 		Logger:           log.With("pkg", "chain"),
 	})
 	if err != nil {

@@ -153,3 +153,37 @@ func TestHelpDefaults(t *testing.T) {
 		}
 	}
 }
+
+// TestNodePruneFlag ensures --prune takes Core's values (0 off, 1 manual,
+// 550 MiB and up automatic) and refuses the rest and --txindex with it.
+func TestNodePruneFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args      []string
+		prune     bool
+		targetMiB int
+		err       string
+	}{
+		{args: nil},
+		{args: []string{"--prune", "0"}},
+		{args: []string{"--prune", "1"}, prune: true},
+		{args: []string{"--prune", "550"}, prune: true, targetMiB: 550},
+		{args: []string{"--prune", "2000"}, prune: true, targetMiB: 2000},
+		{args: []string{"--prune", "549"}, err: "below the minimum of 550 MiB"},
+		{args: []string{"--prune", "-1"}, err: "negative"},
+		{args: []string{"--prune", "1", "--txindex"}, err: "incompatible with --txindex"},
+	} {
+		got, err := parseNode(t, append([]string{"--network", "regtest"}, tc.args...)...)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: error %v, want %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got.prune != tc.prune || got.pruneTargetMiB != tc.targetMiB {
+			t.Errorf("%v: prune %v target %d MiB, want %v %d", tc.args, got.prune, got.pruneTargetMiB, tc.prune, tc.targetMiB)
+		}
+	}
+}
