@@ -127,6 +127,8 @@ func (d *downloader) run(ctx context.Context) {
 type candidate struct {
 	id     peer.ID
 	height int32
+	// lowest is the lowest height the peer serves (pruned peers).
+	lowest int32
 	work   *big.Int
 	best   string
 }
@@ -137,7 +139,8 @@ func (d *downloader) candidates() []candidate {
 	var out []candidate
 	for id, ps := range d.n.peers {
 		if ps.status != nil {
-			out = append(out, candidate{id: id, height: ps.status.Height, work: ps.status.work(), best: ps.status.Best})
+			out = append(out, candidate{id: id, height: ps.status.Height, lowest: ps.status.lowestServed(),
+				work: ps.status.work(), best: ps.status.Best})
 		}
 	}
 	d.n.mu.Unlock()

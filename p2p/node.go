@@ -57,6 +57,7 @@ type Chain interface {
 	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
 	RawBlock(hash chainhash.Hash) ([]byte, error)
 	BlockInfo(hash chainhash.Hash) (*chain.BlockInfo, error)
+	PruneState() chain.PruneState
 	Subscribe() *chain.Subscription
 }
 

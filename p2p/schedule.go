@@ -80,6 +80,9 @@ func (s *blockSched) plan(missing []chain.BlockRef, peers []candidate, now time.
 	return stalled, s.schedule(missing, peers, now)
 }
 
+// serves reports whether the peer can be asked for the block at height.
+func (c *candidate) serves(height int32) bool { return height <= c.height && height >= c.lowest }
+
 // checkStall takes the lowest missing block's request away from its peer
 // when that block has held up the download (been the lowest missing, and
 // in flight) longer than the stall timeout and some other peer has room
@@ -94,7 +97,7 @@ func (s *blockSched) checkStall(missing []chain.BlockRef, peers []candidate, now
 		return nil
 	}
 	for _, c := range peers {
-		if c.id != f.peer && s.perPeer[c.id] < peerWindow && s.resting[c.id].IsZero() && c.height >= missing[0].Height {
+		if c.id != f.peer && s.perPeer[c.id] < peerWindow && s.resting[c.id].IsZero() && c.serves(missing[0].Height) {
 			s.resting[f.peer] = now.Add(stalledRest)
 			s.stalls++
 			s.stall = min(2*s.stall, maxStallTimeout)
@@ -121,7 +124,7 @@ func (s *blockSched) schedule(missing []chain.BlockRef, peers []candidate, now t
 			var batch []chain.BlockRef
 			for i := next; i < len(missing) && len(batch) < blockBatch; i++ {
 				ref := missing[i]
-				if _, busy := s.inFlight[ref.Hash]; busy || ref.Height > c.height {
+				if _, busy := s.inFlight[ref.Hash]; busy || !c.serves(ref.Height) {
 					continue
 				}
 				if _, lacks := s.lacks[c.id][ref.Hash]; lacks {

@@ -81,6 +81,34 @@ func TestBlockSchedule(t *testing.T) {
 		}
 	})
 
+	t.Run("pruned peer", func(t *testing.T) {
+		// A pruned peer at height 1000 keeping blocks from 700 is asked
+		// only for those; status says it keeps from 500, but it may have
+		// pruned up to 1000 - 288 since, so only 714 and up.
+		s := newBlockSched(stall)
+		missing := missingBlocks(1000)
+		pruned := schedPeer("pruned", 1000)
+		pruned.lowest = (&status{Height: 1000, Pruned: 500}).lowestServed()
+		if pruned.lowest != 714 {
+			t.Fatalf("lowest served of a pruned peer at 1000 keeping from 500: %d, want 714", pruned.lowest)
+		}
+		_, reqs := s.plan(missing, []candidate{pruned}, t0)
+		got := requested(t, reqs, map[chainhash.Hash]peer.ID{})
+		if got["pruned"] == 0 {
+			t.Fatal("the pruned peer was asked for nothing it keeps")
+		}
+		for _, r := range reqs {
+			for _, ref := range r.batch {
+				if ref.Height < 714 {
+					t.Fatalf("block at %d asked of a peer keeping from 714", ref.Height)
+				}
+			}
+		}
+		if (&status{Height: 1000}).lowestServed() != 0 {
+			t.Fatal("a full node's status limits what it is asked")
+		}
+	})
+
 	t.Run("lying peer", func(t *testing.T) {
 		// "liar" claims the whole chain but answers without the blocks:
 		// it is not asked for them again, and "honest" gets them.

@@ -9,6 +9,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/cairnchain/cairn/chain"
 )
 
 // handshakeTimeout bounds the status exchange; a silent peer is dropped.
@@ -24,14 +26,34 @@ type status struct {
 	Best    string `json:"best"`
 	Height  int32  `json:"height"`
 	Work    string `json:"work"` // cumulative work, hex
+	// Pruned, when not 0, is the lowest height whose block the peer
+	// stores: it prunes, and serves no block below (Core's
+	// NODE_NETWORK_LIMITED, with the height it keeps).
+	Pruned int32 `json:"pruned,omitempty"`
+}
+
+// lowestServed is the lowest height a peer of this status can be asked
+// for: all blocks of a full node, and of a pruned one those it said it
+// keeps and that it cannot have pruned since, as it never prunes the last
+// chain.MinBlocksToKeep blocks (Core asks a limited peer for blocks no
+// deeper than NODE_NETWORK_LIMITED_MIN_BLOCKS - 2 below its tip).
+func (s *status) lowestServed() int32 {
+	if s.Pruned == 0 {
+		return 0
+	}
+	return max(s.Pruned, s.Height-(chain.MinBlocksToKeep-2))
 }
 
 // ourStatus describes the local chain.
 func (n *Node) ourStatus() *status {
 	best := n.cfg.Chain.BestSnapshot()
 	net := n.cfg.Chain.Network()
-	return &status{Network: net.Name, Genesis: net.GenesisHash().String(), Best: best.Hash.String(),
+	st := &status{Network: net.Name, Genesis: net.GenesisHash().String(), Best: best.Hash.String(),
 		Height: best.Height, Work: best.ChainWork.Text(16)}
+	if ps := n.cfg.Chain.PruneState(); ps.Enabled {
+		st.Pruned = max(ps.Height, 1)
+	}
+	return st
 }
 
 // work returns the status's cumulative work.
