@@ -40,6 +40,12 @@ type Network struct {
 
 	// AllowGenerate enables generatetoaddress and generateblock.
 	AllowGenerate bool
+
+	// AssumeValid is the default of --assumevalid (Bitcoin Core's
+	// defaultAssumeValid): a block the release knows to be on the
+	// network's chain, whose ancestors' scripts need not be checked on
+	// initial sync; zero for none. docs/protocol.md lists the values.
+	AssumeValid chainhash.Hash
 }
 
 // GenesisHash returns the hash of the network's genesis block.

@@ -16,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
@@ -37,6 +38,7 @@ import (
 //	  "halving_interval": 150,
 //	  "coinbase_maturity": 100,
 //	  "minimum_chain_work": "0x0",
+//	  "assume_valid": "<block hash>",
 //	  "bech32_hrp": "lcrn",
 //	  "coin_type": 1,
 //	  "p2p_port": 37333, "rpc_port": 37332,
@@ -60,6 +62,7 @@ type Spec struct {
 	HalvingInterval    *int32           `json:"halving_interval,omitempty"`
 	CoinbaseMaturity   *int32           `json:"coinbase_maturity,omitempty"`
 	MinimumChainWork   string           `json:"minimum_chain_work,omitempty"`
+	AssumeValid        string           `json:"assume_valid,omitempty"`
 	Bech32HRP          string           `json:"bech32_hrp,omitempty"`
 	CoinType           *uint32          `json:"coin_type,omitempty"`
 	P2PPort            *uint16          `json:"p2p_port,omitempty"`
@@ -290,6 +293,15 @@ func (s *Spec) Network() (*Network, error) {
 			return nil, fmt.Errorf("minimum_chain_work %q: %w", s.MinimumChainWork, err)
 		}
 		c.MinimumChainWork = w
+	}
+	// The same for the assumed-valid block.
+	n.AssumeValid = chainhash.Hash{}
+	if s.AssumeValid != "" {
+		h, err := chainhash.NewHashFromStr(s.AssumeValid)
+		if err != nil || len(s.AssumeValid) != 2*chainhash.HashSize {
+			return nil, fmt.Errorf("assume_valid %q: want a block hash of 64 hex digits", s.AssumeValid)
+		}
+		n.AssumeValid = *h
 	}
 	if s.Bech32HRP != "" {
 		if err := checkHRP(s.Bech32HRP); err != nil {

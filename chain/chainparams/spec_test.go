@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
@@ -559,6 +560,8 @@ func TestParseSpecErrors(t *testing.T) {
 		{name: "negative minimum_chain_work", spec: specJSON(`"minimum_chain_work": "-1"`), want: []string{"minimum_chain_work"}},
 		{name: "minimum_chain_work over 256 bits", spec: specJSON(`"minimum_chain_work": "0x1` + strings.Repeat("0", 64) + `"`), want: []string{"minimum_chain_work"}},
 		{name: "empty minimum_chain_work", spec: specJSON(`"minimum_chain_work": "0x"`), want: []string{"minimum_chain_work"}},
+		{name: "assume_valid too short", spec: specJSON(`"assume_valid": "00ff"`), want: []string{"assume_valid", "64 hex digits"}},
+		{name: "assume_valid not hex", spec: specJSON(`"assume_valid": "` + strings.Repeat("zz", 32) + `"`), want: []string{"assume_valid"}},
 
 		{name: "bad target_spacing string", spec: specJSON(`"target_spacing": "5 seconds"`), want: []string{"target_spacing"}},
 		{name: "target_spacing of another type", spec: specJSON(`"target_spacing": true`), want: []string{"target_spacing"}},
@@ -813,5 +816,19 @@ func TestSpecMinimumChainWork(t *testing.T) {
 	}
 	if n.Consensus.MinimumChainWork != nil {
 		t.Fatalf("a custom network based on main has minimum chain work %v", n.Consensus.MinimumChainWork)
+	}
+}
+
+// TestSpecAssumeValid ensures assume_valid is read as a block hash as
+// hashes are shown, and that a custom network without it has none.
+func TestSpecAssumeValid(t *testing.T) {
+	t.Parallel()
+	const h = "0000000673315b87ef425a8cb37123476e724cb22f9a2ab5c4e890b9115c07ee"
+	n := mustParseSpec(t, specJSON(`"assume_valid": "`+h+`"`))
+	if n.AssumeValid.String() != h {
+		t.Fatalf("assume_valid %v, want %s", n.AssumeValid, h)
+	}
+	if n := mustParseSpec(t, specJSON(`"base": "main", "pow_limit_bits": "0x207fffff"`)); n.AssumeValid != (chainhash.Hash{}) {
+		t.Fatalf("a custom network has assume_valid %v", n.AssumeValid)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 	"github.com/urfave/cli/v2"
 	"golang.org/x/sync/errgroup"
@@ -43,6 +44,8 @@ func nodeCommand() *cli.Command {
 		&cli.DurationFlag{Name: "mine-interval", Usage: "on a fixed-difficulty chain, wait this `DURATION` after each new block before mining the next (0: mine at full speed)",
 			DefaultText: fmt.Sprintf("%v on fixed-difficulty chains such as regtest", defaultMineInterval), EnvVars: envVar("mine-interval")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
+		&cli.StringFlag{Name: "assumevalid", Usage: "skip the script checks of this block's ancestors on initial sync, when it is on a best header chain with the minimum chain work and they are two weeks of blocks below its tip (`HASH`; 0 checks every script)",
+			DefaultText: "the network's assume_valid", EnvVars: envVar("assumevalid")},
 		&cli.IntFlag{Name: "prune", Usage: "delete old blocks to save disk: 0 keeps everything, 1 prunes only when told (pruneblockchain), " +
 			"N >= 550 keeps the block and undo files under N `MiB` by itself; never the last 288 blocks. Incompatible with --txindex; " +
 			"turning it off again means downloading the whole chain again", EnvVars: envVar("prune")},
@@ -75,20 +78,22 @@ type nodeConfig struct {
 	// and the target (0: manual pruning only).
 	prune          bool
 	pruneTargetMiB int
-	dbCacheMiB     int
-	maxMempoolMB   int
-	logLevel       slog.Level
-	metricsAddr    string
-	mine           bool
-	minerScript    []byte
-	minerThreads   int
-	listen         []string
-	peers          []string
-	mdns           bool
-	dht            bool
-	clockOffset    time.Duration
-	maxPeers       int
-	logFile        string
+	// assumeValid is --assumevalid: nil for the network's default.
+	assumeValid  *chainhash.Hash
+	dbCacheMiB   int
+	maxMempoolMB int
+	logLevel     slog.Level
+	metricsAddr  string
+	mine         bool
+	minerScript  []byte
+	minerThreads int
+	listen       []string
+	peers        []string
+	mdns         bool
+	dht          bool
+	clockOffset  time.Duration
+	maxPeers     int
+	logFile      string
 	// mineInterval paces --mine on fixed-difficulty chains.
 	mineInterval time.Duration
 }
@@ -169,6 +174,16 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		return nil, fmt.Errorf("--prune %d: below the minimum of %d MiB (or 1 to prune only by pruneblockchain)", p, chain.MinPruneTarget>>20)
 	case p > 1:
 		cfg.prune, cfg.pruneTargetMiB = true, p
+	}
+	if v := c.String("assumevalid"); c.IsSet("assumevalid") {
+		cfg.assumeValid = &chainhash.Hash{}
+		if v != "0" {
+			h, err := chainhash.NewHashFromStr(v)
+			if err != nil || len(v) != 2*chainhash.HashSize {
+				return nil, fmt.Errorf("--assumevalid %q: want a block hash of 64 hex digits, or 0 to check every script", v)
+			}
+			cfg.assumeValid = h
+		}
 	}
 	if cfg.prune && cfg.txIndex {
 		return nil, errors.New("--prune is incompatible with --txindex (the index points into blocks pruning deletes)")
@@ -255,6 +270,7 @@ func runNode(c *cli.Context) (err error) {
 		BlockFilterIndex: cfg.filterIndex,
 		Prune:            cfg.prune,
 		PruneTarget:      int64(cfg.pruneTargetMiB) << 20,
+		AssumeValid:      cfg.assumeValid,
 		Logger:           log.With("pkg", "chain"),
 	})
 	if err != nil {

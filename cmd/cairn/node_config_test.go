@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairnchain/cairn/mempool"
@@ -184,6 +185,29 @@ func TestNodePruneFlag(t *testing.T) {
 		}
 		if got.prune != tc.prune || got.pruneTargetMiB != tc.targetMiB {
 			t.Errorf("%v: prune %v target %d MiB, want %v %d", tc.args, got.prune, got.pruneTargetMiB, tc.prune, tc.targetMiB)
+		}
+	}
+}
+
+// TestNodeAssumeValidFlag ensures --assumevalid takes a block hash or 0
+// (every script checked), defaults to the network's, and refuses the rest.
+func TestNodeAssumeValidFlag(t *testing.T) {
+	const h = "0000000673315b87ef425a8cb37123476e724cb22f9a2ab5c4e890b9115c07ee"
+	got, err := parseNode(t, "--network", "regtest")
+	if err != nil || got.assumeValid != nil {
+		t.Fatalf("default: %v, %v; want the network's (nil)", got.assumeValid, err)
+	}
+	got, err = parseNode(t, "--network", "regtest", "--assumevalid", h)
+	if err != nil || got.assumeValid == nil || got.assumeValid.String() != h {
+		t.Fatalf("--assumevalid %s: %v, %v", h, got.assumeValid, err)
+	}
+	got, err = parseNode(t, "--network", "regtest", "--assumevalid", "0")
+	if err != nil || got.assumeValid == nil || !got.assumeValid.IsEqual(&chainhash.Hash{}) {
+		t.Fatalf("--assumevalid 0: %v, %v; want the zero hash", got.assumeValid, err)
+	}
+	for _, bad := range []string{"00ff", h + "00", "xyz"} {
+		if _, err := parseNode(t, "--network", "regtest", "--assumevalid", bad); err == nil || !strings.Contains(err.Error(), "64 hex digits") {
+			t.Errorf("--assumevalid %q: %v", bad, err)
 		}
 	}
 }
