@@ -33,7 +33,8 @@ test: lint build
 # Whole-system benchmarks run once (each measures for a while and reports
 # its own figures); micro-benchmarks run with the default benchtime.
 bench:
-	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling|AcceptP2WPKH' -benchtime 1x -timeout 60m ./chain/ ./miner/pow/ ./mempool/
+	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling|AcceptP2WPKH|AcceptFullPool' -benchtime 1x -timeout 60m ./chain/ ./miner/pow/ ./mempool/
+	$(GO) test -run '^$$' -bench 'BlockTemplate' ./mempool/
 	$(GO) test -run '^$$' -bench 'HeaderHash|PlainDoubleSHA256|Block' ./miner/...
 	$(GO) test -run '^$$' -bench 'Propagation8|BlockRelay|InitialSync10k|LowWorkHeaders|HostilePeers' -benchtime 1x ./p2p/
 	$(GO) test -run '^$$' -bench 'BanList' ./p2p/

@@ -104,6 +104,9 @@ type entry struct {
 	// parents and children are nil until the transaction has any.
 	parents  map[*entry]struct{}
 	children map[*entry]struct{}
+	// anc and desc total the entry with its in-pool ancestors and with
+	// its in-pool descendants (see index.go).
+	anc, desc aggregate
 }
 
 // msgTx returns the decoded transaction.
@@ -149,9 +152,13 @@ type TxPool struct {
 	pool map[chainhash.Hash]*entry
 	// byWTxID finds entries by wtxid, which peers announce and fetch
 	// (BIP339), keyed by wtxidKey to save memory.
-	byWTxID  map[uint64]*entry
-	spent    map[wire.OutPoint]*entry // outpoint -> pool tx spending it
-	bytes    int64                    // estimated memory of the entries
+	byWTxID map[uint64]*entry
+	spent   map[wire.OutPoint]*entry // outpoint -> pool tx spending it
+	bytes   int64                    // estimated memory of the entries
+	// vsizes and fees total the entries' virtual sizes and fees.
+	vsizes, fees int64
+	// index orders the entries for eviction and block assembly.
+	index    poolIndex
 	orphans  *orphanPool
 	feeStats *feeEstimator
 	// minFeeRate is the rolling minimum fee rate after evictions (per
@@ -209,6 +216,7 @@ func New(cfg Config) *TxPool {
 		byWTxID:  make(map[uint64]*entry),
 		wtxSeed:  maphash.MakeSeed(),
 		spent:    make(map[wire.OutPoint]*entry),
+		index:    newPoolIndex(),
 		orphans:  newOrphanPool(cfg.MaxOrphans, cfg.OrphanExpiry),
 		feeStats: newFeeEstimator(),
 	}
@@ -254,22 +262,44 @@ func (p *TxPool) addLocked(e *entry) {
 	p.pool[e.txid] = e
 	p.byWTxID[p.wtxidKey(e.wtxid)] = e
 	p.bytes += e.memSize(len(tx.TxIn))
+	p.vsizes += e.vsize
+	p.fees += e.fee
 	p.sequence++
+	p.indexAddedLocked(e)
 }
 
 // removeLocked takes e out of the pool; with descendants, every transaction
-// spending it (recursively) too. It returns what it removed, parents first.
+// spending it (recursively) too. Without, e was confirmed and its
+// descendants stay. It returns what it removed, e first.
 // This function MUST be called with the pool lock held (for writes).
 func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
-	var removed []*entry
-	if descendants {
-		for _, d := range p.descendantsLocked(e) {
-			removed = append(removed, p.removeLocked(d, false)...)
-		}
-	}
 	if _, ok := p.pool[e.txid]; !ok {
-		return removed
+		return nil
 	}
+	if !descendants {
+		recount := p.unindexConfirmedLocked(e)
+		p.unlinkLocked(e)
+		for _, x := range recount {
+			p.recount(x)
+		}
+		return []*entry{e}
+	}
+	removed := append([]*entry{e}, p.descendantsLocked(e)...)
+	set := make(map[*entry]struct{}, len(removed))
+	for _, x := range removed {
+		set[x] = struct{}{}
+	}
+	p.unindexStagedLocked(set)
+	for _, x := range removed {
+		p.unlinkLocked(x)
+	}
+	return removed
+}
+
+// unlinkLocked takes e, already out of the indexes, out of the pool's maps
+// and its relatives' links.
+// This function MUST be called with the pool lock held (for writes).
+func (p *TxPool) unlinkLocked(e *entry) {
 	tx := e.msgTx()
 	for _, in := range tx.TxIn {
 		if p.spent[in.PreviousOutPoint] == e {
@@ -287,8 +317,9 @@ func (p *TxPool) removeLocked(e *entry, descendants bool) []*entry {
 		delete(p.byWTxID, k)
 	}
 	p.bytes -= e.memSize(len(tx.TxIn))
+	p.vsizes -= e.vsize
+	p.fees -= e.fee
 	p.sequence++
-	return append([]*entry{e}, removed...)
 }
 
 // ancestorsLocked returns e's in-pool ancestors (not e).
@@ -328,8 +359,8 @@ func relatives(e *entry, edges func(*entry) map[*entry]struct{}) []*entry {
 func (p *TxPool) descLocked(e *entry) *TxDesc {
 	d := &TxDesc{Tx: e.msgTx(), TxID: e.txid, WTxID: e.wtxid, Fee: e.fee, Weight: e.weight, VSize: e.vsize,
 		SigOpCost: e.sigOpCost, Time: e.entryTime(), Height: e.height,
-		AncestorCount: 1, DescendantCount: 1, AncestorSize: e.vsize, DescendantSize: e.vsize,
-		AncestorFees: e.fee, DescendantFees: e.fee}
+		AncestorCount: e.anc.count, DescendantCount: e.desc.count, AncestorSize: e.anc.vsize,
+		DescendantSize: e.desc.vsize, AncestorFees: e.anc.fee, DescendantFees: e.desc.fee}
 	for parent := range e.parents {
 		d.Parents = append(d.Parents, parent.txid)
 	}
@@ -338,21 +369,12 @@ func (p *TxPool) descLocked(e *entry) *TxDesc {
 	}
 	sortHashes(d.Parents)
 	sortHashes(d.Children)
-	for _, a := range p.ancestorsLocked(e) {
-		d.AncestorCount++
-		d.AncestorSize += a.vsize
-		d.AncestorFees += a.fee
-	}
-	for _, c := range p.descendantsLocked(e) {
-		d.DescendantCount++
-		d.DescendantSize += c.vsize
-		d.DescendantFees += c.fee
-	}
 	return d
 }
 
+// sortHashes sorts txids as their hex strings sort.
 func sortHashes(h []chainhash.Hash) {
-	sort.Slice(h, func(i, j int) bool { return h[i].String() < h[j].String() })
+	sort.Slice(h, func(i, j int) bool { return txidLess(&h[i], &h[j]) })
 }
 
 // Count returns the number of pool transactions.
@@ -416,7 +438,7 @@ func (p *TxPool) Descs() []*TxDesc {
 	for _, e := range p.pool {
 		out = append(out, p.descLocked(e))
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].TxID.String() < out[j].TxID.String() })
+	sort.Slice(out, func(i, j int) bool { return txidLess(&out[i].TxID, &out[j].TxID) })
 	return out
 }
 
@@ -462,7 +484,7 @@ func (p *TxPool) relatives(txid chainhash.Hash, walk func(*TxPool, *entry) []*en
 	for i, r := range rel {
 		out[i] = p.descLocked(r)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].TxID.String() < out[j].TxID.String() })
+	sort.Slice(out, func(i, j int) bool { return txidLess(&out[i].TxID, &out[j].TxID) })
 	return out, nil
 }
 
@@ -481,11 +503,6 @@ type Info struct {
 func (p *TxPool) Info() Info {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
-	in := Info{Size: len(p.pool), Usage: p.bytes, MaxBytes: p.cfg.MaxPoolBytes,
+	return Info{Size: len(p.pool), Bytes: p.vsizes, TotalFee: p.fees, Usage: p.bytes, MaxBytes: p.cfg.MaxPoolBytes,
 		MinFeeRate: p.currentMinFeeLocked(), MinRelayFeeRate: p.cfg.MinRelayFeeRate}
-	for _, e := range p.pool {
-		in.Bytes += e.vsize
-		in.TotalFee += e.fee
-	}
-	return in
 }

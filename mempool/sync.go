@@ -383,25 +383,15 @@ func (p *TxPool) Expire() {
 	p.orphans.expire(p.now())
 }
 
-// trimLocked evicts the packages with the lowest descendant fee rate until
+// trimLocked evicts the packages with the lowest descendant score until
 // the pool fits its memory bound, and raises the pool's minimum fee rate
-// above what it evicted.
+// above the descendant fee rate of what it evicted (Core's TrimToSize).
+// Each eviction takes the lowest entry of the descendant-score index.
 // This function MUST be called with the pool lock held (for writes).
 func (p *TxPool) trimLocked() {
 	for p.bytes > p.cfg.MaxPoolBytes && len(p.pool) > 0 {
-		var worst *entry
-		var worstFee, worstSize int64
-		for _, e := range p.pool {
-			fee, size := e.fee, e.vsize
-			for _, d := range p.descendantsLocked(e) {
-				fee += d.fee
-				size += d.vsize
-			}
-			if worst == nil || fee*worstSize < worstFee*size {
-				worst, worstFee, worstSize = e, fee, size
-			}
-		}
-		rate := worstFee*1000/worstSize + policy.IncrementalRelayFeeRate
+		worst, _ := p.index.byDesc.Min()
+		rate := worst.desc.fee*1000/worst.desc.vsize + policy.IncrementalRelayFeeRate
 		if rate > p.minFeeRate {
 			p.minFeeRate = rate
 			p.minFeeUpdate = p.now()

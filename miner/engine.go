@@ -209,7 +209,7 @@ func (m *Miner) newWork() (*work, error) {
 	var fees int64
 	if m.Txs != nil {
 		maxWeight, maxSigOps := blockLimits()
-		sel, f := SelectTransactions(m.Txs.MiningCandidates(), maxWeight, maxSigOps)
+		sel, f := m.Txs.SelectForBlock(maxWeight, maxSigOps)
 		fees = f
 		for _, d := range sel {
 			txs = append(txs, d.Tx)
@@ -240,7 +240,7 @@ func (m *Miner) betterFees(w *work) bool {
 		return false
 	}
 	maxWeight, maxSigOps := blockLimits()
-	_, fees := SelectTransactions(m.Txs.MiningCandidates(), maxWeight, maxSigOps)
+	_, fees := m.Txs.SelectForBlock(maxWeight, maxSigOps)
 	return fees > w.fees
 }
 

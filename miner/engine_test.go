@@ -84,10 +84,10 @@ type fakePool struct {
 	descs []*TxDesc
 }
 
-func (p *fakePool) MiningCandidates() []*TxDesc {
+func (p *fakePool) SelectForBlock(maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]*TxDesc(nil), p.descs...)
+	return TxList(p.descs).SelectForBlock(maxWeight, maxSigOpCost)
 }
 
 // TestMinerIncludesPoolTransactions ensures mined blocks take the pool's

@@ -44,7 +44,7 @@ func (g *Generator) GenerateToAddress(ctx context.Context, n int, pkScript []byt
 		var fees int64
 		if g.Txs != nil {
 			maxWeight, maxSigOps := blockLimits()
-			sel, f := SelectTransactions(g.Txs.MiningCandidates(), maxWeight, maxSigOps)
+			sel, f := g.Txs.SelectForBlock(maxWeight, maxSigOps)
 			for _, d := range sel {
 				txs = append(txs, d.Tx)
 			}

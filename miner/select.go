@@ -2,12 +2,14 @@ package miner
 
 import (
 	"container/heap"
+	"math/bits"
 	"sort"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool"
 )
 
 // TxDesc describes a pool transaction for block assembly.
@@ -21,10 +23,35 @@ type TxDesc struct {
 	Parents []chainhash.Hash
 }
 
-// TxSource offers the transactions a block may hold: the mempool
-// implements it. Every parent a transaction names must be in the same list.
+// TxSource chooses the transactions of the next block within a weight and
+// sigop budget, parents before children, and totals their fees: the
+// mempool does it from its own indexes (cmd adapts it), TxList from a
+// plain list.
 type TxSource interface {
-	MiningCandidates() []*TxDesc
+	SelectForBlock(maxWeight, maxSigOpCost int64) (selected []*TxDesc, fees int64)
+}
+
+// PoolSource is the TxSource of a transaction pool, which chooses from its
+// own ancestor-score index.
+type PoolSource struct{ Pool *mempool.TxPool }
+
+// SelectForBlock implements TxSource.
+func (s PoolSource) SelectForBlock(maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
+	descs, fees := s.Pool.SelectForBlock(maxWeight, maxSigOpCost)
+	out := make([]*TxDesc, len(descs))
+	for i, d := range descs {
+		out[i] = &TxDesc{Tx: d.Tx, TxID: d.TxID, Fee: d.Fee, Weight: d.Weight, SigOpCost: d.SigOpCost, Parents: d.Parents}
+	}
+	return out, fees
+}
+
+// TxList is a TxSource over a fixed list, chosen by SelectTransactions.
+// Every parent a transaction names must be in the list.
+type TxList []*TxDesc
+
+// SelectForBlock implements TxSource.
+func (l TxList) SelectForBlock(maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
+	return SelectTransactions(l, maxWeight, maxSigOpCost)
 }
 
 // Space the coinbase is given within the block limits (Bitcoin Core's
@@ -91,7 +118,12 @@ func SelectTransactions(descs []*TxDesc, maxWeight, maxSigOpCost int64) (selecte
 				pkg = append(pkg, a)
 			}
 		}
-		sort.Slice(pkg, func(i, j int) bool { return len(pkg[i].ancestors) < len(pkg[j].ancestors) })
+		sort.Slice(pkg, func(i, j int) bool {
+			if len(pkg[i].ancestors) != len(pkg[j].ancestors) {
+				return len(pkg[i].ancestors) < len(pkg[j].ancestors)
+			}
+			return pkg[i].d.TxID.String() < pkg[j].d.TxID.String()
+		})
 		pkg = append(pkg, n)
 		for _, m := range pkg {
 			m.included = true
@@ -172,8 +204,11 @@ type selHeap []selItem
 func (h selHeap) Len() int { return len(h) }
 func (h selHeap) Less(i, j int) bool {
 	a, b := h[i], h[j]
-	if l, r := a.fee*b.weight, b.fee*a.weight; l != r {
-		return l > r
+	// Exact: the products of a fee and a weight may pass 64 bits.
+	hl, ll := bits.Mul64(uint64(a.fee), uint64(b.weight))
+	hr, lr := bits.Mul64(uint64(b.fee), uint64(a.weight))
+	if hl != hr || ll != lr {
+		return hl > hr || (hl == hr && ll > lr)
 	}
 	return a.n.d.TxID.String() < b.n.d.TxID.String()
 }

@@ -195,7 +195,7 @@ func NewBlockTemplate(c Chain, txs TxSource, now time.Time) (*BlockTemplate, err
 	var fees int64
 	if txs != nil {
 		maxWeight, maxSigOps := blockLimits()
-		t.Txs, fees = SelectTransactions(txs.MiningCandidates(), maxWeight, maxSigOps)
+		t.Txs, fees = txs.SelectForBlock(maxWeight, maxSigOps)
 	}
 	t.CoinbaseValue = consensus.CalcBlockSubsidy(t.Height, p) + fees
 	if t.Height >= p.SegwitHeight {

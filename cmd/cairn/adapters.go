@@ -6,26 +6,10 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
-	"github.com/cairnchain/cairn/mempool"
 	"github.com/cairnchain/cairn/miner"
 	"github.com/cairnchain/cairn/p2p"
 	"github.com/cairnchain/cairn/rpc"
 )
-
-// poolSource offers the mempool's transactions to the miner.
-type poolSource struct{ pool *mempool.TxPool }
-
-var _ miner.TxSource = poolSource{}
-
-// MiningCandidates implements miner.TxSource.
-func (s poolSource) MiningCandidates() []*miner.TxDesc {
-	descs := s.pool.Descs()
-	out := make([]*miner.TxDesc, len(descs))
-	for i, d := range descs {
-		out[i] = &miner.TxDesc{Tx: d.Tx, TxID: d.TxID, Fee: d.Fee, Weight: d.Weight, SigOpCost: d.SigOpCost, Parents: d.Parents}
-	}
-	return out
-}
 
 // generator adapts the miner package to rpc.Generator: block generation as
 // the miner does it, and templates for external miners in rpc's shape.

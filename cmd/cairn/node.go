@@ -323,11 +323,11 @@ func runNode(c *cli.Context) (err error) {
 	}
 	defer pn.Close()
 	network.Store(pn)
-	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: poolSource{pool}, Now: now}, txs: poolSource{pool}}
+	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: miner.PoolSource{Pool: pool}, Now: now}, txs: miner.PoolSource{Pool: pool}}
 	var m *miner.Miner
 	var mining rpc.MiningStats
 	if cfg.mine {
-		m = &miner.Miner{Chain: bc, Txs: poolSource{pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads,
+		m = &miner.Miner{Chain: bc, Txs: miner.PoolSource{Pool: pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads,
 			Interval: cfg.mineInterval, Now: now, Logger: log.With("pkg", "miner")}
 		mining = m
 	}
