@@ -164,3 +164,98 @@ func BenchmarkConnectP2WPKH(b *testing.B) {
 	b.ReportMetric(hitRate*100, "hit%")
 	b.ReportMetric(flushSecs, "flush-s")
 }
+
+var benchLongBlocks = flag.Int("bench.longblocks", 100_000, "blocks in BenchmarkLongChain")
+
+// BenchmarkLongChain connects -bench.longblocks (100,000) small blocks (a
+// coinbase and, from height 101 on, one spend of the coinbase 100 blocks
+// back) into a fresh chain, then closes and reopens it, to show what grows
+// with the length of history: it reports the connect rate over the first
+// and the last tenth of the chain (flat if nothing per block grows), the
+// start-up time and the heap after start-up at the full length (the block
+// index is loaded whole, as Core loads it; goleveldb replays at most one
+// write buffer of journal), and the disk bytes per chain byte.
+func BenchmarkLongChain(b *testing.B) {
+	n := *benchLongBlocks
+	net := chainparams.Regtest()
+	g := chaintest.New(net)
+	g.TimeStep = time.Second
+	raws := make([][]byte, 0, n)
+	var chainBytes int64
+	for i := 0; i < n; i++ {
+		var spend *chaintest.SpendableOut
+		if i >= 100 {
+			out := g.CoinbaseOut(itoa(i - 100))
+			spend = &out
+		}
+		blk := g.NextBlock(itoa(i), spend, nil)
+		raw := serializeBlock(blk)
+		raws = append(raws, raw)
+		chainBytes += int64(len(raw))
+	}
+	end := g.Now()
+	now := func() time.Time { return end }
+	b.ResetTimer()
+	var first, last, startup time.Duration
+	var heap int64
+	var disk int64
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		dir := b.TempDir()
+		c, err := New(Config{Dir: dir, Network: net, Now: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		tenth := n / 10
+		for j, raw := range raws {
+			start := time.Now()
+			blk, err := consensus.DecodeBlock(raw)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if _, err := c.ProcessBlock(blk); err != nil {
+				b.Fatalf("block %d: %v", j, err)
+			}
+			switch {
+			case j < tenth:
+				first += time.Since(start)
+			case j >= n-tenth:
+				last += time.Since(start)
+			}
+		}
+		if err := c.Close(); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		before := heapInUse()
+		start := time.Now()
+		c, err = New(Config{Dir: dir, Network: net, Now: now})
+		if err != nil {
+			b.Fatal(err)
+		}
+		startup += time.Since(start)
+		heap = heapInUse() - before
+		if c.BestSnapshot().Height != int32(n) {
+			b.Fatalf("reopened at height %d, want %d", c.BestSnapshot().Height, n)
+		}
+		disk = c.DiskSize()
+		c.Close()
+	}
+	runs := float64(b.N)
+	tenth := float64(n / 10)
+	b.ReportMetric(tenth*runs/first.Seconds(), "blocks/s-first10%")
+	b.ReportMetric(tenth*runs/last.Seconds(), "blocks/s-last10%")
+	b.ReportMetric(startup.Seconds()*1000/runs, "startup-ms")
+	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
+	b.ReportMetric(float64(disk)/float64(chainBytes), "disk/chain")
+}
+
+// heapInUse returns the live heap after a full collection.
+func heapInUse() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}

@@ -60,7 +60,7 @@ func TestMain(m *testing.M) {
 
 // cairnBinary builds the cairn binary from this package's sources once per
 // test run and returns its path. Tests that need it are skipped with -short.
-func cairnBinary(t *testing.T) string {
+func cairnBinary(t testing.TB) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped with -short")
@@ -88,7 +88,7 @@ func cairnBinary(t *testing.T) string {
 
 // freeAddr returns a loopback address with a port that was free a moment
 // ago.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -102,7 +102,7 @@ func freeAddr(t *testing.T) string {
 // testAddress returns a fixed regtest P2PKH address (base58). The tests mine
 // to it rather than to a P2WPKH address because the node cannot decode
 // bech32 addresses yet; TestE2EBech32Address covers those.
-func testAddress(t *testing.T) *btcutil.AddressPubKeyHash {
+func testAddress(t testing.TB) *btcutil.AddressPubKeyHash {
 	t.Helper()
 	addr, err := btcutil.NewAddressPubKeyHash(btcutil.Hash160([]byte("cairn e2e")), chainparams.Regtest().AddressParams())
 	if err != nil {
@@ -112,7 +112,7 @@ func testAddress(t *testing.T) *btcutil.AddressPubKeyHash {
 }
 
 // testSegwitAddress returns a fixed regtest P2WPKH address (bech32, "rcrn1...").
-func testSegwitAddress(t *testing.T) *btcutil.AddressWitnessPubKeyHash {
+func testSegwitAddress(t testing.TB) *btcutil.AddressWitnessPubKeyHash {
 	t.Helper()
 	addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160([]byte("cairn e2e")), chainparams.Regtest().AddressParams())
 	if err != nil {
@@ -163,7 +163,7 @@ func cleanEnv(env []string) []string {
 // startProc starts the cairn binary with args and env (added to a clean
 // environment). When the test ends the process is killed if it still runs,
 // and its output is logged if the test failed.
-func startProc(t *testing.T, name string, env []string, args ...string) *proc {
+func startProc(t testing.TB, name string, env []string, args ...string) *proc {
 	t.Helper()
 	p := &proc{name: name, done: make(chan struct{})}
 	p.cmd = exec.Command(cairnBinary(t), args...)
@@ -215,7 +215,7 @@ func (p *proc) output() string { return p.stdout.String() + p.stderr.String() }
 
 // waitExit waits at most d for the process to exit and returns its exit
 // code; it fails the test when the process is still running.
-func (p *proc) waitExit(t *testing.T, d time.Duration) int {
+func (p *proc) waitExit(t testing.TB, d time.Duration) int {
 	t.Helper()
 	select {
 	case <-p.done:
@@ -227,7 +227,7 @@ func (p *proc) waitExit(t *testing.T, d time.Duration) int {
 }
 
 // kill sends SIGKILL and waits for the process to be gone.
-func (p *proc) kill(t *testing.T) {
+func (p *proc) kill(t testing.TB) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil && !p.exited() {
 		t.Fatalf("kill %s: %v", p.name, err)
@@ -237,13 +237,13 @@ func (p *proc) kill(t *testing.T) {
 
 // runCairn runs the binary to completion (at most exitTimeout) and returns
 // its stdout, stderr and exit code.
-func runCairn(t *testing.T, env []string, args ...string) (stdout, stderr string, code int) {
+func runCairn(t testing.TB, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	return runCairnFor(t, exitTimeout, env, args...)
 }
 
 // runCairnFor is runCairn with a time limit of d.
-func runCairnFor(t *testing.T, d time.Duration, env []string, args ...string) (stdout, stderr string, code int) {
+func runCairnFor(t testing.TB, d time.Duration, env []string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
@@ -290,7 +290,7 @@ func (n *node) cookiePath() string { return filepath.Join(n.dir, "regtest", ".co
 
 // startNode starts a regtest node on datadir dir and waits until its RPC
 // answers.
-func startNode(t *testing.T, dir string, o nodeOpts) *node {
+func startNode(t testing.TB, dir string, o nodeOpts) *node {
 	t.Helper()
 	n := launchNode(t, dir, o)
 	n.waitReady(t)
@@ -298,7 +298,7 @@ func startNode(t *testing.T, dir string, o nodeOpts) *node {
 }
 
 // launchNode starts a regtest node on datadir dir without waiting for it.
-func launchNode(t *testing.T, dir string, o nodeOpts) *node {
+func launchNode(t testing.TB, dir string, o nodeOpts) *node {
 	t.Helper()
 	if o.rpcAddr == "" {
 		o.rpcAddr = freeAddr(t)
@@ -343,7 +343,7 @@ func (n *node) creds() (user, pass string, err error) {
 
 // waitReady polls getblockcount until it answers, failing the test if the
 // node exits or does not answer within readyTimeout.
-func (n *node) waitReady(t *testing.T) {
+func (n *node) waitReady(t testing.TB) {
 	t.Helper()
 	deadline := time.Now().Add(readyTimeout)
 	var lastErr error
@@ -419,7 +419,7 @@ func (n *node) call(method string, params ...any) (json.RawMessage, error) {
 
 // mustCall is call that fails the test on any error and decodes the result
 // into out (unless out is nil).
-func (n *node) mustCall(t *testing.T, out any, method string, params ...any) {
+func (n *node) mustCall(t testing.TB, out any, method string, params ...any) {
 	t.Helper()
 	res, err := n.call(method, params...)
 	if err != nil {
@@ -435,7 +435,7 @@ func (n *node) mustCall(t *testing.T, out any, method string, params ...any) {
 // client returns a btcd rpcclient for the node in HTTP POST mode, shut down
 // when the test ends. Its requests retry for a long time on connection
 // errors, so use it only on a node that is known to be up.
-func (n *node) client(t *testing.T) *rpcclient.Client {
+func (n *node) client(t testing.TB) *rpcclient.Client {
 	t.Helper()
 	user, pass, err := n.creds()
 	if err != nil {
@@ -457,7 +457,7 @@ func (n *node) client(t *testing.T) *rpcclient.Client {
 
 // stopRPC asks the node to stop with the stop call and checks that it exits
 // with code 0, without errors in its log, and removes its cookie file.
-func (n *node) stopRPC(t *testing.T) {
+func (n *node) stopRPC(t testing.TB) {
 	t.Helper()
 	var msg string
 	n.mustCall(t, &msg, "stop")
@@ -468,7 +468,7 @@ func (n *node) stopRPC(t *testing.T) {
 }
 
 // terminate sends SIGTERM and checks a clean exit as stopRPC does.
-func (n *node) terminate(t *testing.T) {
+func (n *node) terminate(t testing.TB) {
 	t.Helper()
 	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -476,7 +476,7 @@ func (n *node) terminate(t *testing.T) {
 	n.checkCleanExit(t)
 }
 
-func (n *node) checkCleanExit(t *testing.T) {
+func (n *node) checkCleanExit(t testing.TB) {
 	t.Helper()
 	if code := n.waitExit(t, stopTimeout); code != 0 {
 		t.Errorf("%s exited with code %d, want 0", n.name, code)
