@@ -89,6 +89,12 @@ func TestPruneAutomatic(t *testing.T) {
 	if info, _ := h.chain.BlockInfo(mustHash(h.chain.BlockHashByHeight(1))); info.HaveData {
 		t.Fatal("block 1 still says it has its data")
 	}
+	// The filter index keeps serving pruned blocks' filters, as Core's.
+	for _, height := range []int32{1, ps.Height - 1, tip.Height} {
+		if _, _, err := h.chain.BlockFilter(mustHash(h.chain.BlockHashByHeight(height))); err != nil {
+			t.Fatalf("filter of the block at %d: %v", height, err)
+		}
+	}
 
 	// The same UTXO set as a node that keeps everything.
 	for height := int32(1); height <= tip.Height; height++ {
