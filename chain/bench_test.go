@@ -228,14 +228,14 @@ func BenchmarkLongChain(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.StopTimer()
-		before := heapInUse()
+		before := chaintest.LiveHeap()
 		start := time.Now()
 		c, err = New(Config{Dir: dir, Network: net, Now: now})
 		if err != nil {
 			b.Fatal(err)
 		}
 		startup += time.Since(start)
-		heap = heapInUse() - before
+		heap = chaintest.LiveHeap() - before
 		if c.BestSnapshot().Height != int32(n) {
 			b.Fatalf("reopened at height %d, want %d", c.BestSnapshot().Height, n)
 		}
@@ -249,13 +249,4 @@ func BenchmarkLongChain(b *testing.B) {
 	b.ReportMetric(startup.Seconds()*1000/runs, "startup-ms")
 	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
 	b.ReportMetric(float64(disk)/float64(chainBytes), "disk/chain")
-}
-
-// heapInUse returns the live heap after a full collection.
-func heapInUse() int64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapAlloc)
 }

@@ -181,15 +181,6 @@ type benchChain struct {
 func (c *benchChain) SigCache() *txscript.SigCache    { return c.sigCache }
 func (c *benchChain) ScriptCache() *chain.ScriptCache { return c.scriptCache }
 
-// heapAlloc returns the live heap after a full collection.
-func heapAlloc() int64 {
-	runtime.GC()
-	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return int64(ms.HeapAlloc)
-}
-
 // BenchmarkAcceptP2WPKH accepts -bench.pooltxs (10,000) independent
 // one-input P2WPKH transactions into a fresh pool from GOMAXPROCS
 // goroutines at once, with cold signature caches, and reports (issue #5):
@@ -224,7 +215,7 @@ func BenchmarkAcceptP2WPKH(b *testing.B) {
 		b.StopTimer()
 		bc := &benchChain{BlockChain: c, sigCache: txscript.NewSigCache(100_000), scriptCache: chain.NewScriptCache(100_000)}
 		pool := New(Config{Chain: bc, Now: func() time.Time { return set.lastTime.Add(time.Hour) }})
-		before := heapAlloc()
+		before := chaintest.LiveHeap()
 		txs := decodeAll(b, set.txs)
 		var next atomic.Int64
 		var wg sync.WaitGroup
@@ -257,9 +248,9 @@ func BenchmarkAcceptP2WPKH(b *testing.B) {
 			b.Fatalf("pool holds %d, want %d", pool.Count(), n)
 		}
 		txs = nil
-		withCaches := heapAlloc()
+		withCaches := chaintest.LiveHeap()
 		bc.sigCache, bc.scriptCache = txscript.NewSigCache(100_000), chain.NewScriptCache(100_000)
-		poolOnly := heapAlloc()
+		poolOnly := chaintest.LiveHeap()
 		usage = pool.Info().Usage
 		heapPool = poolOnly - before
 		heapCaches = withCaches - poolOnly

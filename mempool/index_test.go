@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/wire"
+	"github.com/google/btree"
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chaintest"
@@ -43,28 +44,22 @@ func (p *TxPool) checkIndex(t testing.TB) {
 			t.Fatalf("the %s index holds %d entries, the pool %d", name, tree.Len(), len(p.pool))
 		}
 	}
-	var prev *entry
-	p.index.byAnc.Ascend(func(e *entry) bool {
-		if p.pool[e.txid] != e {
-			t.Fatalf("the ancestor index holds %v, not in the pool", e.txid)
-		}
-		if prev != nil && byAncestorScore(e, prev) {
-			t.Fatalf("the ancestor index is out of order at %v", e.txid)
-		}
-		prev = e
-		return true
-	})
-	prev = nil
-	p.index.byDesc.Ascend(func(e *entry) bool {
-		if p.pool[e.txid] != e {
-			t.Fatalf("the descendant index holds %v, not in the pool", e.txid)
-		}
-		if prev != nil && byDescendantScore(e, prev) {
-			t.Fatalf("the descendant index is out of order at %v", e.txid)
-		}
-		prev = e
-		return true
-	})
+	for name, idx := range map[string]struct {
+		tree *btree.BTreeG[*entry]
+		less func(a, b *entry) bool
+	}{"ancestor": {p.index.byAnc, byAncestorScore}, "descendant": {p.index.byDesc, byDescendantScore}} {
+		var prev *entry
+		idx.tree.Ascend(func(e *entry) bool {
+			if p.pool[e.txid] != e {
+				t.Fatalf("the %s index holds %v, not in the pool", name, e.txid)
+			}
+			if prev != nil && idx.less(e, prev) {
+				t.Fatalf("the %s index is out of order at %v", name, e.txid)
+			}
+			prev = e
+			return true
+		})
+	}
 }
 
 // TestIndexRandomOps ensures the kept totals and indexes stay exact through

@@ -65,3 +65,13 @@ func SigVerifyRate(workers int) float64 {
 	sort.Float64s(rates)
 	return rates[1]
 }
+
+// LiveHeap returns the live heap after two full collections, for
+// benchmarks that report memory.
+func LiveHeap() int64 {
+	runtime.GC()
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.HeapAlloc)
+}
