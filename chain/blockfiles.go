@@ -56,13 +56,20 @@ func (b *BlockChain) openFileStore(infos []blockfile.FileInfo) error {
 	if err != nil {
 		return fmt.Errorf("chain: open block files in %s: %w", b.cfg.BlocksDir, err)
 	}
-	if b.cfg.maxBlockFile > 0 {
+	switch {
+	case b.cfg.maxBlockFile > 0:
 		files.SetMaxFileSize(b.cfg.maxBlockFile)
+	case b.cfg.FastPrune:
+		files.SetMaxFileSize(fastPruneFileSize)
 	}
 	b.files = files
 	b.db.BeforeJournalSync(files.SyncData)
 	return nil
 }
+
+// fastPruneFileSize is the block file size of Config.FastPrune (Core's
+// -fastprune uses 64 KiB).
+const fastPruneFileSize = 64 << 10
 
 // fileMagic is the 4 bytes that start each record of the block files: the
 // first bytes of the network's genesis hash (Cairn's networks have no

@@ -59,6 +59,10 @@ type Config struct {
 	// cannot be kept with pruning.
 	Prune       bool
 	PruneTarget int64
+	// FastPrune keeps blocks in files of 64 KiB, so that tests of other
+	// packages and end-to-end tests can prune a short chain (Bitcoin
+	// Core's -fastprune).
+	FastPrune bool
 	// AssumeValid names a block whose ancestors' scripts are not checked
 	// when connected deep enough below a best header chain that holds it
 	// and has the minimum chain work (Bitcoin Core's -assumevalid); nil

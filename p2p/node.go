@@ -160,7 +160,9 @@ type Node struct {
 	// blocksServed counts blocks sent to syncing peers, blocksJudged
 	// the peers' whole-block gossip messages validated.
 	blocksServed atomic.Int64
-	blocksJudged atomic.Int64
+	// blocksUnserved counts blocks peers asked for that the node lacks.
+	blocksUnserved atomic.Int64
+	blocksJudged   atomic.Int64
 	// compactStats counts compact blocks rebuilt, those whose rebuild
 	// failed (fetched whole), and transactions fetched to complete them.
 	compactStats struct{ rebuilt, failed, fetched atomic.Int64 }
@@ -447,6 +449,18 @@ type PeerInfo struct {
 	BytesRecv int64
 	// GossipScore is the GossipSub router's score of the peer.
 	GossipScore float64
+}
+
+// ServeStats counts the blocks the node sent to syncing peers and those
+// they asked for that it did not have (a pruned node's peers never ask for
+// blocks it said it pruned).
+type ServeStats struct {
+	BlocksServed, BlocksUnserved int64
+}
+
+// ServeStats returns the node's block serving counters.
+func (n *Node) ServeStats() ServeStats {
+	return ServeStats{BlocksServed: n.blocksServed.Load(), BlocksUnserved: n.blocksUnserved.Load()}
 }
 
 // Peers describes the connected peers that passed the handshake.

@@ -97,6 +97,7 @@ func (n *Node) handleGetBlocks(s network.Stream) {
 		// decode and an encode.
 		raw, err := n.cfg.Chain.RawBlock(h)
 		if err != nil {
+			n.blocksUnserved.Add(1)
 			continue
 		}
 		if err := n.served.wait(ctx, p, len(raw)); err != nil {

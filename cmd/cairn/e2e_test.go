@@ -17,7 +17,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -902,33 +901,8 @@ func TestE2EMetrics(t *testing.T) {
 		t.Fatal("getblockhash 99 succeeded")
 	}
 
-	var body string
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		resp, err := http.Get("http://" + metricsAddr + "/metrics")
-		if err == nil {
-			b, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				body = string(b)
-				break
-			}
-			err = fmt.Errorf("HTTP %d", resp.StatusCode)
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("GET /metrics: %v", err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	metric := func(series string) (float64, bool) {
-		for _, line := range strings.Split(body, "\n") {
-			if rest, ok := strings.CutPrefix(line, series+" "); ok {
-				v, err := strconv.ParseFloat(strings.TrimSpace(rest), 64)
-				return v, err == nil
-			}
-		}
-		return 0, false
-	}
+	body := scrapeMetrics(t, metricsAddr)
+	metric := func(series string) (float64, bool) { return metricValue(body, series) }
 	for _, tc := range []struct {
 		series  string
 		want    float64

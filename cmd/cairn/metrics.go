@@ -14,6 +14,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/mempool"
+	"github.com/cairnchain/cairn/p2p"
 )
 
 // nodeMetrics are the node's Prometheus metrics.
@@ -50,6 +51,7 @@ func newNodeMetrics(c *chain.BlockChain) *nodeMetrics {
 	gauge("cairn_chain_headers", "Height of the most-work header known.", func() float64 { return float64(c.HeaderCount()) })
 	gauge("cairn_utxo_cache_bytes", "Estimated memory of the UTXO cache.", func() float64 { return float64(c.UtxoCacheStats().Bytes) })
 	gauge("cairn_utxo_cache_entries", "Entries in the UTXO cache.", func() float64 { return float64(c.UtxoCacheStats().Entries) })
+	gauge("cairn_chain_disk_bytes", "Bytes of the block and undo files and the chain database.", func() float64 { return float64(c.DiskSize()) })
 	gauge("cairn_utxo_cache_hit_ratio", "UTXO cache hits over lookups since start.", func() float64 { return c.UtxoCacheStats().HitRate() })
 	reg.MustRegister(m.blockConnect, m.rpcCalls, m.rpcLatency)
 	return m
@@ -64,6 +66,17 @@ func (m *nodeMetrics) registerPool(pool *mempool.TxPool) {
 			func() float64 { return float64(pool.Info().Usage) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "cairn_mempool_orphans", Help: "Transactions waiting for parents."},
 			func() float64 { return float64(pool.OrphanCount()) }),
+	)
+}
+
+// registerP2P adds the network's counters.
+func (m *nodeMetrics) registerP2P(n *p2p.Node) {
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_p2p_blocks_served_total", Help: "Blocks sent to syncing peers."},
+			func() float64 { return float64(n.ServeStats().BlocksServed) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "cairn_p2p_blocks_unserved_total",
+			Help: "Blocks peers asked for that the node did not have."},
+			func() float64 { return float64(n.ServeStats().BlocksUnserved) }),
 	)
 }
 

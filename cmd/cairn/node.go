@@ -44,6 +44,7 @@ func nodeCommand() *cli.Command {
 		&cli.DurationFlag{Name: "mine-interval", Usage: "on a fixed-difficulty chain, wait this `DURATION` after each new block before mining the next (0: mine at full speed)",
 			DefaultText: fmt.Sprintf("%v on fixed-difficulty chains such as regtest", defaultMineInterval), EnvVars: envVar("mine-interval")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
+		&cli.BoolFlag{Name: "fastprune", Hidden: true, Usage: "keep blocks in 64 KiB files, so that tests can prune a short chain (Core's -fastprune)", EnvVars: envVar("fastprune")},
 		&cli.StringFlag{Name: "assumevalid", Usage: "skip the script checks of this block's ancestors on initial sync, when it is on a best header chain with the minimum chain work and they are two weeks of blocks below its tip (`HASH`; 0 checks every script)",
 			DefaultText: "the network's assume_valid", EnvVars: envVar("assumevalid")},
 		&cli.IntFlag{Name: "prune", Usage: "delete old blocks to save disk: 0 keeps everything, 1 prunes only when told (pruneblockchain), " +
@@ -79,7 +80,9 @@ type nodeConfig struct {
 	prune          bool
 	pruneTargetMiB int
 	// assumeValid is --assumevalid: nil for the network's default.
-	assumeValid  *chainhash.Hash
+	assumeValid *chainhash.Hash
+	// fastPrune is the hidden --fastprune, for tests.
+	fastPrune    bool
 	dbCacheMiB   int
 	maxMempoolMB int
 	logLevel     slog.Level
@@ -133,6 +136,7 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		clockOffset:  c.Duration("clock-offset"),
 		maxPeers:     c.Int("max-peers"),
 		logFile:      c.String("log-file"),
+		fastPrune:    c.Bool("fastprune"),
 	}
 	if net.Consensus.NoRetargeting {
 		cfg.mineInterval = defaultMineInterval
@@ -271,6 +275,7 @@ func runNode(c *cli.Context) (err error) {
 		Prune:            cfg.prune,
 		PruneTarget:      int64(cfg.pruneTargetMiB) << 20,
 		AssumeValid:      cfg.assumeValid,
+		FastPrune:        cfg.fastPrune,
 		Logger:           log.With("pkg", "chain"),
 	})
 	if err != nil {
@@ -323,6 +328,7 @@ func runNode(c *cli.Context) (err error) {
 	}
 	defer pn.Close()
 	network.Store(pn)
+	metrics.registerP2P(pn)
 	gen := &generator{Generator: &miner.Generator{Chain: bc, Txs: miner.PoolSource{Pool: pool}, Now: now}, txs: miner.PoolSource{Pool: pool}}
 	var m *miner.Miner
 	var mining rpc.MiningStats
