@@ -163,16 +163,7 @@ func TestE2EP2PRelay(t *testing.T) {
 func TestE2EThreeNodesPartition(t *testing.T) {
 	t.Parallel()
 	addr := testAddress(t).String()
-	p2pAddr := func(n *node) string {
-		var info struct {
-			P2PAddresses []string `json:"p2paddresses"`
-		}
-		n.mustCall(t, &info, "getnetworkinfo")
-		if len(info.P2PAddresses) == 0 {
-			t.Fatal("getnetworkinfo lists no p2paddresses")
-		}
-		return info.P2PAddresses[0]
-	}
+	p2pAddr := func(n *node) string { return p2pAddrOf(t, n) }
 	a := startNode(t, t.TempDir(), nodeOpts{})
 	b := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", p2pAddr(a)}})
 	c := startNode(t, t.TempDir(), nodeOpts{args: []string{"--peer", p2pAddr(b)}})
