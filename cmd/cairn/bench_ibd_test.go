@@ -33,7 +33,7 @@ import (
 var (
 	ibdBlocks     = flag.Int("bench.ibdblocks", 2000, "blocks of the chain BenchmarkInitialSync syncs")
 	ibdBlockBytes = flag.Int("bench.ibdblockbytes", 1_000_000, "serialized bytes of each of its blocks")
-	ibdModes      = flag.String("bench.ibdmodes", "assumevalid,full,prune", "syncs BenchmarkInitialSync runs, comma-separated: full, assumevalid, prune")
+	ibdModes      = flag.String("bench.ibdmodes", "assumevalid,prune,full", "syncs BenchmarkInitialSync runs, comma-separated: full, assumevalid, prune")
 )
 
 // ibdSpec is the benchmark's network: regtest's rules at a fixed, trivial
@@ -146,7 +146,7 @@ func genIBDChain(tb testing.TB, n, size int) *ibdChain {
 		tb.Fatal(err)
 	}
 	out := &ibdChain{net: net, bytes: int64(net.Genesis.SerializeSize())}
-	cache := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-ibd-bench-v1-%d-%d.bin", n, size))
+	cache := filepath.Join(os.TempDir(), fmt.Sprintf("cairn-ibd-bench-v2-%d-%d.bin", n, size))
 	if f, err := os.Open(cache); err == nil {
 		defer f.Close()
 		r := bufio.NewReaderSize(f, 1<<20)
@@ -208,6 +208,11 @@ func genIBDChain(tb testing.TB, n, size int) *ibdChain {
 	}
 	workers := runtime.GOMAXPROCS(0)
 	var carry []*wire.MsgTx
+	type maturingCoin struct {
+		at   int
+		coin ibdCoin
+	}
+	var maturing []maturingCoin
 	for b := 0; b < n; b++ {
 		txs := carry
 		carry = nil
@@ -234,10 +239,19 @@ func genIBDChain(tb testing.TB, n, size int) *ibdChain {
 					tx.AddTxIn(&wire.TxIn{PreviousOutPoint: c.op, Sequence: wire.MaxTxInSequenceNum})
 				}
 				fee := int64(200 + 150*nIn)
+				if sum < fee+1000 {
+					continue // dust: left unspent
+				}
+				// Two outputs, or one when splitting would leave small
+				// coins: values then stay well above the fees.
+				nOut := 2
+				if sum-fee < 200_000 {
+					nOut = 1
+				}
 				var outs []ibdCoin
-				for k := 0; k < 2; k++ {
+				for k := 0; k < nOut; k++ {
 					kind, key := rng.IntN(3), rng.IntN(3)
-					v := (sum - fee) / 2
+					v := (sum - fee) / int64(nOut)
 					tx.AddTxOut(&wire.TxOut{Value: v, PkScript: s.script(kind, key)})
 					outs = append(outs, ibdCoin{value: v, kind: kind, key: key})
 				}
@@ -279,11 +293,29 @@ func genIBDChain(tb testing.TB, n, size int) *ibdChain {
 				}
 			}
 		}
-		blk := g.NextBlock(fmt.Sprintf("b%d", b), nil, txs)
+		// Each coinbase pays ibdFunding/10 coins of the three kinds, spent
+		// once mature: new money that keeps the coins from running out.
+		blk := g.NextBlock(fmt.Sprintf("b%d", b), nil, txs, func(blk *wire.MsgBlock) {
+			cb := blk.Transactions[0]
+			v := cb.TxOut[0].Value / (ibdFunding / 10)
+			cb.TxOut = cb.TxOut[:0]
+			for j := 0; j < ibdFunding/10; j++ {
+				cb.AddTxOut(&wire.TxOut{Value: v, PkScript: s.script(j%3, (j/3)%3)})
+			}
+		})
 		for _, tx := range txs {
 			out.inputs += len(tx.TxIn)
 		}
 		add(blk)
+		cb := blk.Transactions[0]
+		for j, o := range cb.TxOut[:ibdFunding/10] { // then the witness commitment
+			maturing = append(maturing, maturingCoin{at: b + int(net.Consensus.CoinbaseMaturity),
+				coin: ibdCoin{op: wire.OutPoint{Hash: cb.TxHash(), Index: uint32(j)}, value: o.Value, kind: j % 3, key: (j / 3) % 3}})
+		}
+		for len(maturing) > 0 && maturing[0].at <= b {
+			coins = append(coins, maturing[0].coin)
+			maturing = maturing[1:]
+		}
 		// Outputs of the carried transactions stay pending until their
 		// block; the rest can be spent from the next block on.
 		carried := make(map[chainhash.Hash]bool, len(carry))
@@ -300,7 +332,7 @@ func genIBDChain(tb testing.TB, n, size int) *ibdChain {
 		}
 		pending = still
 		if b%100 == 99 {
-			tb.Logf("generated %d of %d blocks (%v)", b+1, n, time.Since(start).Round(time.Second))
+			fmt.Fprintf(os.Stderr, "generated %d of %d blocks (%v)\n", b+1, n, time.Since(start).Round(time.Second))
 		}
 	}
 	var buf bytes.Buffer
@@ -424,7 +456,7 @@ func BenchmarkInitialSync(b *testing.B) {
 	if err := os.CopyFS(peerB, os.DirFS(peerA)); err != nil {
 		b.Fatal(err)
 	}
-	b.Logf("chain: %d blocks, %.1f MB, %d inputs; peers seeded in %v", n, float64(c.bytes)/1e6, c.inputs,
+	fmt.Fprintf(os.Stderr, "chain: %d blocks, %.1f MB, %d inputs; peers seeded in %v\n", n, float64(c.bytes)/1e6, c.inputs,
 		time.Since(seedStart).Round(time.Second))
 	common := []string{"--chain-spec", specPath, "--rpc-user", "bench", "--rpc-password", "bench"}
 	var peers []string
@@ -480,7 +512,11 @@ func BenchmarkInitialSync(b *testing.B) {
 			b.Errorf("%s: UTXO set %s, other modes %s", mode, stats.Hash, utxoHash)
 		}
 		utxoHash = stats.Hash
-		b.Logf("%s: %d blocks in %v, UTXO set %s", mode, n, elapsed.Round(time.Millisecond), stats.Hash)
+		// Also on stderr as it happens: the whole run takes most of an hour.
+		fmt.Fprintf(os.Stderr, "%s: %d blocks in %v (%.2f blocks/s), CPU %.0f ms a block, peak RSS %d MiB, "+
+			"disk %.3f bytes per chain byte, most block files %d MiB, most data folder %d MiB, UTXO set %s\n",
+			mode, n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), float64(cpu.Milliseconds())/float64(n),
+			rss>>20, float64(disk)/float64(c.bytes), maxBlocks>>20, maxAll>>20, stats.Hash)
 		b.ReportMetric(float64(n)/elapsed.Seconds(), mode+"-blocks/s")
 		b.ReportMetric(float64(cpu.Milliseconds())/float64(n), mode+"-cpu-ms/block")
 		b.ReportMetric(float64(rss)/(1<<20), mode+"-peak-rss-MiB")
