@@ -10,6 +10,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -86,6 +87,41 @@ type downloader struct {
 	// Progress figures.
 	lastLog    time.Time
 	lastHeight int32
+	// avgBlockBytes is a moving average of the size of blocks received,
+	// which bounds the window of a pruning node.
+	avgBlockBytes atomic.Int64
+}
+
+// minPruneWindow is the least download window of a pruning node.
+const minPruneWindow = 2 * peerWindow
+
+// window returns how far above the tip blocks are requested: Core's 1,024,
+// or, when the node prunes to a target, as many blocks as a quarter of the
+// target holds at the size of those received so far. Blocks stored ahead
+// of the tip cannot be pruned until they are connected and 288 deep, so a
+// full window of large blocks would carry the files far past the target
+// during initial sync.
+func (d *downloader) window() int32 {
+	ps := d.n.cfg.Chain.PruneState()
+	avg := d.avgBlockBytes.Load()
+	if !ps.Automatic || avg <= 0 {
+		return downloadWindow
+	}
+	return int32(min(downloadWindow, max(minPruneWindow, ps.Target/4/avg)))
+}
+
+// noteBlockSize folds a received block's size into the moving average.
+func (d *downloader) noteBlockSize(n int) {
+	for {
+		old := d.avgBlockBytes.Load()
+		next := int64(n)
+		if old > 0 {
+			next = old + (int64(n)-old)/16
+		}
+		if d.avgBlockBytes.CompareAndSwap(old, next) {
+			return
+		}
+	}
 }
 
 func newDownloader(n *Node) *downloader {
@@ -185,7 +221,8 @@ func (d *downloader) step(ctx context.Context) {
 		}
 	}
 
-	missing := d.n.cfg.Chain.MissingBlocks(downloadWindow, downloadWindow)
+	window := d.window()
+	missing := d.n.cfg.Chain.MissingBlocks(window, int(window))
 	if len(missing) == 0 {
 		return
 	}
@@ -566,6 +603,7 @@ func (d *downloader) requestBlocks(ctx context.Context, p peer.ID, batch []chain
 			d.n.Misbehaving(p, banScoreLimit/2, "sent a block that was not asked for")
 			return errors.New("unrequested block")
 		}
+		d.noteBlockSize(block.SerializeSize())
 		_, err = d.n.cfg.Chain.ProcessBlock(block)
 		done(hash)
 		switch {

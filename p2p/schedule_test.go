@@ -9,6 +9,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
 )
 
 // missingBlocks returns n missing blocks at heights 1..n.
@@ -232,4 +233,43 @@ func TestBlockSchedule(t *testing.T) {
 			t.Fatal("a peer whose request failed was asked again at once")
 		}
 	})
+}
+
+// TestPruneDownloadWindow ensures a node pruning to a target requests
+// blocks no further above its tip than a quarter of the target holds at
+// the size of the blocks it received, so blocks stored ahead of the tip
+// (which cannot be pruned yet) keep its files near the target; other
+// nodes keep Core's window.
+func TestPruneDownloadWindow(t *testing.T) {
+	t.Parallel()
+	net := chainparams.Regtest()
+	open := func(target int64) *downloader {
+		c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, PruneTarget: target})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return &downloader{n: &Node{cfg: Config{Chain: c}}}
+	}
+	full := open(0)
+	full.noteBlockSize(1 << 20)
+	if w := full.window(); w != downloadWindow {
+		t.Fatalf("an unpruned node's window: %d, want %d", w, downloadWindow)
+	}
+	pruned := open(chain.MinPruneTarget)
+	if w := pruned.window(); w != downloadWindow {
+		t.Fatalf("before any block arrived: %d, want %d", w, downloadWindow)
+	}
+	for _, tc := range []struct {
+		size int
+		want int32
+	}{{1_000_000, chain.MinPruneTarget / 4 / 1_000_000}, {200, downloadWindow}, {4_000_000, chain.MinPruneTarget / 4 / 4_000_000}, {16_000_000, minPruneWindow}} {
+		d := open(chain.MinPruneTarget)
+		for i := 0; i < 50; i++ {
+			d.noteBlockSize(tc.size)
+		}
+		if w := d.window(); w != tc.want {
+			t.Errorf("blocks of %d bytes: window %d, want %d", tc.size, w, tc.want)
+		}
+	}
 }
