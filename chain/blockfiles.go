@@ -54,6 +54,10 @@ func (b *BlockChain) openBlockFiles() error {
 func (b *BlockChain) openFileStore(infos []blockfile.FileInfo) error {
 	files, err := blockfile.Open(b.blockFS, fileMagic(b.network.GenesisHash()), infos)
 	if err != nil {
+		if errors.Is(err, blockfile.ErrCorrupt) {
+			return fmt.Errorf("%w: block files in %s: %v; the folder was damaged after the node synced it: "+
+				"delete the network's chain and blocks folders to download the chain again", ErrCorruptDatabase, b.cfg.BlocksDir, err)
+		}
 		return fmt.Errorf("chain: open block files in %s: %w", b.cfg.BlocksDir, err)
 	}
 	switch {

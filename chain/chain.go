@@ -229,10 +229,7 @@ func New(cfg Config) (*BlockChain, error) {
 	if cfg.blockFS == nil {
 		cfg.blockFS = blockfile.DirFS(cfg.BlocksDir)
 	}
-	if cfg.PruneTarget > 0 {
-		cfg.Prune = true
-	}
-	if err := (&BlockChain{cfg: cfg}).checkPruneConfig(); err != nil {
+	if err := cfg.checkPrune(); err != nil {
 		return nil, err
 	}
 	var db *store.DB

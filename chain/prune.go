@@ -78,19 +78,19 @@ func (b *BlockChain) PruneState() PruneState {
 	}
 }
 
-// checkPruneConfig refuses what Core refuses: the transaction index with
-// pruning (it points into blocks that would be gone), a target under the
-// minimum, and a pruned database without prune mode.
-func (b *BlockChain) checkPruneConfig() error {
-	if b.cfg.PruneTarget > 0 && !b.cfg.Prune {
-		b.cfg.Prune = true
+// checkPrune refuses what Core refuses: the transaction index with
+// pruning (it points into blocks that would be gone) and a target under
+// the minimum. A target implies prune mode.
+func (cfg *Config) checkPrune() error {
+	if cfg.PruneTarget > 0 {
+		cfg.Prune = true
 	}
-	if b.cfg.Prune && b.cfg.TxIndex {
+	if cfg.Prune && cfg.TxIndex {
 		return fmt.Errorf("%w is incompatible with the transaction index (--txindex)", ErrPruneMode)
 	}
-	if b.cfg.PruneTarget > 0 && b.cfg.PruneTarget < MinPruneTarget && !b.cfg.smallPruneTarget {
+	if cfg.PruneTarget > 0 && cfg.PruneTarget < MinPruneTarget && !cfg.smallPruneTarget {
 		return fmt.Errorf("%w: a target of %d MiB is below the minimum of %d MiB", ErrPruneMode,
-			b.cfg.PruneTarget>>20, MinPruneTarget>>20)
+			cfg.PruneTarget>>20, MinPruneTarget>>20)
 	}
 	return nil
 }
