@@ -198,11 +198,15 @@ func (b *BlockChain) storeBlockData(n *blockNode, raw []byte) error {
 // its block file, unless it is there from an earlier connection (the
 // outputs a block spends are fixed by its ancestors).
 // This function MUST be called with the process lock held.
-func (b *BlockChain) storeUndo(n *blockNode, spent []*utxo.Entry) error {
+func (b *BlockChain) storeUndo(n *blockNode, block *wire.MsgBlock, spent []*utxo.Entry) error {
 	if n.status&statusUndoStored != 0 {
 		return nil
 	}
-	pos, err := b.files.WriteUndo(n.dataPos.File, n.hash, encodeUndo(spent))
+	undo, err := encodeUndo(block, spent)
+	if err != nil {
+		return err
+	}
+	pos, err := b.files.WriteUndo(n.dataPos.File, n.hash, undo)
 	if err != nil {
 		return fmt.Errorf("chain: store undo data of %v: %w", n.hash, err)
 	}
@@ -245,9 +249,9 @@ func (b *BlockChain) readBlock(n *blockNode) (*wire.MsgBlock, error) {
 	return decodeStoredBlock(raw, &n.hash)
 }
 
-// readUndo reads and decodes a block's undo data.
+// readUndo reads and decodes a block's undo data; block is the block.
 // This function is safe for concurrent access.
-func (b *BlockChain) readUndo(n *blockNode) ([]*utxo.Entry, error) {
+func (b *BlockChain) readUndo(n *blockNode, block *wire.MsgBlock) ([]*utxo.Entry, error) {
 	b.chainLock.RLock()
 	pos, status := n.undoPos, n.status
 	b.chainLock.RUnlock()
@@ -261,7 +265,7 @@ func (b *BlockChain) readUndo(n *blockNode) ([]*utxo.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: undo data of %v: %v", ErrCorruptDatabase, n.hash, err)
 	}
-	return decodeUndo(raw)
+	return decodeUndo(raw, block)
 }
 
 // syncBlockFiles makes the block files durable and puts their changed
@@ -324,6 +328,9 @@ func (b *BlockChain) migrateV1() error {
 			batch.Delete(hashKey(prefixBlockV1, &hash))
 			moved++
 			undo, err := b.db.Get(hashKey(prefixUndoV1, &hash))
+			if err == nil {
+				undo, err = reencodeUndoV1(raw, &hash, undo)
+			}
 			switch {
 			case err == nil:
 				if r.undoPos, err = b.files.WriteUndo(r.dataPos.File, hash, undo); err != nil {
@@ -365,6 +372,24 @@ func (b *BlockChain) migrateV1() error {
 	b.log.Warn("blocks moved to block files", "blocks", moved, "bytes", b.files.Usage(),
 		"took", time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// reencodeUndoV1 turns undo data as schema version 1 kept it into this
+// version's encoding; raw is its block.
+func reencodeUndoV1(raw []byte, hash *chainhash.Hash, v1 []byte) ([]byte, error) {
+	block, err := decodeStoredBlock(raw, hash)
+	if err != nil {
+		return nil, err
+	}
+	spent, err := decodeUndoV1(v1)
+	if err != nil {
+		return nil, fmt.Errorf("undo data of %v: %w", hash, err)
+	}
+	undo, err := encodeUndo(block, spent)
+	if err != nil {
+		return nil, fmt.Errorf("%w: undo data of %v: %v", ErrCorruptDatabase, hash, err)
+	}
+	return undo, nil
 }
 
 // sortRecords orders index records by height, so that parents come first.

@@ -195,7 +195,7 @@ func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []c
 			return err
 		}
 	}
-	if err := b.storeUndo(node, res.spent); err != nil {
+	if err := b.storeUndo(node, block, res.spent); err != nil {
 		return err
 	}
 	res.view.Commit()
@@ -231,7 +231,7 @@ func (b *BlockChain) disconnectTip() error {
 	if err != nil {
 		return err
 	}
-	spent, err := b.readUndo(node)
+	spent, err := b.readUndo(node, block)
 	if err != nil {
 		return err
 	}

@@ -161,7 +161,7 @@ func (b *BlockChain) syncFilterIndex() error {
 		}
 		var spent []*utxo.Entry
 		if h > 0 {
-			if spent, err = b.readUndo(n); err != nil {
+			if spent, err = b.readUndo(n, block); err != nil {
 				return fmt.Errorf("chain: build block filter index: %w", err)
 			}
 		}

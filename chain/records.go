@@ -10,7 +10,6 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/internal/blockfile"
-	"github.com/cairnchain/cairn/chain/utxo"
 )
 
 // Database layout. One goleveldb database holds the index and the state, so
@@ -173,38 +172,6 @@ func decodeState(v []byte) (chainhash.Hash, int32, error) {
 	}
 	copy(h[:], v[:32])
 	return h, int32(binary.LittleEndian.Uint32(v[32:])), nil
-}
-
-// encodeUndo serializes the outputs a block spent, in the order its
-// transactions spent them.
-func encodeUndo(spent []*utxo.Entry) []byte {
-	b := binary.AppendUvarint(nil, uint64(len(spent)))
-	for _, e := range spent {
-		b = utxo.AppendEntry(b, e)
-	}
-	return b
-}
-
-// decodeUndo is the inverse of encodeUndo.
-func decodeUndo(v []byte) ([]*utxo.Entry, error) {
-	n, k := binary.Uvarint(v)
-	if k <= 0 || n > uint64(len(v)) {
-		return nil, fmt.Errorf("%w: undo count", ErrCorruptDatabase)
-	}
-	v = v[k:]
-	spent := make([]*utxo.Entry, 0, n)
-	for i := uint64(0); i < n; i++ {
-		e, rest, err := utxo.DecodeEntry(v)
-		if err != nil {
-			return nil, fmt.Errorf("%w: undo entry %d: %v", ErrCorruptDatabase, i, err)
-		}
-		spent = append(spent, e)
-		v = rest
-	}
-	if len(v) != 0 {
-		return nil, fmt.Errorf("%w: %d trailing undo bytes", ErrCorruptDatabase, len(v))
-	}
-	return spent, nil
 }
 
 // TxLocation says where the transaction index found a transaction.
