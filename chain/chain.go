@@ -89,10 +89,8 @@ type Config struct {
 	// maxBlockFile, when set, replaces their size limit.
 	blockFS      blockfile.FS
 	maxBlockFile int64
-	// pruneAfterHeight, when set, replaces the network's height below
-	// which nothing is pruned, and smallPruneTarget allows targets under
-	// MinPruneTarget: tests prune small chains.
-	pruneAfterHeight int32
+	// smallPruneTarget allows targets under MinPruneTarget: tests prune
+	// small chains.
 	smallPruneTarget bool
 }
 

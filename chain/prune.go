@@ -42,17 +42,9 @@ var (
 	ErrPrunedReorg = errors.New("chain: reorganization past pruned blocks")
 )
 
-// PruneAfterHeight returns the height below which a chain is never pruned
-// (Core's nPruneAfterHeight: 100,000 on main, 1,000 elsewhere).
-func pruneAfterHeight(b *BlockChain) int32 {
-	if b.cfg.pruneAfterHeight > 0 {
-		return b.cfg.pruneAfterHeight
-	}
-	if b.network.Name == "main" {
-		return 100_000
-	}
-	return 1_000
-}
+// pruneAfterHeight returns the height below which a chain is never pruned
+// (Core's nPruneAfterHeight, from the network).
+func pruneAfterHeight(b *BlockChain) int32 { return b.network.PruneAfterHeight }
 
 // PruneState describes the node's pruning (getblockchaininfo's fields).
 type PruneState struct {

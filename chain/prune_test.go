@@ -9,9 +9,16 @@ import (
 	"github.com/cairnchain/cairn/chain/chaintest"
 )
 
+// pruneNet is regtest with nothing pruned below height 100 (the chain
+// spec's prune_after_height) instead of 1,000.
+func pruneNet() *chainparams.Network {
+	n := chainparams.Regtest()
+	n.PruneAfterHeight = 100
+	return n
+}
+
 // pruneConfig returns a test configuration that prunes: files of 16 KiB,
-// nothing pruned below height 100, the target (bytes; 0 for manual
-// pruning only) allowed under the minimum.
+// the target (bytes; 0 for manual pruning only) allowed under the minimum.
 func pruneConfig(target int64) func(*Config) {
 	return func(c *Config) {
 		c.TxIndex = false
@@ -19,7 +26,6 @@ func pruneConfig(target int64) func(*Config) {
 		c.Prune = true
 		c.PruneTarget = target
 		c.maxBlockFile = 16 << 10
-		c.pruneAfterHeight = 100
 		c.smallPruneTarget = true
 	}
 }
@@ -57,7 +63,7 @@ func mustHash[T any](v T, err error) T {
 // reorganizations cleanly, and restarts pruned.
 func TestPruneAutomatic(t *testing.T) {
 	const target = 160 << 10
-	h := newHarnessConfig(t, chainparams.Regtest(), pruneConfig(target))
+	h := newHarnessConfig(t, pruneNet(), pruneConfig(target))
 	full := newHarness(t) // the same blocks, unpruned
 	full.g = h.g
 	peak := int64(0)
@@ -169,7 +175,7 @@ func TestPruneAutomatic(t *testing.T) {
 // height asked, never the last MinBlocksToKeep blocks, and answers Core's
 // errors outside prune mode and on a short chain.
 func TestPruneManual(t *testing.T) {
-	h := newHarnessConfig(t, chainparams.Regtest(), pruneConfig(0))
+	h := newHarnessConfig(t, pruneNet(), pruneConfig(0))
 	mineSpending(h, "a", 50, nil)
 	if _, err := h.chain.PruneBlockchain(40); !errors.Is(err, ErrPruneMode) {
 		t.Fatalf("pruning a chain shorter than the prune-after height: %v", err)
@@ -212,7 +218,7 @@ func TestPruneManual(t *testing.T) {
 // TestPruneInvalidateDeep ensures invalidating a block whose disconnection
 // needs pruned undo data is refused before anything is disconnected.
 func TestPruneInvalidateDeep(t *testing.T) {
-	h := newHarnessConfig(t, chainparams.Regtest(), pruneConfig(0))
+	h := newHarnessConfig(t, pruneNet(), pruneConfig(0))
 	mineSpending(h, "b", 500, nil)
 	last, err := h.chain.PruneBlockchain(300)
 	if err != nil || last < 50 {

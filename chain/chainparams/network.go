@@ -46,6 +46,11 @@ type Network struct {
 	// network's chain, whose ancestors' scripts need not be checked on
 	// initial sync; zero for none. docs/protocol.md lists the values.
 	AssumeValid chainhash.Hash
+
+	// PruneAfterHeight is the height below which a pruning node deletes
+	// nothing (Bitcoin Core's nPruneAfterHeight: 100,000 on main, 1,000 on
+	// its test networks), so that a young chain keeps all its blocks.
+	PruneAfterHeight int32
 }
 
 // GenesisHash returns the hash of the network's genesis block.
@@ -123,6 +128,7 @@ func Main() *Network {
 		P2PPort:          7333,
 		RPCPort:          7332,
 		DHT:              true,
+		PruneAfterHeight: 100_000,
 		Consensus: consensus.Params{
 			TargetSpacing:          60 * time.Second,
 			AsertHalfLife:          17_280 * time.Second,
@@ -150,6 +156,7 @@ func Test() *Network {
 		RPCPort:          17332,
 		MDNS:             true,
 		DHT:              true,
+		PruneAfterHeight: 1_000,
 		Consensus: consensus.Params{
 			TargetSpacing:          30 * time.Second,
 			AsertHalfLife:          8_640 * time.Second,
@@ -178,6 +185,7 @@ func Regtest() *Network {
 		RPCPort:          27332,
 		MDNS:             true,
 		AllowGenerate:    true,
+		PruneAfterHeight: 1_000,
 		Consensus: consensus.Params{
 			TargetSpacing:          60 * time.Second,
 			NoRetargeting:          true,

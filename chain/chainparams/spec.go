@@ -39,6 +39,7 @@ import (
 //	  "coinbase_maturity": 100,
 //	  "minimum_chain_work": "0x0",
 //	  "assume_valid": "<block hash>",
+//	  "prune_after_height": 1000,
 //	  "bech32_hrp": "lcrn",
 //	  "coin_type": 1,
 //	  "p2p_port": 37333, "rpc_port": 37332,
@@ -63,6 +64,7 @@ type Spec struct {
 	CoinbaseMaturity   *int32           `json:"coinbase_maturity,omitempty"`
 	MinimumChainWork   string           `json:"minimum_chain_work,omitempty"`
 	AssumeValid        string           `json:"assume_valid,omitempty"`
+	PruneAfterHeight   *int32           `json:"prune_after_height,omitempty"`
 	Bech32HRP          string           `json:"bech32_hrp,omitempty"`
 	CoinType           *uint32          `json:"coin_type,omitempty"`
 	P2PPort            *uint16          `json:"p2p_port,omitempty"`
@@ -302,6 +304,12 @@ func (s *Spec) Network() (*Network, error) {
 			return nil, fmt.Errorf("assume_valid %q: want a block hash of 64 hex digits", s.AssumeValid)
 		}
 		n.AssumeValid = *h
+	}
+	if s.PruneAfterHeight != nil {
+		if *s.PruneAfterHeight < 0 {
+			return nil, fmt.Errorf("prune_after_height %d: must not be negative", *s.PruneAfterHeight)
+		}
+		n.PruneAfterHeight = *s.PruneAfterHeight
 	}
 	if s.Bech32HRP != "" {
 		if err := checkHRP(s.Bech32HRP); err != nil {

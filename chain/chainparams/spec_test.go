@@ -341,6 +341,10 @@ func TestParseSpecFields(t *testing.T) {
 			limit(0x207fffff)(n)
 		},
 	}, {
+		name:   "prune_after_height",
+		fields: `"prune_after_height": 10`,
+		change: func(n *chainparams.Network) { n.PruneAfterHeight = 10 },
+	}, {
 		name:   "base main",
 		fields: `"base": "main", "pow_limit_bits": "0x207fffff"`,
 		change: func(n *chainparams.Network) {
@@ -561,6 +565,7 @@ func TestParseSpecErrors(t *testing.T) {
 		{name: "minimum_chain_work over 256 bits", spec: specJSON(`"minimum_chain_work": "0x1` + strings.Repeat("0", 64) + `"`), want: []string{"minimum_chain_work"}},
 		{name: "empty minimum_chain_work", spec: specJSON(`"minimum_chain_work": "0x"`), want: []string{"minimum_chain_work"}},
 		{name: "assume_valid too short", spec: specJSON(`"assume_valid": "00ff"`), want: []string{"assume_valid", "64 hex digits"}},
+		{name: "negative prune_after_height", spec: specJSON(`"prune_after_height": -1`), want: []string{"prune_after_height", "negative"}},
 		{name: "assume_valid not hex", spec: specJSON(`"assume_valid": "` + strings.Repeat("zz", 32) + `"`), want: []string{"assume_valid"}},
 
 		{name: "bad target_spacing string", spec: specJSON(`"target_spacing": "5 seconds"`), want: []string{"target_spacing"}},

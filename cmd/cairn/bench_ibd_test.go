@@ -39,10 +39,11 @@ var (
 // ibdSpec is the benchmark's network: regtest's rules at a fixed, trivial
 // difficulty, with an hour's target spacing so that two weeks are 336
 // blocks (assumevalid skips the scripts of blocks more than that below the
-// best header), a coinbase maturity of 10, and a genesis block early in
-// 2026 so that 2,000 hourly blocks end in the past.
+// best header), a coinbase maturity of 10, pruning from the first block
+// (its blocks are full from the first; regtest waits for 1,000), and a
+// genesis block early in 2026 so that 2,000 hourly blocks end in the past.
 const ibdSpec = `{"name": "ibdbench", "base": "regtest", "difficulty": "fixed", "target_spacing": "1h",
-	"pow_limit_bits": "0x207fffff", "coinbase_maturity": 10,
+	"pow_limit_bits": "0x207fffff", "coinbase_maturity": 10, "prune_after_height": 0,
 	"genesis": {"time": 1767225600, "message": "Cairn initial sync benchmark"}}`
 
 // ibdFunding is how many outputs each of the first blocks' coinbases pays,
@@ -393,10 +394,17 @@ func seedIBDPeer(tb testing.TB, c *ibdChain, dir string) {
 }
 
 // dirSize returns the bytes of the regular files under dir.
-func dirSize(dir string) int64 {
+func dirSize(dir string) int64 { return dirSizeMatch(dir, "*") }
+
+// dirSizeMatch sums the sizes of the regular files under dir whose names
+// match pattern (filepath.Match).
+func dirSizeMatch(dir, pattern string) int64 {
 	var total int64
 	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
+		if err != nil || !d.Type().IsRegular() {
+			return nil
+		}
+		if ok, _ := filepath.Match(pattern, d.Name()); ok {
 			if info, err := d.Info(); err == nil {
 				total += info.Size()
 			}
@@ -508,15 +516,20 @@ func BenchmarkInitialSync(b *testing.B) {
 		node.mustCall(b, &stats, "gettxoutsetinfo")
 		node.stopRPC(b)
 		disk := dirSize(netDir)
+		blocksDir := filepath.Join(netDir, "blocks")
+		undo := dirSizeMatch(blocksDir, "rev*.dat")
+		db := disk - dirSize(blocksDir)
 		if utxoHash != "" && stats.Hash != utxoHash {
 			b.Errorf("%s: UTXO set %s, other modes %s", mode, stats.Hash, utxoHash)
 		}
 		utxoHash = stats.Hash
 		// Also on stderr as it happens: the whole run takes most of an hour.
 		fmt.Fprintf(os.Stderr, "%s: %d blocks in %v (%.2f blocks/s), CPU %.0f ms a block, peak RSS %d MiB, "+
-			"disk %.3f bytes per chain byte, most block files %d MiB, most data folder %d MiB, UTXO set %s\n",
+			"disk %.3f bytes per chain byte (undo files %.3f, chain database %.3f), most block files %d MiB, "+
+			"most data folder %d MiB, UTXO set %s\n",
 			mode, n, elapsed.Round(time.Millisecond), float64(n)/elapsed.Seconds(), float64(cpu.Milliseconds())/float64(n),
-			rss>>20, float64(disk)/float64(c.bytes), maxBlocks>>20, maxAll>>20, stats.Hash)
+			rss>>20, float64(disk)/float64(c.bytes), float64(undo)/float64(c.bytes), float64(db)/float64(c.bytes),
+			maxBlocks>>20, maxAll>>20, stats.Hash)
 		b.ReportMetric(float64(n)/elapsed.Seconds(), mode+"-blocks/s")
 		b.ReportMetric(float64(cpu.Milliseconds())/float64(n), mode+"-cpu-ms/block")
 		b.ReportMetric(float64(rss)/(1<<20), mode+"-peak-rss-MiB")
