@@ -2,13 +2,16 @@ package chain
 
 import (
 	"flag"
+	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
@@ -109,19 +112,31 @@ func genP2WPKHChain(tb testing.TB, nBlocks, txsPerBlock int) *p2wpkhChain {
 // UTXO cache hit rate, one core's signature verifications per second
 // measured in the same run, and ratio = tx/s / (cores x sigs/s/core), whose
 // target is at least 0.8 (ratio+flush likewise with the final flush).
+// It runs without and with the address index (--addrindex), whose cost is
+// the difference in tx/s and in disk bytes per chain byte.
 func BenchmarkConnectP2WPKH(b *testing.B) {
 	benchChainOnce.Do(func() { benchChain = genP2WPKHChain(b, *benchBlocks, *benchTxs) })
-	c := benchChain
+	for _, addr := range []bool{false, true} {
+		b.Run(fmt.Sprintf("addrindex=%v", addr), func(b *testing.B) { benchConnect(b, benchChain, addr) })
+	}
+}
+
+func benchConnect(b *testing.B, c *p2wpkhChain, addrIndex bool) {
 	sigRate := chaintest.SigVerifyRate(1)
 	cores := runtime.GOMAXPROCS(0)
+	var chainBytes int64
+	for _, raw := range c.raw {
+		chainBytes += int64(len(raw))
+	}
 	b.ResetTimer()
 	var connectTime, flushTime time.Duration
 	var hitRate float64
+	var disk int64
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		dir := b.TempDir()
 		net := chainparams.Regtest()
-		chain, err := New(Config{Dir: dir, Network: net, CacheBytes: int64(*benchCacheMiB) << 20,
+		chain, err := New(Config{Dir: dir, Network: net, CacheBytes: int64(*benchCacheMiB) << 20, AddrIndex: addrIndex,
 			Now: func() time.Time { return c.lastTime }})
 		if err != nil {
 			b.Fatal(err)
@@ -148,6 +163,7 @@ func BenchmarkConnectP2WPKH(b *testing.B) {
 		if got := chain.ScriptStats().InputsChecked; got != uint64(c.txs) {
 			b.Fatalf("checked %d inputs, want %d", got, c.txs)
 		}
+		disk = chain.DiskSize()
 		chain.Close()
 	}
 	n := float64(b.N)
@@ -163,6 +179,7 @@ func BenchmarkConnectP2WPKH(b *testing.B) {
 	b.ReportMetric(txRateFlushed/capacity, "ratio+flush")
 	b.ReportMetric(hitRate*100, "hit%")
 	b.ReportMetric(flushSecs, "flush-s")
+	b.ReportMetric(float64(disk)/float64(chainBytes), "disk/chain")
 }
 
 var benchLongBlocks = flag.Int("bench.longblocks", 100_000, "blocks in BenchmarkLongChain")
@@ -249,4 +266,76 @@ func BenchmarkLongChain(b *testing.B) {
 	b.ReportMetric(startup.Seconds()*1000/runs, "startup-ms")
 	b.ReportMetric(float64(heap)/(1<<20), "heap-MiB")
 	b.ReportMetric(float64(disk)/float64(chainBytes), "disk/chain")
+}
+
+// BenchmarkAddrHistory reads the history and the unspent outputs of a
+// script with 10,000 confirmed transactions (100 blocks of 100 payments)
+// from the address index, each read in a view of its own as a server would
+// take it, and reports p50 and p99 latency (goal p99 <= 10 ms).
+func BenchmarkAddrHistory(b *testing.B) {
+	net := chainparams.Regtest()
+	net.Consensus.CoinbaseMaturity = 1
+	g := chaintest.New(net)
+	c, err := New(Config{Dir: b.TempDir(), Network: net, AddrIndex: true, Now: g.Now})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	target := chaintest.P2WSHScript([]byte{txscript.OP_TRUE})
+	const perBlock = 100
+	split := func(blk *wire.MsgBlock) {
+		cb := blk.Transactions[0]
+		v := cb.TxOut[0].Value / perBlock
+		cb.TxOut = cb.TxOut[:0]
+		for i := 0; i < perBlock; i++ {
+			cb.AddTxOut(&wire.TxOut{Value: v, PkScript: chaintest.OpTrueScript})
+		}
+	}
+	prev := g.NextBlock("b0", nil, nil, split)
+	process := func(blk *wire.MsgBlock) {
+		if _, err := c.ProcessBlock(blk); err != nil {
+			b.Fatal(err)
+		}
+	}
+	process(prev)
+	for i := 1; i <= 100; i++ {
+		var txs []*wire.MsgTx
+		for _, o := range chaintest.TxOuts(prev.Transactions[0]) {
+			txs = append(txs, chaintest.CreateTx([]chaintest.SpendableOut{o}, []int64{o.Amount}, target))
+		}
+		prev = g.NextBlock(fmt.Sprintf("b%d", i), nil, txs, split)
+		process(prev)
+	}
+	if err := c.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	sh := HashScript(target)
+	measure := func(read func(v *AddrView) (int, error)) (p50, p99 time.Duration) {
+		const n = 300
+		times := make([]time.Duration, 0, n)
+		for i := 0; i < n; i++ {
+			start := time.Now()
+			v, err := c.AddrIndexView()
+			if err != nil {
+				b.Fatal(err)
+			}
+			got, err := read(v)
+			v.Release()
+			times = append(times, time.Since(start))
+			if err != nil || got != 100*perBlock {
+				b.Fatalf("read %d entries, %v", got, err)
+			}
+		}
+		slices.Sort(times)
+		return times[n/2], times[n*99/100]
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h50, h99 := measure(func(v *AddrView) (int, error) { h, err := v.History(sh, 0); return len(h), err })
+		u50, u99 := measure(func(v *AddrView) (int, error) { u, err := v.Unspent(sh, 0); return len(u), err })
+		b.ReportMetric(float64(h50.Microseconds())/1000, "history-p50-ms")
+		b.ReportMetric(float64(h99.Microseconds())/1000, "history-p99-ms")
+		b.ReportMetric(float64(u50.Microseconds())/1000, "unspent-p50-ms")
+		b.ReportMetric(float64(u99.Microseconds())/1000, "unspent-p99-ms")
+	}
 }

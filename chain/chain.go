@@ -14,6 +14,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
+	"github.com/google/btree"
 	"github.com/syndtr/goleveldb/leveldb/storage"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
@@ -52,6 +53,10 @@ type Config struct {
 	// BlockFilterIndex keeps the BIP158 basic filter and filter header
 	// of every connected block (Bitcoin Core's -blockfilterindex).
 	BlockFilterIndex bool
+	// AddrIndex keeps the address index: each output script's confirmed
+	// history and unspent outputs, by script hash (what the Electrum
+	// protocol asks for).
+	AddrIndex bool
 	// Prune lets the node delete old block files (Core's -prune=1: by
 	// PruneBlockchain); PruneTarget, in bytes, makes it do so by itself
 	// to keep the block and undo files under it (Core's -prune=N MiB,
@@ -152,6 +157,15 @@ type BlockChain struct {
 	// connected since the last flush, by block hash (also guarded by
 	// processLock).
 	pendingFilters map[chainhash.Hash][]byte
+
+	// addrMu guards addrPend and addrTip: the writer changes them under
+	// processLock and addrMu, readers take a view under addrMu alone.
+	// addrPend holds the address index changes since the last flush
+	// (copy-on-write: readers clone it), addrTip the block they bring
+	// the index to.
+	addrMu   sync.Mutex
+	addrPend *btree.BTreeG[addrItem]
+	addrTip  *blockNode
 
 	// chainLock protects the fields below; readers take it shared.
 	chainLock sync.RWMutex
@@ -265,6 +279,7 @@ func New(cfg Config) (*BlockChain, error) {
 		b.assumeValid = *cfg.AssumeValid
 	}
 	b.pendingFilters = make(map[chainhash.Hash][]byte)
+	b.addrPend = newAddrPending()
 	fail := func(err error) (*BlockChain, error) {
 		db.Close()
 		if b.files != nil {
@@ -285,6 +300,11 @@ func New(cfg Config) (*BlockChain, error) {
 	}
 	if cfg.BlockFilterIndex {
 		if err := b.syncFilterIndex(); err != nil {
+			return fail(err)
+		}
+	}
+	if cfg.AddrIndex {
+		if err := b.syncAddrIndex(); err != nil {
 			return fail(err)
 		}
 	}
@@ -572,6 +592,7 @@ func (b *BlockChain) flush(evict bool) error {
 	for h, rec := range b.pendingFilters {
 		batch.Put(hashKey(prefixFilter, &h), rec)
 	}
+	b.writeAddrPending(batch)
 	for n := range b.dirtyNodes {
 		batch.Put(hashKey(prefixIndex, &n.hash), encodeIndexRecord(n))
 	}
@@ -583,12 +604,16 @@ func (b *BlockChain) flush(evict bool) error {
 	if b.cfg.BlockFilterIndex {
 		batch.Put([]byte{keyFilterTip}, tip.hash[:])
 	}
+	if b.cfg.AddrIndex {
+		batch.Put([]byte{keyAddrTip}, tip.hash[:])
+	}
 	if err := b.db.Write(batch, true); err != nil {
 		return fmt.Errorf("chain: flush: %w", err)
 	}
 	b.utxos.MarkFlushed(evict)
 	clear(b.pendingTx)
 	clear(b.pendingFilters)
+	b.addrFlushed()
 	clear(b.dirtyNodes)
 	b.pendingBytes = 0
 	b.lastFlush = time.Now()

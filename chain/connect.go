@@ -195,6 +195,12 @@ func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []c
 			return err
 		}
 	}
+	var addr *addrOps
+	if b.cfg.AddrIndex {
+		if addr, err = addrConnectOps(block, res.txids, node.height, res.spent); err != nil {
+			return err
+		}
+	}
 	if err := b.storeUndo(node, block, res.spent); err != nil {
 		return err
 	}
@@ -213,9 +219,16 @@ func (b *BlockChain) connectTip(node *blockNode, block *wire.MsgBlock, txids []c
 	}
 	b.best = append(b.best, node)
 	b.chainLock.Unlock()
+	if addr != nil {
+		b.applyAddrOps(addr, node)
+	}
 	b.publishBestState(node, block)
-	b.notifier.send(Notification{Type: BlockConnected, Block: block, Hash: node.hash, Height: node.height,
-		ConnectTime: time.Since(start)})
+	note := Notification{Type: BlockConnected, Block: block, Hash: node.hash, Height: node.height,
+		ConnectTime: time.Since(start)}
+	if addr != nil {
+		note.Scripts = addr.scripts()
+	}
+	b.notifier.send(note)
 	return b.maybeFlush()
 }
 
@@ -271,12 +284,25 @@ func (b *BlockChain) disconnectTip() error {
 	if next != 0 {
 		return fmt.Errorf("%w: undo data of %v has %d extra entries", ErrCorruptDatabase, node.hash, next)
 	}
+	var addr *addrOps
+	if b.cfg.AddrIndex {
+		if addr, err = b.addrDisconnectOps(block, node.height, spent); err != nil {
+			return err
+		}
+	}
 	view.Commit()
 	b.chainLock.Lock()
 	b.best = b.best[:len(b.best)-1]
 	b.chainLock.Unlock()
+	if addr != nil {
+		b.applyAddrOps(addr, node.parent)
+	}
 	b.publishBestState(node.parent, nil)
-	b.notifier.send(Notification{Type: BlockDisconnected, Block: block, Hash: node.hash, Height: node.height})
+	note := Notification{Type: BlockDisconnected, Block: block, Hash: node.hash, Height: node.height}
+	if addr != nil {
+		note.Scripts = addr.scripts()
+	}
+	b.notifier.send(note)
 	return b.maybeFlush()
 }
 

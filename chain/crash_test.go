@@ -100,7 +100,7 @@ func crashNetwork() *chainparams.Network {
 // crashConfig is the chain configuration of the crash test's database; the
 // child changes the cache settings.
 func crashConfig(dir string) Config {
-	return Config{Dir: dir, Network: crashNetwork(), TxIndex: true, BlockFilterIndex: true, Now: crashNow}
+	return Config{Dir: dir, Network: crashNetwork(), TxIndex: true, BlockFilterIndex: true, AddrIndex: true, Now: crashNow}
 }
 
 // TestCrashRecovery ensures that a node killed at any instant while it
@@ -504,7 +504,8 @@ func (k *crashChecker) check(c *BlockChain, rep *crashReport, full bool) {
 // checkStored checks the database of a flushed chain: the chain state
 // names tip, the UTXO records are want, the transaction index holds
 // exactly the main chain's txs transactions, each mapped to its block and
-// position, and the block filter index covers the main chain up to tip.
+// position, the block filter index covers the main chain up to tip, and
+// the address index equals one recomputed from the main chain's blocks.
 func (k *crashChecker) checkStored(c *BlockChain, tip *BestState, want map[wire.OutPoint]utxo.Entry, txs int) {
 	t := k.t
 	t.Helper()
@@ -522,6 +523,10 @@ func (k *crashChecker) checkStored(c *BlockChain, tip *BestState, want map[wire.
 		t.Fatalf("stored block filter index tip %x (%v), tip %v", v, err, tip.Hash)
 	}
 	checkFilterIndex(t, c)
+	if v, err := c.db.Get([]byte{keyAddrTip}); err != nil || !bytes.Equal(v, tip.Hash[:]) {
+		t.Fatalf("stored address index tip %x (%v), tip %v", v, err, tip.Hash)
+	}
+	checkAddrIndex(t, c)
 
 	n := 0
 	err = utxo.NewLevelBackend(c.db).ForEach(func(op wire.OutPoint, e *utxo.Entry) error {

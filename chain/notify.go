@@ -37,6 +37,10 @@ type Notification struct {
 	// ConnectTime is how long validating and connecting the block took
 	// (connected blocks only).
 	ConnectTime time.Duration
+	// Scripts, when the address index is on, are the scripts whose
+	// confirmed history the change altered: those the block's
+	// transactions pay or spend. They must not be modified.
+	Scripts []ScriptHash
 }
 
 // Subscription delivers the chain's notifications in the order they

@@ -327,3 +327,43 @@ func (db *DB) ForEach(prefix []byte, fn func(key, value []byte) error) error {
 func (db *DB) Compact(prefix []byte) error {
 	return convertErr("compact", db.ldb.CompactRange(*util.BytesPrefix(prefix)))
 }
+
+// Snapshot is a consistent, read-only view of the database as it was when
+// taken; writes after that do not show in it. It must be released.
+type Snapshot struct {
+	snap *leveldb.Snapshot
+}
+
+// Snapshot takes a snapshot of the database.
+func (db *DB) Snapshot() (*Snapshot, error) {
+	s, err := db.ldb.GetSnapshot()
+	if err != nil {
+		return nil, convertErr("snapshot", err)
+	}
+	return &Snapshot{snap: s}, nil
+}
+
+// Get returns the value stored under key when the snapshot was taken, or
+// ErrNotFound.
+func (s *Snapshot) Get(key []byte) ([]byte, error) {
+	v, err := s.snap.Get(key, nil)
+	if err != nil {
+		return nil, convertErr("get", err)
+	}
+	return v, nil
+}
+
+// ForEach is [DB.ForEach] on the snapshot.
+func (s *Snapshot) ForEach(prefix []byte, fn func(key, value []byte) error) error {
+	it := s.snap.NewIterator(util.BytesPrefix(prefix), nil)
+	defer it.Release()
+	for it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return convertErr("iterate", it.Error())
+}
+
+// Release frees the snapshot. It may be called more than once.
+func (s *Snapshot) Release() { s.snap.Release() }

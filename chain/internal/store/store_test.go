@@ -267,6 +267,42 @@ func TestForEachPrefix(t *testing.T) {
 	}
 }
 
+// TestSnapshot ensures a snapshot keeps showing the database as it was
+// when taken, through Get and ForEach, while later writes land.
+func TestSnapshot(t *testing.T) {
+	t.Parallel()
+	db, _ := openTest(t)
+	write(t, db, "a1", "x", "a2", "y")
+	snap, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Release()
+	b := new(Batch)
+	b.Delete([]byte("a1"))
+	b.Put([]byte("a3"), []byte("z"))
+	b.Put([]byte("a2"), []byte("w"))
+	if err := db.Write(b, false); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	if err := snap.ForEach([]byte("a"), func(k, v []byte) error { got = append(got, string(k)+"="+string(v)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"a1=x", "a2=y"}; !slices.Equal(got, want) {
+		t.Errorf("snapshot holds %q, want %q", got, want)
+	}
+	if v, err := snap.Get([]byte("a1")); err != nil || string(v) != "x" {
+		t.Errorf("snapshot Get(a1) = %q, %v", v, err)
+	}
+	if _, err := snap.Get([]byte("a3")); !errors.Is(err, ErrNotFound) {
+		t.Errorf("snapshot Get(a3): %v, want ErrNotFound", err)
+	}
+	if v, _ := db.Get([]byte("a2")); string(v) != "w" {
+		t.Errorf("database Get(a2) = %q after the write", v)
+	}
+}
+
 // TestUseAfterClose ensures calls on a closed database return errors rather
 // than panic.
 func TestUseAfterClose(t *testing.T) {
