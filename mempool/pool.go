@@ -448,6 +448,15 @@ func (p *TxPool) TxIDs() []chainhash.Hash {
 	return ids
 }
 
+// Sequence returns the pool's sequence number, which moves on every
+// addition and removal (getrawmempool's mempool_sequence).
+// This function is safe for concurrent access.
+func (p *TxPool) Sequence() uint64 {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.sequence
+}
+
 // TxIDsWithSequence returns the pool's txids, sorted, with the pool's
 // sequence number at that moment: how many additions and removals it has
 // seen (getrawmempool's mempool_sequence).

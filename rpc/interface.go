@@ -38,6 +38,7 @@ type Chain interface {
 	TxIndexEnabled() bool
 	BlockFilter(hash chainhash.Hash) (filter []byte, header chainhash.Hash, err error)
 	BlockFilterIndexEnabled() bool
+	AddrIndexEnabled() bool
 	ProcessBlock(block *wire.MsgBlock) (chain.ProcessResult, error)
 	ProcessHeaders(headers []wire.BlockHeader) (int, error)
 	DiskSize() int64

@@ -64,6 +64,7 @@ type nodeConfig struct {
 	net       *chainparams.Network // Regtest when nil
 	txIndex   bool
 	filters   bool // the block filter index
+	addrIndex bool // the address index
 	generator Generator
 	stop      func()
 	startTime time.Time
@@ -93,7 +94,7 @@ func openTestNode(dir string, cfg nodeConfig) (*testNode, error) {
 		net = chainparams.Regtest()
 	}
 	c, err := chain.New(chain.Config{Dir: dir, Network: net, TxIndex: cfg.txIndex,
-		BlockFilterIndex: cfg.filters, Now: testNow})
+		BlockFilterIndex: cfg.filters, AddrIndex: cfg.addrIndex, Now: testNow})
 	if err != nil {
 		return nil, fmt.Errorf("open chain: %w", err)
 	}

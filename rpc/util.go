@@ -21,7 +21,7 @@ var getIndexInfoDoc = methodDoc{
 	category: catUtil,
 	desc:     "Returns the status of one or all available indices currently running in the node.",
 	args: []argDoc{
-		optArg("index_name", argStr, "", "Filter results for an index with a specific name (txindex, basic block filter index)."),
+		optArg("index_name", argStr, "", "Filter results for an index with a specific name (txindex, basic block filter index, addrindex)."),
 	},
 	results: []resultDoc{rObjDyn("", "", rObj("name", "The name of the index",
 		rBool("synced", "Whether the index is synced or not (always true: the indexes move with the chain)"),
@@ -31,7 +31,7 @@ var getIndexInfoDoc = methodDoc{
 }
 
 func (s *Server) getIndexInfo(_ context.Context, a args) (any, error) {
-	// Both indexes are brought up to the tip when the chain opens and
+	// The indexes are brought up to the tip when the chain opens and
 	// move with it, so they are always synced.
 	out := map[string]indexInfo{}
 	height := s.cfg.Chain.BestSnapshot().Height
@@ -40,6 +40,9 @@ func (s *Server) getIndexInfo(_ context.Context, a args) (any, error) {
 	}
 	if s.cfg.Chain.BlockFilterIndexEnabled() {
 		out["basic block filter index"] = indexInfo{Synced: true, BestBlockHeight: height}
+	}
+	if s.cfg.Chain.AddrIndexEnabled() {
+		out["addrindex"] = indexInfo{Synced: true, BestBlockHeight: height}
 	}
 	if a.has(0) {
 		name, err := a.str(0)

@@ -117,14 +117,15 @@ func TestValidateAddress(t *testing.T) {
 	}
 }
 
-// TestGetIndexInfo ensures getindexinfo lists the transaction index and the
-// basic block filter index when they are on, by name or not, and nothing
-// otherwise.
+// TestGetIndexInfo ensures getindexinfo lists the transaction index, the
+// basic block filter index and the address index when they are on, by name
+// or not, and nothing otherwise.
 func TestGetIndexInfo(t *testing.T) {
 	t.Parallel()
 	r := richNode(t)
 	off := newTestNode(t, nodeConfig{blocks: 1})
 	filterOnly := newTestNode(t, nodeConfig{blocks: 2, filters: true})
+	addrOnly := newTestNode(t, nodeConfig{blocks: 3, addrIndex: true})
 	const (
 		txOn     = `{"txindex":{"synced":true,"best_block_height":103}}`
 		filterOn = `{"basic block filter index":{"synced":true,"best_block_height":103}}`
@@ -140,6 +141,9 @@ func TestGetIndexInfo(t *testing.T) {
 		{name: "txindex on, by name", srv: r.srv, params: []any{"txindex"}, want: txOn},
 		{name: "filter index on, by name", srv: r.srv, params: []any{"basic block filter index"}, want: filterOn},
 		{name: "filter index only", srv: filterOnly.srv, want: `{"basic block filter index":{"synced":true,"best_block_height":2}}`},
+		{name: "address index only", srv: addrOnly.srv, want: `{"addrindex":{"synced":true,"best_block_height":3}}`},
+		{name: "address index, by name", srv: addrOnly.srv, params: []any{"addrindex"}, want: `{"addrindex":{"synced":true,"best_block_height":3}}`},
+		{name: "address index off, by name", srv: r.srv, params: []any{"addrindex"}, want: `{}`},
 		{name: "txindex on, other index", srv: r.srv, params: []any{"coinstatsindex"}, want: `{}`},
 		{name: "txindex off", srv: off.srv, want: `{}`},
 		{name: "txindex off, by name", srv: off.srv, params: []any{"txindex"}, want: `{}`},

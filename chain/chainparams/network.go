@@ -35,8 +35,12 @@ type Network struct {
 	// Default ports and discovery.
 	P2PPort uint16
 	RPCPort uint16
-	MDNS    bool
-	DHT     bool
+	// ElectrumPort and ElectrumTLSPort are the Electrum protocol server's
+	// default ports (plain TCP and TLS).
+	ElectrumPort    uint16
+	ElectrumTLSPort uint16
+	MDNS            bool
+	DHT             bool
 
 	// AllowGenerate enables generatetoaddress and generateblock.
 	AllowGenerate bool
@@ -126,6 +130,8 @@ func Main() *Network {
 		HDPublicKeyID:    mainHDPub,
 		HDCoinType:       MainCoinType,
 		P2PPort:          7333,
+		ElectrumPort:     7334,
+		ElectrumTLSPort:  7335,
 		RPCPort:          7332,
 		DHT:              true,
 		PruneAfterHeight: 100_000,
@@ -153,6 +159,8 @@ func Test() *Network {
 		HDPublicKeyID:    testHDPub,
 		HDCoinType:       1,
 		P2PPort:          17333,
+		ElectrumPort:     17334,
+		ElectrumTLSPort:  17335,
 		RPCPort:          17332,
 		MDNS:             true,
 		DHT:              true,
@@ -182,6 +190,8 @@ func Regtest() *Network {
 		HDPublicKeyID:    testHDPub,
 		HDCoinType:       1,
 		P2PPort:          27333,
+		ElectrumPort:     27334,
+		ElectrumTLSPort:  27335,
 		RPCPort:          27332,
 		MDNS:             true,
 		AllowGenerate:    true,

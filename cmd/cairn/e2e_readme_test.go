@@ -443,6 +443,9 @@ func TestProtocolDoc(t *testing.T) {
 	for _, want := range []string{
 		row("default P2P port (TCP and QUIC)", func(n *chainparams.Network) string { return fmt.Sprint(n.P2PPort) }),
 		row("default RPC port (127.0.0.1)", func(n *chainparams.Network) string { return fmt.Sprint(n.RPCPort) }),
+		row("default Electrum ports (TCP, TLS; 127.0.0.1; off unless asked)", func(n *chainparams.Network) string {
+			return fmt.Sprintf("%d, %d", n.ElectrumPort, n.ElectrumTLSPort)
+		}),
 		row("bech32 HRP (segwit addresses)", func(n *chainparams.Network) string { return "`" + n.Bech32HRP + "`" }),
 	} {
 		if !strings.Contains(doc, want+"\n") {

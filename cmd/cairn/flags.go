@@ -2,8 +2,10 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -58,6 +60,26 @@ func networkDir(c *cli.Context, net *chainparams.Network) string {
 }
 
 // rpcAddr returns --rpc-addr or the network's default.
+// serviceAddr resolves an optional server address: "" stays off, a host
+// alone takes the network's default port.
+func serviceAddr(v string, port uint16, flag string) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	host, p, err := net.SplitHostPort(v)
+	if err != nil {
+		// No port: the whole value is the host.
+		host, p = strings.Trim(v, "[]"), strconv.Itoa(int(port))
+	}
+	if n, err := strconv.Atoi(p); err != nil || n < 0 || n > 65535 {
+		return "", fmt.Errorf("%s %q: bad port", flag, v)
+	}
+	if host == "" {
+		return "", fmt.Errorf("%s %q: give a host (127.0.0.1 to serve this machine only)", flag, v)
+	}
+	return net.JoinHostPort(host, p), nil
+}
+
 func rpcAddr(c *cli.Context, net *chainparams.Network) string {
 	if a := c.String("rpc-addr"); a != "" {
 		return a

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/electrum"
 	"github.com/cairnchain/cairn/mempool"
 	"github.com/cairnchain/cairn/miner"
 	"github.com/cairnchain/cairn/p2p"
@@ -50,11 +52,16 @@ func nodeCommand() *cli.Command {
 		&cli.IntFlag{Name: "prune", Usage: "delete old blocks to save disk: 0 keeps everything, 1 prunes only when told (pruneblockchain), " +
 			"N >= 550 keeps the block and undo files under N `MiB` by itself; never the last 288 blocks. Incompatible with --txindex; " +
 			"turning it off again means downloading the whole chain again", EnvVars: envVar("prune")},
+		&cli.BoolFlag{Name: "addrindex", Usage: "keep an index of every output script's history and unspent outputs (what Electrum wallets ask for)", EnvVars: envVar("addrindex")},
 		&cli.BoolFlag{Name: "blockfilterindex", Value: true, Usage: "keep the BIP158 basic filter of every block for getblockfilter (--blockfilterindex=false turns it off)", EnvVars: envVar("blockfilterindex")},
 		&cli.IntFlag{Name: "dbcache", Value: chain.DefaultCacheBytes >> 20, Usage: "UTXO cache size in `MiB`", EnvVars: envVar("dbcache")},
 		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes / 1_000_000, Usage: "transaction pool size bound in `MB` (10^6 bytes, as Core's -maxmempool)", EnvVars: envVar("maxmempool")},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
 		&cli.StringFlag{Name: "log-file", Usage: "also append the log to `FILE`", EnvVars: envVar("log-file")},
+		&cli.StringFlag{Name: "electrum-addr", Usage: "serve the Electrum protocol (plain TCP) on `HOST[:PORT]` (the port defaults to the network's; turns on --addrindex)", DefaultText: "off", EnvVars: envVar("electrum-addr")},
+		&cli.StringFlag{Name: "electrum-tls-addr", Usage: "serve the Electrum protocol over TLS on `HOST[:PORT]` (a self-signed certificate is made in the network folder unless --electrum-cert and --electrum-key name one)", DefaultText: "off", EnvVars: envVar("electrum-tls-addr")},
+		&cli.StringFlag{Name: "electrum-cert", Usage: "PEM certificate `FILE` for --electrum-tls-addr", EnvVars: envVar("electrum-cert")},
+		&cli.StringFlag{Name: "electrum-key", Usage: "PEM private key `FILE` of --electrum-cert", EnvVars: envVar("electrum-key")},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on `HOST:PORT`", DefaultText: "off", EnvVars: envVar("metrics-addr")},
 	)
 	return &cli.Command{
@@ -75,6 +82,7 @@ type nodeConfig struct {
 	rpcPassword string
 	txIndex     bool
 	filterIndex bool
+	addrIndex   bool
 	// prune and pruneTargetMiB are Core's -prune: on (1 or a target),
 	// and the target (0: manual pruning only).
 	prune          bool
@@ -87,16 +95,23 @@ type nodeConfig struct {
 	maxMempoolMB int
 	logLevel     slog.Level
 	metricsAddr  string
-	mine         bool
-	minerScript  []byte
-	minerThreads int
-	listen       []string
-	peers        []string
-	mdns         bool
-	dht          bool
-	clockOffset  time.Duration
-	maxPeers     int
-	logFile      string
+	// electrumAddr and electrumTLSAddr are the Electrum server's
+	// addresses ("" for off); electrumCert and electrumKey its TLS
+	// certificate files ("" for the self-signed one).
+	electrumAddr    string
+	electrumTLSAddr string
+	electrumCert    string
+	electrumKey     string
+	mine            bool
+	minerScript     []byte
+	minerThreads    int
+	listen          []string
+	peers           []string
+	mdns            bool
+	dht             bool
+	clockOffset     time.Duration
+	maxPeers        int
+	logFile         string
 	// mineInterval paces --mine on fixed-difficulty chains.
 	mineInterval time.Duration
 }
@@ -124,6 +139,7 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		rpcPassword:  c.String("rpc-password"),
 		txIndex:      c.Bool("txindex"),
 		filterIndex:  c.Bool("blockfilterindex"),
+		addrIndex:    c.Bool("addrindex"),
 		dbCacheMiB:   c.Int("dbcache"),
 		maxMempoolMB: c.Int("maxmempool"),
 		metricsAddr:  c.String("metrics-addr"),
@@ -188,6 +204,23 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 			}
 			cfg.assumeValid = h
 		}
+	}
+	if cfg.electrumAddr, err = serviceAddr(c.String("electrum-addr"), net.ElectrumPort, "--electrum-addr"); err != nil {
+		return nil, err
+	}
+	if cfg.electrumTLSAddr, err = serviceAddr(c.String("electrum-tls-addr"), net.ElectrumTLSPort, "--electrum-tls-addr"); err != nil {
+		return nil, err
+	}
+	cfg.electrumCert, cfg.electrumKey = c.String("electrum-cert"), c.String("electrum-key")
+	if (cfg.electrumCert == "") != (cfg.electrumKey == "") {
+		return nil, errors.New("--electrum-cert and --electrum-key go together")
+	}
+	if cfg.electrumCert != "" && cfg.electrumTLSAddr == "" {
+		return nil, errors.New("--electrum-cert is for --electrum-tls-addr, which is not set")
+	}
+	if cfg.electrumAddr != "" || cfg.electrumTLSAddr != "" {
+		// The server answers from the address index.
+		cfg.addrIndex = true
 	}
 	if cfg.prune && cfg.txIndex {
 		return nil, errors.New("--prune is incompatible with --txindex (the index points into blocks pruning deletes)")
@@ -258,7 +291,7 @@ func runNode(c *cli.Context) (err error) {
 
 	start := time.Now()
 	log.Info("opening chain", "network", cfg.net.Name, "datadir", cfg.dir, "dbcache_mib", cfg.dbCacheMiB,
-		"txindex", cfg.txIndex, "blockfilterindex", cfg.filterIndex, "prune", cfg.prune, "prune_target_mib", cfg.pruneTargetMiB)
+		"txindex", cfg.txIndex, "blockfilterindex", cfg.filterIndex, "addrindex", cfg.addrIndex, "prune", cfg.prune, "prune_target_mib", cfg.pruneTargetMiB)
 	now := time.Now
 	if cfg.clockOffset != 0 {
 		log.Warn("the node's clock is offset from the system's", "offset", cfg.clockOffset)
@@ -272,6 +305,7 @@ func runNode(c *cli.Context) (err error) {
 		CacheBytes:       int64(cfg.dbCacheMiB) << 20,
 		TxIndex:          cfg.txIndex,
 		BlockFilterIndex: cfg.filterIndex,
+		AddrIndex:        cfg.addrIndex,
 		Prune:            cfg.prune,
 		PruneTarget:      int64(cfg.pruneTargetMiB) << 20,
 		AssumeValid:      cfg.assumeValid,
@@ -364,8 +398,16 @@ func runNode(c *cli.Context) (err error) {
 		return err
 	}
 
+	esrv, err := startElectrum(cfg, bc, pool, pn, log)
+	if err != nil {
+		return err
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
+	if esrv != nil {
+		g.Go(func() error { return esrv.Run(gctx) })
+	}
 	if cfg.metricsAddr != "" {
 		g.Go(func() error { return serveMetrics(gctx, cfg.metricsAddr, metrics.reg) })
 	}
@@ -384,6 +426,41 @@ func runNode(c *cli.Context) (err error) {
 		return err
 	}
 	return nil
+}
+
+// startElectrum opens the Electrum server's ports when asked for, or
+// returns nil.
+func startElectrum(cfg *nodeConfig, bc *chain.BlockChain, pool *mempool.TxPool, pn *p2p.Node, log *slog.Logger) (*electrum.Server, error) {
+	if cfg.electrumAddr == "" && cfg.electrumTLSAddr == "" {
+		return nil, nil
+	}
+	ecfg := electrum.Config{Chain: bc, Mempool: pool, Version: "Cairn " + version,
+		OnTransaction: func(tx *wire.MsgTx) { pn.AnnounceTxs(tx.WitnessHash()) },
+		Logger:        log.With("pkg", "electrum")}
+	if cfg.electrumAddr != "" {
+		ecfg.Listen = []string{cfg.electrumAddr}
+	}
+	if cfg.electrumTLSAddr != "" {
+		cert, err := electrum.LoadCertificate(cfg.dir, cfg.electrumCert, cfg.electrumKey)
+		if err != nil {
+			return nil, err
+		}
+		ecfg.TLSListen = []string{cfg.electrumTLSAddr}
+		ecfg.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	esrv, err := electrum.New(ecfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := esrv.Listen(); err != nil {
+		return nil, err
+	}
+	var addrs []string
+	for _, a := range esrv.Addrs() {
+		addrs = append(addrs, a.String())
+	}
+	log.Info("electrum server listening", "addrs", strings.Join(addrs, " "))
+	return esrv, nil
 }
 
 // watchChain feeds block metrics and logs progress lines while the node

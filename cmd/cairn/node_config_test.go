@@ -211,3 +211,40 @@ func TestNodeAssumeValidFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestNodeElectrumFlags ensures the Electrum addresses take the network's
+// default port when given a host alone, turn the address index on, and
+// that certificate flags are checked.
+func TestNodeElectrumFlags(t *testing.T) {
+	for _, tc := range []struct {
+		args         []string
+		plain, tlsOn string
+		addrIndex    bool
+		err          string
+	}{
+		{args: nil},
+		{args: []string{"--addrindex"}, addrIndex: true},
+		{args: []string{"--electrum-addr", "127.0.0.1"}, plain: "127.0.0.1:27334", addrIndex: true},
+		{args: []string{"--electrum-addr", "0.0.0.0:5000"}, plain: "0.0.0.0:5000", addrIndex: true},
+		{args: []string{"--electrum-tls-addr", "::1"}, tlsOn: "[::1]:27335", addrIndex: true},
+		{args: []string{"--electrum-addr", "127.0.0.1:x"}, err: "bad port"},
+		{args: []string{"--electrum-addr", ":5000"}, err: "give a host"},
+		{args: []string{"--electrum-tls-addr", "127.0.0.1", "--electrum-cert", "c.pem"}, err: "go together"},
+		{args: []string{"--electrum-cert", "c.pem", "--electrum-key", "k.pem"}, err: "not set"},
+	} {
+		got, err := parseNode(t, append([]string{"--network", "regtest"}, tc.args...)...)
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%v: error %v, want %q", tc.args, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if got.electrumAddr != tc.plain || got.electrumTLSAddr != tc.tlsOn || got.addrIndex != tc.addrIndex {
+			t.Errorf("%v: electrum %q tls %q addrindex %v, want %q %q %v", tc.args, got.electrumAddr, got.electrumTLSAddr,
+				got.addrIndex, tc.plain, tc.tlsOn, tc.addrIndex)
+		}
+	}
+}

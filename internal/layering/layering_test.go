@@ -47,6 +47,8 @@ type rule struct {
 //   - rpcclient is a leaf: the server's code is not the client's.
 //   - mempool/policy is a leaf beside consensus, so that the wallet and
 //     p2p need not import the pool.
+//   - electrum, a server like rpc, imports no networking code and no other
+//     server; what both servers shape alike is in internal/coreshape.
 var rules = []rule{
 	{
 		pkg:       "rpc",
@@ -68,6 +70,17 @@ var rules = []rule{
 		leaves:    []string{"internal/atomicfile"},
 		why: "testnet imports no libp2p and no goleveldb, and of the module only chain/consensus, " +
 			"chain/chainparams, rpcclient, mempool/policy, wallet, miner/pow and leaf packages",
+	},
+	{
+		pkg: "electrum",
+		forbidden: []string{"github.com/libp2p/", "github.com/cairnchain/cairn/p2p", "github.com/cairnchain/cairn/p2p/",
+			"github.com/cairnchain/cairn/rpc", "github.com/cairnchain/cairn/miner"},
+		why: "the Electrum server, a sibling of rpc, imports no networking code, no other server and no miner",
+	},
+	{
+		pkg:     "internal/coreshape",
+		allowed: []string{"chain/consensus"},
+		why:     "coreshape, shared by the servers, depends on no package of the module but chain/consensus",
 	},
 	{
 		pkg:     "rpcclient",

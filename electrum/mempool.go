@@ -1,0 +1,338 @@
+package electrum
+
+import (
+	"cmp"
+	"errors"
+	"slices"
+	"sync"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/utxo"
+	"github.com/cairnchain/cairn/mempool"
+)
+
+// memTx is what the server keeps of one pool transaction.
+type memTx struct {
+	fee   int64
+	vsize int64
+	// unconfirmedParent: it spends an output of another pool transaction
+	// (height -1 in the protocol's histories).
+	unconfirmedParent bool
+	scripts           []chain.ScriptHash
+	outs              []memOut
+	spends            []memSpend
+}
+
+// memOut is an output of a pool transaction.
+type memOut struct {
+	sh    chain.ScriptHash
+	index uint32
+	value int64
+}
+
+// memSpend is an output a pool transaction spends.
+type memSpend struct {
+	sh    chain.ScriptHash
+	op    wire.OutPoint
+	value int64
+}
+
+// memIndex indexes the transaction pool by script hash. The server
+// refreshes it when the pool's sequence number moves: new transactions are
+// read from the pool, gone ones dropped, and the scripts either touched
+// are reported so that subscribers hear of them.
+type memIndex struct {
+	pool  Mempool
+	chain Chain
+
+	mu       sync.RWMutex
+	seq      uint64
+	txs      map[chainhash.Hash]*memTx
+	byScript map[chain.ScriptHash]map[chainhash.Hash]struct{}
+}
+
+func newMemIndex(pool Mempool, c Chain) *memIndex {
+	return &memIndex{pool: pool, chain: c, seq: ^uint64(0), txs: map[chainhash.Hash]*memTx{},
+		byScript: map[chain.ScriptHash]map[chainhash.Hash]struct{}{}}
+}
+
+// refresh brings the index up to the pool and returns the scripts whose
+// unconfirmed history changed. With full, every transaction's
+// unconfirmed-parent flag is checked again (after a block, a parent may
+// have confirmed; after a reorganization, one may have returned).
+func (m *memIndex) refresh(full bool) map[chain.ScriptHash]struct{} {
+	touched := map[chain.ScriptHash]struct{}{}
+	if m.pool == nil {
+		return touched
+	}
+	seq := m.pool.Sequence()
+	m.mu.RLock()
+	same := seq == m.seq
+	m.mu.RUnlock()
+	if same && !full {
+		return touched
+	}
+	ids, seq := m.pool.TxIDsWithSequence()
+	now := make(map[chainhash.Hash]struct{}, len(ids))
+	var added []chainhash.Hash
+	m.mu.RLock()
+	for _, id := range ids {
+		now[id] = struct{}{}
+		if _, ok := m.txs[id]; !ok {
+			added = append(added, id)
+		}
+	}
+	var gone []chainhash.Hash
+	for id := range m.txs {
+		if _, ok := now[id]; !ok {
+			gone = append(gone, id)
+		}
+	}
+	m.mu.RUnlock()
+
+	// Read the new transactions outside the lock: the pool and the chain
+	// are consulted per input.
+	fresh := make(map[chainhash.Hash]*memTx, len(added))
+	for _, id := range added {
+		if t := m.load(id); t != nil {
+			fresh[id] = t
+		}
+	}
+	var flags map[chainhash.Hash]bool
+	if full {
+		flags = make(map[chainhash.Hash]bool)
+		m.mu.RLock()
+		for id := range m.txs {
+			if d, err := m.pool.Entry(id); err == nil {
+				flags[id] = len(d.Parents) > 0
+			}
+		}
+		m.mu.RUnlock()
+	}
+
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, id := range gone {
+		t := m.txs[id]
+		delete(m.txs, id)
+		for _, sh := range t.scripts {
+			touched[sh] = struct{}{}
+			set := m.byScript[sh]
+			delete(set, id)
+			if len(set) == 0 {
+				delete(m.byScript, sh)
+			}
+		}
+	}
+	for id, t := range fresh {
+		m.txs[id] = t
+		for _, sh := range t.scripts {
+			touched[sh] = struct{}{}
+			set := m.byScript[sh]
+			if set == nil {
+				set = map[chainhash.Hash]struct{}{}
+				m.byScript[sh] = set
+			}
+			set[id] = struct{}{}
+		}
+	}
+	for id, flag := range flags {
+		if t := m.txs[id]; t != nil && t.unconfirmedParent != flag {
+			t.unconfirmedParent = flag
+			for _, sh := range t.scripts {
+				touched[sh] = struct{}{}
+			}
+		}
+	}
+	m.seq = seq
+	return touched
+}
+
+// load reads one pool transaction and the scripts it pays and spends, or
+// returns nil if it left the pool meanwhile or spends an output that can
+// no longer be found (it is then about to leave the pool).
+func (m *memIndex) load(id chainhash.Hash) *memTx {
+	d, err := m.pool.Entry(id)
+	if err != nil {
+		return nil
+	}
+	t := &memTx{fee: d.Fee, vsize: d.VSize, unconfirmedParent: len(d.Parents) > 0}
+	seen := map[chain.ScriptHash]struct{}{}
+	add := func(sh chain.ScriptHash) {
+		if _, ok := seen[sh]; !ok {
+			seen[sh] = struct{}{}
+			t.scripts = append(t.scripts, sh)
+		}
+	}
+	for _, in := range d.Tx.TxIn {
+		var pk []byte
+		var value int64
+		if out, ok := m.pool.Output(in.PreviousOutPoint); ok {
+			pk, value = out.PkScript, out.Value
+		} else {
+			e, err := m.chain.FetchUtxoEntry(in.PreviousOutPoint)
+			if err != nil || e == nil {
+				return nil
+			}
+			pk, value = e.PkScript, e.Amount
+		}
+		sh := chain.HashScript(pk)
+		t.spends = append(t.spends, memSpend{sh: sh, op: in.PreviousOutPoint, value: value})
+		add(sh)
+	}
+	for i, out := range d.Tx.TxOut {
+		if utxo.IsUnspendable(out.PkScript) {
+			continue
+		}
+		sh := chain.HashScript(out.PkScript)
+		t.outs = append(t.outs, memOut{sh: sh, index: uint32(i), value: out.Value})
+		add(sh)
+	}
+	return t
+}
+
+// history returns the script's pool transactions as the protocol orders
+// them: those whose inputs are all confirmed (height 0) before those
+// spending pool outputs (height -1), each group by txid as shown (the
+// order ElectrumX settled on, so that status hashes agree). Transactions
+// in skip (already confirmed in the caller's view) are left out.
+func (m *memIndex) history(sh chain.ScriptHash, skip map[chainhash.Hash]struct{}) []historyEntry {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	set := m.byScript[sh]
+	out := make([]historyEntry, 0, len(set))
+	for id := range set {
+		if _, ok := skip[id]; ok {
+			continue
+		}
+		t := m.txs[id]
+		e := historyEntry{TxHash: id, Fee: t.fee}
+		if t.unconfirmedParent {
+			e.Height = -1
+		}
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b historyEntry) int {
+		if a.Height != b.Height {
+			return -cmp.Compare(a.Height, b.Height) // 0 before -1
+		}
+		return cmp.Compare(a.TxHash.String(), b.TxHash.String())
+	})
+	return out
+}
+
+// balanceDelta returns what the pool adds to and takes from the script:
+// its outputs to it less the outputs of it the pool spends.
+func (m *memIndex) balanceDelta(sh chain.ScriptHash) int64 {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	var delta int64
+	for id := range m.byScript[sh] {
+		t := m.txs[id]
+		for _, o := range t.outs {
+			if o.sh == sh {
+				delta += o.value
+			}
+		}
+		for _, s := range t.spends {
+			if s.sh == sh {
+				delta -= s.value
+			}
+		}
+	}
+	return delta
+}
+
+// unspent returns the script's outputs created by pool transactions and
+// not spent in the pool, and the set of its outpoints (confirmed or not)
+// that pool transactions spend.
+func (m *memIndex) unspent(sh chain.ScriptHash) ([]listUnspentEntry, map[wire.OutPoint]struct{}) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	spent := map[wire.OutPoint]struct{}{}
+	var outs []listUnspentEntry
+	for id := range m.byScript[sh] {
+		t := m.txs[id]
+		for _, s := range t.spends {
+			if s.sh == sh {
+				spent[s.op] = struct{}{}
+			}
+		}
+		for _, o := range t.outs {
+			if o.sh == sh {
+				outs = append(outs, listUnspentEntry{TxHash: id.String(), TxPos: o.index, Height: 0, Value: o.value})
+			}
+		}
+	}
+	kept := outs[:0]
+	for _, o := range outs {
+		h, _ := chainhash.NewHashFromStr(o.TxHash)
+		if _, ok := spent[wire.OutPoint{Hash: *h, Index: o.TxPos}]; !ok {
+			kept = append(kept, o)
+		}
+	}
+	slices.SortFunc(kept, func(a, b listUnspentEntry) int {
+		if c := cmp.Compare(a.TxHash, b.TxHash); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.TxPos, b.TxPos)
+	})
+	return kept, spent
+}
+
+// feeHistogram returns the pool's fee histogram as ElectrumX computes it:
+// virtual size by fee rate (sat/vB, to 0.1), merged from the highest rate
+// down into bins of at least 100,000 vbytes that grow by 10% each, with
+// the remainder under a bin's size left out.
+func (m *memIndex) feeHistogram() [][2]float64 {
+	m.mu.RLock()
+	byRate := map[int64]int64{} // rate in 0.1 sat/vB -> vsize
+	for _, t := range m.txs {
+		if t.vsize > 0 {
+			byRate[10*t.fee/t.vsize] += t.vsize
+		}
+	}
+	m.mu.RUnlock()
+	rates := make([]int64, 0, len(byRate))
+	for r := range byRate {
+		rates = append(rates, r)
+	}
+	slices.Sort(rates)
+	slices.Reverse(rates)
+	out := [][2]float64{}
+	binSize := 100_000.0
+	var cum int64
+	prev := int64(-1)
+	for _, r := range rates {
+		size := byRate[r]
+		if float64(size) > 2*binSize && cum > 0 && prev >= 0 {
+			out = append(out, [2]float64{float64(prev) / 10, float64(cum)})
+			cum = 0
+			binSize *= 1.1
+		}
+		cum += size
+		if float64(cum) > binSize {
+			out = append(out, [2]float64{float64(r) / 10, float64(cum)})
+			cum = 0
+			binSize *= 1.1
+		}
+		prev = r
+	}
+	return out
+}
+
+// tx returns the pool transaction txid, or an error wrapping
+// mempool.ErrNotInPool.
+func (m *memIndex) tx(txid chainhash.Hash) (*wire.MsgTx, error) {
+	if m.pool == nil {
+		return nil, mempool.ErrNotInPool
+	}
+	tx, err := m.pool.FetchTransaction(txid)
+	if err != nil {
+		return nil, errors.Join(mempool.ErrNotInPool, err)
+	}
+	return tx, nil
+}

@@ -1,0 +1,439 @@
+package electrum
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/cairnchain/cairn/chain"
+)
+
+// JSON-RPC error codes: the standard ones, ElectrumX's BAD_REQUEST and
+// DAEMON_ERROR, and aiorpcX's for resource use.
+const (
+	codeParseError        = -32700
+	codeInvalidRequest    = -32600
+	codeMethodNotFound    = -32601
+	codeInvalidParams     = -32602
+	codeInternalError     = -32603
+	codeBadRequest        = 1
+	codeDaemonError       = 2
+	codeExcessiveResource = -101
+	codeServerBusy        = -102
+)
+
+// rpcError is a JSON-RPC error object.
+type rpcError struct {
+	Code    int    `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *rpcError) Error() string { return e.Message }
+
+func badRequest(format string, a ...any) *rpcError {
+	return &rpcError{Code: codeBadRequest, Message: fmt.Sprintf(format, a...)}
+}
+
+// request is one JSON-RPC request or notification from a client.
+type request struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Method  string          `json:"method"`
+	Params  json.RawMessage `json:"params"`
+}
+
+// response is one JSON-RPC response.
+type response struct {
+	JSONRPC string          `json:"jsonrpc"`
+	ID      json.RawMessage `json:"id"`
+	Result  any             `json:"result,omitempty"`
+	Error   *rpcError       `json:"error,omitempty"`
+}
+
+// resultNull marshals as JSON null where a result is null but present
+// (omitempty would drop a nil Result).
+type resultNull struct{}
+
+func (resultNull) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
+
+// notification is a server-to-client JSON-RPC notification.
+type notification struct {
+	JSONRPC string `json:"jsonrpc"`
+	Method  string `json:"method"`
+	Params  []any  `json:"params"`
+}
+
+func nullID(id json.RawMessage) json.RawMessage {
+	if len(id) == 0 {
+		return json.RawMessage("null")
+	}
+	return id
+}
+
+// errorLine is a whole response line carrying an error.
+func errorLine(id json.RawMessage, code int, msg string) []byte {
+	b, _ := json.Marshal(response{JSONRPC: "2.0", ID: nullID(id), Error: &rpcError{Code: code, Message: msg}})
+	return append(b, '\n')
+}
+
+// sub is one script subscription of a session.
+type sub struct {
+	key    string // the script hash as the client wrote it, echoed back
+	status *string
+}
+
+// session is one client connection.
+type session struct {
+	srv    *Server
+	conn   net.Conn
+	id     uint64
+	remote string
+	out    chan []byte
+	done   chan struct{}
+	once   sync.Once
+
+	mu         sync.Mutex
+	subs       map[chain.ScriptHash]*sub
+	headers    bool
+	lastTip    string // the tip header last sent
+	negotiated bool
+	cost       float64
+	costAt     time.Time
+	// known remembers where the confirmed transactions of the histories
+	// this client was given are, so that transaction.get finds them
+	// without the transaction index (a wallet asks for the transactions
+	// of the histories it reads). Bounded by maxKnownTxs.
+	known map[chainhash.Hash]txPlace
+}
+
+// txPlace is where a confirmed transaction is.
+type txPlace struct {
+	height int32
+	pos    uint32
+}
+
+// maxKnownTxs bounds a session's memory of transaction places.
+const maxKnownTxs = 100_000
+
+// remember records the places of a history's confirmed transactions.
+func (ss *session) remember(hist []historyEntry) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	for _, e := range hist {
+		if e.Height <= 0 {
+			continue
+		}
+		if len(ss.known) >= maxKnownTxs {
+			clear(ss.known)
+		}
+		ss.known[e.TxHash] = txPlace{height: e.Height, pos: e.Pos}
+	}
+}
+
+func newSession(s *Server, conn net.Conn) *session {
+	return &session{srv: s, conn: conn, id: s.next.Add(1), remote: conn.RemoteAddr().String(),
+		out: make(chan []byte, defaultOutQueue), done: make(chan struct{}),
+		subs: map[chain.ScriptHash]*sub{}, costAt: time.Now(), cost: 5, known: map[chainhash.Hash]txPlace{}}
+}
+
+// close ends the session; it may be called more than once, from anywhere.
+func (ss *session) close() {
+	ss.once.Do(func() {
+		close(ss.done)
+		ss.conn.Close()
+	})
+}
+
+// send queues a line for the client. A client that lets defaultOutQueue
+// lines pile up is not reading: it is disconnected rather than buffered
+// for.
+func (ss *session) send(line []byte) {
+	select {
+	case ss.out <- line:
+	case <-ss.done:
+	default:
+		ss.srv.log.Info("electrum client not reading; disconnected", "session", ss.id, "remote", ss.remote)
+		ss.close()
+	}
+}
+
+// serve reads and answers requests, one at a time, until the client leaves
+// or misbehaves.
+func (ss *session) serve() {
+	defer func() {
+		ss.close()
+		ss.mu.Lock()
+		subs := make([]chain.ScriptHash, 0, len(ss.subs))
+		for sh := range ss.subs {
+			subs = append(subs, sh)
+		}
+		ss.mu.Unlock()
+		ss.srv.removeSession(ss, subs)
+	}()
+	go ss.writeLoop()
+	ss.srv.log.Debug("electrum session", "session", ss.id, "remote", ss.remote)
+	r := bufio.NewReaderSize(ss.conn, ss.srv.cfg.MaxLineBytes)
+	for {
+		_ = ss.conn.SetReadDeadline(time.Now().Add(ss.srv.cfg.IdleTimeout))
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			ss.send(errorLine(nil, codeInvalidRequest,
+				fmt.Sprintf("request too large (over %d bytes)", ss.srv.cfg.MaxLineBytes)))
+			ss.flushAndClose()
+			return
+		}
+		if err != nil {
+			return
+		}
+		ss.charge(float64(len(line)) / defaultBandwidthUnitBytes)
+		line = bytes.TrimSpace(line)
+		if len(line) == 0 {
+			continue
+		}
+		if !ss.throttle() {
+			return
+		}
+		if reply := ss.handleLine(line); reply != nil {
+			ss.charge(float64(len(reply)) / defaultBandwidthUnitBytes)
+			ss.send(reply)
+		}
+	}
+}
+
+// flushAndClose gives the writer a moment to send what is queued, then
+// closes.
+func (ss *session) flushAndClose() {
+	deadline := time.After(2 * time.Second)
+	for len(ss.out) > 0 {
+		select {
+		case <-deadline:
+			ss.close()
+			return
+		case <-ss.done:
+			return
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	ss.close()
+}
+
+func (ss *session) writeLoop() {
+	w := bufio.NewWriter(ss.conn)
+	for {
+		select {
+		case <-ss.done:
+			return
+		case line := <-ss.out:
+			_ = ss.conn.SetWriteDeadline(time.Now().Add(defaultWriteTimeout))
+			if _, err := w.Write(line); err != nil {
+				ss.close()
+				return
+			}
+			// Write what else is queued before flushing.
+			for more := true; more; {
+				select {
+				case line := <-ss.out:
+					if _, err := w.Write(line); err != nil {
+						ss.close()
+						return
+					}
+				default:
+					more = false
+				}
+			}
+			if err := w.Flush(); err != nil {
+				ss.close()
+				return
+			}
+		}
+	}
+}
+
+// charge adds cost to the session, after the decay since the last charge
+// (the hard limit's ten-thousandth a second, ElectrumX's rate).
+func (ss *session) charge(c float64) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	now := time.Now()
+	decay := now.Sub(ss.costAt).Seconds() * ss.srv.cfg.CostHardLimit / 10_000
+	ss.cost = max(0, ss.cost-decay) + c
+	ss.costAt = now
+}
+
+// throttle delays a session over the soft cost limit, in proportion to how
+// far it is towards the hard one, and disconnects it at the hard limit
+// (aiorpcX's scheme). It returns false when the session must end.
+func (ss *session) throttle() bool {
+	ss.charge(0)
+	ss.mu.Lock()
+	cost := ss.cost
+	ss.mu.Unlock()
+	soft, hard := ss.srv.cfg.CostSoftLimit, ss.srv.cfg.CostHardLimit
+	if cost >= hard {
+		ss.srv.log.Info("electrum client over its resource budget; disconnected", "session", ss.id, "remote", ss.remote)
+		ss.send(errorLine(nil, codeExcessiveResource, "excessive resource usage"))
+		ss.flushAndClose()
+		return false
+	}
+	if cost > soft {
+		f := (cost - soft) / (hard - soft)
+		select {
+		case <-time.After(time.Duration(f * float64(defaultRequestSleep))):
+		case <-ss.done:
+			return false
+		}
+	}
+	return true
+}
+
+// handleLine answers one line: a request, a notification (no answer) or
+// a batch.
+func (ss *session) handleLine(line []byte) []byte {
+	if line[0] == '[' {
+		var items []json.RawMessage
+		if err := json.Unmarshal(line, &items); err != nil {
+			ss.charge(100)
+			return errorLine(nil, codeParseError, "invalid JSON")
+		}
+		if len(items) == 0 {
+			ss.charge(100)
+			return errorLine(nil, codeInvalidRequest, "batch is empty")
+		}
+		if len(items) > defaultMaxBatch {
+			ss.charge(100)
+			return errorLine(nil, codeInvalidRequest, fmt.Sprintf("batch of %d requests; at most %d", len(items), defaultMaxBatch))
+		}
+		var out [][]byte
+		for _, it := range items {
+			if r := ss.handleOne(it); r != nil {
+				out = append(out, bytes.TrimSuffix(r, []byte{'\n'}))
+			}
+		}
+		if len(out) == 0 {
+			return nil
+		}
+		b := append([]byte{'['}, bytes.Join(out, []byte{','})...)
+		return append(b, ']', '\n')
+	}
+	return ss.handleOne(line)
+}
+
+// handleOne answers one request object.
+func (ss *session) handleOne(raw []byte) []byte {
+	var req request
+	if err := json.Unmarshal(raw, &req); err != nil {
+		ss.charge(100)
+		var syntax *json.SyntaxError
+		if errors.As(err, &syntax) {
+			return errorLine(nil, codeParseError, "invalid JSON")
+		}
+		return errorLine(nil, codeInvalidRequest, "request object must be a dictionary")
+	}
+	if req.JSONRPC != "" && req.JSONRPC != "2.0" {
+		ss.charge(100)
+		return errorLine(req.ID, codeInvalidRequest, `"jsonrpc" is not "2.0"`)
+	}
+	if len(req.ID) > 0 && req.ID[0] != '"' && (req.ID[0] < '0' || req.ID[0] > '9') && req.ID[0] != '-' && string(req.ID) != "null" {
+		ss.charge(100)
+		return errorLine(nil, codeInvalidRequest, fmt.Sprintf(`invalid "id": %s`, req.ID))
+	}
+	result, rerr := ss.call(req.Method, req.Params)
+	if len(req.ID) == 0 {
+		return nil // a notification: no answer
+	}
+	if rerr != nil {
+		ss.charge(100)
+		return errorLine(req.ID, rerr.Code, rerr.Message)
+	}
+	if result == nil {
+		result = resultNull{}
+	}
+	b, err := json.Marshal(response{JSONRPC: "2.0", ID: req.ID, Result: result})
+	if err != nil {
+		return errorLine(req.ID, codeInternalError, "internal server error")
+	}
+	if len(b) > ss.srv.cfg.MaxSendBytes {
+		return errorLine(req.ID, codeInvalidRequest, fmt.Sprintf("response too large (over %d bytes)", ss.srv.cfg.MaxSendBytes))
+	}
+	return append(b, '\n')
+}
+
+// call runs a method.
+func (ss *session) call(method string, params json.RawMessage) (any, *rpcError) {
+	m, ok := methods[method]
+	if !ok {
+		return nil, &rpcError{Code: codeMethodNotFound, Message: fmt.Sprintf("unknown method %q", method)}
+	}
+	args, rerr := parseParams(params, m.params, m.required)
+	if rerr != nil {
+		return nil, rerr
+	}
+	ss.charge(m.cost)
+	return m.fn(ss, args)
+}
+
+// notifyHeader sends the tip to a client subscribed to headers, once per
+// new tip.
+func (ss *session) notifyHeader(tip tipResult) {
+	ss.mu.Lock()
+	if !ss.headers || ss.lastTip == tip.Hex {
+		ss.mu.Unlock()
+		return
+	}
+	ss.lastTip = tip.Hex
+	ss.mu.Unlock()
+	ss.sendNotification("blockchain.headers.subscribe", tip)
+}
+
+// notifyStatus sends a script's new status if it differs from the last one
+// the client heard.
+func (ss *session) notifyStatus(sh chain.ScriptHash, status *string) {
+	ss.mu.Lock()
+	s, ok := ss.subs[sh]
+	if !ok || sameStatus(s.status, status) {
+		ss.mu.Unlock()
+		return
+	}
+	s.status = status
+	key := s.key
+	ss.mu.Unlock()
+	var st any = resultNull{}
+	if status != nil {
+		st = *status
+	}
+	ss.sendNotification("blockchain.scripthash.subscribe", key, st)
+}
+
+func sameStatus(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// dropSub forgets a subscription whose status cannot be computed.
+func (ss *session) dropSub(sh chain.ScriptHash) {
+	ss.mu.Lock()
+	_, ok := ss.subs[sh]
+	delete(ss.subs, sh)
+	ss.mu.Unlock()
+	if ok {
+		ss.srv.unsubscribe(ss, sh)
+	}
+}
+
+func (ss *session) sendNotification(method string, params ...any) {
+	b, err := json.Marshal(notification{JSONRPC: "2.0", Method: method, Params: params})
+	if err != nil {
+		return
+	}
+	ss.send(append(b, '\n'))
+}
