@@ -20,6 +20,8 @@ type walletCLI struct {
 	n    *node
 	file string
 	env  []string
+	// netArgs replace "--network regtest" (a chain spec, credentials).
+	netArgs []string
 }
 
 // run runs `cairn wallet SUB [flags] ARGS` and returns stdout, stderr and
@@ -27,7 +29,12 @@ type walletCLI struct {
 func (w *walletCLI) run(sub []string, flags []string, args ...string) (string, string, int) {
 	w.t.Helper()
 	all := append([]string{"wallet"}, sub...)
-	all = append(all, "--network", "regtest", "--datadir", w.n.dir, "--rpc-addr", w.n.rpcAddr, "--wallet", w.file)
+	netArgs := w.netArgs
+	if netArgs == nil {
+		netArgs = []string{"--network", "regtest"}
+	}
+	all = append(all, netArgs...)
+	all = append(all, "--datadir", w.n.dir, "--rpc-addr", w.n.rpcAddr, "--wallet", w.file)
 	all = append(all, flags...)
 	all = append(all, args...)
 	return runCairn(w.t, w.env, all...)
