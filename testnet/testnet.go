@@ -52,7 +52,9 @@ type Node struct {
 	Name    string `json:"name"`
 	Dir     string `json:"dir"`
 	RPCAddr string `json:"rpc_addr"`
-	P2PAddr string `json:"p2p_addr"` // full multiaddr with /p2p/<id>
+	// ElectrumAddr is the node's Electrum protocol server (plain TCP).
+	ElectrumAddr string `json:"electrum_addr,omitempty"`
+	P2PAddr      string `json:"p2p_addr"` // full multiaddr with /p2p/<id>
 	// listenAddr is the P2P host:port picked at up.
 	listenAddr string
 	PeerID     string   `json:"peer_id"`
@@ -171,6 +173,9 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 			return s, err
 		}
 		n.listenAddr = p2p
+		if n.ElectrumAddr, err = s.freePort(n.RPCAddr, p2p); err != nil {
+			return s, err
+		}
 		n.Wallet = filepath.Join(n.Dir, "wallet.dat")
 		mnemonic, err := wallet.NewMnemonic(12)
 		if err != nil {
@@ -192,7 +197,8 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		host, port, _ := net.SplitHostPort(p2p)
 		n.Args = []string{"node", "--chain-spec", filepath.Join(dir, specName), "--datadir", n.Dir,
 			"--rpc-addr", n.RPCAddr, "--rpc-user", rpcUser, "--rpc-password", rpcPass,
-			"--listen", fmt.Sprintf("/ip4/%s/tcp/%s", host, port), "--mdns=false", "--dht=false"}
+			"--listen", fmt.Sprintf("/ip4/%s/tcp/%s", host, port), "--mdns=false", "--dht=false",
+			"--electrum-addr", n.ElectrumAddr}
 		for _, prev := range s.Nodes {
 			n.Args = append(n.Args, "--peer", prev.P2PAddr)
 		}
@@ -217,7 +223,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		if err := s.save(); err != nil {
 			return s, err
 		}
-		fmt.Fprintf(o.Log, "%s up: rpc %s, %s, mining %v\n", n.Name, n.RPCAddr, n.P2PAddr, n.Mining)
+		fmt.Fprintf(o.Log, "%s up: rpc %s, electrum %s, %s, mining %v\n", n.Name, n.RPCAddr, n.ElectrumAddr, n.P2PAddr, n.Mining)
 	}
 	return s, nil
 }
@@ -329,7 +335,7 @@ func (s *State) freePort(exclude ...string) (string, error) {
 		used[a] = true
 	}
 	for _, n := range s.Nodes {
-		used[n.RPCAddr], used[n.listenAddr] = true, true
+		used[n.RPCAddr], used[n.listenAddr], used[n.ElectrumAddr] = true, true, true
 	}
 	for try := 0; try < 200; try++ {
 		addr := fmt.Sprintf("127.0.0.1:%d", portLow+mrand.IntN(portHigh-portLow))
@@ -440,6 +446,7 @@ func (s *State) CallContext(ctx context.Context, n *Node, out any, method string
 type NodeStatus struct {
 	Name          string  `json:"name"`
 	RPC           string  `json:"rpc"`
+	Electrum      string  `json:"electrum,omitempty"`
 	Running       bool    `json:"running"`
 	Height        int32   `json:"height"`
 	BestBlockHash string  `json:"bestblockhash"`
@@ -456,7 +463,7 @@ type NodeStatus struct {
 func (s *State) Status() []NodeStatus {
 	out := make([]NodeStatus, len(s.Nodes))
 	for i, n := range s.Nodes {
-		st := NodeStatus{Name: n.Name, RPC: n.RPCAddr, Running: n.running(), Mining: n.Mining}
+		st := NodeStatus{Name: n.Name, RPC: n.RPCAddr, Electrum: n.ElectrumAddr, Running: n.running(), Mining: n.Mining}
 		var info struct {
 			Blocks        int32  `json:"blocks"`
 			BestBlockHash string `json:"bestblockhash"`

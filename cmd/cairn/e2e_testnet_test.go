@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,6 +118,14 @@ func TestE2ETestnet(t *testing.T) {
 	if st[0]["mining"] != true || st[2]["mining"] != false {
 		t.Fatalf("mining flags: %v", st)
 	}
+	// Each node serves the Electrum protocol on its own port, at its tip.
+	for _, node := range st {
+		addr, _ := node["electrum"].(string)
+		tip := electrumTip(t, addr)
+		if tip < 0 {
+			t.Fatalf("%v: no Electrum server at %q", node["name"], addr)
+		}
+	}
 
 	out, errOut, code = runLong(t, 5*time.Minute, "testnet", "scenario", "--dir", dir, "partition")
 	t.Logf("scenario partition:\n%s", out)
@@ -164,4 +173,27 @@ func TestE2ETestnet(t *testing.T) {
 			t.Fatalf("process %d still runs after down", pid)
 		}
 	}
+}
+
+// electrumTip asks an Electrum server for its tip height, or returns -1.
+func electrumTip(t *testing.T, addr string) int {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		return -1
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := conn.Write([]byte(`{"jsonrpc":"2.0","id":1,"method":"blockchain.headers.subscribe","params":[]}` + "\n")); err != nil {
+		return -1
+	}
+	var resp struct {
+		Result struct {
+			Height int `json:"height"`
+		} `json:"result"`
+	}
+	if err := json.NewDecoder(conn).Decode(&resp); err != nil {
+		return -1
+	}
+	return resp.Result.Height
 }

@@ -125,14 +125,14 @@ func testnetUp(c *cli.Context) error {
 // printStatus writes the status table.
 func printStatus(w io.Writer, st []testnet.NodeStatus) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\theight\ttip\tpeers\tmempool\thash rate\tlast block\tmining\trpc")
+	fmt.Fprintln(tw, "node\theight\ttip\tpeers\tmempool\thash rate\tlast block\tmining\trpc\telectrum")
 	for _, n := range st {
 		if n.Error != "" {
 			state := "down"
 			if n.Running {
 				state = "not answering"
 			}
-			fmt.Fprintf(tw, "%s\t-\t%s\t\t\t\t\t%v\t%s\n", n.Name, state, n.Mining, n.RPC)
+			fmt.Fprintf(tw, "%s\t-\t%s\t\t\t\t\t%v\t%s\t%s\n", n.Name, state, n.Mining, n.RPC, n.Electrum)
 			continue
 		}
 		tip := n.BestBlockHash
@@ -143,7 +143,8 @@ func printStatus(w io.Writer, st []testnet.NodeStatus) {
 		if n.HashRate > 0 {
 			rate = fmt.Sprintf("%.1f MH/s", n.HashRate/1e6)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\t%v ago\t%v\t%s\n", n.Name, n.Height, tip, n.Peers, n.Mempool, rate, n.LastBlockAge, n.Mining, n.RPC)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\t%v ago\t%v\t%s\t%s\n", n.Name, n.Height, tip, n.Peers, n.Mempool, rate,
+			n.LastBlockAge, n.Mining, n.RPC, n.Electrum)
 	}
 	tw.Flush()
 }
