@@ -37,12 +37,26 @@ type KDFParams struct {
 // (64 MiB, 3 passes), about a fifth of a second here, once per command.
 func DefaultKDFParams() KDFParams { return KDFParams{Time: 3, Memory: 64 << 10, Threads: 4} }
 
-// valid reports whether p is within the bounds a wallet file may state:
-// 1 to 100 passes, 8 KiB to 4 GiB of memory, one thread or more. They keep
-// a damaged file from asking for an absurd amount of work.
+// Bounds of the key derivation a wallet file may ask for. The parameters
+// are read from the file before the password can be checked, so a damaged
+// or tampered file must not be able to make a command allocate gigabytes
+// or run for minutes: at most 1 GiB of memory, 16 passes, 64 threads, and
+// 4 GiB-passes of work in all (about 20 times the default's).
+const (
+	maxKDFMemoryKiB = 1 << 20
+	maxKDFTime      = 16
+	maxKDFThreads   = 64
+	maxKDFWorkKiB   = 4 << 20 // memory x passes
+)
+
+// valid reports whether p is within the bounds a wallet file may state.
 func (p KDFParams) valid() bool {
-	return p.Time >= 1 && p.Time <= 100 && p.Memory >= 8 && p.Memory <= 4<<20 && p.Threads >= 1
+	return p.Time >= 1 && p.Time <= maxKDFTime && p.Memory >= 8 && p.Memory <= maxKDFMemoryKiB &&
+		p.Threads >= 1 && p.Threads <= maxKDFThreads && uint64(p.Time)*uint64(p.Memory) <= maxKDFWorkKiB
 }
+
+// kdfBounds describes the bounds for error messages.
+const kdfBounds = "1 to 16 passes, 8 KiB to 1 GiB of memory, at most 4 GiB-passes in all, 1 to 64 threads"
 
 // envelope is the file's JSON.
 type envelope struct {
@@ -103,7 +117,8 @@ func open(raw, password []byte) ([]byte, KDFParams, error) {
 	case len(env.Salt) < 16 || len(env.Nonce) != chacha20poly1305.NonceSizeX:
 		return nil, KDFParams{}, errors.New("wallet: the wallet file is damaged (salt or nonce)")
 	case !env.Params.valid():
-		return nil, KDFParams{}, fmt.Errorf("wallet: the wallet file is damaged (key derivation parameters %+v)", env.Params)
+		return nil, KDFParams{}, fmt.Errorf("wallet: the wallet file asks for key derivation parameters %+v, beyond what "+
+			"cairn accepts (%s): it is damaged or was tampered with, and no key was derived", env.Params, kdfBounds)
 	}
 	aead, err := chacha20poly1305.NewX(argon2.IDKey(password, env.Salt, env.Params.Time, env.Params.Memory, env.Params.Threads, chacha20poly1305.KeySize))
 	if err != nil {

@@ -128,7 +128,7 @@ func (o CreateOptions) kdf() KDFParams {
 func Create(path string, password []byte, net *chainparams.Network, mnemonic string, o CreateOptions) (_ *Wallet, err error) {
 	kdf := o.kdf()
 	if !kdf.valid() {
-		return nil, fmt.Errorf("wallet: key derivation parameters %+v out of bounds (1 to 100 passes, 8 KiB to 4 GiB of memory, 1 thread or more)", kdf)
+		return nil, fmt.Errorf("wallet: key derivation parameters %+v out of bounds (%s)", kdf, kdfBounds)
 	}
 	lock, err := lockFile(path)
 	if err != nil {

@@ -136,6 +136,28 @@ func TestFileEncryption(t *testing.T) {
 	if _, err := Open(filepath.Join(t.TempDir(), "none"), []byte("x"), net); !errors.Is(err, ErrNoWallet) {
 		t.Fatalf("missing file: %v", err)
 	}
+	// A tampered file cannot make the command derive at any cost: its
+	// parameters are refused before any key is derived (deriving 4 GiB x
+	// 100 passes would take this test minutes and gigabytes).
+	for _, params := range []string{
+		`{"time": 100, "memory_kib": 4194304, "threads": 4}`,
+		`{"time": 16, "memory_kib": 1048576, "threads": 4}`, // 16 GiB-passes in all
+		`{"time": 1, "memory_kib": 2097152, "threads": 4}`,
+		`{"time": 1, "memory_kib": 64, "threads": 255}`,
+		`{"time": 0, "memory_kib": 64, "threads": 1}`,
+	} {
+		var env map[string]json.RawMessage
+		if err := json.Unmarshal(raw, &env); err != nil {
+			t.Fatal(err)
+		}
+		env["kdf_params"] = json.RawMessage(params)
+		tampered, _ := json.Marshal(env)
+		bad := filepath.Join(t.TempDir(), "tampered.dat")
+		_ = os.WriteFile(bad, tampered, 0o600)
+		if _, err := Open(bad, []byte("correct horse"), net); err == nil || !strings.Contains(err.Error(), "tampered") {
+			t.Fatalf("kdf_params %s: %v", params, err)
+		}
+	}
 }
 
 // TestSelectCoins covers branch and bound's exact match, the fallback with
