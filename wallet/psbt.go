@@ -281,3 +281,118 @@ func (w *Wallet) CancelTx(txid string, rate float64) (*wire.MsgTx, int64, error)
 	}
 	return tx, fee, nil
 }
+
+// Ceilings above which `psbt sign` refuses without --force, as Core's
+// wallet refuses fees over -maxtxfee (0.1 coin) and sendrawtransaction
+// rates over -maxfeerate (0.1 coin per 1,000 vbytes).
+const (
+	MaxPSBTFee     = btcutil.SatoshiPerBitcoin / 10
+	MaxPSBTFeeRate = 10_000 // base units per vbyte
+)
+
+// PSBTInput and PSBTOutput are one side of a PSBT's summary.
+type PSBTInput struct {
+	OutPoint string `json:"outpoint"`
+	Value    int64  `json:"value"`
+	Mine     bool   `json:"mine"`
+}
+
+// PSBTOutput is an output of a PSBT's summary; Address is empty for a
+// script without one.
+type PSBTOutput struct {
+	Address string `json:"address"`
+	Value   int64  `json:"value"`
+	Mine    bool   `json:"mine"`
+}
+
+// PSBTSummary is what signing a PSBT approves: what it spends, what it
+// pays, and the fee, with the fee rate of the signed transaction's
+// estimated size.
+type PSBTSummary struct {
+	Inputs  []PSBTInput  `json:"inputs"`
+	Outputs []PSBTOutput `json:"outputs"`
+	Fee     int64        `json:"fee"`
+	VSize   int64        `json:"vsize"`
+	FeeRate float64      `json:"fee_rate"`
+}
+
+// PSBTCheck checks a PSBT against the wallet's own records before it is
+// signed, and summarizes it. A segwit signature commits to the value of
+// the output it spends but a signer learns that value from the PSBT; a
+// PSBT that understates it makes the fee look small (the fee attack on
+// hardware wallets). So every input paying one of the wallet's scripts
+// must be a coin the wallet knows, with the value and script the PSBT
+// claims; a full previous transaction, where given, must be the one the
+// input names and agree with the witness UTXO. Inputs of others are taken
+// as claimed, and the summary says which they are.
+func (w *Wallet) PSBTCheck(p *psbt.Packet) (*PSBTSummary, error) {
+	if len(p.Inputs) != len(p.UnsignedTx.TxIn) || len(p.Outputs) != len(p.UnsignedTx.TxOut) {
+		return nil, errors.New("wallet: the PSBT's inputs or outputs do not match its transaction")
+	}
+	known := make(map[wire.OutPoint]Coin)
+	for _, c := range w.Coins() {
+		known[c.OutPoint] = c
+	}
+	s := &PSBTSummary{}
+	var in, out int64
+	// The signed transaction's weight: the unsigned one plus each
+	// input's witness (P2WPKH's 108 weight units unless a key path).
+	weight := int64(consensus.TxWeight(p.UnsignedTx)) + 2
+	for i, pin := range p.Inputs {
+		op := p.UnsignedTx.TxIn[i].PreviousOutPoint
+		if pin.WitnessUtxo == nil {
+			return nil, fmt.Errorf("wallet: PSBT input %d has no witness UTXO (only segwit inputs are signed)", i)
+		}
+		if prev := pin.NonWitnessUtxo; prev != nil {
+			if prev.TxHash() != op.Hash || int(op.Index) >= len(prev.TxOut) ||
+				prev.TxOut[op.Index].Value != pin.WitnessUtxo.Value ||
+				string(prev.TxOut[op.Index].PkScript) != string(pin.WitnessUtxo.PkScript) {
+				return nil, fmt.Errorf("wallet: PSBT input %d: its previous transaction does not match its witness UTXO or outpoint %v", i, op)
+			}
+		}
+		value, script := pin.WitnessUtxo.Value, pin.WitnessUtxo.PkScript
+		path, mine := w.scripts[string(script)]
+		if mine {
+			c, ok := known[op]
+			switch {
+			case !ok:
+				return nil, fmt.Errorf("wallet: PSBT input %d spends %v, paid to this wallet's key %s, a coin the wallet has no record of "+
+					"(scan first; a PSBT that invents coins can hide its fee)", i, op, w.keys.String(path))
+			case c.Value != value || string(c.Script) != string(script):
+				return nil, fmt.Errorf("wallet: PSBT input %d claims %v holds %s, but the wallet's record of that coin says %s",
+					i, op, consensus.FormatCoins(value), consensus.FormatCoins(c.Value))
+			}
+		}
+		if value < 0 || value > consensus.MaxMoney {
+			return nil, fmt.Errorf("wallet: PSBT input %d claims an impossible value %d", i, value)
+		}
+		in += value
+		s.Inputs = append(s.Inputs, PSBTInput{OutPoint: op.String(), Value: value, Mine: mine})
+		if mine && path.Type == P2TR {
+			weight += 66
+		} else {
+			weight += 108
+		}
+	}
+	for _, o := range p.UnsignedTx.TxOut {
+		out += o.Value
+		_, mine := w.scripts[string(o.PkScript)]
+		s.Outputs = append(s.Outputs, PSBTOutput{Address: w.addressOf(o.PkScript), Value: o.Value, Mine: mine})
+	}
+	if in > consensus.MaxMoney || out > in {
+		return nil, fmt.Errorf("wallet: the PSBT pays %s from inputs of %s", consensus.FormatCoins(out), consensus.FormatCoins(in))
+	}
+	s.Fee = in - out
+	s.VSize = (weight + 3) / 4
+	s.FeeRate = float64(s.Fee) / float64(s.VSize)
+	return s, nil
+}
+
+// addressOf returns a script's address on the wallet's network, or "".
+func (w *Wallet) addressOf(script []byte) string {
+	_, addrs, _, err := txscript.ExtractPkScriptAddrs(script, w.net.AddressParams())
+	if err != nil || len(addrs) != 1 {
+		return ""
+	}
+	return addrs[0].EncodeAddress()
+}

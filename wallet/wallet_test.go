@@ -12,6 +12,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/btcutil/gcs/builder"
+	"github.com/btcsuite/btcd/btcutil/psbt"
 	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -439,6 +440,9 @@ func TestPSBTRoundTrip(t *testing.T) {
 	if _, err := PSBTFinalize(p); err == nil {
 		t.Fatal("an unsigned PSBT finalized")
 	}
+	if err := w.Save(); err != nil { // the signer checks against the saved coins
+		t.Fatal(err)
+	}
 	w.Close()
 	offline, err := Open(w.path, []byte("pw"), w.net)
 	if err != nil {
@@ -448,6 +452,33 @@ func TestPSBTRoundTrip(t *testing.T) {
 	p2, err := DecodePSBT(enc)
 	if err != nil {
 		t.Fatal(err)
+	}
+	sum, err := offline.PSBTCheck(p2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(sum.Inputs) != 1 || !sum.Inputs[0].Mine || len(sum.Outputs) != 2 || sum.Outputs[0].Mine || !sum.Outputs[1].Mine ||
+		sum.Outputs[0].Address != to.EncodeAddress() || sum.Outputs[0].Value != btcutil.SatoshiPerBitcoin ||
+		sum.Fee != sum.Inputs[0].Value-sum.Outputs[0].Value-sum.Outputs[1].Value || sum.FeeRate < 2.9 || sum.FeeRate > 3.1 {
+		t.Fatalf("summary %+v", sum)
+	}
+	// What the wallet's records contradict is refused before signing.
+	for _, tc := range []struct {
+		name   string
+		mutate func(p *psbt.Packet)
+		want   string
+	}{
+		{"understated input value (the segwit fee attack)", func(p *psbt.Packet) { p.Inputs[0].WitnessUtxo.Value -= 1000 }, "record of that coin"},
+		{"invented coin", func(p *psbt.Packet) { p.UnsignedTx.TxIn[0].PreviousOutPoint.Index += 7 }, "no record"},
+		{"previous transaction of another output", func(p *psbt.Packet) { p.Inputs[0].NonWitnessUtxo = wire.NewMsgTx(2) }, "previous transaction"},
+		{"more paid than spent", func(p *psbt.Packet) { p.UnsignedTx.TxOut[0].Value += 100 * btcutil.SatoshiPerBitcoin }, "from inputs of"},
+		{"no witness UTXO", func(p *psbt.Packet) { p.Inputs[0].WitnessUtxo = nil }, "no witness UTXO"},
+	} {
+		bad, _ := DecodePSBT(enc)
+		tc.mutate(bad)
+		if _, err := offline.PSBTCheck(bad); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an error with %q", tc.name, err, tc.want)
+		}
 	}
 	if n, err := offline.PSBTSign(p2); err != nil || n != 1 {
 		t.Fatalf("signed %d inputs: %v", n, err)

@@ -211,6 +211,31 @@ func TestE2EWallet(t *testing.T) {
 	}
 	a.fails("not a base64 PSBT", []string{"psbt", "sign"}, nil, "garbage")
 
+	// A PSBT paying an absurd fee is shown and refused unless forced.
+	var greedy struct{ PSBT string }
+	a.ok(&greedy, []string{"psbt", "create"}, []string{"--fee-rate", "20000"}, addrB, "1")
+	offline.fails("over the ceiling", []string{"psbt", "sign"}, nil, greedy.PSBT)
+	var forced struct {
+		Complete bool
+		Summary  struct {
+			Fee     int64
+			FeeRate float64 `json:"fee_rate"`
+			Outputs []struct {
+				Address string
+				Value   int64
+			}
+		}
+	}
+	offline.ok(&forced, []string{"psbt", "sign"}, []string{"--force"}, greedy.PSBT)
+	if !forced.Complete || forced.Summary.FeeRate < 19_000 || forced.Summary.Outputs[0].Address != addrB ||
+		forced.Summary.Outputs[0].Value != 100_000_000 {
+		t.Fatalf("forced psbt sign: %+v", forced)
+	}
+	_, summary, code := offline.run([]string{"psbt", "sign"}, []string{"--force"}, greedy.PSBT)
+	if code != 0 || !strings.Contains(summary, "output "+addrB) || !strings.Contains(summary, "fee ") {
+		t.Fatalf("psbt sign's summary on stderr: exit %d\n%s", code, summary)
+	}
+
 	// Without --json: the amount, the address, the txid, the fee and its
 	// rate, in the network's unit; and the balance in it too.
 	stdout, stderr, code := a.run([]string{"send"}, []string{"--fee-rate", "3"}, addrB, "2")

@@ -67,7 +67,9 @@ func walletCommand() *cli.Command {
 			{Name: "psbt", Usage: "partially signed transactions (BIP174)", Subcommands: []*cli.Command{
 				{Name: "create", Usage: "create an unsigned PSBT paying AMOUNT to ADDRESS", ArgsUsage: "ADDRESS AMOUNT",
 					Flags: walletFlags(feeRateFlag, &cli.BoolFlag{Name: "subtract-fee", Usage: "take the fee out of the amount"}), Action: walletPSBTCreate},
-				{Name: "sign", Usage: "sign a PSBT's inputs that are this wallet's (no node needed)", ArgsUsage: "PSBT", Flags: walletFlags(), Action: walletPSBTSign},
+				{Name: "sign", Usage: "check a PSBT against the wallet's coins, show what it spends and pays, and sign the inputs that are this wallet's (no node needed)",
+					ArgsUsage: "PSBT", Flags: walletFlags(&cli.BoolFlag{Name: "force", Usage: "sign even when the fee is over 0.1 coin or 10,000 sat/vB", EnvVars: envVar("force")}),
+					Action: walletPSBTSign},
 				{Name: "finalize", Usage: "finalize a signed PSBT and print the transaction", ArgsUsage: "PSBT", Flags: walletFlags(
 					&cli.BoolFlag{Name: "broadcast", Usage: "also send it through the node"}), Action: walletPSBTFinalize},
 			}},
@@ -626,6 +628,15 @@ func walletPSBTSign(c *cli.Context) error {
 		return err
 	}
 	defer w.Close()
+	sum, err := w.PSBTCheck(p)
+	if err != nil {
+		return err
+	}
+	if !c.Bool("force") && (sum.Fee > wallet.MaxPSBTFee || sum.FeeRate > wallet.MaxPSBTFeeRate) {
+		return fmt.Errorf("the PSBT pays a fee of %s (%.1f sat/vB), over the ceiling of %s or %d sat/vB; "+
+			"check it, and sign with --force if it is meant", wallet.FormatAmount(sum.Fee, e.net.Unit()), sum.FeeRate,
+			wallet.FormatAmount(wallet.MaxPSBTFee, e.net.Unit()), wallet.MaxPSBTFeeRate)
+	}
 	n, err := w.PSBTSign(p)
 	if err != nil {
 		return err
@@ -637,7 +648,36 @@ func walletPSBTSign(c *cli.Context) error {
 	if err != nil {
 		return err
 	}
-	return e.print(map[string]any{"psbt": enc, "signed": n, "complete": p.IsComplete()}, enc+"\n")
+	if !c.Bool("json") {
+		// The summary on stderr: stdout stays the PSBT, for pipes.
+		fmt.Fprint(c.App.ErrWriter, psbtSummaryText(sum, e.net.Unit()))
+	}
+	return e.print(map[string]any{"psbt": enc, "signed": n, "complete": p.IsComplete(), "summary": sum}, enc+"\n")
+}
+
+// psbtSummaryText shows what a PSBT spends and pays.
+func psbtSummaryText(s *wallet.PSBTSummary, unit string) string {
+	var b strings.Builder
+	for _, in := range s.Inputs {
+		who := "not this wallet's"
+		if in.Mine {
+			who = "this wallet's"
+		}
+		fmt.Fprintf(&b, "input  %s  %s  (%s)\n", in.OutPoint, wallet.FormatAmount(in.Value, unit), who)
+	}
+	for _, out := range s.Outputs {
+		who := ""
+		if out.Mine {
+			who = "  (back to this wallet)"
+		}
+		addr := out.Address
+		if addr == "" {
+			addr = "(no address)"
+		}
+		fmt.Fprintf(&b, "output %s  %s%s\n", addr, wallet.FormatAmount(out.Value, unit), who)
+	}
+	fmt.Fprintf(&b, "fee    %s  (%.1f sat/vB of about %d vbytes)\n", wallet.FormatAmount(s.Fee, unit), s.FeeRate, s.VSize)
+	return b.String()
 }
 
 func walletPSBTFinalize(c *cli.Context) error {
