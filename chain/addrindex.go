@@ -2,6 +2,7 @@ package chain
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -419,7 +420,13 @@ func (v *AddrView) Tip() (chainhash.Hash, int32) { return v.hash, v.height }
 // in block order. With limit > 0, more than limit entries is an error
 // wrapping ErrAddrHistoryTooLarge.
 func (v *AddrView) History(sh ScriptHash, limit int) ([]AddrTx, error) {
-	var out []AddrTx
+	return v.AppendHistory(nil, sh, limit)
+}
+
+// AppendHistory is History appending to dst, so that a caller answering
+// many queries can reuse one buffer.
+func (v *AddrView) AppendHistory(dst []AddrTx, sh ScriptHash, limit int) ([]AddrTx, error) {
+	out, base := dst, len(dst)
 	prefix := append([]byte{prefixAddrHistory}, sh[:]...)
 	var bad error
 	err := mergeAddrRange(v.snap.ForEach, v.pend, prefix, func(k, val []byte) bool {
@@ -427,7 +434,7 @@ func (v *AddrView) History(sh ScriptHash, limit int) ([]AddrTx, error) {
 			bad = fmt.Errorf("%w: address index history record", ErrCorruptDatabase)
 			return false
 		}
-		if limit > 0 && len(out) == limit {
+		if limit > 0 && len(out)-base == limit {
 			bad = fmt.Errorf("%w: more than %d entries", ErrAddrHistoryTooLarge, limit)
 			return false
 		}
@@ -451,11 +458,17 @@ func (v *AddrView) History(sh ScriptHash, limit int) ([]AddrTx, error) {
 // (height, position in the block, output index). With limit > 0, more than
 // limit outputs is an error wrapping ErrAddrHistoryTooLarge.
 func (v *AddrView) Unspent(sh ScriptHash, limit int) ([]AddrUnspent, error) {
-	var out []AddrUnspent
+	return v.AppendUnspent(nil, sh, limit)
+}
+
+// AppendUnspent is Unspent appending to dst (only the appended part is
+// sorted), so that a caller answering many queries can reuse one buffer.
+func (v *AddrView) AppendUnspent(dst []AddrUnspent, sh ScriptHash, limit int) ([]AddrUnspent, error) {
+	out, base := dst, len(dst)
 	prefix := append([]byte{prefixAddrUnspent}, sh[:]...)
 	var bad error
 	err := mergeAddrRange(v.snap.ForEach, v.pend, prefix, func(k, val []byte) bool {
-		if limit > 0 && len(out) == limit {
+		if limit > 0 && len(out)-base == limit {
 			bad = fmt.Errorf("%w: more than %d unspent outputs", ErrAddrHistoryTooLarge, limit)
 			return false
 		}
@@ -473,14 +486,11 @@ func (v *AddrView) Unspent(sh ScriptHash, limit int) ([]AddrUnspent, error) {
 	if err != nil {
 		return nil, err
 	}
-	slices.SortFunc(out, func(a, b AddrUnspent) int {
-		if a.Height != b.Height {
-			return int(a.Height) - int(b.Height)
+	slices.SortFunc(out[base:], func(a, b AddrUnspent) int {
+		if c := cmp.Compare(uint64(a.Height)<<32|uint64(a.TxPos), uint64(b.Height)<<32|uint64(b.TxPos)); c != 0 {
+			return c
 		}
-		if a.TxPos != b.TxPos {
-			return int(int64(a.TxPos) - int64(b.TxPos))
-		}
-		return int(int64(a.OutPoint.Index) - int64(b.OutPoint.Index))
+		return cmp.Compare(a.OutPoint.Index, b.OutPoint.Index)
 	})
 	return out, nil
 }

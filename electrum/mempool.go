@@ -249,11 +249,11 @@ func (m *memIndex) balanceDelta(sh chain.ScriptHash) int64 {
 // unspent returns the script's outputs created by pool transactions and
 // not spent in the pool, and the set of its outpoints (confirmed or not)
 // that pool transactions spend.
-func (m *memIndex) unspent(sh chain.ScriptHash) ([]listUnspentEntry, map[wire.OutPoint]struct{}) {
+func (m *memIndex) unspent(sh chain.ScriptHash) ([]unspentOut, map[wire.OutPoint]struct{}) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	spent := map[wire.OutPoint]struct{}{}
-	var outs []listUnspentEntry
+	var outs []unspentOut
 	for id := range m.byScript[sh] {
 		t := m.txs[id]
 		for _, s := range t.spends {
@@ -263,22 +263,21 @@ func (m *memIndex) unspent(sh chain.ScriptHash) ([]listUnspentEntry, map[wire.Ou
 		}
 		for _, o := range t.outs {
 			if o.sh == sh {
-				outs = append(outs, listUnspentEntry{TxHash: id.String(), TxPos: o.index, Height: 0, Value: o.value})
+				outs = append(outs, unspentOut{hash: id, pos: o.index, value: o.value})
 			}
 		}
 	}
 	kept := outs[:0]
 	for _, o := range outs {
-		h, _ := chainhash.NewHashFromStr(o.TxHash)
-		if _, ok := spent[wire.OutPoint{Hash: *h, Index: o.TxPos}]; !ok {
+		if _, ok := spent[wire.OutPoint{Hash: o.hash, Index: o.pos}]; !ok {
 			kept = append(kept, o)
 		}
 	}
-	slices.SortFunc(kept, func(a, b listUnspentEntry) int {
-		if c := cmp.Compare(a.TxHash, b.TxHash); c != 0 {
+	slices.SortFunc(kept, func(a, b unspentOut) int {
+		if c := cmp.Compare(a.hash.String(), b.hash.String()); c != 0 {
 			return c
 		}
-		return cmp.Compare(a.TxPos, b.TxPos)
+		return cmp.Compare(a.pos, b.pos)
 	})
 	return kept, spent
 }

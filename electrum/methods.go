@@ -470,7 +470,8 @@ func getBalance(ss *session, args []json.RawMessage) (any, *rpcError) {
 		return nil, rerr
 	}
 	defer v.Release()
-	utxos, err := v.Unspent(sh, ss.srv.historyLimit())
+	utxos, err := v.AppendUnspent(ss.sc.unspent[:0], sh, ss.srv.historyLimit())
+	ss.sc.unspent = utxos
 	if err != nil {
 		return nil, historyError(mapTooLarge(err))
 	}
@@ -489,23 +490,35 @@ func mapTooLarge(err error) error {
 	return err
 }
 
-// historyItem is one get_history entry; Fee only for pool entries.
-type historyItem struct {
-	TxHash string `json:"tx_hash"`
-	Height int32  `json:"height"`
-	Fee    *int64 `json:"fee,omitempty"`
+// appendHistory encodes a history as get_history answers it: tx_hash and
+// height, and fee for pool entries. Written by hand: a long history is the
+// server's largest answer, and reflection would take most of its time.
+func appendHistory(b []byte, hist []historyEntry) []byte {
+	b = append(b, '[')
+	for i, e := range hist {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"tx_hash":"`...)
+		b = appendHash(b, &e.TxHash)
+		b = append(b, `","height":`...)
+		b = strconv.AppendInt(b, int64(e.Height), 10)
+		if e.Height <= 0 {
+			b = append(b, `,"fee":`...)
+			b = strconv.AppendInt(b, e.Fee, 10)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
-func historyItems(hist []historyEntry) []historyItem {
-	out := make([]historyItem, len(hist))
-	for i, e := range hist {
-		out[i] = historyItem{TxHash: e.TxHash.String(), Height: e.Height}
-		if e.Height <= 0 {
-			fee := e.Fee
-			out[i].Fee = &fee
-		}
+// appendHash appends a hash as hashes are shown: hex of the reversed bytes.
+func appendHash(b []byte, h *chainhash.Hash) []byte {
+	const digits = "0123456789abcdef"
+	for i := len(h) - 1; i >= 0; i-- {
+		b = append(b, digits[h[i]>>4], digits[h[i]&0x0f])
 	}
-	return out
+	return b
 }
 
 func getHistory(ss *session, args []json.RawMessage) (any, *rpcError) {
@@ -518,13 +531,13 @@ func getHistory(ss *session, args []json.RawMessage) (any, *rpcError) {
 		return nil, rerr
 	}
 	defer v.Release()
-	hist, err := ss.srv.history(v, sh)
+	hist, err := ss.srv.history(v, sh, &ss.sc)
 	if err != nil {
 		return nil, historyError(err)
 	}
 	ss.charge(float64(len(hist)) / 1000)
 	ss.remember(hist)
-	return historyItems(hist), nil
+	return rawJSON(appendHistory(getBuf(), hist)), nil
 }
 
 func getMempool(ss *session, args []json.RawMessage) (any, *rpcError) {
@@ -534,15 +547,36 @@ func getMempool(ss *session, args []json.RawMessage) (any, *rpcError) {
 	}
 	hist := ss.srv.mem.history(sh, nil)
 	ss.charge(float64(len(hist)) / 50)
-	return historyItems(hist), nil
+	return rawJSON(appendHistory(nil, hist)), nil
 }
 
-// listUnspentEntry is one listunspent entry.
-type listUnspentEntry struct {
-	TxHash string `json:"tx_hash"`
-	TxPos  uint32 `json:"tx_pos"`
-	Height int32  `json:"height"`
-	Value  int64  `json:"value"`
+// unspentOut is one listunspent entry.
+type unspentOut struct {
+	hash   chainhash.Hash
+	pos    uint32
+	height int32
+	value  int64
+}
+
+// appendUnspent encodes listunspent's answer: tx_hash, tx_pos, height
+// (0 in the pool) and value.
+func appendUnspent(b []byte, outs []unspentOut) []byte {
+	b = append(b, '[')
+	for i, o := range outs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"tx_hash":"`...)
+		b = appendHash(b, &o.hash)
+		b = append(b, `","tx_pos":`...)
+		b = strconv.AppendUint(b, uint64(o.pos), 10)
+		b = append(b, `,"height":`...)
+		b = strconv.AppendInt(b, int64(o.height), 10)
+		b = append(b, `,"value":`...)
+		b = strconv.AppendInt(b, o.value, 10)
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }
 
 func listUnspent(ss *session, args []json.RawMessage) (any, *rpcError) {
@@ -555,20 +589,23 @@ func listUnspent(ss *session, args []json.RawMessage) (any, *rpcError) {
 		return nil, rerr
 	}
 	defer v.Release()
-	utxos, err := v.Unspent(sh, ss.srv.historyLimit())
+	utxos, err := v.AppendUnspent(ss.sc.unspent[:0], sh, ss.srv.historyLimit())
+	ss.sc.unspent = utxos
 	if err != nil {
 		return nil, historyError(mapTooLarge(err))
 	}
 	pooled, spent := ss.srv.mem.unspent(sh)
 	ss.charge(float64(len(utxos)+len(pooled)) / 50)
-	out := make([]listUnspentEntry, 0, len(utxos)+len(pooled))
+	out := ss.sc.outs[:0]
+	defer func() { ss.sc.outs = out }()
 	for _, u := range utxos {
 		if _, ok := spent[u.OutPoint]; ok {
 			continue
 		}
-		out = append(out, listUnspentEntry{TxHash: u.OutPoint.Hash.String(), TxPos: u.OutPoint.Index, Height: u.Height, Value: u.Amount})
+		out = append(out, unspentOut{hash: u.OutPoint.Hash, pos: u.OutPoint.Index, height: u.Height, value: u.Amount})
 	}
-	return append(out, pooled...), nil
+	out = append(out, pooled...)
+	return rawJSON(appendUnspent(getBuf(), out)), nil
 }
 
 func scriptSubscribe(ss *session, args []json.RawMessage) (any, *rpcError) {
@@ -588,7 +625,7 @@ func scriptSubscribe(ss *session, args []json.RawMessage) (any, *rpcError) {
 		return nil, rerr
 	}
 	defer v.Release()
-	hist, err := ss.srv.history(v, sh)
+	hist, err := ss.srv.history(v, sh, &ss.sc)
 	if err != nil {
 		return nil, historyError(err)
 	}
@@ -631,10 +668,7 @@ func (ss *session) findTx(txid chainhash.Hash) (*wire.MsgTx, *chain.TxLocation, 
 	if err == nil {
 		return tx, &loc, nil
 	}
-	ss.mu.Lock()
-	place, ok := ss.known[txid]
-	ss.mu.Unlock()
-	if ok {
+	if place, ok := ss.place(txid); ok {
 		if b, berr := ss.srv.cfg.Chain.BlockByHeight(place.height); berr == nil && int(place.pos) < len(b.Transactions) &&
 			b.Transactions[place.pos].TxHash() == txid {
 			return b.Transactions[place.pos], &chain.TxLocation{BlockHash: b.BlockHash(), Index: place.pos}, nil

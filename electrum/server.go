@@ -130,6 +130,9 @@ type Server struct {
 	totalSubs  int
 	closed     bool
 	wg         sync.WaitGroup
+
+	// hubScratch is the notifying goroutine's (Run's) buffers.
+	hubScratch scratch
 }
 
 // New returns a server; Listen opens its ports and Run serves them.
@@ -348,7 +351,7 @@ func (s *Server) notifyScripts(touched map[chain.ScriptHash]struct{}) {
 	}
 	defer view.Release()
 	for _, t := range targets {
-		hist, err := s.history(view, t.sh)
+		hist, err := s.history(view, t.sh, &s.hubScratch)
 		for _, ss := range t.sessions {
 			if err != nil {
 				// ElectrumX drops a subscription whose status it
@@ -397,24 +400,54 @@ func (s *Server) historyLimit() int { return s.cfg.MaxSendBytes / 99 }
 // in ElectrumX's words (Electrum matches them).
 var errHistoryTooLarge = errors.New("history too large")
 
+// scratch holds buffers one goroutine reuses from query to query, so that
+// long histories do not make garbage on every answer.
+type scratch struct {
+	confirmed []chain.AddrTx
+	history   []historyEntry
+	unspent   []chain.AddrUnspent
+	outs      []unspentOut
+}
+
 // history returns the script's full history, confirmed entries from the
 // view then the pool's, as get_history answers and the status hashes it.
-func (s *Server) history(view *chain.AddrView, sh chain.ScriptHash) ([]historyEntry, error) {
+// The result lives in sc (nil for fresh buffers) until its next use.
+func (s *Server) history(view *chain.AddrView, sh chain.ScriptHash, sc *scratch) ([]historyEntry, error) {
+	if sc == nil {
+		sc = &scratch{}
+	}
 	limit := s.historyLimit()
-	confirmed, err := view.History(sh, limit)
+	confirmed, err := view.AppendHistory(sc.confirmed[:0], sh, limit)
+	sc.confirmed = confirmed
 	if errors.Is(err, chain.ErrAddrHistoryTooLarge) {
 		return nil, errHistoryTooLarge
 	}
 	if err != nil {
 		return nil, err
 	}
-	out := make([]historyEntry, 0, len(confirmed))
-	skip := make(map[chainhash.Hash]struct{}, len(confirmed))
+	pooled := s.mem.history(sh, nil)
+	out := sc.history[:0]
+	// A transaction the view has confirmed may still be in the pool
+	// index until its next refresh: it is listed once, confirmed.
+	var inPool map[chainhash.Hash]bool
+	if len(pooled) > 0 {
+		inPool = make(map[chainhash.Hash]bool, len(pooled))
+		for _, e := range pooled {
+			inPool[e.TxHash] = true
+		}
+	}
 	for _, e := range confirmed {
 		out = append(out, historyEntry{TxHash: e.TxID, Height: e.Height, Pos: e.TxPos})
-		skip[e.TxID] = struct{}{}
+		if inPool[e.TxID] {
+			inPool[e.TxID] = false
+		}
 	}
-	out = append(out, s.mem.history(sh, skip)...)
+	for _, e := range pooled {
+		if inPool[e.TxHash] {
+			out = append(out, e)
+		}
+	}
+	sc.history = out
 	if len(out) > limit {
 		return nil, errHistoryTooLarge
 	}

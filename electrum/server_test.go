@@ -30,7 +30,7 @@ import (
 // testNode is a chain with the address and transaction indexes, a pool
 // following it, and an Electrum server over both on loopback.
 type testNode struct {
-	t     *testing.T
+	t     testing.TB
 	g     *chaintest.Generator
 	chain *chain.BlockChain
 	pool  *mempool.TxPool
@@ -40,7 +40,7 @@ type testNode struct {
 	pk    []byte // the key's P2WPKH script; coinbases pay it
 }
 
-func newTestNode(t *testing.T, configure func(*Config)) *testNode {
+func newTestNode(t testing.TB, configure func(*Config)) *testNode {
 	t.Helper()
 	net := chainparams.Regtest()
 	net.Consensus.CoinbaseMaturity = 1
@@ -109,14 +109,14 @@ func scriptHashHex(script []byte) string {
 // client is a protocol client: it sends requests and sorts what comes back
 // into answers and notifications.
 type client struct {
-	t     *testing.T
+	t     testing.TB
 	conn  net.Conn
 	r     *bufio.Reader
 	id    int
 	notes []map[string]any
 }
 
-func dial(t *testing.T, addr string) *client {
+func dial(t testing.TB, addr string) *client {
 	t.Helper()
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {
@@ -251,6 +251,20 @@ func statusFor(entries ...string) string {
 }
 
 func entry(txid chainhash.Hash, height int) string { return fmt.Sprintf("%v:%d:", txid, height) }
+
+// historyItem and listUnspentEntry decode the protocol's answers.
+type historyItem struct {
+	TxHash string `json:"tx_hash"`
+	Height int32  `json:"height"`
+	Fee    *int64 `json:"fee,omitempty"`
+}
+
+type listUnspentEntry struct {
+	TxHash string `json:"tx_hash"`
+	TxPos  uint32 `json:"tx_pos"`
+	Height int32  `json:"height"`
+	Value  int64  `json:"value"`
+}
 
 // TestSession drives the protocol as a wallet does: negotiate, subscribe
 // to headers and a script, see its coins, broadcast a payment and see it

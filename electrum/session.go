@@ -63,6 +63,9 @@ type resultNull struct{}
 
 func (resultNull) MarshalJSON() ([]byte, error) { return []byte("null"), nil }
 
+// rawJSON is a result its method encoded itself, written as it is.
+type rawJSON []byte
+
 // notification is a server-to-client JSON-RPC notification.
 type notification struct {
 	JSONRPC string `json:"jsonrpc"`
@@ -109,8 +112,11 @@ type session struct {
 	// known remembers where the confirmed transactions of the histories
 	// this client was given are, so that transaction.get finds them
 	// without the transaction index (a wallet asks for the transactions
-	// of the histories it reads). Bounded by maxKnownTxs.
+	// of the histories it reads). Bounded by maxKnownTxs; a history read
+	// again overwrites its entries in place.
 	known map[chainhash.Hash]txPlace
+	// sc is the buffers the session's requests reuse (one at a time).
+	sc scratch
 }
 
 // txPlace is where a confirmed transaction is.
@@ -130,10 +136,31 @@ func (ss *session) remember(hist []historyEntry) {
 		if e.Height <= 0 {
 			continue
 		}
-		if len(ss.known) >= maxKnownTxs {
+		if _, ok := ss.known[e.TxHash]; !ok && len(ss.known) >= maxKnownTxs {
 			clear(ss.known)
 		}
 		ss.known[e.TxHash] = txPlace{height: e.Height, pos: e.Pos}
+	}
+}
+
+// place finds a confirmed transaction in the histories remembered.
+func (ss *session) place(txid chainhash.Hash) (txPlace, bool) {
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	p, ok := ss.known[txid]
+	return p, ok
+}
+
+// bufPool recycles the buffers of large answers.
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 64<<10); return &b }}
+
+func getBuf() []byte { return (*bufPool.Get().(*[]byte))[:0] }
+
+// putBuf returns a buffer no one uses any more; small ones are left to the
+// garbage collector.
+func putBuf(b []byte) {
+	if cap(b) >= 64<<10 && cap(b) <= 16<<20 {
+		bufPool.Put(&b)
 	}
 }
 
@@ -237,6 +264,7 @@ func (ss *session) writeLoop() {
 				ss.close()
 				return
 			}
+			putBuf(line)
 			// Write what else is queued before flushing.
 			for more := true; more; {
 				select {
@@ -245,6 +273,7 @@ func (ss *session) writeLoop() {
 						ss.close()
 						return
 					}
+					putBuf(line)
 				default:
 					more = false
 				}
@@ -352,6 +381,20 @@ func (ss *session) handleOne(raw []byte) []byte {
 	if rerr != nil {
 		ss.charge(100)
 		return errorLine(req.ID, rerr.Code, rerr.Message)
+	}
+	if raw, ok := result.(rawJSON); ok {
+		// Encoded by the method: framed here without a second pass.
+		defer putBuf(raw)
+		line := getBuf()
+		line = append(line, `{"jsonrpc":"2.0","id":`...)
+		line = append(line, req.ID...)
+		line = append(line, `,"result":`...)
+		line = append(line, raw...)
+		line = append(line, '}')
+		if len(line) > ss.srv.cfg.MaxSendBytes {
+			return errorLine(req.ID, codeInvalidRequest, fmt.Sprintf("response too large (over %d bytes)", ss.srv.cfg.MaxSendBytes))
+		}
+		return append(line, '\n')
 	}
 	if result == nil {
 		result = resultNull{}

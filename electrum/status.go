@@ -30,7 +30,7 @@ func statusOf(history []historyEntry) *string {
 	h := sha256.New()
 	buf := make([]byte, 0, 80)
 	for _, e := range history {
-		buf = append(buf[:0], e.TxHash.String()...)
+		buf = appendHash(buf[:0], &e.TxHash)
 		buf = append(buf, ':')
 		buf = strconv.AppendInt(buf, int64(e.Height), 10)
 		buf = append(buf, ':')
