@@ -61,7 +61,7 @@ func networkDir(c *cli.Context, net *chainparams.Network) string {
 
 // rpcAddr returns --rpc-addr or the network's default.
 // serviceAddr resolves an optional server address: "" stays off, a host
-// alone takes the network's default port.
+// alone takes the network's default port, a port alone binds 127.0.0.1.
 func serviceAddr(v string, port uint16, flag string) (string, error) {
 	if v == "" {
 		return "", nil
@@ -75,7 +75,8 @@ func serviceAddr(v string, port uint16, flag string) (string, error) {
 		return "", fmt.Errorf("%s %q: bad port", flag, v)
 	}
 	if host == "" {
-		return "", fmt.Errorf("%s %q: give a host (127.0.0.1 to serve this machine only)", flag, v)
+		// A port alone: this machine only, as the servers default to.
+		host = "127.0.0.1"
 	}
 	return net.JoinHostPort(host, p), nil
 }

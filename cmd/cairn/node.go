@@ -58,7 +58,7 @@ func nodeCommand() *cli.Command {
 		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes / 1_000_000, Usage: "transaction pool size bound in `MB` (10^6 bytes, as Core's -maxmempool)", EnvVars: envVar("maxmempool")},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
 		&cli.StringFlag{Name: "log-file", Usage: "also append the log to `FILE`", EnvVars: envVar("log-file")},
-		&cli.StringFlag{Name: "electrum-addr", Usage: "serve the Electrum protocol (plain TCP) on `HOST[:PORT]` (a host alone takes the network's port; turns on --addrindex)", DefaultText: "off", EnvVars: envVar("electrum-addr")},
+		&cli.StringFlag{Name: "electrum-addr", Usage: "serve the Electrum protocol (plain TCP) on `HOST[:PORT]` (a host alone takes the network's port, a port alone binds 127.0.0.1; turns on --addrindex)", DefaultText: "off", EnvVars: envVar("electrum-addr")},
 		&cli.StringFlag{Name: "electrum-tls-addr", Usage: "serve the Electrum protocol over TLS on `HOST[:PORT]` (a self-signed certificate is made in the network folder unless --electrum-cert and --electrum-key name one)", DefaultText: "off", EnvVars: envVar("electrum-tls-addr")},
 		&cli.StringFlag{Name: "electrum-cert", Usage: "PEM certificate `FILE` for --electrum-tls-addr", EnvVars: envVar("electrum-cert")},
 		&cli.StringFlag{Name: "electrum-key", Usage: "PEM private key `FILE` of --electrum-cert", EnvVars: envVar("electrum-key")},

@@ -228,7 +228,7 @@ func TestNodeElectrumFlags(t *testing.T) {
 		{args: []string{"--electrum-addr", "0.0.0.0:5000"}, plain: "0.0.0.0:5000", addrIndex: true},
 		{args: []string{"--electrum-tls-addr", "::1"}, tlsOn: "[::1]:27335", addrIndex: true},
 		{args: []string{"--electrum-addr", "127.0.0.1:x"}, err: "bad port"},
-		{args: []string{"--electrum-addr", ":5000"}, err: "give a host"},
+		{args: []string{"--electrum-addr", ":5000"}, plain: "127.0.0.1:5000", addrIndex: true},
 		{args: []string{"--electrum-tls-addr", "127.0.0.1", "--electrum-cert", "c.pem"}, err: "go together"},
 		{args: []string{"--electrum-cert", "c.pem", "--electrum-key", "k.pem"}, err: "not set"},
 	} {
