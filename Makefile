@@ -35,7 +35,8 @@ test: lint build
 bench:
 	$(GO) test -run '^$$' -bench 'ConnectP2WPKH|MinerScaling|AcceptP2WPKH|AcceptFullPool' -benchtime 1x -timeout 60m ./chain/ ./miner/pow/ ./mempool/
 	$(GO) test -run '^$$' -bench 'BlockTemplate' ./mempool/
-	$(GO) test -run '^$$' -bench 'LongChain' -benchtime 1x -timeout 60m ./chain/
+	$(GO) test -run '^$$' -bench 'LongChain|AddrHistory' -benchtime 1x -timeout 60m ./chain/
+	$(GO) test -run '^$$' -bench 'ElectrumHistory' -benchtime 1x ./electrum/
 	$(GO) test -run '^$$' -bench 'InitialSync' -benchtime 1x -timeout 180m ./cmd/cairn/
 	$(GO) test -run '^$$' -bench 'HeaderHash|PlainDoubleSHA256|Block' ./miner/...
 	$(GO) test -run '^$$' -bench 'Propagation8|BlockRelay|InitialSync10k|LowWorkHeaders|HostilePeers' -benchtime 1x ./p2p/
