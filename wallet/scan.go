@@ -116,6 +116,7 @@ func (w *Wallet) rollback(height int32) {
 		kept = append(kept, r)
 	}
 	w.st.Txs = kept
+	w.reindex()
 	if n := w.st.Scanned - height; n > 0 {
 		w.st.Recent = w.st.Recent[:max(0, len(w.st.Recent)-int(n))]
 	}
@@ -169,10 +170,9 @@ func (w *Wallet) scanBlock(node Node, height int32, hash chainhash.Hash) (bool, 
 // processBlock records the block's transactions that pay a watched script
 // or spend a coin of the wallet.
 func (w *Wallet) processBlock(block *wire.MsgBlock, height int32, hash chainhash.Hash) error {
-	ours := make(map[wire.OutPoint]bool)
-	for _, c := range w.Coins() {
-		ours[c.OutPoint] = true
-	}
+	// w.owned holds every output paying the wallet, spent or not (record
+	// adds the new ones as the block's transactions are recorded).
+	ours := w.owned
 	for _, tx := range block.Transactions {
 		relevant := false
 		for _, out := range tx.TxOut {
@@ -190,10 +190,6 @@ func (w *Wallet) processBlock(block *wire.MsgBlock, height int32, hash chainhash
 		}
 		if relevant {
 			w.record(tx, height, hash.String())
-			txid := tx.TxHash()
-			for i := range tx.TxOut {
-				ours[wire.OutPoint{Hash: txid, Index: uint32(i)}] = true
-			}
 		}
 	}
 	return nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
@@ -73,7 +74,8 @@ type TxRecord struct {
 	// Abandoned: the node refused it again because its inputs are gone.
 	Abandoned bool `json:"abandoned,omitempty"`
 
-	tx *wire.MsgTx
+	tx   *wire.MsgTx
+	hash chainhash.Hash // tx's txid
 }
 
 // Wallet is an open wallet file. It holds the file's lock until Close.
@@ -90,6 +92,14 @@ type Wallet struct {
 	// index plus GapLimit) to their keys.
 	scripts map[string]KeyPath
 	derived map[string]uint32 // scripts derived per chain
+
+	// Indexes of the records, kept by record, rollback and watch, so that
+	// a wallet of tens of thousands of transactions is not scanned for
+	// every lookup: records by txid, every output of a recorded
+	// transaction by script, and the outputs paying a watched script.
+	byID         map[string]*TxRecord
+	outsByScript map[string][]wire.OutPoint
+	owned        map[wire.OutPoint]bool
 }
 
 // chains are the four account chains the wallet watches.
@@ -205,8 +215,13 @@ func Open(path string, password []byte, net *chainparams.Network) (_ *Wallet, er
 		if r.tx, err = decodeTx(r.Raw); err != nil {
 			return nil, fmt.Errorf("wallet: transaction %s: %w", r.TxID, err)
 		}
+		r.hash = r.tx.TxHash()
 	}
-	return w, w.watch()
+	if err := w.watch(); err != nil {
+		return nil, err
+	}
+	w.reindex()
+	return w, nil
 }
 
 // Save seals the wallet into its file.
@@ -251,6 +266,11 @@ func (w *Wallet) watch() error {
 		w.scripts = make(map[string]KeyPath)
 		w.derived = make(map[string]uint32)
 	}
+	if w.byID == nil {
+		w.byID = make(map[string]*TxRecord)
+		w.outsByScript = make(map[string][]wire.OutPoint)
+		w.owned = make(map[wire.OutPoint]bool)
+	}
 	for _, c := range chains {
 		k := chainKey(c.t, c.chain)
 		for ; w.derived[k] < w.st.Next[k]+GapLimit; w.derived[k]++ {
@@ -260,9 +280,34 @@ func (w *Wallet) watch() error {
 				return err
 			}
 			w.scripts[string(script)] = p
+			for _, op := range w.outsByScript[string(script)] {
+				w.owned[op] = true
+			}
 		}
 	}
 	return nil
+}
+
+// reindex rebuilds the record indexes from the records.
+func (w *Wallet) reindex() {
+	w.byID = make(map[string]*TxRecord, len(w.st.Txs))
+	w.outsByScript = make(map[string][]wire.OutPoint)
+	w.owned = make(map[wire.OutPoint]bool)
+	for _, r := range w.st.Txs {
+		w.index(r)
+	}
+}
+
+// index adds one record to the indexes.
+func (w *Wallet) index(r *TxRecord) {
+	w.byID[r.TxID] = r
+	for i, out := range r.tx.TxOut {
+		op := wire.OutPoint{Hash: r.hash, Index: uint32(i)}
+		w.outsByScript[string(out.PkScript)] = append(w.outsByScript[string(out.PkScript)], op)
+		if _, ok := w.scripts[string(out.PkScript)]; ok {
+			w.owned[op] = true
+		}
+	}
 }
 
 // markUsed advances p's chain past p, reporting whether that widened the
@@ -344,7 +389,7 @@ func (w *Wallet) Coins() []Coin {
 	}
 	var coins []Coin
 	for _, r := range live {
-		txid := r.tx.TxHash()
+		txid := r.hash
 		for i, out := range r.tx.TxOut {
 			p, ok := w.scripts[string(out.PkScript)]
 			if !ok {
@@ -356,10 +401,18 @@ func (w *Wallet) Coins() []Coin {
 		}
 	}
 	sort.Slice(coins, func(i, j int) bool {
+		a, b := &coins[i].OutPoint, &coins[j].OutPoint
 		if coins[i].Height != coins[j].Height {
 			return coins[i].Height < coins[j].Height
 		}
-		return coins[i].OutPoint.String() < coins[j].OutPoint.String()
+		// By txid as shown (reversed bytes), then index: the order
+		// OutPoint.String would give, without building strings.
+		for k := chainhash.HashSize - 1; k >= 0; k-- {
+			if a.Hash[k] != b.Hash[k] {
+				return a.Hash[k] < b.Hash[k]
+			}
+		}
+		return a.Index < b.Index
 	})
 	return coins
 }
@@ -486,14 +539,7 @@ func (w *Wallet) valueOf(op wire.OutPoint) int64 {
 }
 
 // find returns the record of txid, or nil.
-func (w *Wallet) find(txid string) *TxRecord {
-	for _, r := range w.st.Txs {
-		if r.TxID == txid {
-			return r
-		}
-	}
-	return nil
-}
+func (w *Wallet) find(txid string) *TxRecord { return w.byID[txid] }
 
 // record adds tx (or updates its confirmation) and returns its record.
 func (w *Wallet) record(tx *wire.MsgTx, height int32, block string) *TxRecord {
@@ -509,8 +555,9 @@ func (w *Wallet) record(tx *wire.MsgTx, height int32, block string) *TxRecord {
 	var buf bytes.Buffer
 	_ = tx.Serialize(&buf)
 	r := &TxRecord{TxID: txid, Raw: hex.EncodeToString(buf.Bytes()), Height: height, BlockHash: block,
-		Seen: time.Now().Unix(), Fee: -1, tx: tx}
+		Seen: time.Now().Unix(), Fee: -1, tx: tx, hash: tx.TxHash()}
 	w.st.Txs = append(w.st.Txs, r)
+	w.index(r)
 	return r
 }
 
