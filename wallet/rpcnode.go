@@ -143,3 +143,33 @@ func (n *RPCNode) EstimateFee(target int) (float64, error) {
 	}
 	return float64(perKvB) / 1000, nil
 }
+
+// MempoolTxIDs implements PoolNode.
+func (n *RPCNode) MempoolTxIDs() ([]chainhash.Hash, error) {
+	var ids []string
+	if err := n.call("getrawmempool", &ids); err != nil {
+		return nil, err
+	}
+	out := make([]chainhash.Hash, 0, len(ids))
+	for _, s := range ids {
+		h, err := chainhash.NewHashFromStr(s)
+		if err != nil {
+			return nil, fmt.Errorf("wallet: getrawmempool: %w", err)
+		}
+		out = append(out, *h)
+	}
+	return out, nil
+}
+
+// MempoolTx implements PoolNode.
+func (n *RPCNode) MempoolTx(txid chainhash.Hash) (*wire.MsgTx, error) {
+	var s string
+	if err := n.call("getrawtransaction", &s, txid.String(), false); err != nil {
+		return nil, err
+	}
+	raw, err := hex.DecodeString(s)
+	if err != nil {
+		return nil, fmt.Errorf("wallet: getrawtransaction: %w", err)
+	}
+	return consensus.DecodeTx(raw)
+}

@@ -263,3 +263,110 @@ func (w *Wallet) Rebroadcast(node Node) int {
 	}
 	return abandoned
 }
+
+// PoolNode is a node whose transaction pool the wallet can read.
+type PoolNode interface {
+	// MempoolTxIDs lists the pool's transactions.
+	MempoolTxIDs() ([]chainhash.Hash, error)
+	// MempoolTx returns one of them, or an error if it left the pool.
+	MempoolTx(txid chainhash.Hash) (*wire.MsgTx, error)
+}
+
+// MaxPoolScan bounds how many pool transactions one command reads: a
+// pool larger than that is not searched for incoming payments (the caller
+// says so).
+const MaxPoolScan = 20_000
+
+// PoolScan tells what ScanMempool did.
+type PoolScan struct {
+	// Found counts the pool's transactions paying or spending the wallet
+	// that are not its own, Forgotten those that left the pool unconfirmed.
+	Found, Forgotten int
+	// TooLarge is the pool's size when it was too large to read.
+	TooLarge int
+}
+
+// ScanMempool records the node's pool transactions that pay the wallet or
+// spend its coins as unconfirmed, so that an incoming payment shows before
+// it confirms (and counts as unconfirmed in the balance, not as
+// spendable), and forgets the unconfirmed transactions of others that left
+// the pool without confirming. The wallet reads the pool whole and matches
+// it itself: the node learns nothing of its addresses.
+func (w *Wallet) ScanMempool(node PoolNode) (PoolScan, error) {
+	var res PoolScan
+	ids, err := node.MempoolTxIDs()
+	if err != nil {
+		return res, err
+	}
+	if len(ids) > MaxPoolScan {
+		res.TooLarge = len(ids)
+		return res, nil
+	}
+	inPool := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		inPool[id.String()] = true
+	}
+	// Forget others' unconfirmed transactions the pool no longer holds.
+	kept := w.st.Txs[:0]
+	for _, r := range w.st.Txs {
+		if !r.Mine && r.Height == 0 && !inPool[r.TxID] {
+			res.Forgotten++
+			continue
+		}
+		kept = append(kept, r)
+	}
+	if res.Forgotten > 0 {
+		w.st.Txs = kept
+		w.reindex()
+	}
+	// Parents before children is not guaranteed: repeat until no new
+	// transaction becomes relevant through the outputs of another.
+	pending := make([]*wire.MsgTx, 0)
+	for _, id := range ids {
+		if w.byID[id.String()] != nil {
+			continue
+		}
+		tx, err := node.MempoolTx(id)
+		if err != nil {
+			continue // it left the pool meanwhile
+		}
+		pending = append(pending, tx)
+	}
+	for progress := true; progress; {
+		progress = false
+		rest := pending[:0]
+		for _, tx := range pending {
+			if w.relevant(tx) {
+				w.record(tx, 0, "")
+				res.Found++
+				progress = true
+			} else {
+				rest = append(rest, tx)
+			}
+		}
+		pending = rest
+	}
+	if res.Found > 0 || res.Forgotten > 0 {
+		w.markConflicts()
+	}
+	return res, nil
+}
+
+// relevant reports whether tx pays a watched script or spends an output
+// paying one.
+func (w *Wallet) relevant(tx *wire.MsgTx) bool {
+	for _, out := range tx.TxOut {
+		if _, ok := w.scripts[string(out.PkScript)]; ok {
+			return true
+		}
+	}
+	if consensus.IsCoinBaseTx(tx) {
+		return false
+	}
+	for _, in := range tx.TxIn {
+		if w.owned[in.PreviousOutPoint] {
+			return true
+		}
+	}
+	return false
+}

@@ -194,7 +194,8 @@ type fakeNode struct {
 	blocks  []*wire.MsgBlock // by height; [0] is genesis
 	outputs map[wire.OutPoint][]byte
 	sent    []*wire.MsgTx
-	refuse  error // SendRawTransaction's answer when set
+	refuse  error         // SendRawTransaction's answer when set
+	pool    []*wire.MsgTx // the node's transaction pool
 }
 
 func newFakeNode(net *chainparams.Network) *fakeNode {
@@ -664,5 +665,98 @@ func TestCancelTx(t *testing.T) {
 	tip, _, _ = w.Scan(node)
 	if bal := w.Balance(tip); bal.Confirmed != 50*btcutil.SatoshiPerBitcoin-cfee {
 		t.Fatalf("after the cancel confirmed: %+v", bal)
+	}
+}
+
+func (f *fakeNode) MempoolTxIDs() ([]chainhash.Hash, error) {
+	var ids []chainhash.Hash
+	for _, tx := range f.pool {
+		ids = append(ids, tx.TxHash())
+	}
+	return ids, nil
+}
+
+func (f *fakeNode) MempoolTx(txid chainhash.Hash) (*wire.MsgTx, error) {
+	for _, tx := range f.pool {
+		if tx.TxHash() == txid {
+			return tx, nil
+		}
+	}
+	return nil, errors.New("not in the pool")
+}
+
+// TestIncomingUnconfirmed ensures a payment waiting in the node's pool
+// shows in the receiving wallet as unconfirmed (balance and history) but
+// is not spendable, that a payment spending it is found whatever the
+// pool's order, that one leaving the pool unconfirmed is forgotten, and
+// that it counts as confirmed once mined.
+func TestIncomingUnconfirmed(t *testing.T) {
+	a, node, g, blocks, tip := funded(t)
+	b, err := Create(filepath.Join(t.TempDir(), "b"), []byte("pw"), a.net,
+		"legal winner thank year wave sausage worth useful legal winner thank yellow", testOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	toB, _ := b.NewAddress(P2WPKH)
+	pay, _, err := a.CreateTx(SendRequest{To: toB, Amount: 3 * btcutil.SatoshiPerBitcoin, FeeRate: 2}, tip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := b.Scan(node); err != nil {
+		t.Fatal(err)
+	}
+	// The child (B paying itself from the payment, as another copy of B
+	// would) comes first in the pool: it is found once its parent is.
+	toB2, _ := b.NewAddress(P2WPKH)
+	scriptB, _ := payScript(toB)
+	scriptB2, _ := payScript(toB2)
+	var payOut uint32
+	for i, o := range pay.TxOut {
+		if bytes.Equal(o.PkScript, scriptB) {
+			payOut = uint32(i)
+		}
+	}
+	child := wire.NewMsgTx(2)
+	child.AddTxIn(&wire.TxIn{PreviousOutPoint: wire.OutPoint{Hash: pay.TxHash(), Index: payOut}})
+	child.AddTxOut(&wire.TxOut{Value: 3*btcutil.SatoshiPerBitcoin - 1000, PkScript: scriptB2})
+	node.pool = []*wire.MsgTx{child, pay}
+	res, err := b.ScanMempool(node)
+	if err != nil || res.Found != 2 {
+		t.Fatalf("pool scan: %+v, %v", res, err)
+	}
+	if bal := b.Balance(tip); bal.Unconfirmed != 3*btcutil.SatoshiPerBitcoin-1000 || bal.Confirmed != 0 {
+		t.Fatalf("balance with the payments pooled: %+v", bal)
+	}
+	if hist := b.History(); len(hist) != 2 || hist[0].Height != 0 {
+		t.Fatalf("history: %+v", hist)
+	}
+	if coins := b.Spendable(tip); len(coins) != 0 {
+		t.Fatalf("others' unconfirmed coins are spendable: %+v", coins)
+	}
+	// The pool drops them unconfirmed: forgotten.
+	node.pool = nil
+	if res, err := b.ScanMempool(node); err != nil || res.Forgotten != 2 {
+		t.Fatalf("pool scan after eviction: %+v, %v", res, err)
+	}
+	if bal := b.Balance(tip); bal.Total() != 0 || len(b.History()) != 0 {
+		t.Fatalf("after eviction: %+v", bal)
+	}
+	// Pooled again, then mined.
+	node.pool = []*wire.MsgTx{pay}
+	if _, err := b.ScanMempool(node); err != nil {
+		t.Fatal(err)
+	}
+	node.setChain(append(blocks, g.NextBlock("pay", nil, []*wire.MsgTx{pay})))
+	node.pool = nil
+	tip, _, err = b.Scan(node)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := b.ScanMempool(node); err != nil || res.Forgotten != 0 {
+		t.Fatalf("a confirmed payment was forgotten: %+v, %v", res, err)
+	}
+	if bal := b.Balance(tip); bal.Confirmed != 3*btcutil.SatoshiPerBitcoin || bal.Unconfirmed != 0 {
+		t.Fatalf("balance once mined: %+v", bal)
 	}
 }

@@ -145,8 +145,17 @@ func TestE2EWallet(t *testing.T) {
 	if len(pool) != 1 || pool[0] != bumped.TxID {
 		t.Fatalf("mempool %v, want only the replacement %s", pool, bumped.TxID)
 	}
-	if got := b.balance(); got.Confirmed != 0 {
+	// B sees the payment waiting in the pool: unconfirmed, not spendable.
+	if got := b.balance(); got.Confirmed != 0 || got.Unconfirmed != 12.5 {
 		t.Fatalf("b before confirmation: %+v", got)
+	}
+	var hist []struct {
+		TxID          string
+		Confirmations int64
+	}
+	b.ok(&hist, []string{"history"}, nil)
+	if len(hist) != 1 || hist[0].TxID != bumped.TxID || hist[0].Confirmations != 0 {
+		t.Fatalf("b's history before confirmation: %+v", hist)
 	}
 
 	n.mustCall(t, nil, "generatetoaddress", 1, testSegwitAddress(t).EncodeAddress())

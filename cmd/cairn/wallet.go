@@ -175,6 +175,15 @@ func (e *walletEnv) sync() (*wallet.Wallet, *wallet.RPCNode, int32, error) {
 	if res.Reorged >= 0 {
 		fmt.Fprintf(os.Stderr, "the chain reorganized below the last scan; rescanned from height %d\n", res.Reorged+1)
 	}
+	pool, err := w.ScanMempool(node)
+	if err != nil {
+		w.Close()
+		return nil, nil, 0, err
+	}
+	if pool.TooLarge > 0 {
+		fmt.Fprintf(os.Stderr, "the node's pool holds %d transactions, more than the %d this command reads: "+
+			"incoming payments show once they confirm\n", pool.TooLarge, wallet.MaxPoolScan)
+	}
 	if n := w.Rebroadcast(node); n > 0 {
 		fmt.Fprintf(os.Stderr, "%d pending transaction(s) of this wallet lost their inputs and were abandoned\n", n)
 	}
