@@ -197,17 +197,13 @@ func (m *memIndex) load(id chainhash.Hash) *memTx {
 // history returns the script's pool transactions as the protocol orders
 // them: those whose inputs are all confirmed (height 0) before those
 // spending pool outputs (height -1), each group by txid as shown (the
-// order ElectrumX settled on, so that status hashes agree). Transactions
-// in skip (already confirmed in the caller's view) are left out.
-func (m *memIndex) history(sh chain.ScriptHash, skip map[chainhash.Hash]struct{}) []historyEntry {
+// order ElectrumX settled on, so that status hashes agree).
+func (m *memIndex) history(sh chain.ScriptHash) []historyEntry {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	set := m.byScript[sh]
 	out := make([]historyEntry, 0, len(set))
 	for id := range set {
-		if _, ok := skip[id]; ok {
-			continue
-		}
 		t := m.txs[id]
 		e := historyEntry{TxHash: id, Fee: t.fee}
 		if t.unconfirmedParent {

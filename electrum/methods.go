@@ -545,7 +545,7 @@ func getMempool(ss *session, args []json.RawMessage) (any, *rpcError) {
 	if rerr != nil {
 		return nil, rerr
 	}
-	hist := ss.srv.mem.history(sh, nil)
+	hist := ss.srv.mem.history(sh)
 	ss.charge(float64(len(hist)) / 50)
 	return rawJSON(appendHistory(nil, hist)), nil
 }
@@ -648,14 +648,7 @@ func scriptUnsubscribe(ss *session, args []json.RawMessage) (any, *rpcError) {
 	if rerr != nil {
 		return nil, rerr
 	}
-	ss.mu.Lock()
-	_, ok := ss.subs[sh]
-	delete(ss.subs, sh)
-	ss.mu.Unlock()
-	if ok {
-		ss.srv.unsubscribe(ss, sh)
-	}
-	return ok, nil
+	return ss.dropSub(sh), nil
 }
 
 // findTx looks for a transaction in the pool, then in the chain (the

@@ -425,7 +425,7 @@ func (s *Server) history(view *chain.AddrView, sh chain.ScriptHash, sc *scratch)
 	if err != nil {
 		return nil, err
 	}
-	pooled := s.mem.history(sh, nil)
+	pooled := s.mem.history(sh)
 	out := sc.history[:0]
 	// A transaction the view has confirmed may still be in the pool
 	// index until its next refresh: it is listed once, confirmed.

@@ -462,8 +462,9 @@ func sameStatus(a, b *string) bool {
 	return *a == *b
 }
 
-// dropSub forgets a subscription whose status cannot be computed.
-func (ss *session) dropSub(sh chain.ScriptHash) {
+// dropSub forgets a subscription (unsubscribed, or its status can no
+// longer be computed) and reports whether there was one.
+func (ss *session) dropSub(sh chain.ScriptHash) bool {
 	ss.mu.Lock()
 	_, ok := ss.subs[sh]
 	delete(ss.subs, sh)
@@ -471,6 +472,7 @@ func (ss *session) dropSub(sh chain.ScriptHash) {
 	if ok {
 		ss.srv.unsubscribe(ss, sh)
 	}
+	return ok
 }
 
 func (ss *session) sendNotification(method string, params ...any) {
