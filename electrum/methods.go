@@ -790,9 +790,10 @@ func txBroadcast(ss *session, args []json.RawMessage) (any, *rpcError) {
 		ss.srv.cfg.OnTransaction(tx)
 	}
 	// The pool index hears of it now rather than at the next poll, so
-	// that the client's next get_history shows it.
-	if touched := ss.srv.mem.refresh(false); len(touched) > 0 {
-		go ss.srv.notifyScripts(touched)
+	// that subscribers hear of it at once.
+	select {
+	case ss.srv.poke <- struct{}{}:
+	default:
 	}
 	return tx.TxHash().String(), nil
 }

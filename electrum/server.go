@@ -133,6 +133,8 @@ type Server struct {
 
 	// hubScratch is the notifying goroutine's (Run's) buffers.
 	hubScratch scratch
+	// poke asks Run to read the pool now rather than at its next poll.
+	poke chan struct{}
 }
 
 // New returns a server; Listen opens its ports and Run serves them.
@@ -180,7 +182,8 @@ func New(cfg Config) (*Server, error) {
 		pool = cfg.Mempool
 	}
 	return &Server{cfg: cfg, log: log, mem: newMemIndex(pool, cfg.Chain),
-		sessions: map[*session]struct{}{}, scriptSubs: map[chain.ScriptHash]map[*session]struct{}{}}, nil
+		sessions: map[*session]struct{}{}, scriptSubs: map[chain.ScriptHash]map[*session]struct{}{},
+		poke: make(chan struct{}, 1)}, nil
 }
 
 // Listen opens the configured addresses.
@@ -256,6 +259,10 @@ loop:
 			if touched := s.mem.refresh(false); len(touched) > 0 {
 				s.notifyScripts(touched)
 			}
+		case <-s.poke:
+			if touched := s.mem.refresh(false); len(touched) > 0 {
+				s.notifyScripts(touched)
+			}
 		}
 	}
 	s.mu.Lock()
@@ -323,7 +330,8 @@ func (s *Server) notifyHeaders() {
 
 // notifyScripts recomputes the status of each touched script somebody
 // subscribed to, once, and hands it to the subscribed sessions, which
-// notify their client if it changed.
+// notify their client if it changed. Only Run calls it (it uses
+// hubScratch).
 func (s *Server) notifyScripts(touched map[chain.ScriptHash]struct{}) {
 	type target struct {
 		sh       chain.ScriptHash
