@@ -16,11 +16,12 @@ import (
 	"github.com/btcsuite/btcd/chaincfg"
 )
 
-// electrumKey is the Electrum wallet's key (private key 0x01 x 32), as
-// Electrum's restore takes it, and its P2WPKH address on Bitcoin's regtest.
+// electrumSeed is the Electrum wallet's seed (an Electrum "segwit" seed,
+// made by electrum make_seed), and its first receiving address on
+// Bitcoin's regtest, as electrum getunusedaddress shows it.
 const (
-	electrumKey  = "p2wpkh:cMceqPhHedrhbcR9eXgzmfWy7kRqLyAxMYwFT6ABDWsiwUp9Nsq9"
-	electrumAddr = "bcrt1q0xcqpzrky6eff2g52qdye53xkk9jxkvrl4xfg5"
+	electrumSeed = "wrap retreat vault stomach satisfy picture trip auction icon head portion whale"
+	electrumAddr = "bcrt1qy2fg3h6emeejzkr3gyw0lfzex9y5pgwd6zkavr"
 )
 
 // bitcoinRegtestSpec is a chain spec with Bitcoin regtest's genesis block
@@ -120,7 +121,7 @@ func requireElectrum(t *testing.T) {
 
 // TestE2EElectrum drives Debian's Electrum wallet, unmodified, against a
 // node serving the Electrum protocol on a chain with Bitcoin regtest's
-// genesis: restore a key, receive from `cairn wallet`, see the payment
+// genesis: restore a seed, receive from `cairn wallet`, see the payment
 // unconfirmed then confirmed, pay back with payto and broadcast, and find
 // the same history as the node.
 func TestE2EElectrum(t *testing.T) {
@@ -146,7 +147,10 @@ func TestE2EElectrum(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(edir) })
 	e := &electrumCLI{t: t, dir: edir}
-	e.ok(nil, "--offline", "restore", electrumKey)
+	e.ok(nil, "--offline", "restore", electrumSeed)
+	if got := e.ok(nil, "--offline", "getunusedaddress"); got != electrumAddr {
+		t.Fatalf("the restored seed's first address is %s, want %s", got, electrumAddr)
+	}
 	e.ok(nil, "daemon", "-d", "-1", "-s", eaddr+":t")
 	t.Cleanup(func() { e.run("stop") })
 	e.ok(nil, "load_wallet")
