@@ -142,9 +142,11 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Chain == nil {
 		return nil, errors.New("electrum: no chain")
 	}
-	if _, err := cfg.Chain.AddrIndexView(); err != nil {
+	v, err := cfg.Chain.AddrIndexView()
+	if err != nil {
 		return nil, fmt.Errorf("electrum: %w", err)
 	}
+	v.Release()
 	if len(cfg.TLSListen) > 0 && cfg.TLSConfig == nil {
 		return nil, errors.New("electrum: TLS addresses without a certificate")
 	}
