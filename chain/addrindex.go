@@ -522,11 +522,31 @@ func (b *BlockChain) syncAddrIndex() error {
 		}
 		start = n.height + 1
 	} else {
+		// The old records go first, in bounded batches, after the tip
+		// that vouched for them (so a crash half way rebuilds again).
+		del := new(store.Batch)
+		del.Delete([]byte{keyAddrTip})
+		flushDel := func() error {
+			if err := b.db.Write(del, false); err != nil {
+				return fmt.Errorf("chain: clear address index: %w", err)
+			}
+			del.Reset()
+			return nil
+		}
+		if err := flushDel(); err != nil {
+			return err
+		}
 		for _, p := range []byte{prefixAddrHistory, prefixAddrUnspent} {
 			err := b.db.ForEach([]byte{p}, func(k, _ []byte) error {
-				batch.Delete(bytes.Clone(k))
+				del.Delete(bytes.Clone(k))
+				if del.Size() > 16<<20 {
+					return flushDel()
+				}
 				return nil
 			})
+			if err == nil {
+				err = flushDel()
+			}
 			if err != nil {
 				return fmt.Errorf("chain: clear address index: %w", err)
 			}

@@ -220,46 +220,55 @@ func (m *memIndex) history(sh chain.ScriptHash) []historyEntry {
 	return out
 }
 
-// balanceDelta returns what the pool adds to and takes from the script:
-// its outputs to it less the outputs of it the pool spends.
-func (m *memIndex) balanceDelta(sh chain.ScriptHash) int64 {
+// poolPart returns what the pool adds to a script beside its confirmed
+// unspent outputs (confirmed, from the caller's view): the script's outputs
+// created in the pool and not spent there, the outpoints of it the pool
+// spends, and the balance change (created less spent). A pool transaction
+// the view has already confirmed (the index not yet refreshed after the
+// block) is recognized by an output of it in confirmed, and left out, as
+// are spends of outputs neither confirmed nor created in the pool (their
+// spender confirmed).
+func (m *memIndex) poolPart(sh chain.ScriptHash, confirmed map[wire.OutPoint]int64) ([]unspentOut, map[wire.OutPoint]struct{}, int64) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var delta int64
+	var outs []unspentOut
+	created := map[wire.OutPoint]int64{}
+	var txs []*memTx
 	for id := range m.byScript[sh] {
 		t := m.txs[id]
+		mined := false
 		for _, o := range t.outs {
-			if o.sh == sh {
-				delta += o.value
+			if _, ok := confirmed[wire.OutPoint{Hash: id, Index: o.index}]; ok && o.sh == sh {
+				mined = true
 			}
 		}
-		for _, s := range t.spends {
-			if s.sh == sh {
-				delta -= s.value
+		if mined {
+			continue
+		}
+		txs = append(txs, t)
+		for _, o := range t.outs {
+			if o.sh == sh {
+				op := wire.OutPoint{Hash: id, Index: o.index}
+				created[op] = o.value
+				outs = append(outs, unspentOut{hash: id, pos: o.index, value: o.value})
 			}
 		}
 	}
-	return delta
-}
-
-// unspent returns the script's outputs created by pool transactions and
-// not spent in the pool, and the set of its outpoints (confirmed or not)
-// that pool transactions spend.
-func (m *memIndex) unspent(sh chain.ScriptHash) ([]unspentOut, map[wire.OutPoint]struct{}) {
-	m.mu.RLock()
-	defer m.mu.RUnlock()
 	spent := map[wire.OutPoint]struct{}{}
-	var outs []unspentOut
-	for id := range m.byScript[sh] {
-		t := m.txs[id]
-		for _, s := range t.spends {
-			if s.sh == sh {
-				spent[s.op] = struct{}{}
+	var delta int64
+	for _, v := range created {
+		delta += v
+	}
+	for _, t := range txs {
+		for _, sp := range t.spends {
+			if sp.sh != sh {
+				continue
 			}
-		}
-		for _, o := range t.outs {
-			if o.sh == sh {
-				outs = append(outs, unspentOut{hash: id, pos: o.index, value: o.value})
+			_, isConfirmed := confirmed[sp.op]
+			_, isPooled := created[sp.op]
+			if isConfirmed || isPooled {
+				spent[sp.op] = struct{}{}
+				delta -= sp.value
 			}
 		}
 	}
@@ -270,12 +279,14 @@ func (m *memIndex) unspent(sh chain.ScriptHash) ([]unspentOut, map[wire.OutPoint
 		}
 	}
 	slices.SortFunc(kept, func(a, b unspentOut) int {
-		if c := cmp.Compare(a.hash.String(), b.hash.String()); c != 0 {
-			return c
+		for i := chainhash.HashSize - 1; i >= 0; i-- {
+			if a.hash[i] != b.hash[i] {
+				return cmp.Compare(a.hash[i], b.hash[i])
+			}
 		}
 		return cmp.Compare(a.pos, b.pos)
 	})
-	return kept, spent
+	return kept, spent, delta
 }
 
 // feeHistogram returns the pool's fee histogram as ElectrumX computes it:

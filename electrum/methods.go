@@ -234,7 +234,7 @@ func serverVersion(ss *session, args []json.RawMessage) (any, *rpcError) {
 			ok = ok && ok2
 		}
 		if !ok {
-			ss.afterReply(ss.close)
+			ss.endAfterReply = true
 			return nil, badRequest("unsupported protocol version: %s", raw)
 		}
 	}
@@ -247,19 +247,10 @@ func serverVersion(ss *session, args []json.RawMessage) (any, *rpcError) {
 		floor = protocolMin
 	}
 	if versionLess(v, floor) {
-		ss.afterReply(ss.close)
+		ss.endAfterReply = true
 		return nil, badRequest("unsupported protocol version: %s", args[1])
 	}
 	return []string{ss.srv.cfg.Version, versionString(v)}, nil
-}
-
-// afterReply runs fn once the current answer is on its way: a request that
-// ends the session still gets its answer.
-func (ss *session) afterReply(fn func()) {
-	go func() {
-		ss.flushAndClose()
-		fn()
-	}()
 }
 
 func serverFeatures(ss *session, _ []json.RawMessage) (any, *rpcError) {
@@ -296,6 +287,8 @@ func daemonError(err error) *rpcError {
 // under the checkpoint cp: the merkle tree of the block hashes from genesis
 // to cp.
 func (ss *session) headerProof(height, cp int32) (map[string]any, *rpcError) {
+	// (cp+1) hashes read and hashed: about 180 for a proof at height
+	// 900,000, so that a client cannot ask for many cheaply.
 	ss.charge(float64(cp) / 5000)
 	leaves := make([]chainhash.Hash, cp+1)
 	for h := int32(0); h <= cp; h++ {
@@ -477,10 +470,13 @@ func getBalance(ss *session, args []json.RawMessage) (any, *rpcError) {
 	}
 	ss.charge(float64(len(utxos)) / 50)
 	var confirmed int64
+	set := make(map[wire.OutPoint]int64, len(utxos))
 	for _, u := range utxos {
 		confirmed += u.Amount
+		set[u.OutPoint] = u.Amount
 	}
-	return map[string]int64{"confirmed": confirmed, "unconfirmed": ss.srv.mem.balanceDelta(sh)}, nil
+	_, _, delta := ss.srv.mem.poolPart(sh, set)
+	return map[string]int64{"confirmed": confirmed, "unconfirmed": delta}, nil
 }
 
 func mapTooLarge(err error) error {
@@ -594,7 +590,11 @@ func listUnspent(ss *session, args []json.RawMessage) (any, *rpcError) {
 	if err != nil {
 		return nil, historyError(mapTooLarge(err))
 	}
-	pooled, spent := ss.srv.mem.unspent(sh)
+	set := make(map[wire.OutPoint]int64, len(utxos))
+	for _, u := range utxos {
+		set[u.OutPoint] = u.Amount
+	}
+	pooled, spent, _ := ss.srv.mem.poolPart(sh, set)
 	ss.charge(float64(len(utxos)+len(pooled)) / 50)
 	out := ss.sc.outs[:0]
 	defer func() { ss.sc.outs = out }()
@@ -614,12 +614,52 @@ func scriptSubscribe(ss *session, args []json.RawMessage) (any, *rpcError) {
 		return nil, rerr
 	}
 	ss.mu.Lock()
-	_, have := ss.subs[sh]
+	s, have := ss.subs[sh]
 	full := !have && len(ss.subs) >= ss.srv.cfg.MaxSubs
 	ss.mu.Unlock()
 	if full {
 		return nil, badRequest("your address subscription limit %s reached", commas(int64(ss.srv.cfg.MaxSubs)))
 	}
+	// Registered first, then computed: a change between the view and the
+	// registration would otherwise be neither in the answer nor notified.
+	if !have {
+		if !ss.srv.subscribe(ss, sh) {
+			return nil, badRequest("server subscription limit %s reached", commas(int64(ss.srv.cfg.MaxTotalSubs)))
+		}
+		s = &sub{key: key}
+		ss.mu.Lock()
+		ss.subs[sh] = s
+		ss.mu.Unlock()
+	}
+	ss.mu.Lock()
+	s.pending, s.dirty = true, false
+	ss.mu.Unlock()
+	for try := 0; ; try++ {
+		status, rerr := ss.status(sh)
+		if rerr != nil {
+			if !have {
+				ss.dropSub(sh)
+			}
+			return nil, rerr
+		}
+		ss.mu.Lock()
+		if s.dirty && try < 3 {
+			// It changed while computed: again, with a newer view.
+			s.dirty = false
+			ss.mu.Unlock()
+			continue
+		}
+		s.status, s.pending, s.dirty = status, false, false
+		ss.mu.Unlock()
+		if status == nil {
+			return nil, nil
+		}
+		return *status, nil
+	}
+}
+
+// status computes a script's status from a fresh view.
+func (ss *session) status(sh chain.ScriptHash) (*string, *rpcError) {
 	v, rerr := ss.view()
 	if rerr != nil {
 		return nil, rerr
@@ -630,17 +670,7 @@ func scriptSubscribe(ss *session, args []json.RawMessage) (any, *rpcError) {
 		return nil, historyError(err)
 	}
 	ss.charge(float64(len(hist)) / 1000)
-	status := statusOf(hist)
-	if !have && !ss.srv.subscribe(ss, sh) {
-		return nil, badRequest("server subscription limit %s reached", commas(int64(ss.srv.cfg.MaxTotalSubs)))
-	}
-	ss.mu.Lock()
-	ss.subs[sh] = &sub{key: key, status: status}
-	ss.mu.Unlock()
-	if status == nil {
-		return nil, nil
-	}
-	return *status, nil
+	return statusOf(hist), nil
 }
 
 func scriptUnsubscribe(ss *session, args []json.RawMessage) (any, *rpcError) {

@@ -362,14 +362,19 @@ func (s *Server) notifyScripts(touched map[chain.ScriptHash]struct{}) {
 	defer view.Release()
 	for _, t := range targets {
 		hist, err := s.history(view, t.sh, &s.hubScratch)
+		if err != nil && !errors.Is(err, errHistoryTooLarge) {
+			s.log.Warn("electrum: script status", "err", err)
+			continue
+		}
+		status := statusOf(hist)
 		for _, ss := range t.sessions {
 			if err != nil {
-				// ElectrumX drops a subscription whose status it
-				// can no longer compute.
+				// ElectrumX drops a subscription whose history grew
+				// past what it can send.
 				ss.dropSub(t.sh)
 				continue
 			}
-			ss.notifyStatus(t.sh, statusOf(hist))
+			ss.notifyStatus(t.sh, status)
 		}
 	}
 }

@@ -452,7 +452,7 @@ func TestSession(t *testing.T) {
 // TestBadInput ensures malformed requests get JSON-RPC errors and the
 // session stays usable, and that an over-long line ends it.
 func TestBadInput(t *testing.T) {
-	n := newTestNode(t, func(c *Config) { c.MaxLineBytes = 4096 })
+	n := newTestNode(t, func(c *Config) { c.MaxLineBytes, c.MaxSendBytes = 10_000, 4000 })
 	n.mine("b1")
 	c := dial(t, n.addr)
 	tests := []struct {
@@ -492,8 +492,23 @@ func TestBadInput(t *testing.T) {
 	if err := json.Unmarshal(line, &batch); err != nil || len(batch) != 2 {
 		t.Fatalf("batch answer %q: %v", line, err)
 	}
+	// A line longer than the reader's buffer but within the bound is
+	// read whole.
+	longTx := strings.Repeat("ab", 3000)
+	if _, rerr := c.callRaw([]byte(`{"jsonrpc":"2.0","id":9,"method":"blockchain.transaction.broadcast","params":["`+longTx+`"]}`+"\n"), 9); rerr == nil ||
+		rerr.Code != codeBadRequest || !strings.Contains(rerr.Message, "decode") {
+		t.Fatalf("a 6 KB request: %v", rerr)
+	}
+	// A batch whose answers together pass the answer bound is refused.
+	var items []string
+	for i := 0; i < 30; i++ {
+		items = append(items, fmt.Sprintf(`{"jsonrpc":"2.0","id":%d,"method":"blockchain.block.header","params":[1]}`, 100+i))
+	}
+	if _, rerr := c.callRaw([]byte("["+strings.Join(items, ",")+"]\n"), 0); rerr == nil || !strings.Contains(rerr.Message, "too large") {
+		t.Fatalf("a batch over the answer bound: %v", rerr)
+	}
 	// A line over the bound: an error, then the session ends.
-	if _, err := c.conn.Write(append(bytes.Repeat([]byte{'x'}, 5000), '\n')); err != nil {
+	if _, err := c.conn.Write(append(bytes.Repeat([]byte{'x'}, 12_000), '\n')); err != nil {
 		t.Fatal(err)
 	}
 	m := c.readMsg(5 * time.Second)

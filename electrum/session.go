@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -90,6 +91,10 @@ func errorLine(id json.RawMessage, code int, msg string) []byte {
 type sub struct {
 	key    string // the script hash as the client wrote it, echoed back
 	status *string
+	// pending: subscribe is computing the first status; a change the hub
+	// reports meanwhile marks it dirty instead of notifying a client that
+	// has not had its answer yet.
+	pending, dirty bool
 }
 
 // session is one client connection.
@@ -117,7 +122,16 @@ type session struct {
 	known map[chainhash.Hash]txPlace
 	// sc is the buffers the session's requests reuse (one at a time).
 	sc scratch
+	// queued counts the bytes waiting for the writer.
+	queued atomic.Int64
+	// endAfterReply: the request being answered ends the session once
+	// its answer is sent (set and read by serve's goroutine only).
+	endAfterReply bool
 }
+
+// maxQueuedBytes bounds what a session's answers and notifications may
+// hold while its client does not read: past it the client is dropped.
+const maxQueuedBytes = 16 << 20
 
 // txPlace is where a confirmed transaction is.
 type txPlace struct {
@@ -126,7 +140,7 @@ type txPlace struct {
 }
 
 // maxKnownTxs bounds a session's memory of transaction places.
-const maxKnownTxs = 100_000
+const maxKnownTxs = 20_000
 
 // remember records the places of a history's confirmed transactions.
 func (ss *session) remember(hist []historyEntry) {
@@ -182,6 +196,11 @@ func (ss *session) close() {
 // lines pile up is not reading: it is disconnected rather than buffered
 // for.
 func (ss *session) send(line []byte) {
+	if ss.queued.Add(int64(len(line))) > maxQueuedBytes {
+		ss.srv.log.Info("electrum client not reading; disconnected", "session", ss.id, "remote", ss.remote)
+		ss.close()
+		return
+	}
 	select {
 	case ss.out <- line:
 	case <-ss.done:
@@ -204,20 +223,35 @@ func (ss *session) serve() {
 		ss.mu.Unlock()
 		ss.srv.removeSession(ss, subs)
 	}()
-	go ss.writeLoop()
+	ss.srv.wg.Add(1)
+	go func() {
+		defer ss.srv.wg.Done()
+		ss.writeLoop()
+	}()
 	ss.srv.log.Debug("electrum session", "session", ss.id, "remote", ss.remote)
-	r := bufio.NewReaderSize(ss.conn, ss.srv.cfg.MaxLineBytes)
+	// A small reader: an idle connection holds 4 KiB, and only a long
+	// line grows a buffer, up to MaxLineBytes.
+	r := bufio.NewReaderSize(ss.conn, 4096)
+	var long []byte
 	for {
 		_ = ss.conn.SetReadDeadline(time.Now().Add(ss.srv.cfg.IdleTimeout))
 		line, err := r.ReadSlice('\n')
-		if errors.Is(err, bufio.ErrBufferFull) {
-			ss.send(errorLine(nil, codeInvalidRequest,
-				fmt.Sprintf("request too large (over %d bytes)", ss.srv.cfg.MaxLineBytes)))
-			ss.flushAndClose()
+		full := errors.Is(err, bufio.ErrBufferFull)
+		if err != nil && !full {
 			return
 		}
-		if err != nil {
-			return
+		if full || long != nil {
+			long = append(long, line...)
+			if len(long) > ss.srv.cfg.MaxLineBytes {
+				ss.send(errorLine(nil, codeInvalidRequest,
+					fmt.Sprintf("request too large (over %d bytes)", ss.srv.cfg.MaxLineBytes)))
+				ss.flushAndClose()
+				return
+			}
+			if full {
+				continue
+			}
+			line, long = long, nil
 		}
 		ss.charge(float64(len(line)) / defaultBandwidthUnitBytes)
 		line = bytes.TrimSpace(line)
@@ -230,6 +264,10 @@ func (ss *session) serve() {
 		if reply := ss.handleLine(line); reply != nil {
 			ss.charge(float64(len(reply)) / defaultBandwidthUnitBytes)
 			ss.send(reply)
+		}
+		if ss.endAfterReply {
+			ss.flushAndClose()
+			return
 		}
 	}
 }
@@ -264,6 +302,7 @@ func (ss *session) writeLoop() {
 				ss.close()
 				return
 			}
+			ss.queued.Add(-int64(len(line)))
 			putBuf(line)
 			// Write what else is queued before flushing.
 			for more := true; more; {
@@ -273,6 +312,7 @@ func (ss *session) writeLoop() {
 						ss.close()
 						return
 					}
+					ss.queued.Add(-int64(len(line)))
 					putBuf(line)
 				default:
 					more = false
@@ -295,6 +335,14 @@ func (ss *session) charge(c float64) {
 	decay := now.Sub(ss.costAt).Seconds() * ss.srv.cfg.CostHardLimit / 10_000
 	ss.cost = max(0, ss.cost-decay) + c
 	ss.costAt = now
+}
+
+// underHardLimit reports whether the session is still within its budget.
+func (ss *session) underHardLimit() bool {
+	ss.charge(0)
+	ss.mu.Lock()
+	defer ss.mu.Unlock()
+	return ss.cost < ss.srv.cfg.CostHardLimit
 }
 
 // throttle delays a session over the soft cost limit, in proportion to how
@@ -340,16 +388,31 @@ func (ss *session) handleLine(line []byte) []byte {
 			ss.charge(100)
 			return errorLine(nil, codeInvalidRequest, fmt.Sprintf("batch of %d requests; at most %d", len(items), defaultMaxBatch))
 		}
-		var out [][]byte
+		// The answers together are bounded like one answer, and the
+		// budget is checked between items as between lines.
+		b := []byte{'['}
 		for _, it := range items {
-			if r := ss.handleOne(it); r != nil {
-				out = append(out, bytes.TrimSuffix(r, []byte{'\n'}))
+			if !ss.underHardLimit() {
+				ss.endAfterReply = true
+				break
 			}
+			r := ss.handleOne(it)
+			if r == nil {
+				continue
+			}
+			if len(b)+len(r) > ss.srv.cfg.MaxSendBytes {
+				putBuf(r)
+				return errorLine(nil, codeInvalidRequest, fmt.Sprintf("batch response too large (over %d bytes)", ss.srv.cfg.MaxSendBytes))
+			}
+			if len(b) > 1 {
+				b = append(b, ',')
+			}
+			b = append(b, bytes.TrimSuffix(r, []byte{'\n'})...)
+			putBuf(r)
 		}
-		if len(out) == 0 {
+		if len(b) == 1 {
 			return nil
 		}
-		b := append([]byte{'['}, bytes.Join(out, []byte{','})...)
 		return append(b, ']', '\n')
 	}
 	return ss.handleOne(line)
@@ -392,9 +455,17 @@ func (ss *session) handleOne(raw []byte) []byte {
 		line = append(line, raw...)
 		line = append(line, '}')
 		if len(line) > ss.srv.cfg.MaxSendBytes {
+			putBuf(line)
 			return errorLine(req.ID, codeInvalidRequest, fmt.Sprintf("response too large (over %d bytes)", ss.srv.cfg.MaxSendBytes))
 		}
-		return append(line, '\n')
+		line = append(line, '\n')
+		if len(line) < cap(line)/4 {
+			// A short answer does not hold a pooled buffer while queued.
+			small := append([]byte(nil), line...)
+			putBuf(line)
+			return small
+		}
+		return line
 	}
 	if result == nil {
 		result = resultNull{}
@@ -441,7 +512,10 @@ func (ss *session) notifyHeader(tip tipResult) {
 func (ss *session) notifyStatus(sh chain.ScriptHash, status *string) {
 	ss.mu.Lock()
 	s, ok := ss.subs[sh]
-	if !ok || sameStatus(s.status, status) {
+	if ok && s.pending {
+		s.dirty = true
+	}
+	if !ok || s.pending || sameStatus(s.status, status) {
 		ss.mu.Unlock()
 		return
 	}
