@@ -220,6 +220,13 @@ func (m *memIndex) history(sh chain.ScriptHash) []historyEntry {
 	return out
 }
 
+// touches reports whether any pool transaction pays or spends the script.
+func (m *memIndex) touches(sh chain.ScriptHash) bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return len(m.byScript[sh]) > 0
+}
+
 // poolPart returns what the pool adds to a script beside its confirmed
 // unspent outputs (confirmed, from the caller's view): the script's outputs
 // created in the pool and not spent there, the outpoints of it the pool

@@ -469,14 +469,23 @@ func getBalance(ss *session, args []json.RawMessage) (any, *rpcError) {
 		return nil, historyError(mapTooLarge(err))
 	}
 	ss.charge(float64(len(utxos)) / 50)
-	var confirmed int64
-	set := make(map[wire.OutPoint]int64, len(utxos))
+	var confirmed, delta int64
 	for _, u := range utxos {
 		confirmed += u.Amount
+	}
+	if ss.srv.mem.touches(sh) {
+		_, _, delta = ss.srv.mem.poolPart(sh, unspentSet(utxos))
+	}
+	return map[string]int64{"confirmed": confirmed, "unconfirmed": delta}, nil
+}
+
+// unspentSet indexes confirmed unspent outputs by outpoint.
+func unspentSet(utxos []chain.AddrUnspent) map[wire.OutPoint]int64 {
+	set := make(map[wire.OutPoint]int64, len(utxos))
+	for _, u := range utxos {
 		set[u.OutPoint] = u.Amount
 	}
-	_, _, delta := ss.srv.mem.poolPart(sh, set)
-	return map[string]int64{"confirmed": confirmed, "unconfirmed": delta}, nil
+	return set
 }
 
 func mapTooLarge(err error) error {
@@ -590,11 +599,11 @@ func listUnspent(ss *session, args []json.RawMessage) (any, *rpcError) {
 	if err != nil {
 		return nil, historyError(mapTooLarge(err))
 	}
-	set := make(map[wire.OutPoint]int64, len(utxos))
-	for _, u := range utxos {
-		set[u.OutPoint] = u.Amount
+	var pooled []unspentOut
+	var spent map[wire.OutPoint]struct{}
+	if ss.srv.mem.touches(sh) {
+		pooled, spent, _ = ss.srv.mem.poolPart(sh, unspentSet(utxos))
 	}
-	pooled, spent, _ := ss.srv.mem.poolPart(sh, set)
 	ss.charge(float64(len(utxos)+len(pooled)) / 50)
 	out := ss.sc.outs[:0]
 	defer func() { ss.sc.outs = out }()
