@@ -18,17 +18,8 @@ import (
 
 // This file shapes chain data into Bitcoin Core's JSON results.
 
-// difficulty returns Core's difficulty for bits: the minimum-difficulty
-// target 0x1d00ffff divided by the target.
-func difficulty(bits uint32) float64 {
-	target, _, _ := consensus.CompactToBig(bits)
-	if target.Sign() <= 0 {
-		return 0
-	}
-	limit, _, _ := consensus.CompactToBig(0x1d00ffff)
-	f, _ := new(big.Rat).SetFrac(limit, target).Float64()
-	return f
-}
+// difficulty returns Core's difficulty for bits (coreshape.Difficulty).
+func difficulty(bits uint32) float64 { return coreshape.Difficulty(bits) }
 
 // chainWorkHex prints cumulative work as Core does: 64 hex digits.
 func chainWorkHex(w *big.Int) string { return fmt.Sprintf("%064x", w) }

@@ -39,8 +39,10 @@ type Network struct {
 	// default ports (plain TCP and TLS).
 	ElectrumPort    uint16
 	ElectrumTLSPort uint16
-	MDNS            bool
-	DHT             bool
+	// HTTPPort is the block explorer's and REST API's default port.
+	HTTPPort uint16
+	MDNS     bool
+	DHT      bool
 
 	// AllowGenerate enables generatetoaddress and generateblock.
 	AllowGenerate bool
@@ -132,6 +134,7 @@ func Main() *Network {
 		P2PPort:          7333,
 		ElectrumPort:     7334,
 		ElectrumTLSPort:  7335,
+		HTTPPort:         7336,
 		RPCPort:          7332,
 		DHT:              true,
 		PruneAfterHeight: 100_000,
@@ -161,6 +164,7 @@ func Test() *Network {
 		P2PPort:          17333,
 		ElectrumPort:     17334,
 		ElectrumTLSPort:  17335,
+		HTTPPort:         17336,
 		RPCPort:          17332,
 		MDNS:             true,
 		DHT:              true,
@@ -192,6 +196,7 @@ func Regtest() *Network {
 		P2PPort:          27333,
 		ElectrumPort:     27334,
 		ElectrumTLSPort:  27335,
+		HTTPPort:         27336,
 		RPCPort:          27332,
 		MDNS:             true,
 		AllowGenerate:    true,

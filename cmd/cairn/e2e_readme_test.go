@@ -446,6 +446,9 @@ func TestProtocolDoc(t *testing.T) {
 		row("default Electrum ports (TCP, TLS; 127.0.0.1; off unless asked)", func(n *chainparams.Network) string {
 			return fmt.Sprintf("%d, %d", n.ElectrumPort, n.ElectrumTLSPort)
 		}),
+		row("default HTTP port (explorer and REST API; 127.0.0.1; off unless asked)", func(n *chainparams.Network) string {
+			return fmt.Sprint(n.HTTPPort)
+		}),
 		row("bech32 HRP (segwit addresses)", func(n *chainparams.Network) string { return "`" + n.Bech32HRP + "`" }),
 	} {
 		if !strings.Contains(doc, want+"\n") {

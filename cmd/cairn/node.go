@@ -24,6 +24,7 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/electrum"
+	"github.com/cairnchain/cairn/explorer"
 	"github.com/cairnchain/cairn/mempool"
 	"github.com/cairnchain/cairn/miner"
 	"github.com/cairnchain/cairn/p2p"
@@ -62,6 +63,7 @@ func nodeCommand() *cli.Command {
 		&cli.StringFlag{Name: "electrum-tls-addr", Usage: "serve the Electrum protocol over TLS on `HOST[:PORT]` (a self-signed certificate is made in the network folder unless --electrum-cert and --electrum-key name one)", DefaultText: "off", EnvVars: envVar("electrum-tls-addr")},
 		&cli.StringFlag{Name: "electrum-cert", Usage: "PEM certificate `FILE` for --electrum-tls-addr", EnvVars: envVar("electrum-cert")},
 		&cli.StringFlag{Name: "electrum-key", Usage: "PEM private key `FILE` of --electrum-cert", EnvVars: envVar("electrum-key")},
+		&cli.StringFlag{Name: "http-addr", Usage: "serve Esplora's REST API (read-only) on `HOST[:PORT]` (a host alone takes the network's port, a port alone binds 127.0.0.1)", DefaultText: "off", EnvVars: envVar("http-addr")},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on `HOST:PORT`", DefaultText: "off", EnvVars: envVar("metrics-addr")},
 	)
 	return &cli.Command{
@@ -102,16 +104,18 @@ type nodeConfig struct {
 	electrumTLSAddr string
 	electrumCert    string
 	electrumKey     string
-	mine            bool
-	minerScript     []byte
-	minerThreads    int
-	listen          []string
-	peers           []string
-	mdns            bool
-	dht             bool
-	clockOffset     time.Duration
-	maxPeers        int
-	logFile         string
+	// httpAddr is the explorer's address ("" for off).
+	httpAddr     string
+	mine         bool
+	minerScript  []byte
+	minerThreads int
+	listen       []string
+	peers        []string
+	mdns         bool
+	dht          bool
+	clockOffset  time.Duration
+	maxPeers     int
+	logFile      string
 	// mineInterval paces --mine on fixed-difficulty chains.
 	mineInterval time.Duration
 }
@@ -209,6 +213,9 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		return nil, err
 	}
 	if cfg.electrumTLSAddr, err = serviceAddr(c.String("electrum-tls-addr"), net.ElectrumTLSPort, "--electrum-tls-addr"); err != nil {
+		return nil, err
+	}
+	if cfg.httpAddr, err = serviceAddr(c.String("http-addr"), net.HTTPPort, "--http-addr"); err != nil {
 		return nil, err
 	}
 	cfg.electrumCert, cfg.electrumKey = c.String("electrum-cert"), c.String("electrum-key")
@@ -403,10 +410,24 @@ func runNode(c *cli.Context) (err error) {
 		return err
 	}
 
+	var xsrv *explorer.Server
+	if cfg.httpAddr != "" {
+		if xsrv, err = explorer.New(explorer.Config{Addr: cfg.httpAddr, Chain: bc, Logger: log.With("pkg", "explorer")}); err != nil {
+			return err
+		}
+		if err := xsrv.Listen(); err != nil {
+			return err
+		}
+		log.Info("explorer listening", "addr", xsrv.Addr().String())
+	}
+
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return srv.Run(gctx) })
 	if esrv != nil {
 		g.Go(func() error { return esrv.Run(gctx) })
+	}
+	if xsrv != nil {
+		g.Go(func() error { return xsrv.Run(gctx) })
 	}
 	if cfg.metricsAddr != "" {
 		g.Go(func() error { return serveMetrics(gctx, cfg.metricsAddr, metrics.reg) })

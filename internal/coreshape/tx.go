@@ -6,6 +6,7 @@ package coreshape
 import (
 	"bytes"
 	"encoding/hex"
+	"math/big"
 	"strconv"
 
 	"github.com/btcsuite/btcd/btcjson"
@@ -169,4 +170,16 @@ func scriptType(c txscript.ScriptClass) string {
 		return "witness_unknown"
 	}
 	return "nonstandard"
+}
+
+// Difficulty returns Core's difficulty for bits: the minimum-difficulty
+// target 0x1d00ffff divided by the target.
+func Difficulty(bits uint32) float64 {
+	target, _, _ := consensus.CompactToBig(bits)
+	if target.Sign() <= 0 {
+		return 0
+	}
+	limit, _, _ := consensus.CompactToBig(0x1d00ffff)
+	f, _ := new(big.Rat).SetFrac(limit, target).Float64()
+	return f
 }

@@ -78,6 +78,12 @@ var rules = []rule{
 		why: "the Electrum server, a sibling of rpc, imports no networking code, no other server and no miner",
 	},
 	{
+		pkg: "explorer",
+		forbidden: []string{"github.com/libp2p/", "github.com/cairnchain/cairn/p2p", "github.com/cairnchain/cairn/p2p/",
+			"github.com/cairnchain/cairn/rpc", "github.com/cairnchain/cairn/electrum", "github.com/cairnchain/cairn/miner"},
+		why: "the explorer, a sibling of rpc, imports no networking code, no other server and no miner",
+	},
+	{
 		pkg:     "internal/coreshape",
 		allowed: []string{"chain/consensus"},
 		why:     "coreshape, shared by the servers, depends on no package of the module but chain/consensus",

@@ -1,0 +1,350 @@
+// Package explorer serves the node's chain over HTTP: Esplora's REST API
+// (the paths and JSON shapes Blockstream's explorer and mempool.space
+// serve, so that their clients work against a Cairn node). It is
+// read-only: nothing served here can spend, ban or stop.
+//
+// This first part serves the chain's blocks; transactions, addresses, the
+// pool, live events and the pages follow.
+package explorer
+
+import (
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/internal/coreshape"
+)
+
+// Chain is what the explorer needs of the block chain. *chain.BlockChain
+// implements it.
+type Chain interface {
+	BestSnapshot() *chain.BestState
+	BlockHashByHeight(height int32) (chainhash.Hash, error)
+	BlockInfo(hash chainhash.Hash) (*chain.BlockInfo, error)
+	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
+	RawBlock(hash chainhash.Hash) ([]byte, error)
+}
+
+var _ Chain = (*chain.BlockChain)(nil)
+
+// Config configures a Server.
+type Config struct {
+	// Addr is the listen address, host:port.
+	Addr   string
+	Chain  Chain
+	Logger *slog.Logger
+}
+
+// Server is the HTTP server.
+type Server struct {
+	cfg Config
+	log *slog.Logger
+	ln  net.Listener
+	srv *http.Server
+}
+
+// blocksPerPage is how many blocks /api/blocks lists, as Esplora.
+const blocksPerPage = 10
+
+// New returns a server; Listen opens its port and Run serves it.
+func New(cfg Config) (*Server, error) {
+	if cfg.Chain == nil {
+		return nil, errors.New("explorer: no chain")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log}
+	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
+	return s, nil
+}
+
+// Handler returns the server's routes.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/blocks/tip/height", s.tipHeight)
+	mux.HandleFunc("GET /api/blocks/tip/hash", s.tipHash)
+	mux.HandleFunc("GET /api/blocks", s.blocks)
+	mux.HandleFunc("GET /api/blocks/{start}", s.blocks)
+	mux.HandleFunc("GET /api/block-height/{height}", s.blockAtHeight)
+	mux.HandleFunc("GET /api/block/{hash}", s.block)
+	mux.HandleFunc("GET /api/block/{hash}/header", s.blockHeader)
+	mux.HandleFunc("GET /api/block/{hash}/status", s.blockStatus)
+	mux.HandleFunc("GET /api/block/{hash}/txids", s.blockTxids)
+	mux.HandleFunc("GET /api/block/{hash}/txid/{index}", s.blockTxid)
+	mux.HandleFunc("GET /api/block/{hash}/raw", s.blockRaw)
+	return mux
+}
+
+// Listen opens the configured address.
+func (s *Server) Listen() error {
+	ln, err := net.Listen("tcp", s.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("explorer: listen on %s: %w", s.cfg.Addr, err)
+	}
+	s.ln = ln
+	return nil
+}
+
+// Addr returns the listening address.
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
+
+// Run serves until ctx ends.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.srv.Serve(s.ln) }()
+	select {
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		return s.srv.Shutdown(shut)
+	case err := <-errc:
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+// text answers a plain-text body, as Esplora answers heights and hashes.
+func text(w http.ResponseWriter, s string) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte(s))
+}
+
+func jsonReply(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// fail answers an error as Esplora does: a status and a plain message.
+func fail(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(code)
+	_, _ = w.Write([]byte(msg))
+}
+
+func (s *Server) tipHeight(w http.ResponseWriter, _ *http.Request) {
+	text(w, strconv.Itoa(int(s.cfg.Chain.BestSnapshot().Height)))
+}
+
+func (s *Server) tipHash(w http.ResponseWriter, _ *http.Request) {
+	text(w, s.cfg.Chain.BestSnapshot().Hash.String())
+}
+
+// blockHash reads the {hash} of a path: 64 hex digits of a known block.
+func (s *Server) blockHash(w http.ResponseWriter, r *http.Request) (*chain.BlockInfo, bool) {
+	v := r.PathValue("hash")
+	h, err := chainhash.NewHashFromStr(v)
+	if err != nil || len(v) != 2*chainhash.HashSize {
+		fail(w, http.StatusBadRequest, "Invalid hex string")
+		return nil, false
+	}
+	info, err := s.cfg.Chain.BlockInfo(*h)
+	if err != nil {
+		fail(w, http.StatusNotFound, "Block not found")
+		return nil, false
+	}
+	return info, true
+}
+
+// blockJSON is Esplora's block.
+type blockJSON struct {
+	ID                string  `json:"id"`
+	Height            int32   `json:"height"`
+	Version           int32   `json:"version"`
+	Timestamp         int64   `json:"timestamp"`
+	TxCount           int     `json:"tx_count"`
+	Size              int     `json:"size"`
+	Weight            int     `json:"weight"`
+	MerkleRoot        string  `json:"merkle_root"`
+	PreviousBlockHash *string `json:"previousblockhash"`
+	MedianTime        int64   `json:"mediantime"`
+	Nonce             uint32  `json:"nonce"`
+	Bits              uint32  `json:"bits"`
+	Difficulty        float64 `json:"difficulty"`
+}
+
+// blockOf shapes a stored block; a block whose data is gone (pruned) is an
+// error.
+func (s *Server) blockOf(info *chain.BlockInfo) (*blockJSON, *wire.MsgBlock, error) {
+	b, err := s.cfg.Chain.BlockByHash(info.Hash)
+	if err != nil {
+		return nil, nil, err
+	}
+	h := &info.Header
+	out := &blockJSON{ID: info.Hash.String(), Height: info.Height, Version: h.Version, Timestamp: h.Timestamp.Unix(),
+		TxCount: len(b.Transactions), Size: b.SerializeSize(), Weight: consensus.BlockWeight(b),
+		MerkleRoot: h.MerkleRoot.String(), MedianTime: info.MedianTime, Nonce: h.Nonce, Bits: h.Bits,
+		Difficulty: coreshape.Difficulty(h.Bits)}
+	if info.Height > 0 {
+		prev := h.PrevBlock.String()
+		out.PreviousBlockHash = &prev
+	}
+	return out, b, nil
+}
+
+func (s *Server) block(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.blockHash(w, r)
+	if !ok {
+		return
+	}
+	out, _, err := s.blockOf(info)
+	if err != nil {
+		fail(w, http.StatusNotFound, "Block data not available: "+err.Error())
+		return
+	}
+	jsonReply(w, out)
+}
+
+func (s *Server) blockHeader(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.blockHash(w, r)
+	if !ok {
+		return
+	}
+	var buf [80]byte
+	bw := byteWriter{b: buf[:0]}
+	_ = info.Header.Serialize(&bw)
+	text(w, hex.EncodeToString(bw.b))
+}
+
+type byteWriter struct{ b []byte }
+
+func (w *byteWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); return len(p), nil }
+
+// blockStatus is Esplora's block status.
+type blockStatus struct {
+	InBestChain bool    `json:"in_best_chain"`
+	Height      *int32  `json:"height,omitempty"`
+	NextBest    *string `json:"next_best"`
+}
+
+func (s *Server) blockStatus(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.blockHash(w, r)
+	if !ok {
+		return
+	}
+	out := blockStatus{InBestChain: info.MainChain}
+	if info.MainChain {
+		h := info.Height
+		out.Height = &h
+		if info.NextHash != nil {
+			next := info.NextHash.String()
+			out.NextBest = &next
+		}
+	}
+	jsonReply(w, out)
+}
+
+func (s *Server) blockTxids(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.blockHash(w, r)
+	if !ok {
+		return
+	}
+	b, err := s.cfg.Chain.BlockByHash(info.Hash)
+	if err != nil {
+		fail(w, http.StatusNotFound, "Block data not available: "+err.Error())
+		return
+	}
+	ids := make([]string, len(b.Transactions))
+	for i, id := range consensus.TxHashes(b) {
+		ids[i] = id.String()
+	}
+	jsonReply(w, ids)
+}
+
+func (s *Server) blockTxid(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.blockHash(w, r)
+	if !ok {
+		return
+	}
+	i, err := strconv.Atoi(r.PathValue("index"))
+	if err != nil || i < 0 {
+		fail(w, http.StatusBadRequest, "Invalid transaction index")
+		return
+	}
+	b, err := s.cfg.Chain.BlockByHash(info.Hash)
+	if err != nil {
+		fail(w, http.StatusNotFound, "Block data not available: "+err.Error())
+		return
+	}
+	if i >= len(b.Transactions) {
+		fail(w, http.StatusNotFound, "Transaction index out of range")
+		return
+	}
+	text(w, consensus.TxHash(b.Transactions[i]).String())
+}
+
+func (s *Server) blockRaw(w http.ResponseWriter, r *http.Request) {
+	info, ok := s.blockHash(w, r)
+	if !ok {
+		return
+	}
+	raw, err := s.cfg.Chain.RawBlock(info.Hash)
+	if err != nil {
+		fail(w, http.StatusNotFound, "Block data not available: "+err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/octet-stream")
+	_, _ = w.Write(raw)
+}
+
+func (s *Server) blockAtHeight(w http.ResponseWriter, r *http.Request) {
+	h, err := strconv.ParseInt(r.PathValue("height"), 10, 32)
+	if err != nil || h < 0 {
+		fail(w, http.StatusBadRequest, "Invalid height")
+		return
+	}
+	hash, err := s.cfg.Chain.BlockHashByHeight(int32(h))
+	if err != nil {
+		fail(w, http.StatusNotFound, "Block not found")
+		return
+	}
+	text(w, hash.String())
+}
+
+// blocks lists the ten main-chain blocks from start (default the tip)
+// down, as Esplora's /api/blocks[/:start_height].
+func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
+	tip := s.cfg.Chain.BestSnapshot().Height
+	start := tip
+	if v := r.PathValue("start"); v != "" {
+		h, err := strconv.ParseInt(v, 10, 32)
+		if err != nil || h < 0 {
+			fail(w, http.StatusBadRequest, "Invalid height")
+			return
+		}
+		start = min(int32(h), tip)
+	}
+	out := []*blockJSON{}
+	for h := start; h >= 0 && len(out) < blocksPerPage; h-- {
+		hash, err := s.cfg.Chain.BlockHashByHeight(h)
+		if err != nil {
+			break
+		}
+		info, err := s.cfg.Chain.BlockInfo(hash)
+		if err != nil {
+			break
+		}
+		b, _, err := s.blockOf(info)
+		if err != nil {
+			break // pruned below: the list ends there
+		}
+		out = append(out, b)
+	}
+	jsonReply(w, out)
+}

@@ -1,0 +1,166 @@
+package explorer
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/btcsuite/btcd/wire"
+
+	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/chain/chaintest"
+	"github.com/cairnchain/cairn/chain/consensus"
+)
+
+// testChain is a regtest chain of 15 blocks (b1..b15, the fifth with a
+// payment) and a stale block s14 beside b14.
+func testChain(t *testing.T) (*chain.BlockChain, *chaintest.Generator, *httptest.Server) {
+	t.Helper()
+	net := chainparams.Regtest()
+	net.Consensus.CoinbaseMaturity = 1
+	g := chaintest.New(net)
+	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: g.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	process := func(b *wire.MsgBlock) {
+		if _, err := c.ProcessBlock(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 1; i <= 15; i++ {
+		var txs []*wire.MsgTx
+		if i == 5 {
+			out := g.CoinbaseOut("b1")
+			txs = append(txs, chaintest.CreateSpendTx(out, 1000))
+		}
+		process(g.NextBlock(fmt.Sprintf("b%d", i), nil, txs))
+		if i == 13 {
+			process(g.NextBlock("s14", nil, nil))
+			g.SetTip("b13")
+		}
+	}
+	srv, err := New(Config{Chain: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	t.Cleanup(hs.Close)
+	return c, g, hs
+}
+
+func get(t *testing.T, hs *httptest.Server, path string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(hs.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// TestBlocksAPI checks the block endpoints against the chain's own data:
+// tip, blocks by height and hash, header, status (main chain and stale),
+// txids, raw bytes and the paged list, and the errors of bad input.
+func TestBlocksAPI(t *testing.T) {
+	c, g, hs := testChain(t)
+	tip := c.BestSnapshot()
+	if code, body := get(t, hs, "/api/blocks/tip/height"); code != 200 || string(body) != "15" {
+		t.Fatalf("tip height: %d %s", code, body)
+	}
+	if _, body := get(t, hs, "/api/blocks/tip/hash"); string(body) != tip.Hash.String() {
+		t.Fatalf("tip hash: %s", body)
+	}
+	b5 := g.Block("b5")
+	h5 := consensus.BlockHash(&b5.Header)
+	if _, body := get(t, hs, "/api/block-height/5"); string(body) != h5.String() {
+		t.Fatalf("block-height/5: %s", body)
+	}
+	var blk blockJSON
+	_, body := get(t, hs, "/api/block/"+h5.String())
+	if err := json.Unmarshal(body, &blk); err != nil {
+		t.Fatalf("%s: %v", body, err)
+	}
+	info, _ := c.BlockInfo(h5)
+	if blk.ID != h5.String() || blk.Height != 5 || blk.TxCount != 2 || blk.Size != b5.SerializeSize() ||
+		blk.Weight != consensus.BlockWeight(b5) || blk.MerkleRoot != b5.Header.MerkleRoot.String() ||
+		blk.PreviousBlockHash == nil || *blk.PreviousBlockHash != b5.Header.PrevBlock.String() ||
+		blk.Timestamp != b5.Header.Timestamp.Unix() || blk.Bits != b5.Header.Bits || blk.Nonce != b5.Header.Nonce ||
+		blk.MedianTime != info.MedianTime || blk.Version != b5.Header.Version {
+		t.Fatalf("block: %+v", blk)
+	}
+	var hdr bytes.Buffer
+	b5.Header.Serialize(&hdr)
+	if _, body := get(t, hs, "/api/block/"+h5.String()+"/header"); string(body) != hex.EncodeToString(hdr.Bytes()) {
+		t.Fatalf("header: %s", body)
+	}
+	raw, _ := c.RawBlock(h5)
+	if _, body := get(t, hs, "/api/block/"+h5.String()+"/raw"); !bytes.Equal(body, raw) {
+		t.Fatal("raw block differs")
+	}
+	var ids []string
+	_, body = get(t, hs, "/api/block/"+h5.String()+"/txids")
+	if json.Unmarshal(body, &ids) != nil || len(ids) != 2 || ids[1] != b5.Transactions[1].TxHash().String() {
+		t.Fatalf("txids: %s", body)
+	}
+	if _, body := get(t, hs, "/api/block/"+h5.String()+"/txid/1"); string(body) != ids[1] {
+		t.Fatalf("txid/1: %s", body)
+	}
+	var st blockStatus
+	_, body = get(t, hs, "/api/block/"+h5.String()+"/status")
+	h6 := consensus.BlockHash(&g.Block("b6").Header)
+	if json.Unmarshal(body, &st) != nil || !st.InBestChain || st.Height == nil || *st.Height != 5 ||
+		st.NextBest == nil || *st.NextBest != h6.String() {
+		t.Fatalf("status of b5: %s", body)
+	}
+	stale := consensus.BlockHash(&g.Block("s14").Header)
+	_, body = get(t, hs, "/api/block/"+stale.String()+"/status")
+	if string(bytes.TrimSpace(body)) != `{"in_best_chain":false,"next_best":null}` {
+		t.Fatalf("status of a stale block: %s", body)
+	}
+	var page []blockJSON
+	_, body = get(t, hs, "/api/blocks")
+	if json.Unmarshal(body, &page) != nil || len(page) != 10 || page[0].Height != 15 || page[9].Height != 6 {
+		t.Fatalf("blocks: %s", body)
+	}
+	_, body = get(t, hs, "/api/blocks/3")
+	if json.Unmarshal(body, &page) != nil || len(page) != 4 || page[0].Height != 3 || page[3].Height != 0 ||
+		page[3].PreviousBlockHash != nil {
+		t.Fatalf("blocks/3: %s", body)
+	}
+	for _, tc := range []struct {
+		path string
+		code int
+		msg  string
+	}{
+		{"/api/block/zz", 400, "Invalid hex"},
+		{"/api/block/" + strings.Repeat("00", 32), 404, "Block not found"},
+		{"/api/block-height/99", 404, "Block not found"},
+		{"/api/block-height/-1", 400, "Invalid height"},
+		{"/api/blocks/x", 400, "Invalid height"},
+		{"/api/block/" + h5.String() + "/txid/7", 404, "out of range"},
+	} {
+		code, body := get(t, hs, tc.path)
+		if code != tc.code || !strings.Contains(string(body), tc.msg) {
+			t.Errorf("%s: %d %s, want %d %q", tc.path, code, body, tc.code, tc.msg)
+		}
+	}
+	// Read-only: nothing else is served.
+	resp, err := http.Post(hs.URL+"/api/blocks/tip/height", "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusMethodNotAllowed {
+		t.Fatalf("POST: %d", resp.StatusCode)
+	}
+}
