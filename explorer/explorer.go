@@ -3,8 +3,8 @@
 // serve, so that their clients work against a Cairn node). It is
 // read-only: nothing served here can spend, ban or stop.
 //
-// This first part serves the chain's blocks; transactions, addresses, the
-// pool, live events and the pages follow.
+// So far it serves the chain's blocks and the pool's summary and fee
+// estimates; transactions, addresses, live events and the pages follow.
 package explorer
 
 import (
@@ -42,17 +42,20 @@ var _ Chain = (*chain.BlockChain)(nil)
 // Config configures a Server.
 type Config struct {
 	// Addr is the listen address, host:port.
-	Addr   string
-	Chain  Chain
-	Logger *slog.Logger
+	Addr  string
+	Chain Chain
+	// Mempool is the transaction pool; nil leaves the pool's paths out.
+	Mempool Mempool
+	Logger  *slog.Logger
 }
 
 // Server is the HTTP server.
 type Server struct {
-	cfg Config
-	log *slog.Logger
-	ln  net.Listener
-	srv *http.Server
+	cfg     Config
+	log     *slog.Logger
+	ln      net.Listener
+	srv     *http.Server
+	summary poolSummary
 }
 
 // blocksPerPage is how many blocks /api/blocks lists, as Esplora.
@@ -87,6 +90,11 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/block/{hash}/txids", s.blockTxids)
 	mux.HandleFunc("GET /api/block/{hash}/txid/{index}", s.blockTxid)
 	mux.HandleFunc("GET /api/block/{hash}/raw", s.blockRaw)
+	if s.cfg.Mempool != nil {
+		mux.HandleFunc("GET /api/mempool", s.mempoolSummary)
+		mux.HandleFunc("GET /api/mempool/txids", s.mempoolTxids)
+		mux.HandleFunc("GET /api/fee-estimates", s.feeEstimates)
+	}
 	return mux
 }
 

@@ -4,19 +4,23 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool"
 )
 
 // testChain is a regtest chain of 15 blocks (b1..b15, the fifth with a
@@ -164,3 +168,86 @@ func TestBlocksAPI(t *testing.T) {
 		t.Fatalf("POST: %d", resp.StatusCode)
 	}
 }
+
+// fakePool is a pool of given transactions.
+type fakePool struct {
+	descs []*mempool.TxDesc
+	seq   uint64
+	reads int
+}
+
+func (f *fakePool) Sequence() uint64 { return f.seq }
+func (f *fakePool) TxIDs() []chainhash.Hash {
+	var ids []chainhash.Hash
+	for _, d := range f.descs {
+		ids = append(ids, d.TxID)
+	}
+	return ids
+}
+func (f *fakePool) Descs() []*mempool.TxDesc { f.reads++; return slices.Clone(f.descs) }
+func (f *fakePool) EstimateFee(target int) (int64, error) {
+	if target > 6 {
+		return 0, errors.New("no estimate")
+	}
+	return int64(12000 / target), nil
+}
+
+// TestMempoolAPI checks the pool's summary (count, size, fee and the fee
+// histogram, binned from the highest rate down as electrs bins it, and
+// cached until the pool changes), its txids and the fee estimates.
+func TestMempoolAPI(t *testing.T) {
+	pool := &fakePool{seq: 1}
+	// 30 transactions of 2,000 vB at rates 30, 29, ... 1 sat/vB.
+	for i := 0; i < 30; i++ {
+		pool.descs = append(pool.descs, &mempool.TxDesc{TxID: chainhash.Hash{byte(i + 1)}, VSize: 2000, Fee: int64(2000 * (30 - i))})
+	}
+	srv, err := New(Config{Chain: nopChain{}, Mempool: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	var sum mempoolJSON
+	_, body := get(t, hs, "/api/mempool")
+	if err := json.Unmarshal(body, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Count != 30 || sum.VSize != 60_000 || sum.TotalFee != 2000*465 {
+		t.Fatalf("summary %+v", sum)
+	}
+	// 26 transactions (52,000 vB) pass the 50,000 width: the first bin
+	// closes at rate 5, the rest is one bin ending at rate 1.
+	if want := [][2]float64{{5, 52_000}, {1, 8_000}}; !slices.Equal(sum.FeeHistogram, want) {
+		t.Fatalf("histogram %v, want %v", sum.FeeHistogram, want)
+	}
+	get(t, hs, "/api/mempool")
+	if pool.reads != 1 {
+		t.Fatalf("the summary was computed %d times for one pool state", pool.reads)
+	}
+	pool.seq++
+	get(t, hs, "/api/mempool")
+	if pool.reads != 2 {
+		t.Fatal("the summary was not computed again after the pool changed")
+	}
+	var ids []string
+	_, body = get(t, hs, "/api/mempool/txids")
+	if json.Unmarshal(body, &ids) != nil || len(ids) != 30 || ids[0] != (chainhash.Hash{1}).String() {
+		t.Fatalf("txids: %s", body)
+	}
+	var fees map[string]float64
+	_, body = get(t, hs, "/api/fee-estimates")
+	if json.Unmarshal(body, &fees) != nil || len(fees) != 6 || fees["1"] != 12 || fees["6"] != 2 {
+		t.Fatalf("fee estimates: %s", body)
+	}
+}
+
+// nopChain is a chain at genesis for tests that need none.
+type nopChain struct{}
+
+func (nopChain) BestSnapshot() *chain.BestState { return &chain.BestState{} }
+func (nopChain) BlockHashByHeight(int32) (chainhash.Hash, error) {
+	return chainhash.Hash{}, errors.New("none")
+}
+func (nopChain) BlockInfo(chainhash.Hash) (*chain.BlockInfo, error) { return nil, errors.New("none") }
+func (nopChain) BlockByHash(chainhash.Hash) (*wire.MsgBlock, error) { return nil, errors.New("none") }
+func (nopChain) RawBlock(chainhash.Hash) ([]byte, error)            { return nil, errors.New("none") }

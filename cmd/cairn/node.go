@@ -412,7 +412,7 @@ func runNode(c *cli.Context) (err error) {
 
 	var xsrv *explorer.Server
 	if cfg.httpAddr != "" {
-		if xsrv, err = explorer.New(explorer.Config{Addr: cfg.httpAddr, Chain: bc, Logger: log.With("pkg", "explorer")}); err != nil {
+		if xsrv, err = explorer.New(explorer.Config{Addr: cfg.httpAddr, Chain: bc, Mempool: pool, Logger: log.With("pkg", "explorer")}); err != nil {
 			return err
 		}
 		if err := xsrv.Listen(); err != nil {
