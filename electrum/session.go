@@ -129,9 +129,11 @@ type session struct {
 	endAfterReply bool
 }
 
-// maxQueuedBytes bounds what a session's answers and notifications may
-// hold while its client does not read: past it the client is dropped.
-const maxQueuedBytes = 16 << 20
+// maxQueued bounds what a session's answers and notifications may hold
+// while its client does not read, past which the client is dropped: two
+// of the largest answers, at least 4 MiB. With the session limit it bounds
+// the whole server (1,000 sessions x 4 MiB at the defaults).
+func (s *Server) maxQueued() int64 { return max(4<<20, 2*int64(s.cfg.MaxSendBytes)) }
 
 // txPlace is where a confirmed transaction is.
 type txPlace struct {
@@ -196,7 +198,7 @@ func (ss *session) close() {
 // lines pile up is not reading: it is disconnected rather than buffered
 // for.
 func (ss *session) send(line []byte) {
-	if ss.queued.Add(int64(len(line))) > maxQueuedBytes {
+	if ss.queued.Add(int64(len(line))) > ss.srv.maxQueued() {
 		ss.srv.log.Info("electrum client not reading; disconnected", "session", ss.id, "remote", ss.remote)
 		ss.close()
 		return
