@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"sync"
 
@@ -24,11 +25,15 @@ import (
 // confirmed transactions that pay or spend that script and to its unspent
 // outputs, for the main chain:
 //
-//	'a' sh height txpos    -> txid: sh's history, in block order
-//	                          (height and position 4 bytes big-endian)
+//	'a' sh height txpos    -> txid, then uvarints of the outputs the
+//	                          transaction pays sh (count, sum) and of the
+//	                          outputs of sh it spends (count, sum): sh's
+//	                          history, in block order (height and position
+//	                          4 bytes big-endian)
 //	'o' sh txid vout       -> height, txpos (4 bytes big-endian each),
 //	                          uvarint(amount): sh's unspent outputs
-//	'A'                    -> the block the index matches
+//	'A'                    -> the block the index matches, then the
+//	                          record format's version (addrIndexVersion)
 //
 // It moves with the tip: a connected block's changes are computed from the
 // block and the outputs it spent, a disconnected block's from the block and
@@ -44,7 +49,16 @@ const (
 	prefixAddrHistory = 'a'
 	prefixAddrUnspent = 'o'
 	keyAddrTip        = 'A'
+
+	// addrIndexVersion is the format of the records; an index of another
+	// format is rebuilt. Version 2 added the sums to history records.
+	addrIndexVersion = 2
 )
+
+// addrTipValue is the stored index tip: the block hash and the version.
+func addrTipValue(hash *chainhash.Hash) []byte {
+	return append(hash[:len(hash):len(hash)], addrIndexVersion)
+}
 
 // ScriptHash is the SHA-256 of an output script, the address index's key
 // (the Electrum protocol shows it as hex of the reversed bytes).
@@ -66,6 +80,48 @@ type AddrTx struct {
 	Height int32
 	TxPos  uint32 // position in its block
 	TxID   chainhash.Hash
+	// What the transaction does to the script: the outputs it pays the
+	// script, and the script's outputs it spends (counts and sums), as
+	// Esplora's address statistics count them.
+	FundedCount, SpentCount uint32
+	FundedSum, SpentSum     int64
+}
+
+// encodeAddrHistory is a history record's value.
+func encodeAddrHistory(t *addrTouch, txid *chainhash.Hash) []byte {
+	v := make([]byte, 0, chainhash.HashSize+2*binary.MaxVarintLen32+2*binary.MaxVarintLen64)
+	v = append(v, txid[:]...)
+	v = binary.AppendUvarint(v, uint64(t.fundedCount))
+	v = binary.AppendUvarint(v, uint64(t.fundedSum))
+	v = binary.AppendUvarint(v, uint64(t.spentCount))
+	return binary.AppendUvarint(v, uint64(t.spentSum))
+}
+
+// decodeAddrHistory reads a history record.
+func decodeAddrHistory(k, v []byte) (AddrTx, error) {
+	var t AddrTx
+	if len(k) != 1+32+8 || len(v) < chainhash.HashSize+4 {
+		return t, fmt.Errorf("%w: address index history record", ErrCorruptDatabase)
+	}
+	t.Height = int32(binary.BigEndian.Uint32(k[33:]))
+	t.TxPos = binary.BigEndian.Uint32(k[37:])
+	t.TxID = chainhash.Hash(v[:chainhash.HashSize])
+	v = v[chainhash.HashSize:]
+	var x [4]uint64
+	for i := range x {
+		n := 0
+		x[i], n = binary.Uvarint(v)
+		if n <= 0 {
+			return t, fmt.Errorf("%w: address index history record", ErrCorruptDatabase)
+		}
+		v = v[n:]
+	}
+	if len(v) != 0 || x[0] > math.MaxUint32 || x[2] > math.MaxUint32 || x[1] > consensus.MaxMoney || x[3] > consensus.MaxMoney {
+		return t, fmt.Errorf("%w: address index history sums", ErrCorruptDatabase)
+	}
+	t.FundedCount, t.FundedSum = uint32(x[0]), int64(x[1])
+	t.SpentCount, t.SpentSum = uint32(x[2]), int64(x[3])
+	return t, nil
 }
 
 // AddrUnspent is one confirmed unspent output of a script.
@@ -126,11 +182,18 @@ func decodeAddrUnspent(k, v []byte) (AddrUnspent, error) {
 	return u, nil
 }
 
+// addrTouch is what the transaction being indexed does to one script.
+type addrTouch struct {
+	sh                      ScriptHash
+	fundedCount, spentCount uint32
+	fundedSum, spentSum     int64
+}
+
 // addrOps collects the changes one block makes to the address index.
 type addrOps struct {
 	items   []addrItem
-	touched []ScriptHash // scripts of the transaction being indexed
-	seen    map[ScriptHash]struct{}
+	touched []addrTouch // scripts of the transaction being indexed
+	seen    map[ScriptHash]int
 	// block holds every script whose history the block changes.
 	block map[ScriptHash]struct{}
 }
@@ -147,27 +210,31 @@ func (o *addrOps) scripts() []ScriptHash {
 func (o *addrOps) put(k, v []byte) { o.items = append(o.items, addrItem{key: string(k), val: v}) }
 func (o *addrOps) del(k []byte)    { o.items = append(o.items, addrItem{key: string(k), del: true}) }
 
-// touch records that the current transaction pays or spends sh.
-func (o *addrOps) touch(sh ScriptHash) {
+// touch records that the current transaction pays or spends sh and
+// returns its record.
+func (o *addrOps) touch(sh ScriptHash) *addrTouch {
 	if len(o.touched) < 16 {
-		if slices.Contains(o.touched, sh) {
-			return
+		for i := range o.touched {
+			if o.touched[i].sh == sh {
+				return &o.touched[i]
+			}
 		}
 	} else {
 		if o.seen == nil {
-			o.seen = make(map[ScriptHash]struct{})
+			o.seen = make(map[ScriptHash]int)
 		}
 		if len(o.seen) == 0 {
-			for _, t := range o.touched {
-				o.seen[t] = struct{}{}
+			for i, t := range o.touched {
+				o.seen[t.sh] = i
 			}
 		}
-		if _, ok := o.seen[sh]; ok {
-			return
+		if i, ok := o.seen[sh]; ok {
+			return &o.touched[i]
 		}
-		o.seen[sh] = struct{}{}
+		o.seen[sh] = len(o.touched)
 	}
-	o.touched = append(o.touched, sh)
+	o.touched = append(o.touched, addrTouch{sh: sh})
+	return &o.touched[len(o.touched)-1]
 }
 
 // endTx clears the touched scripts for the next transaction.
@@ -175,8 +242,8 @@ func (o *addrOps) endTx() {
 	if o.block == nil {
 		o.block = make(map[ScriptHash]struct{})
 	}
-	for _, sh := range o.touched {
-		o.block[sh] = struct{}{}
+	for _, t := range o.touched {
+		o.block[t.sh] = struct{}{}
 	}
 	o.touched = o.touched[:0]
 	clear(o.seen)
@@ -194,10 +261,13 @@ func addrConnectOps(block *wire.MsgBlock, txids []chainhash.Hash, height int32, 
 				if next >= len(spent) {
 					return nil, fmt.Errorf("chain: address index: %d spent outputs for more inputs", len(spent))
 				}
-				sh := HashScript(spent[next].PkScript)
+				e := spent[next]
+				sh := HashScript(e.PkScript)
 				next++
 				ops.del(addrUnspentKey(&sh, &in.PreviousOutPoint))
-				ops.touch(sh)
+				t := ops.touch(sh)
+				t.spentCount++
+				t.spentSum += e.Amount
 			}
 		}
 		for o, out := range tx.TxOut {
@@ -207,10 +277,13 @@ func addrConnectOps(block *wire.MsgBlock, txids []chainhash.Hash, height int32, 
 			sh := HashScript(out.PkScript)
 			op := wire.OutPoint{Hash: txids[i], Index: uint32(o)}
 			ops.put(addrUnspentKey(&sh, &op), encodeAddrUnspent(height, pos, out.Value))
-			ops.touch(sh)
+			t := ops.touch(sh)
+			t.fundedCount++
+			t.fundedSum += out.Value
 		}
-		for _, sh := range ops.touched {
-			ops.put(addrHistoryKey(&sh, height, pos), txids[i][:])
+		for j := range ops.touched {
+			t := &ops.touched[j]
+			ops.put(addrHistoryKey(&t.sh, height, pos), encodeAddrHistory(t, &txids[i]))
 		}
 		ops.endTx()
 	}
@@ -254,8 +327,8 @@ func (b *BlockChain) addrDisconnectOps(block *wire.MsgBlock, height int32, spent
 				ops.touch(sh)
 			}
 		}
-		for _, sh := range ops.touched {
-			ops.del(addrHistoryKey(&sh, height, uint32(i)))
+		for j := range ops.touched {
+			ops.del(addrHistoryKey(&ops.touched[j].sh, height, uint32(i)))
 		}
 		ops.endTx()
 	}
@@ -271,7 +344,7 @@ func (b *BlockChain) addrTxPos(sh *ScriptHash, height int32, txid *chainhash.Has
 	found := false
 	b.addrMu.Lock()
 	err := mergeAddrRange(b.db.ForEach, b.addrPend, prefix, func(k, v []byte) bool {
-		if bytes.Equal(v, txid[:]) {
+		if len(v) >= chainhash.HashSize && bytes.Equal(v[:chainhash.HashSize], txid[:]) {
 			pos, found = binary.BigEndian.Uint32(k[1+32+4:]), true
 			return false
 		}
@@ -431,19 +504,16 @@ func (v *AddrView) AppendHistory(dst []AddrTx, sh ScriptHash, limit int) ([]Addr
 	prefix := append([]byte{prefixAddrHistory}, sh[:]...)
 	var bad error
 	err := mergeAddrRange(v.snap.ForEach, v.pend, prefix, func(k, val []byte) bool {
-		if len(k) != 1+32+8 || len(val) != chainhash.HashSize {
-			bad = fmt.Errorf("%w: address index history record", ErrCorruptDatabase)
-			return false
-		}
 		if limit > 0 && len(out)-base == limit {
 			bad = fmt.Errorf("%w: more than %d entries", ErrAddrHistoryTooLarge, limit)
 			return false
 		}
-		out = append(out, AddrTx{
-			Height: int32(binary.BigEndian.Uint32(k[33:])),
-			TxPos:  binary.BigEndian.Uint32(k[37:]),
-			TxID:   chainhash.Hash(val),
-		})
+		t, err := decodeAddrHistory(k, val)
+		if err != nil {
+			bad = err
+			return false
+		}
+		out = append(out, t)
 		return true
 	})
 	if err == nil {
@@ -561,8 +631,8 @@ func (b *BlockChain) syncAddrIndex() error {
 	start := int32(1)
 	batch := new(store.Batch)
 	var n *blockNode
-	if err == nil && len(v) == chainhash.HashSize {
-		n = b.index[chainhash.Hash(v)]
+	if err == nil && len(v) == chainhash.HashSize+1 && v[chainhash.HashSize] == addrIndexVersion {
+		n = b.index[chainhash.Hash(v[:chainhash.HashSize])]
 	}
 	if n != nil && b.best.contains(n) {
 		if n == tip {
@@ -628,14 +698,14 @@ func (b *BlockChain) syncAddrIndex() error {
 		}
 		// Progress is kept batch by batch once the old records are gone.
 		if batch.Size() > 16<<20 {
-			batch.Put([]byte{keyAddrTip}, n.hash[:])
+			batch.Put([]byte{keyAddrTip}, addrTipValue(&n.hash))
 			if err := b.db.Write(batch, false); err != nil {
 				return fmt.Errorf("chain: build address index: %w", err)
 			}
 			batch.Reset()
 		}
 	}
-	batch.Put([]byte{keyAddrTip}, tip.hash[:])
+	batch.Put([]byte{keyAddrTip}, addrTipValue(&tip.hash))
 	if err := b.db.Write(batch, true); err != nil {
 		return fmt.Errorf("chain: build address index: %w", err)
 	}

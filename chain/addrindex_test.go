@@ -9,12 +9,14 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/chain/internal/store"
 )
 
 // addrModel is the address index recomputed from a chain's main-chain
@@ -41,7 +43,14 @@ func addrModelFromBlocks(t testing.TB, c *BlockChain) *addrModel {
 		}
 		for pos, tx := range b.Transactions {
 			txid := consensus.TxHash(tx)
-			var scripts [][]byte
+			entries := map[ScriptHash]*AddrTx{}
+			entry := func(script []byte) *AddrTx {
+				sh := HashScript(script)
+				if entries[sh] == nil {
+					entries[sh] = &AddrTx{Height: ht, TxPos: uint32(pos), TxID: txid}
+				}
+				return entries[sh]
+			}
 			if pos > 0 {
 				for _, in := range tx.TxIn {
 					o, ok := outs[in.PreviousOutPoint]
@@ -49,7 +58,9 @@ func addrModelFromBlocks(t testing.TB, c *BlockChain) *addrModel {
 						t.Fatalf("height %d spends %v, which is not unspent", ht, in.PreviousOutPoint)
 					}
 					delete(outs, in.PreviousOutPoint)
-					scripts = append(scripts, o.script)
+					e := entry(o.script)
+					e.SpentCount++
+					e.SpentSum += o.u.Amount
 				}
 			}
 			for i, o := range tx.TxOut {
@@ -58,15 +69,12 @@ func addrModelFromBlocks(t testing.TB, c *BlockChain) *addrModel {
 				}
 				op := wire.OutPoint{Hash: txid, Index: uint32(i)}
 				outs[op] = out{o.PkScript, AddrUnspent{OutPoint: op, Height: ht, TxPos: uint32(pos), Amount: o.Value}}
-				scripts = append(scripts, o.PkScript)
+				e := entry(o.PkScript)
+				e.FundedCount++
+				e.FundedSum += o.Value
 			}
-			seen := map[ScriptHash]bool{}
-			for _, s := range scripts {
-				sh := HashScript(s)
-				if !seen[sh] {
-					seen[sh] = true
-					m.history[sh] = append(m.history[sh], AddrTx{Height: ht, TxPos: uint32(pos), TxID: txid})
-				}
+			for sh, e := range entries {
+				m.history[sh] = append(m.history[sh], *e)
 			}
 		}
 	}
@@ -374,6 +382,27 @@ func TestAddrIndexBuild(t *testing.T) {
 		h.accept(last)
 	}
 	h.expectTip(last)
+	h.cfg.AddrIndex = true
+	h.restart()
+	checkAddrIndex(t, h.chain)
+
+	// An index of version 1 (history records of the txid alone, a tip of
+	// the hash alone) matching the tip is rebuilt, not read as corrupt.
+	h.cfg.AddrIndex = false
+	h.restart()
+	old := new(store.Batch)
+	err := h.chain.db.ForEach([]byte{prefixAddrHistory}, func(k, v []byte) error {
+		old.Put(bytes.Clone(k), bytes.Clone(v[:chainhash.HashSize]))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tip := h.chain.BestSnapshot().Hash
+	old.Put([]byte{keyAddrTip}, tip[:])
+	if err := h.chain.db.Write(old, true); err != nil {
+		t.Fatal(err)
+	}
 	h.cfg.AddrIndex = true
 	h.restart()
 	checkAddrIndex(t, h.chain)

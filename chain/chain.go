@@ -605,7 +605,7 @@ func (b *BlockChain) flush(evict bool) error {
 		batch.Put([]byte{keyFilterTip}, tip.hash[:])
 	}
 	if b.cfg.AddrIndex {
-		batch.Put([]byte{keyAddrTip}, tip.hash[:])
+		batch.Put([]byte{keyAddrTip}, addrTipValue(&tip.hash))
 	}
 	if err := b.db.Write(batch, true); err != nil {
 		return fmt.Errorf("chain: flush: %w", err)

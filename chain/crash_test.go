@@ -523,7 +523,7 @@ func (k *crashChecker) checkStored(c *BlockChain, tip *BestState, want map[wire.
 		t.Fatalf("stored block filter index tip %x (%v), tip %v", v, err, tip.Hash)
 	}
 	checkFilterIndex(t, c)
-	if v, err := c.db.Get([]byte{keyAddrTip}); err != nil || !bytes.Equal(v, tip.Hash[:]) {
+	if v, err := c.db.Get([]byte{keyAddrTip}); err != nil || !bytes.Equal(v, addrTipValue(&tip.Hash)) {
 		t.Fatalf("stored address index tip %x (%v), tip %v", v, err, tip.Hash)
 	}
 	checkAddrIndex(t, c)

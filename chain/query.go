@@ -497,3 +497,17 @@ func (b *BlockChain) MedianTimePastAt(height int32) (int64, error) {
 	}
 	return n.MedianTimePast(), nil
 }
+
+// SpentOutputs returns the outputs a block's transactions spend, in the
+// order of their inputs (the coinbase's left out), from its undo data:
+// what block explorers show as each input's previous output. The block
+// must have been connected once, and not be pruned.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) SpentOutputs(hash chainhash.Hash, block *wire.MsgBlock) ([]*utxo.Entry, error) {
+	n := b.lookupNode(hash)
+	if n == nil {
+		return nil, fmt.Errorf("%w: %v", ErrUnknownBlock, hash)
+	}
+	return b.readUndo(n, block)
+}

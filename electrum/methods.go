@@ -473,8 +473,8 @@ func getBalance(ss *session, args []json.RawMessage) (any, *rpcError) {
 	for _, u := range utxos {
 		confirmed += u.Amount
 	}
-	if ss.srv.mem.touches(sh) {
-		_, _, delta = ss.srv.mem.poolPart(sh, unspentSet(utxos))
+	if ss.srv.mem.Touches(sh) {
+		_, _, delta = poolPart(ss.srv.mem, sh, unspentSet(utxos))
 	}
 	return map[string]int64{"confirmed": confirmed, "unconfirmed": delta}, nil
 }
@@ -550,7 +550,7 @@ func getMempool(ss *session, args []json.RawMessage) (any, *rpcError) {
 	if rerr != nil {
 		return nil, rerr
 	}
-	hist := ss.srv.mem.history(sh)
+	hist := poolHistory(ss.srv.mem, sh)
 	ss.charge(float64(len(hist)) / 50)
 	return rawJSON(appendHistory(nil, hist)), nil
 }
@@ -601,8 +601,8 @@ func listUnspent(ss *session, args []json.RawMessage) (any, *rpcError) {
 	}
 	var pooled []unspentOut
 	var spent map[wire.OutPoint]struct{}
-	if ss.srv.mem.touches(sh) {
-		pooled, spent, _ = ss.srv.mem.poolPart(sh, unspentSet(utxos))
+	if ss.srv.mem.Touches(sh) {
+		pooled, spent, _ = poolPart(ss.srv.mem, sh, unspentSet(utxos))
 	}
 	ss.charge(float64(len(utxos)+len(pooled)) / 50)
 	out := ss.sc.outs[:0]
@@ -693,7 +693,7 @@ func scriptUnsubscribe(ss *session, args []json.RawMessage) (any, *rpcError) {
 // findTx looks for a transaction in the pool, then in the chain (the
 // transaction index).
 func (ss *session) findTx(txid chainhash.Hash) (*wire.MsgTx, *chain.TxLocation, *rpcError) {
-	if tx, err := ss.srv.mem.tx(txid); err == nil {
+	if tx, err := ss.srv.mem.FetchTx(txid); err == nil {
 		return tx, nil, nil
 	}
 	tx, loc, err := ss.srv.cfg.Chain.FetchTransaction(txid)
@@ -846,7 +846,7 @@ func truncate(s string) string {
 }
 
 func feeHistogram(ss *session, _ []json.RawMessage) (any, *rpcError) {
-	return ss.srv.mem.feeHistogram(), nil
+	return poolFeeHistogram(ss.srv.mem), nil
 }
 
 // verboseTx is blockchain.transaction.get's verbose answer: what Bitcoin

@@ -19,6 +19,7 @@ import (
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/utxo"
+	"github.com/cairnchain/cairn/internal/poolindex"
 	"github.com/cairnchain/cairn/mempool"
 )
 
@@ -120,7 +121,7 @@ var (
 type Server struct {
 	cfg  Config
 	log  *slog.Logger
-	mem  *memIndex
+	mem  *poolindex.Index
 	lns  []net.Listener
 	next atomic.Uint64
 
@@ -183,7 +184,7 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Mempool != nil {
 		pool = cfg.Mempool
 	}
-	return &Server{cfg: cfg, log: log, mem: newMemIndex(pool, cfg.Chain),
+	return &Server{cfg: cfg, log: log, mem: poolindex.New(pool, cfg.Chain),
 		sessions: map[*session]struct{}{}, scriptSubs: map[chain.ScriptHash]map[*session]struct{}{},
 		poke: make(chan struct{}, 1)}, nil
 }
@@ -235,7 +236,7 @@ func (s *Server) closeListeners() {
 func (s *Server) Run(ctx context.Context) error {
 	sub := s.cfg.Chain.Subscribe()
 	defer sub.Close()
-	s.mem.refresh(true)
+	s.mem.Refresh(true)
 	for _, ln := range s.lns {
 		s.wg.Add(1)
 		go func() {
@@ -258,11 +259,11 @@ loop:
 			}
 			s.onBlocks(n, sub)
 		case <-tick.C:
-			if touched := s.mem.refresh(false); len(touched) > 0 {
+			if touched := s.mem.Refresh(false); len(touched) > 0 {
 				s.notifyScripts(touched)
 			}
 		case <-s.poke:
-			if touched := s.mem.refresh(false); len(touched) > 0 {
+			if touched := s.mem.Refresh(false); len(touched) > 0 {
 				s.notifyScripts(touched)
 			}
 		}
@@ -305,7 +306,7 @@ drain:
 			break drain
 		}
 	}
-	for sh := range s.mem.refresh(true) {
+	for sh := range s.mem.Refresh(true) {
 		touched[sh] = struct{}{}
 	}
 	s.notifyHeaders()
@@ -440,7 +441,7 @@ func (s *Server) history(view *chain.AddrView, sh chain.ScriptHash, sc *scratch)
 	if err != nil {
 		return nil, err
 	}
-	pooled := s.mem.history(sh)
+	pooled := poolHistory(s.mem, sh)
 	out := sc.history[:0]
 	// A transaction the view has confirmed may still be in the pool
 	// index until its next refresh: it is listed once, confirmed.

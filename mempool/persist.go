@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain/consensus"
@@ -133,4 +134,15 @@ func (p *TxPool) IsSpent(op wire.OutPoint) bool {
 	defer p.mu.RUnlock()
 	_, ok := p.spent[op]
 	return ok
+}
+
+// Spender returns the pool transaction that spends op, if one does.
+func (p *TxPool) Spender(op wire.OutPoint) (chainhash.Hash, bool) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	e, ok := p.spent[op]
+	if !ok {
+		return chainhash.Hash{}, false
+	}
+	return e.txid, true
 }
