@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+
+	"github.com/cairnchain/cairn/chain/consensus"
 )
 
 func mustHash(t *testing.T, s string) chainhash.Hash {
@@ -64,7 +66,7 @@ func TestMerkleBranch(t *testing.T) {
 	} {
 		leaves = append(leaves, mustHash(t, s))
 	}
-	branch, root := merkleBranch(leaves, 5)
+	branch, root := consensus.MerkleProof(leaves, 5)
 	want := []string{
 		"000000004ebadb55ee9096c9a2f8880e09da59c0d68b1c228da88e48844a1485",
 		"96cbbc84783888e4cc971ae8acf86dd3c1a419370336bb3c634c97695a8c5ac9",
@@ -84,7 +86,7 @@ func TestMerkleBranch(t *testing.T) {
 	}
 	for n := 1; n <= len(leaves); n++ {
 		for i := 0; i < n; i++ {
-			branch, root := merkleBranch(leaves[:n], i)
+			branch, root := consensus.MerkleProof(leaves[:n], i)
 			if got := foldBranch(leaves[i], branch, i); got != root {
 				t.Errorf("%d leaves, index %d: branch folds to %v, root %v", n, i, got, root)
 			}

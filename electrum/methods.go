@@ -298,7 +298,7 @@ func (ss *session) headerProof(height, cp int32) (map[string]any, *rpcError) {
 		}
 		leaves[h] = hash
 	}
-	branch, root := merkleBranch(leaves, int(height))
+	branch, root := consensus.MerkleProof(leaves, int(height))
 	return map[string]any{"branch": hashStrings(branch), "root": root.String()}, nil
 }
 
@@ -769,7 +769,7 @@ func txGetMerkle(ss *session, args []json.RawMessage) (any, *rpcError) {
 	if pos < 0 {
 		return nil, badRequest("tx %v not in block at height %s", txid, commas(height))
 	}
-	branch, _ := merkleBranch(ids, pos)
+	branch, _ := consensus.MerkleProof(ids, pos)
 	return map[string]any{"block_height": height, "merkle": hashStrings(branch), "pos": pos}, nil
 }
 
@@ -796,7 +796,7 @@ func txIDFromPos(ss *session, args []json.RawMessage) (any, *rpcError) {
 	if !withMerkle {
 		return ids[pos].String(), nil
 	}
-	branch, _ := merkleBranch(ids, int(pos))
+	branch, _ := consensus.MerkleProof(ids, int(pos))
 	return map[string]any{"tx_hash": ids[pos].String(), "merkle": hashStrings(branch)}, nil
 }
 

@@ -3,8 +3,8 @@
 // serve, so that their clients work against a Cairn node). It is
 // read-only: nothing served here can spend, ban or stop.
 //
-// So far it serves the chain's blocks and the pool's summary and fee
-// estimates; transactions, addresses, live events and the pages follow.
+// It also streams live events (Server-Sent Events at /api/events: new tips,
+// reorganizations, the pool's summary, peers joining and leaving).
 package explorer
 
 import (
@@ -17,24 +17,38 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
+	"github.com/btcsuite/btcd/chaincfg"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
+	"golang.org/x/net/netutil"
 
 	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/chain/utxo"
 	"github.com/cairnchain/cairn/internal/coreshape"
+	"github.com/cairnchain/cairn/internal/poolindex"
 )
 
 // Chain is what the explorer needs of the block chain. *chain.BlockChain
 // implements it.
 type Chain interface {
+	Network() *chainparams.Network
 	BestSnapshot() *chain.BestState
 	BlockHashByHeight(height int32) (chainhash.Hash, error)
 	BlockInfo(hash chainhash.Hash) (*chain.BlockInfo, error)
 	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
 	RawBlock(hash chainhash.Hash) ([]byte, error)
+	SpentOutputs(hash chainhash.Hash, block *wire.MsgBlock) ([]*utxo.Entry, error)
+	TxIndexEnabled() bool
+	FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, chain.TxLocation, error)
+	FetchUtxoEntry(op wire.OutPoint) (*utxo.Entry, error)
+	AddrIndexView() (*chain.AddrView, error)
+	ChainTips() []chain.ChainTip
+	Subscribe() *chain.Subscription
 }
 
 var _ Chain = (*chain.BlockChain)(nil)
@@ -46,8 +60,19 @@ type Config struct {
 	Chain Chain
 	// Mempool is the transaction pool; nil leaves the pool's paths out.
 	Mempool Mempool
-	Logger  *slog.Logger
+	// Peers lists the connected peers (nil: none shown).
+	Peers Peers
+	// OnTransaction, if set, is called with each transaction POST /api/tx
+	// accepted into the pool, to relay it.
+	OnTransaction func(*wire.MsgTx)
+	// MaxConns bounds the open connections (DefaultMaxConns if zero).
+	MaxConns int
+	Logger   *slog.Logger
 }
+
+// DefaultMaxConns is the default bound on open connections: a browser
+// opens about six per page, and each open page holds one for its events.
+const DefaultMaxConns = 256
 
 // Server is the HTTP server.
 type Server struct {
@@ -56,6 +81,10 @@ type Server struct {
 	ln      net.Listener
 	srv     *http.Server
 	summary poolSummary
+	params  *chaincfg.Params
+	bcache  blockCache
+	mem     *poolindex.Index // nil without a pool
+	hub     *eventHub
 }
 
 // blocksPerPage is how many blocks /api/blocks lists, as Esplora.
@@ -70,7 +99,13 @@ func New(cfg Config) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	s := &Server{cfg: cfg, log: log, params: cfg.Chain.Network().AddressParams(), hub: newEventHub()}
+	if cfg.Mempool != nil {
+		s.mem = poolindex.New(cfg.Mempool, cfg.Chain)
+	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
 	return s, nil
@@ -90,9 +125,30 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/block/{hash}/txids", s.blockTxids)
 	mux.HandleFunc("GET /api/block/{hash}/txid/{index}", s.blockTxid)
 	mux.HandleFunc("GET /api/block/{hash}/raw", s.blockRaw)
+	mux.HandleFunc("GET /api/block/{hash}/txs", s.blockTxs)
+	mux.HandleFunc("GET /api/block/{hash}/txs/{start}", s.blockTxs)
+	mux.HandleFunc("GET /api/tx/{txid}", s.tx)
+	mux.HandleFunc("GET /api/tx/{txid}/hex", s.txHex)
+	mux.HandleFunc("GET /api/tx/{txid}/raw", s.txRaw)
+	mux.HandleFunc("GET /api/tx/{txid}/status", s.txStatus)
+	mux.HandleFunc("GET /api/tx/{txid}/merkle-proof", s.txMerkleProof)
+	mux.HandleFunc("GET /api/tx/{txid}/outspend/{vout}", s.txOutspend)
+	mux.HandleFunc("GET /api/tx/{txid}/outspends", s.txOutspends)
+	for _, kind := range []string{"address", "scripthash"} {
+		base := "GET /api/" + kind + "/{" + kind + "}"
+		mux.HandleFunc(base, s.address)
+		mux.HandleFunc(base+"/txs", s.addrTxs(""))
+		mux.HandleFunc(base+"/txs/chain", s.addrTxs("chain"))
+		mux.HandleFunc(base+"/txs/chain/{last}", s.addrTxs("chain"))
+		mux.HandleFunc(base+"/txs/mempool", s.addrTxs("mempool"))
+		mux.HandleFunc(base+"/utxo", s.addrUtxo)
+	}
+	mux.HandleFunc("GET /api/events", s.events)
 	if s.cfg.Mempool != nil {
+		mux.HandleFunc("POST /api/tx", s.postTx)
 		mux.HandleFunc("GET /api/mempool", s.mempoolSummary)
 		mux.HandleFunc("GET /api/mempool/txids", s.mempoolTxids)
+		mux.HandleFunc("GET /api/mempool/recent", s.mempoolRecent)
 		mux.HandleFunc("GET /api/fee-estimates", s.feeEstimates)
 	}
 	return mux
@@ -104,7 +160,7 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("explorer: listen on %s: %w", s.cfg.Addr, err)
 	}
-	s.ln = ln
+	s.ln = netutil.LimitListener(ln, s.cfg.MaxConns)
 	return nil
 }
 
@@ -113,10 +169,17 @@ func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Run serves until ctx ends.
 func (s *Server) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() { s.runEvents(ctx) })
 	errc := make(chan error, 1)
 	go func() { errc <- s.srv.Serve(s.ln) }()
 	select {
 	case <-ctx.Done():
+		// Event streams never end by themselves: close them first.
+		s.hub.closeAll()
 		shut, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return s.srv.Shutdown(shut)

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -171,9 +172,10 @@ func TestBlocksAPI(t *testing.T) {
 
 // fakePool is a pool of given transactions.
 type fakePool struct {
-	descs []*mempool.TxDesc
-	seq   uint64
-	reads int
+	Mempool // the methods the test does not call
+	descs   []*mempool.TxDesc
+	seq     uint64
+	reads   int
 }
 
 func (f *fakePool) Sequence() uint64 { return f.seq }
@@ -199,7 +201,9 @@ func TestMempoolAPI(t *testing.T) {
 	pool := &fakePool{seq: 1}
 	// 30 transactions of 2,000 vB at rates 30, 29, ... 1 sat/vB.
 	for i := 0; i < 30; i++ {
-		pool.descs = append(pool.descs, &mempool.TxDesc{TxID: chainhash.Hash{byte(i + 1)}, VSize: 2000, Fee: int64(2000 * (30 - i))})
+		tx := &wire.MsgTx{TxOut: []*wire.TxOut{{Value: int64(i)}, {Value: 1}}}
+		pool.descs = append(pool.descs, &mempool.TxDesc{Tx: tx, TxID: chainhash.Hash{byte(i + 1)}, VSize: 2000,
+			Fee: int64(2000 * (30 - i)), Time: time.Unix(int64(1000+i), 0)})
 	}
 	srv, err := New(Config{Chain: nopChain{}, Mempool: pool})
 	if err != nil {
@@ -234,6 +238,18 @@ func TestMempoolAPI(t *testing.T) {
 	if json.Unmarshal(body, &ids) != nil || len(ids) != 30 || ids[0] != (chainhash.Hash{1}).String() {
 		t.Fatalf("txids: %s", body)
 	}
+	// The ten that entered last, newest first.
+	var recent []recentJSON
+	_, body = get(t, hs, "/api/mempool/recent")
+	if json.Unmarshal(body, &recent) != nil || len(recent) != 10 {
+		t.Fatalf("recent: %s", body)
+	}
+	for i, r := range recent {
+		if want := (recentJSON{TxID: chainhash.Hash{byte(30 - i)}.String(), Fee: int64(2000 * (i + 1)), VSize: 2000,
+			Value: int64(29-i) + 1}); r != want {
+			t.Fatalf("recent[%d] = %+v, want %+v", i, r, want)
+		}
+	}
 	var fees map[string]float64
 	_, body = get(t, hs, "/api/fee-estimates")
 	if json.Unmarshal(body, &fees) != nil || len(fees) != 6 || fees["1"] != 12 || fees["6"] != 2 {
@@ -242,8 +258,11 @@ func TestMempoolAPI(t *testing.T) {
 }
 
 // nopChain is a chain at genesis for tests that need none.
-type nopChain struct{}
+type nopChain struct {
+	Chain // the methods the test does not call
+}
 
+func (nopChain) Network() *chainparams.Network  { return chainparams.Regtest() }
 func (nopChain) BestSnapshot() *chain.BestState { return &chain.BestState{} }
 func (nopChain) BlockHashByHeight(int32) (chainhash.Hash, error) {
 	return chainhash.Hash{}, errors.New("none")

@@ -1,23 +1,29 @@
 package explorer
 
 import (
+	"cmp"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 
+	"github.com/cairnchain/cairn/internal/poolindex"
 	"github.com/cairnchain/cairn/mempool"
 )
 
 // Mempool is what the explorer needs of the transaction pool.
 // *mempool.TxPool implements it.
 type Mempool interface {
-	Sequence() uint64
+	poolindex.Pool
 	TxIDs() []chainhash.Hash
 	Descs() []*mempool.TxDesc
 	EstimateFee(target int) (int64, error)
+	Spender(op wire.OutPoint) (chainhash.Hash, bool)
+	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
 }
 
 var _ Mempool = (*mempool.TxPool)(nil)
@@ -37,20 +43,51 @@ const histogramBin = 50_000
 // poolSummary caches the pool's summary by the pool's sequence number:
 // computing it reads every pool transaction.
 type poolSummary struct {
-	mu  sync.Mutex
-	seq uint64
-	ok  bool
-	sum mempoolJSON
+	mu     sync.Mutex
+	seq    uint64
+	ok     bool
+	sum    mempoolJSON
+	recent []recentJSON
 }
 
+// recentJSON is an entry of Esplora's /api/mempool/recent.
+type recentJSON struct {
+	TxID  string `json:"txid"`
+	Fee   int64  `json:"fee"`
+	VSize int64  `json:"vsize"`
+	Value int64  `json:"value"`
+}
+
+// recentCount is how many transactions /api/mempool/recent lists, as
+// Esplora.
+const recentCount = 10
+
 func (p *poolSummary) get(pool Mempool) mempoolJSON {
+	sum, _ := p.both(pool)
+	return sum
+}
+
+// both returns the summary and the most recent transactions.
+func (p *poolSummary) both(pool Mempool) (mempoolJSON, []recentJSON) {
 	seq := pool.Sequence()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ok && p.seq == seq {
-		return p.sum
+		return p.sum, p.recent
 	}
 	descs := pool.Descs()
+	byTime := slices.Clone(descs)
+	slices.SortFunc(byTime, func(a, b *mempool.TxDesc) int {
+		return cmp.Or(b.Time.Compare(a.Time), strings.Compare(a.TxID.String(), b.TxID.String()))
+	})
+	recent := make([]recentJSON, 0, recentCount)
+	for _, d := range byTime[:min(len(byTime), recentCount)] {
+		var value int64
+		for _, o := range d.Tx.TxOut {
+			value += o.Value
+		}
+		recent = append(recent, recentJSON{TxID: d.TxID.String(), Fee: d.Fee, VSize: d.VSize, Value: value})
+	}
 	sum := mempoolJSON{Count: len(descs), FeeHistogram: [][2]float64{}}
 	slices.SortFunc(descs, func(a, b *mempool.TxDesc) int {
 		// Fee rate, highest first: a.Fee/a.VSize against b's, without
@@ -84,8 +121,13 @@ func (p *poolSummary) get(pool Mempool) mempoolJSON {
 	if binSize > 0 {
 		sum.FeeHistogram = append(sum.FeeHistogram, [2]float64{lastRate, float64(binSize)})
 	}
-	p.seq, p.ok, p.sum = seq, true, sum
-	return sum
+	p.seq, p.ok, p.sum, p.recent = seq, true, sum, recent
+	return sum, recent
+}
+
+func (s *Server) mempoolRecent(w http.ResponseWriter, _ *http.Request) {
+	_, recent := s.summary.both(s.cfg.Mempool)
+	jsonReply(w, recent)
 }
 
 func (s *Server) mempoolSummary(w http.ResponseWriter, _ *http.Request) {

@@ -25,20 +25,34 @@ func HashMerkleBranches(left, right *chainhash.Hash) chainhash.Hash {
 // the root, so that the root can be recomputed from a changed first leaf
 // (the coinbase) with [MerkleRootFromBranch].
 func MerkleBranch(hashes []chainhash.Hash) []chainhash.Hash {
-	var branch []chainhash.Hash
+	branch, _ := MerkleProof(hashes, 0)
+	return branch
+}
+
+// MerkleProof returns the merkle root of hashes and the branch that proves
+// hashes[index] under it: the sibling at each level from the leaves up (an
+// odd level repeats its last hash). It is the proof of a transaction in its
+// block that SPV clients check (Electrum's get_merkle, Esplora's
+// merkle-proof). The input slice is not modified; an index out of range
+// gives no branch.
+func MerkleProof(hashes []chainhash.Hash, index int) (branch []chainhash.Hash, root chainhash.Hash) {
+	if len(hashes) == 0 || index < 0 || index >= len(hashes) {
+		return nil, chainhash.Hash{}
+	}
 	level := append([]chainhash.Hash(nil), hashes...)
 	for len(level) > 1 {
 		if len(level)%2 == 1 {
 			level = append(level, level[len(level)-1])
 		}
-		branch = append(branch, level[1])
+		branch = append(branch, level[index^1])
 		next := level[:len(level)/2]
 		for i := range next {
 			next[i] = hashMerkleBranches(&level[2*i], &level[2*i+1])
 		}
 		level = next
+		index >>= 1
 	}
-	return branch
+	return branch, level[0]
 }
 
 // MerkleRootFromBranch returns the merkle root of a list whose first leaf is

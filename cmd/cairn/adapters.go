@@ -6,6 +6,7 @@ import (
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 
+	"github.com/cairnchain/cairn/explorer"
 	"github.com/cairnchain/cairn/miner"
 	"github.com/cairnchain/cairn/p2p"
 	"github.com/cairnchain/cairn/rpc"
@@ -62,6 +63,23 @@ func (n p2pNetwork) Peers() []rpc.PeerInfo {
 			ID: p.ID, Addr: p.Addr, Inbound: p.Inbound, ConnTime: p.ConnTime, PingTime: p.PingTime,
 			StartingHeight: p.StartingHeight, SyncedHeaders: p.SyncedHeaders, SyncedBlocks: p.SyncedBlocks,
 			BytesSent: p.BytesSent, BytesRecv: p.BytesRecv, GossipScore: p.GossipScore,
+		}
+	}
+	return out
+}
+
+// explorerPeers adapts the p2p node to the explorer's peer list.
+type explorerPeers struct{ *p2p.Node }
+
+// Peers implements explorer.Peers.
+func (n explorerPeers) Peers() []explorer.Peer {
+	peers := n.Node.Peers()
+	out := make([]explorer.Peer, len(peers))
+	for i, p := range peers {
+		out[i] = explorer.Peer{
+			ID: p.ID, Addr: p.Addr, Inbound: p.Inbound, ConnTime: p.ConnTime,
+			PingMillis: float64(p.PingTime) / float64(time.Millisecond), BytesSent: p.BytesSent, BytesRecv: p.BytesRecv,
+			GossipScore: p.GossipScore, SyncedBlocks: p.SyncedBlocks,
 		}
 	}
 	return out

@@ -63,7 +63,7 @@ func nodeCommand() *cli.Command {
 		&cli.StringFlag{Name: "electrum-tls-addr", Usage: "serve the Electrum protocol over TLS on `HOST[:PORT]` (a self-signed certificate is made in the network folder unless --electrum-cert and --electrum-key name one)", DefaultText: "off", EnvVars: envVar("electrum-tls-addr")},
 		&cli.StringFlag{Name: "electrum-cert", Usage: "PEM certificate `FILE` for --electrum-tls-addr", EnvVars: envVar("electrum-cert")},
 		&cli.StringFlag{Name: "electrum-key", Usage: "PEM private key `FILE` of --electrum-cert", EnvVars: envVar("electrum-key")},
-		&cli.StringFlag{Name: "http-addr", Usage: "serve Esplora's REST API (read-only) on `HOST[:PORT]` (a host alone takes the network's port, a port alone binds 127.0.0.1)", DefaultText: "off", EnvVars: envVar("http-addr")},
+		&cli.StringFlag{Name: "http-addr", Usage: "serve the block explorer and Esplora's REST API (read-only) on `HOST[:PORT]` (a host alone takes the network's port, a port alone binds 127.0.0.1; turns on --addrindex, and --txindex unless pruning)", DefaultText: "off", EnvVars: envVar("http-addr")},
 		&cli.StringFlag{Name: "metrics-addr", Usage: "serve Prometheus metrics on `HOST:PORT`", DefaultText: "off", EnvVars: envVar("metrics-addr")},
 	)
 	return &cli.Command{
@@ -228,6 +228,16 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 	if cfg.electrumAddr != "" || cfg.electrumTLSAddr != "" {
 		// The server answers from the address index.
 		cfg.addrIndex = true
+	}
+	if cfg.httpAddr != "" {
+		// The explorer answers addresses from the address index and
+		// transactions from the transaction index (which pruning rules
+		// out: a pruned node's explorer finds the pool's transactions and
+		// those of the addresses' histories).
+		cfg.addrIndex = true
+		if !cfg.prune && !c.IsSet("txindex") {
+			cfg.txIndex = true
+		}
 	}
 	if cfg.prune && cfg.txIndex {
 		return nil, errors.New("--prune is incompatible with --txindex (the index points into blocks pruning deletes)")
@@ -412,7 +422,10 @@ func runNode(c *cli.Context) (err error) {
 
 	var xsrv *explorer.Server
 	if cfg.httpAddr != "" {
-		if xsrv, err = explorer.New(explorer.Config{Addr: cfg.httpAddr, Chain: bc, Mempool: pool, Logger: log.With("pkg", "explorer")}); err != nil {
+		xsrv, err = explorer.New(explorer.Config{Addr: cfg.httpAddr, Chain: bc, Mempool: pool, Peers: explorerPeers{pn},
+			OnTransaction: func(tx *wire.MsgTx) { pn.AnnounceTxs(tx.WitnessHash()) },
+			Logger:        log.With("pkg", "explorer")})
+		if err != nil {
 			return err
 		}
 		if err := xsrv.Listen(); err != nil {
