@@ -220,8 +220,15 @@ func (s *Server) addrTxs(part string) http.HandlerFunc {
 		if !ok {
 			return
 		}
+		last := r.PathValue("last")
+		withPool := part != "chain"
+		if after := r.URL.Query().Get("after_txid"); after != "" && part == "" {
+			// Esplora's newer paging: /txs?after_txid= is the chain page
+			// after that transaction.
+			last, withPool = after, false
+		}
 		out := []*txJSON{}
-		if part != "chain" {
+		if withPool {
 			pooled := s.poolTxsOf(q.sh, hist)
 			for _, id := range pooled[:min(len(pooled), addrPoolTxs)] {
 				if f := s.poolTx(id); f != nil {
@@ -234,7 +241,7 @@ func (s *Server) addrTxs(part string) http.HandlerFunc {
 			return
 		}
 		end := len(hist) // confirmed entries hist[:end], newest last
-		if last := r.PathValue("last"); last != "" {
+		if last != "" {
 			h, err := chainhash.NewHashFromStr(last)
 			if err != nil || len(last) != 2*chainhash.HashSize {
 				fail(w, http.StatusBadRequest, "Invalid hex string")

@@ -48,6 +48,7 @@ type Chain interface {
 	FetchUtxoEntry(op wire.OutPoint) (*utxo.Entry, error)
 	AddrIndexView() (*chain.AddrView, error)
 	ChainTips() []chain.ChainTip
+	CalcNextRequiredBits() uint32
 	Subscribe() *chain.Subscription
 }
 
@@ -143,6 +144,13 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc(base+"/txs/mempool", s.addrTxs("mempool"))
 		mux.HandleFunc(base+"/utxo", s.addrUtxo)
 	}
+	mux.HandleFunc("GET /api/tx/{txid}/merkleblock-proof", s.txMerkleBlockProof)
+	mux.HandleFunc("GET /api/v1/block/{hash}", s.blockV1Handler)
+	mux.HandleFunc("GET /api/v1/blocks", s.blocksV1)
+	mux.HandleFunc("GET /api/v1/blocks/{start}", s.blocksV1)
+	mux.HandleFunc("GET /api/v1/difficulty-adjustment", s.difficultyAdjustment)
+	mux.HandleFunc("GET /api/v1/mining/hashrate", s.hashrate)
+	mux.HandleFunc("GET /api/v1/mining/hashrate/{interval}", s.hashrate)
 	mux.HandleFunc("GET /api/events", s.events)
 	if s.cfg.Mempool != nil {
 		mux.HandleFunc("POST /api/tx", s.postTx)
@@ -150,6 +158,9 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("GET /api/mempool/txids", s.mempoolTxids)
 		mux.HandleFunc("GET /api/mempool/recent", s.mempoolRecent)
 		mux.HandleFunc("GET /api/fee-estimates", s.feeEstimates)
+		mux.HandleFunc("GET /api/v1/fees/recommended", s.feesRecommended)
+		mux.HandleFunc("GET /api/v1/fees/mempool-blocks", s.feesMempoolBlocks)
+		mux.HandleFunc("GET /api/v1/cpfp/{txid}", s.cpfp)
 	}
 	return mux
 }

@@ -24,6 +24,9 @@ type Mempool interface {
 	EstimateFee(target int) (int64, error)
 	Spender(op wire.OutPoint) (chainhash.Hash, bool)
 	ProcessTransaction(tx *wire.MsgTx, allowOrphan bool) (*mempool.AcceptResult, error)
+	Info() mempool.Info
+	Ancestors(txid chainhash.Hash) ([]*mempool.TxDesc, error)
+	Descendants(txid chainhash.Hash) ([]*mempool.TxDesc, error)
 }
 
 var _ Mempool = (*mempool.TxPool)(nil)
