@@ -31,6 +31,7 @@ import (
 	"github.com/cairnchain/cairn/chain/utxo"
 	"github.com/cairnchain/cairn/internal/coreshape"
 	"github.com/cairnchain/cairn/internal/poolindex"
+	"github.com/cairnchain/cairn/internal/webassets"
 )
 
 // Chain is what the explorer needs of the block chain. *chain.BlockChain
@@ -86,6 +87,7 @@ type Server struct {
 	bcache  blockCache
 	mem     *poolindex.Index // nil without a pool
 	hub     *eventHub
+	pages   templates
 }
 
 // blocksPerPage is how many blocks /api/blocks lists, as Esplora.
@@ -106,6 +108,10 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, log: log, params: cfg.Chain.Network().AddressParams(), hub: newEventHub()}
 	if cfg.Mempool != nil {
 		s.mem = poolindex.New(cfg.Mempool, cfg.Chain)
+	}
+	var err error
+	if s.pages, err = s.parseTemplates(); err != nil {
+		return nil, err
 	}
 	s.srv = &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, MaxHeaderBytes: 16 << 10}
@@ -152,6 +158,18 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/v1/mining/hashrate", s.hashrate)
 	mux.HandleFunc("GET /api/v1/mining/hashrate/{interval}", s.hashrate)
 	mux.HandleFunc("GET /api/events", s.events)
+	// The pages.
+	mux.Handle("GET "+staticPrefix, webassets.Handler())
+	mux.HandleFunc("GET /{$}", s.homePage)
+	mux.HandleFunc("GET /", s.homePage) // anything else: a page saying so
+	mux.HandleFunc("GET /block/{hash}", s.blockPage)
+	mux.HandleFunc("GET /block-height/{height}", s.blockHeightPage)
+	mux.HandleFunc("GET /tx/{txid}", s.txPage)
+	mux.HandleFunc("GET /address/{address}", s.addressPage)
+	mux.HandleFunc("GET /search", s.search)
+	mux.HandleFunc("GET /tips", s.tipsPage)
+	mux.HandleFunc("GET /network", s.networkPage)
+	mux.HandleFunc("GET /part/{name}", s.part)
 	if s.cfg.Mempool != nil {
 		mux.HandleFunc("POST /api/tx", s.postTx)
 		mux.HandleFunc("GET /api/mempool", s.mempoolSummary)
