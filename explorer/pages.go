@@ -40,26 +40,26 @@ type templates map[string]*template.Template
 
 func (s *Server) parseTemplates() (templates, error) {
 	funcs := template.FuncMap{
-		"coins":     func(v int64) string { return consensus.FormatCoins(v) + " " + s.cfg.Chain.Network().Unit() },
-		"short":     shortHash,
-		"ago":       ago,
-		"utc":       func(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02 15:04:05 UTC") },
-		"dur":       duration,
-		"bytes":     byteSize,
-		"num":       groupDigits,
-		"float":     func(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) },
-		"diff":      func(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) },
-		"hashrate":  hashrateString,
-		"pct":       func(part, whole int64) float64 { return 100 * float64(part) / math.Max(1, float64(whole)) },
-		"add":       func(a, b int) int { return a + b },
-		"sub":       func(a, b int32) int32 { return a - b },
-		"pathEsc":   url.PathEscape,
-		"queryEsc":  url.QueryEscape,
-		"jsonAttr":  jsonString,
-		"isNil":     func(p *outJSON) bool { return p == nil },
-		"feeRate":   func(fee int64, weight int) float64 { return float64(fee) / math.Max(1, float64(weight)/4) },
-		"plus":      func(a, b int) int { return a + b },
-		"int64":     func(i int) int64 { return int64(i) },
+		"coins":    func(v int64) string { return consensus.FormatCoins(v) + " " + s.cfg.Chain.Network().Unit() },
+		"short":    shortHash,
+		"ago":      ago,
+		"utc":      func(t int64) string { return time.Unix(t, 0).UTC().Format("2006-01-02 15:04:05 UTC") },
+		"dur":      duration,
+		"bytes":    byteSize,
+		"num":      groupDigits,
+		"float":    func(f float64, prec int) string { return strconv.FormatFloat(f, 'f', prec, 64) },
+		"diff":     func(f float64) string { return strconv.FormatFloat(f, 'g', 6, 64) },
+		"hashrate": hashrateString,
+		"pct":      func(part, whole int64) float64 { return 100 * float64(part) / math.Max(1, float64(whole)) },
+		"add":      func(a, b int) int { return a + b },
+		"sub":      func(a, b int32) int32 { return a - b },
+		"pathEsc":  url.PathEscape,
+		"queryEsc": url.QueryEscape,
+		"jsonAttr": jsonString,
+		"isNil":    func(p *outJSON) bool { return p == nil },
+		"feeRate":  func(fee int64, weight int) float64 { return float64(fee) / math.Max(1, float64(weight)/4) },
+		"plus":     func(a, b int) int { return a + b },
+		"int64":    func(i int) int64 { return int64(i) },
 		"deref": func(p *int64) int64 {
 			if p == nil {
 				return 0
@@ -129,9 +129,9 @@ type homeBlock struct {
 	Interval int64 // seconds since the previous block
 	// HasInterval is false for the oldest block listed.
 	HasInterval bool
-	TxCount  int
-	Size     int
-	Weight   int
+	TxCount     int
+	Size        int
+	Weight      int
 }
 
 type homeData struct {
