@@ -88,6 +88,10 @@ const (
 	// peerPollEvery is how often the peer list is compared for "peer"
 	// events.
 	peerPollEvery = 2 * time.Second
+	// reorgWait is how long a batch ending with a disconnection waits for
+	// the connections of the same reorganization.
+	reorgWait  = 500 * time.Millisecond
+	reorgQuiet = 50 * time.Millisecond
 	// keepAliveEvery sends a comment on an idle stream, so that proxies
 	// and the browser keep it open.
 	keepAliveEvery = 15 * time.Second
@@ -210,6 +214,30 @@ drain:
 			batch = append(batch, n)
 		default:
 			break drain
+		}
+	}
+	// A reorganization notifies its disconnections before its
+	// connections, one by one: after a disconnection, what follows within
+	// a short quiet time belongs with it (reorgWait at most).
+	if slices.ContainsFunc(batch, func(n chain.Notification) bool { return n.Type == chain.BlockDisconnected }) {
+		limit := time.NewTimer(reorgWait)
+		defer limit.Stop()
+		quiet := time.NewTimer(reorgQuiet)
+		defer quiet.Stop()
+	settle:
+		for {
+			select {
+			case n, ok := <-sub.C():
+				if !ok {
+					break settle
+				}
+				batch = append(batch, n)
+				quiet.Reset(reorgQuiet)
+			case <-quiet.C:
+				break settle
+			case <-limit.C:
+				break settle
+			}
 		}
 	}
 	// Each run of disconnections is one reorganization (or one

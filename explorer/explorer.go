@@ -160,6 +160,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /api/events", s.events)
 	// The pages.
 	mux.Handle("GET "+staticPrefix, webassets.Handler())
+	mux.HandleFunc("GET /favicon.ico", webassets.Favicon)
 	mux.HandleFunc("GET /{$}", s.homePage)
 	mux.HandleFunc("GET /", s.homePage) // anything else: a page saying so
 	mux.HandleFunc("GET /block/{hash}", s.blockPage)

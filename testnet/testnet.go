@@ -54,6 +54,8 @@ type Node struct {
 	RPCAddr string `json:"rpc_addr"`
 	// ElectrumAddr is the node's Electrum protocol server (plain TCP).
 	ElectrumAddr string `json:"electrum_addr,omitempty"`
+	// HTTPAddr is the node's block explorer and Esplora API.
+	HTTPAddr string `json:"http_addr,omitempty"`
 	P2PAddr      string `json:"p2p_addr"` // full multiaddr with /p2p/<id>
 	// listenAddr is the P2P host:port picked at up.
 	listenAddr string
@@ -176,6 +178,9 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		if n.ElectrumAddr, err = s.freePort(n.RPCAddr, p2p); err != nil {
 			return s, err
 		}
+		if n.HTTPAddr, err = s.freePort(n.RPCAddr, p2p, n.ElectrumAddr); err != nil {
+			return s, err
+		}
 		n.Wallet = filepath.Join(n.Dir, "wallet.dat")
 		mnemonic, err := wallet.NewMnemonic(12)
 		if err != nil {
@@ -198,7 +203,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		n.Args = []string{"node", "--chain-spec", filepath.Join(dir, specName), "--datadir", n.Dir,
 			"--rpc-addr", n.RPCAddr, "--rpc-user", rpcUser, "--rpc-password", rpcPass,
 			"--listen", fmt.Sprintf("/ip4/%s/tcp/%s", host, port), "--mdns=false", "--dht=false",
-			"--electrum-addr", n.ElectrumAddr}
+			"--electrum-addr", n.ElectrumAddr, "--http-addr", n.HTTPAddr}
 		for _, prev := range s.Nodes {
 			n.Args = append(n.Args, "--peer", prev.P2PAddr)
 		}
@@ -223,7 +228,8 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		if err := s.save(); err != nil {
 			return s, err
 		}
-		fmt.Fprintf(o.Log, "%s up: rpc %s, electrum %s, %s, mining %v\n", n.Name, n.RPCAddr, n.ElectrumAddr, n.P2PAddr, n.Mining)
+		fmt.Fprintf(o.Log, "%s up: rpc %s, electrum %s, explorer http://%s, %s, mining %v\n", n.Name, n.RPCAddr, n.ElectrumAddr,
+			n.HTTPAddr, n.P2PAddr, n.Mining)
 	}
 	return s, nil
 }
@@ -335,7 +341,7 @@ func (s *State) freePort(exclude ...string) (string, error) {
 		used[a] = true
 	}
 	for _, n := range s.Nodes {
-		used[n.RPCAddr], used[n.listenAddr], used[n.ElectrumAddr] = true, true, true
+		used[n.RPCAddr], used[n.listenAddr], used[n.ElectrumAddr], used[n.HTTPAddr] = true, true, true, true
 	}
 	for try := 0; try < 200; try++ {
 		addr := fmt.Sprintf("127.0.0.1:%d", portLow+mrand.IntN(portHigh-portLow))
@@ -447,6 +453,7 @@ type NodeStatus struct {
 	Name          string  `json:"name"`
 	RPC           string  `json:"rpc"`
 	Electrum      string  `json:"electrum,omitempty"`
+	Explorer      string  `json:"explorer,omitempty"`
 	Running       bool    `json:"running"`
 	Height        int32   `json:"height"`
 	BestBlockHash string  `json:"bestblockhash"`
@@ -464,6 +471,9 @@ func (s *State) Status() []NodeStatus {
 	out := make([]NodeStatus, len(s.Nodes))
 	for i, n := range s.Nodes {
 		st := NodeStatus{Name: n.Name, RPC: n.RPCAddr, Electrum: n.ElectrumAddr, Running: n.running(), Mining: n.Mining}
+		if n.HTTPAddr != "" {
+			st.Explorer = "http://" + n.HTTPAddr
+		}
 		var info struct {
 			Blocks        int32  `json:"blocks"`
 			BestBlockHash string `json:"bestblockhash"`

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -32,7 +36,12 @@ func testnetCommand() *cli.Command {
 				&cli.DurationFlag{Name: "spacing", Value: 5 * time.Second, Usage: "target block spacing"},
 				&cli.BoolFlag{Name: "detach", Usage: "return once every node answers, leaving them running"},
 				&cli.BoolFlag{Name: "force", Usage: "replace a stopped testnet's folder even if wallets in it hold coins"},
+				dashboardAddrFlag(),
 			}, Action: testnetUp},
+			{Name: "dashboard", Usage: "serve the live dashboard of a running testnet in a browser (127.0.0.1 only)",
+				Flags: []cli.Flag{dir(), dashboardAddrFlag(),
+					&cli.BoolFlag{Name: "open", Usage: "open it in the desktop's browser (xdg-open)"}},
+				Action: testnetDashboard},
 			{Name: "status", Usage: "one line per node", Flags: []cli.Flag{dir(), &cli.BoolFlag{Name: "json", Usage: "print JSON"}}, Action: testnetStatus},
 			{Name: "partition", Usage: "cut the network into groups (e.g. 0 1,2)", ArgsUsage: "GROUP GROUP...", Flags: []cli.Flag{dir()}, Action: testnetPartition},
 			{Name: "heal", Usage: "join the groups again", Flags: []cli.Flag{dir()}, Action: testnetHeal},
@@ -54,6 +63,70 @@ func testnetCommand() *cli.Command {
 				}, Action: testnetSoak},
 		},
 	}
+}
+
+// defaultDashboardAddr is where the dashboard listens unless told: a fixed
+// port, so that a bookmark keeps working; a free one when it is taken.
+const defaultDashboardAddr = "127.0.0.1:7390"
+
+func dashboardAddrFlag() cli.Flag {
+	return &cli.StringFlag{Name: "dashboard-addr", Value: defaultDashboardAddr,
+		Usage: "where the dashboard listens (`HOST:PORT`, loopback only; a taken default port falls back to a free one)"}
+}
+
+// startDashboard serves the dashboard of the testnet in dir until ctx
+// ends, and returns its URL once it listens.
+func startDashboard(ctx context.Context, c *cli.Context, dir, exe string) (string, <-chan error, error) {
+	addr := c.String("dashboard-addr")
+	if err := testnet.CheckLoopback(addr); err != nil {
+		return "", nil, err
+	}
+	if addr == defaultDashboardAddr {
+		if ln, err := net.Listen("tcp", addr); err != nil {
+			addr = "127.0.0.1:0"
+		} else {
+			ln.Close()
+		}
+	}
+	d, err := testnet.NewDashboard(dir, exe, nil)
+	if err != nil {
+		return "", nil, err
+	}
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- d.Serve(ctx, addr, func(a net.Addr) { ready <- "http://" + a.String() + "/" })
+	}()
+	select {
+	case url := <-ready:
+		return url, done, nil
+	case err := <-done:
+		return "", nil, err
+	}
+}
+
+func testnetDashboard(c *cli.Context) error {
+	s, err := loadTestnet(c)
+	if err != nil {
+		return err
+	}
+	exe, err := selfBinary()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	url, done, err := startDashboard(ctx, c, s.Dir, exe)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.App.Writer, "dashboard of %s: %s (Ctrl-C stops it; the nodes keep running)\n", s.Dir, url)
+	if c.Bool("open") {
+		if err := exec.Command("xdg-open", url).Start(); err != nil {
+			fmt.Fprintf(c.App.ErrWriter, "cannot open a browser (%v): open %s yourself\n", err, url)
+		}
+	}
+	return <-done
 }
 
 // soakDefaults are the soak's flag defaults: the long run of make soak.
@@ -99,6 +172,11 @@ func testnetUp(c *cli.Context) error {
 			c.String("dir"), c.String("dir"), c.String("dir"))
 		return nil
 	}
+	url, _, err := startDashboard(ctx, c, s.Dir, exe)
+	if err != nil {
+		fmt.Fprintf(c.App.ErrWriter, "no dashboard: %v\n", err)
+		url = "off"
+	}
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for {
@@ -108,7 +186,8 @@ func testnetUp(c *cli.Context) error {
 			s = fresh
 		}
 		fmt.Fprint(c.App.Writer, "\033[H\033[2J") // home, clear
-		fmt.Fprintf(c.App.Writer, "cairn testnet in %s (%d nodes, %v blocks) - Ctrl-C stops it\n\n", s.Dir, len(s.Nodes), s.Spacing)
+		fmt.Fprintf(c.App.Writer, "cairn testnet in %s (%d nodes, %v blocks) - Ctrl-C stops it\ndashboard: %s\n\n",
+			s.Dir, len(s.Nodes), s.Spacing, url)
 		printStatus(c.App.Writer, s.Status())
 		select {
 		case <-ctx.Done():
@@ -125,14 +204,14 @@ func testnetUp(c *cli.Context) error {
 // printStatus writes the status table.
 func printStatus(w io.Writer, st []testnet.NodeStatus) {
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "node\theight\ttip\tpeers\tmempool\thash rate\tlast block\tmining\trpc\telectrum")
+	fmt.Fprintln(tw, "node\theight\ttip\tpeers\tmempool\thash rate\tlast block\tmining\trpc\telectrum\texplorer")
 	for _, n := range st {
 		if n.Error != "" {
 			state := "down"
 			if n.Running {
 				state = "not answering"
 			}
-			fmt.Fprintf(tw, "%s\t-\t%s\t\t\t\t\t%v\t%s\t%s\n", n.Name, state, n.Mining, n.RPC, n.Electrum)
+			fmt.Fprintf(tw, "%s\t-\t%s\t\t\t\t\t%v\t%s\t%s\t%s\n", n.Name, state, n.Mining, n.RPC, n.Electrum, n.Explorer)
 			continue
 		}
 		tip := n.BestBlockHash
@@ -143,8 +222,8 @@ func printStatus(w io.Writer, st []testnet.NodeStatus) {
 		if n.HashRate > 0 {
 			rate = fmt.Sprintf("%.1f MH/s", n.HashRate/1e6)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\t%v ago\t%v\t%s\t%s\n", n.Name, n.Height, tip, n.Peers, n.Mempool, rate,
-			n.LastBlockAge, n.Mining, n.RPC, n.Electrum)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%d\t%d\t%s\t%v ago\t%v\t%s\t%s\t%s\n", n.Name, n.Height, tip, n.Peers, n.Mempool, rate,
+			n.LastBlockAge, n.Mining, n.RPC, n.Electrum, n.Explorer)
 	}
 	tw.Flush()
 }
@@ -251,7 +330,14 @@ func testnetScenario(c *cli.Context) error {
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return testnet.RunScenario(ctx, s, c.Args().First(), c.App.Writer)
+	// The narration also goes to the testnet's scenario log, which the
+	// dashboard shows on its timeline.
+	w := c.App.Writer
+	if f, err := os.Create(filepath.Join(s.Dir, testnet.ScenarioLog)); err == nil {
+		defer f.Close()
+		w = io.MultiWriter(c.App.Writer, f)
+	}
+	return testnet.RunScenario(ctx, s, c.Args().First(), w)
 }
 
 func testnetSoak(c *cli.Context) error {

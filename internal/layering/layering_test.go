@@ -67,7 +67,7 @@ var rules = []rule{
 		pkg:       "testnet",
 		forbidden: []string{"github.com/libp2p/", "github.com/syndtr/goleveldb/"},
 		allowed:   []string{"chain/consensus", "chain/chainparams", "rpcclient", "mempool/policy", "wallet", "miner/pow"},
-		leaves:    []string{"internal/atomicfile"},
+		leaves:    []string{"internal/atomicfile", "internal/webassets"},
 		why: "testnet imports no libp2p and no goleveldb, and of the module only chain/consensus, " +
 			"chain/chainparams, rpcclient, mempool/policy, wallet, miner/pow and leaf packages",
 	},

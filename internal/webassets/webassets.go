@@ -31,6 +31,14 @@ func FS() fs.FS {
 	return sub
 }
 
+// Favicon serves the pages' icon, for browsers that ask /favicon.ico
+// whatever the page says.
+func Favicon(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	http.ServeFileFS(w, r, FS(), "favicon.svg")
+}
+
 // Handler serves the files under Prefix. Vendored files carry their
 // version in their path, so they may be cached for good; the project's own
 // are revalidated.

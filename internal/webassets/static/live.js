@@ -39,23 +39,38 @@
   document.querySelectorAll('[data-live]').forEach(function (el) {
     eventsOf(el).forEach(function (n) { names.add(n); });
   });
-  var es = new EventSource(src);
-  es.onopen = function () {
-    if (state) { state.textContent = 'live'; state.className = 'live on'; }
-  };
-  es.onerror = function () {
-    if (state) { state.textContent = 'reconnecting'; state.className = 'live off'; }
-  };
-  names.forEach(function (name) {
-    es.addEventListener(name, function (ev) {
-      var detail = null;
-      try { detail = JSON.parse(ev.data); } catch (e) { /* keep null */ }
-      document.dispatchEvent(new CustomEvent('cairn:' + name, { detail: detail }));
-      document.querySelectorAll('[data-live]').forEach(function (el) {
-        if (eventsOf(el).indexOf(name) >= 0) {
-          refresh(el);
-        }
-      });
+  var es = null;
+  function onEvent(name, ev) {
+    var detail = null;
+    try { detail = JSON.parse(ev.data); } catch (e) { /* keep null */ }
+    document.dispatchEvent(new CustomEvent('cairn:' + name, { detail: detail }));
+    document.querySelectorAll('[data-live]').forEach(function (el) {
+      if (eventsOf(el).indexOf(name) >= 0) {
+        refresh(el);
+      }
     });
+  }
+  function open() {
+    es = new EventSource(src);
+    es.onopen = function () {
+      if (state) { state.textContent = 'live'; state.className = 'live on'; }
+    };
+    es.onerror = function () {
+      if (state) { state.textContent = 'reconnecting'; state.className = 'live off'; }
+    };
+    names.forEach(function (name) {
+      es.addEventListener(name, function (ev) { onEvent(name, ev); });
+    });
+  }
+  // A browser holds at most six connections to one server over HTTP/1.1,
+  // and a page kept in the back-forward cache would keep its stream open:
+  // close it when the page is left, open it again when the page comes
+  // back.
+  window.addEventListener('pagehide', function () {
+    if (es) { es.close(); es = null; }
   });
+  window.addEventListener('pageshow', function () {
+    if (!es) { open(); }
+  });
+  open();
 })();
