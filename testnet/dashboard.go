@@ -101,9 +101,9 @@ type Dashboard struct {
 	version uint64
 	clients map[chan struct{}]struct{}
 	// what the last poll saw, to tell what changed
-	lastTip     map[string]string // node name -> tip
-	lastRunning map[string]bool
-	lastGroups  string
+	lastTip      map[string]string // node name -> tip
+	lastRunning  map[string]bool
+	lastGroups   string
 	logOffset    int64
 	scenarioSeen bool
 	polled       bool

@@ -56,7 +56,7 @@ type Node struct {
 	ElectrumAddr string `json:"electrum_addr,omitempty"`
 	// HTTPAddr is the node's block explorer and Esplora API.
 	HTTPAddr string `json:"http_addr,omitempty"`
-	P2PAddr      string `json:"p2p_addr"` // full multiaddr with /p2p/<id>
+	P2PAddr  string `json:"p2p_addr"` // full multiaddr with /p2p/<id>
 	// listenAddr is the P2P host:port picked at up.
 	listenAddr string
 	PeerID     string   `json:"peer_id"`
