@@ -276,8 +276,8 @@ func (s *Server) tipEvent() tipEvent {
 		ev.Time = info.Header.Timestamp.Unix()
 		ev.Difficulty = coreshape.Difficulty(best.Bits)
 	}
-	if b, err := s.cfg.Chain.BlockByHash(best.Hash); err == nil {
-		ev.TxCount, ev.Size = len(b.Transactions), b.SerializeSize()
+	if sum, err := s.summaryOf(best.Hash); err == nil {
+		ev.TxCount, ev.Size = sum.TxCount, sum.Size
 	}
 	return ev
 }

@@ -88,6 +88,8 @@ type Server struct {
 	mem     *poolindex.Index // nil without a pool
 	hub     *eventHub
 	pages   templates
+	sumMu   sync.Mutex
+	sums    map[chainhash.Hash]blockSummary
 }
 
 // blocksPerPage is how many blocks /api/blocks lists, as Esplora.
@@ -282,21 +284,21 @@ type blockJSON struct {
 
 // blockOf shapes a stored block; a block whose data is gone (pruned) is an
 // error.
-func (s *Server) blockOf(info *chain.BlockInfo) (*blockJSON, *wire.MsgBlock, error) {
-	b, err := s.cfg.Chain.BlockByHash(info.Hash)
+func (s *Server) blockOf(info *chain.BlockInfo) (*blockJSON, error) {
+	sum, err := s.summaryOf(info.Hash)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	h := &info.Header
 	out := &blockJSON{ID: info.Hash.String(), Height: info.Height, Version: h.Version, Timestamp: h.Timestamp.Unix(),
-		TxCount: len(b.Transactions), Size: b.SerializeSize(), Weight: consensus.BlockWeight(b),
+		TxCount: sum.TxCount, Size: sum.Size, Weight: sum.Weight,
 		MerkleRoot: h.MerkleRoot.String(), MedianTime: info.MedianTime, Nonce: h.Nonce, Bits: h.Bits,
 		Difficulty: coreshape.Difficulty(h.Bits)}
 	if info.Height > 0 {
 		prev := h.PrevBlock.String()
 		out.PreviousBlockHash = &prev
 	}
-	return out, b, nil
+	return out, nil
 }
 
 func (s *Server) block(w http.ResponseWriter, r *http.Request) {
@@ -304,7 +306,7 @@ func (s *Server) block(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	out, _, err := s.blockOf(info)
+	out, err := s.blockOf(info)
 	if err != nil {
 		fail(w, http.StatusNotFound, "Block data not available: "+err.Error())
 		return
@@ -441,7 +443,7 @@ func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			break
 		}
-		b, _, err := s.blockOf(info)
+		b, err := s.blockOf(info)
 		if err != nil {
 			break // pruned below: the list ends there
 		}

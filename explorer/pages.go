@@ -165,8 +165,8 @@ func (s *Server) homeData() *homeData {
 			break
 		}
 		b := homeBlock{Height: h, Hash: info.Hash.String(), Time: info.Header.Timestamp.Unix()}
-		if blk, err := s.cfg.Chain.BlockByHash(info.Hash); err == nil {
-			b.TxCount, b.Size, b.Weight = len(blk.Transactions), blk.SerializeSize(), consensus.BlockWeight(blk)
+		if sum, err := s.summaryOf(info.Hash); err == nil {
+			b.TxCount, b.Size, b.Weight = sum.TxCount, sum.Size, sum.Weight
 		}
 		if h == best.Height {
 			d.Time = b.Time

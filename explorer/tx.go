@@ -202,6 +202,37 @@ func (c *blockCache) put(d *blockData) {
 	c.list = append(c.list, d)
 }
 
+// blockSummary is a block's transaction count and sizes, which lists of
+// blocks show: cached by hash (blocks never change), so that a live page
+// refreshed on each tip does not read its blocks again.
+type blockSummary struct {
+	TxCount, Size, Weight int
+}
+
+// maxSummaries bounds the summary cache; when full it starts again.
+const maxSummaries = 4096
+
+func (s *Server) summaryOf(hash chainhash.Hash) (blockSummary, error) {
+	s.sumMu.Lock()
+	sum, ok := s.sums[hash]
+	s.sumMu.Unlock()
+	if ok {
+		return sum, nil
+	}
+	b, err := s.cfg.Chain.BlockByHash(hash)
+	if err != nil {
+		return blockSummary{}, err
+	}
+	sum = blockSummary{TxCount: len(b.Transactions), Size: b.SerializeSize(), Weight: consensus.BlockWeight(b)}
+	s.sumMu.Lock()
+	if s.sums == nil || len(s.sums) >= maxSummaries {
+		s.sums = make(map[chainhash.Hash]blockSummary)
+	}
+	s.sums[hash] = sum
+	s.sumMu.Unlock()
+	return sum, nil
+}
+
 // blockData reads a block and the outputs it spends.
 func (s *Server) blockData(hash chainhash.Hash) (*blockData, error) {
 	info, err := s.cfg.Chain.BlockInfo(hash)

@@ -80,7 +80,7 @@ func rateRange(rates []float64) []float64 {
 }
 
 func (s *Server) blockV1(d *blockData) (*blockV1JSON, error) {
-	base, _, err := s.blockOf(d.info)
+	base, err := s.blockOf(d.info)
 	if err != nil {
 		return nil, err
 	}
