@@ -6,11 +6,30 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/cairnchain/cairn/chain/consensus"
 )
+
+// fakePeers is a peer list the test changes.
+type fakePeers struct {
+	mu    sync.Mutex
+	peers []Peer
+}
+
+func (f *fakePeers) set(p ...Peer) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.peers = p
+}
+
+func (f *fakePeers) Peers() []Peer {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]Peer(nil), f.peers...)
+}
 
 // sseClient reads events from a Server-Sent Events stream.
 type sseClient struct {
@@ -77,11 +96,13 @@ func (c *sseClient) next(name string, out any) {
 
 // TestEvents checks /api/events: the stream opens with the tip; a
 // reorganization is one "reorg" event with its depth, the blocks it left
-// behind (old tip first) and the fork, followed by the new tip; and the
-// stream limit answers 503 rather than holding more connections.
+// behind (old tip first) and the fork, followed by the new tip; peers
+// joining and leaving are events; and the stream limit answers 503 rather
+// than holding more connections.
 func TestEvents(t *testing.T) {
 	c, g, _ := testChain(t)
-	srv, err := New(Config{Addr: "127.0.0.1:0", Chain: c})
+	peers := &fakePeers{}
+	srv, err := New(Config{Addr: "127.0.0.1:0", Chain: c, Peers: peers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,6 +145,19 @@ func TestEvents(t *testing.T) {
 	ev.next("tip", &tip)
 	if tip.Height != 16 || tip.Hash != want.NewTip {
 		t.Fatalf("tip after the reorganization %+v", tip)
+	}
+
+	// A peer joins, then leaves.
+	peers.set(Peer{ID: "12D3KooWpeer", Addr: "/ip4/127.0.0.1/tcp/1"})
+	var pe peerEvent
+	ev.next("peer", &pe)
+	if pe != (peerEvent{Event: "join", ID: "12D3KooWpeer", Addr: "/ip4/127.0.0.1/tcp/1", Count: 1}) {
+		t.Fatalf("peer event %+v", pe)
+	}
+	peers.set()
+	ev.next("peer", &pe)
+	if pe.Event != "leave" || pe.ID != "12D3KooWpeer" || pe.Count != 0 {
+		t.Fatalf("peer event %+v", pe)
 	}
 
 	// The stream limit.
