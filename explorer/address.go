@@ -152,17 +152,24 @@ func (s *Server) poolTxsOf(sh chain.ScriptHash, confirmed []chain.AddrTx) []chai
 	return out
 }
 
-func (s *Server) address(w http.ResponseWriter, r *http.Request) {
+// addrHistory reads an address path's script and its confirmed history,
+// or answers why it cannot.
+func (s *Server) addrHistory(w http.ResponseWriter, r *http.Request) (*addrQuery, []chain.AddrTx, bool) {
 	q, ok := s.addrParam(w, r)
 	if !ok {
-		return
+		return nil, nil, false
 	}
 	v, ok := s.addrView(w)
 	if !ok {
-		return
+		return nil, nil, false
 	}
 	defer v.Release()
 	hist, ok := s.history(w, v, q.sh)
+	return q, hist, ok
+}
+
+func (s *Server) address(w http.ResponseWriter, r *http.Request) {
+	q, hist, ok := s.addrHistory(w, r)
 	if !ok {
 		return
 	}
@@ -207,16 +214,7 @@ func (s *Server) address(w http.ResponseWriter, r *http.Request) {
 // a page after last_seen) and /txs/mempool.
 func (s *Server) addrTxs(part string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		q, ok := s.addrParam(w, r)
-		if !ok {
-			return
-		}
-		v, ok := s.addrView(w)
-		if !ok {
-			return
-		}
-		defer v.Release()
-		hist, ok := s.history(w, v, q.sh)
+		q, hist, ok := s.addrHistory(w, r)
 		if !ok {
 			return
 		}

@@ -420,18 +420,28 @@ func (s *Server) blockAtHeight(w http.ResponseWriter, r *http.Request) {
 	text(w, hash.String())
 }
 
+// startHeight reads the {start} height of a block list: the tip when
+// absent, and at most the tip.
+func (s *Server) startHeight(w http.ResponseWriter, r *http.Request) (int32, bool) {
+	tip := s.cfg.Chain.BestSnapshot().Height
+	v := r.PathValue("start")
+	if v == "" {
+		return tip, true
+	}
+	h, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || h < 0 {
+		fail(w, http.StatusBadRequest, "Invalid height")
+		return 0, false
+	}
+	return min(int32(h), tip), true
+}
+
 // blocks lists the ten main-chain blocks from start (default the tip)
 // down, as Esplora's /api/blocks[/:start_height].
 func (s *Server) blocks(w http.ResponseWriter, r *http.Request) {
-	tip := s.cfg.Chain.BestSnapshot().Height
-	start := tip
-	if v := r.PathValue("start"); v != "" {
-		h, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || h < 0 {
-			fail(w, http.StatusBadRequest, "Invalid height")
-			return
-		}
-		start = min(int32(h), tip)
+	start, ok := s.startHeight(w, r)
+	if !ok {
+		return
 	}
 	out := []*blockJSON{}
 	for h := start; h >= 0 && len(out) < blocksPerPage; h-- {

@@ -99,7 +99,7 @@ func (s *Server) tipsData() *tipsData {
 		}
 		if t.Status == "active" {
 			row.Status = "active (best chain)"
-			row.Drawn = true
+			row.Drawn, row.ForkAt = true, -1
 		}
 		d.Tips = append(d.Tips, row)
 	}

@@ -400,18 +400,28 @@ type merkleProofJSON struct {
 	Pos         uint32   `json:"pos"`
 }
 
-func (s *Server) txMerkleProof(w http.ResponseWriter, r *http.Request) {
+// confirmedTx reads the {txid} of a path, which must be confirmed, and
+// its block.
+func (s *Server) confirmedTx(w http.ResponseWriter, r *http.Request) (*foundTx, *blockData, bool) {
 	f, ok := s.txParam(w, r)
 	if !ok {
-		return
+		return nil, nil, false
 	}
 	if !f.confirmed {
 		fail(w, http.StatusNotFound, "Transaction not confirmed")
-		return
+		return nil, nil, false
 	}
 	d, err := s.blockData(f.blockHash)
 	if err != nil {
 		fail(w, http.StatusInternalServerError, err.Error())
+		return nil, nil, false
+	}
+	return f, d, true
+}
+
+func (s *Server) txMerkleProof(w http.ResponseWriter, r *http.Request) {
+	f, d, ok := s.confirmedTx(w, r)
+	if !ok {
 		return
 	}
 	branch, _ := consensus.MerkleProof(d.txids, int(f.pos))

@@ -9,7 +9,6 @@ import (
 	"math/big"
 	"net/http"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -152,15 +151,9 @@ func (s *Server) blockV1Handler(w http.ResponseWriter, r *http.Request) {
 const blocksV1PerPage = 15
 
 func (s *Server) blocksV1(w http.ResponseWriter, r *http.Request) {
-	tip := s.cfg.Chain.BestSnapshot().Height
-	start := tip
-	if v := r.PathValue("start"); v != "" {
-		h, err := strconv.ParseInt(v, 10, 32)
-		if err != nil || h < 0 {
-			fail(w, http.StatusBadRequest, "Invalid height")
-			return
-		}
-		start = min(int32(h), tip)
+	start, ok := s.startHeight(w, r)
+	if !ok {
+		return
 	}
 	out := []*blockV1JSON{}
 	for h := start; h >= 0 && len(out) < blocksV1PerPage; h-- {
@@ -563,17 +556,8 @@ func (s *Server) cpfp(w http.ResponseWriter, r *http.Request) {
 // txMerkleBlockProof answers the BIP37 merkle block proving the
 // transaction in its block, in hex (what Core's gettxoutproof answers).
 func (s *Server) txMerkleBlockProof(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.txParam(w, r)
+	f, d, ok := s.confirmedTx(w, r)
 	if !ok {
-		return
-	}
-	if !f.confirmed {
-		fail(w, http.StatusNotFound, "Transaction not confirmed")
-		return
-	}
-	d, err := s.blockData(f.blockHash)
-	if err != nil {
-		fail(w, http.StatusInternalServerError, err.Error())
 		return
 	}
 	mb := consensus.NewMerkleBlock(&d.block.Header, d.txids, func(i int) bool { return i == int(f.pos) })

@@ -214,13 +214,16 @@ func TestNodeAssumeValidFlag(t *testing.T) {
 
 // TestNodeElectrumFlags ensures the Electrum and HTTP addresses take the
 // network's default port when given a host alone, that the Electrum ones
-// turn the address index on, and that certificate flags are checked.
+// turn the address index on, that the HTTP one turns on the address index
+// and (unless given, or pruning) the transaction index, and that
+// certificate flags are checked.
 func TestNodeElectrumFlags(t *testing.T) {
 	for _, tc := range []struct {
 		args         []string
 		plain, tlsOn string
 		http         string
 		addrIndex    bool
+		txIndex      bool
 		err          string
 	}{
 		{args: nil},
@@ -230,7 +233,9 @@ func TestNodeElectrumFlags(t *testing.T) {
 		{args: []string{"--electrum-tls-addr", "::1"}, tlsOn: "[::1]:27335", addrIndex: true},
 		{args: []string{"--electrum-addr", "127.0.0.1:x"}, err: "bad port"},
 		{args: []string{"--electrum-addr", ":5000"}, plain: "127.0.0.1:5000", addrIndex: true},
-		{args: []string{"--http-addr", "127.0.0.1"}, http: "127.0.0.1:27336"},
+		{args: []string{"--http-addr", "127.0.0.1"}, http: "127.0.0.1:27336", addrIndex: true, txIndex: true},
+		{args: []string{"--http-addr", "127.0.0.1", "--txindex=false"}, http: "127.0.0.1:27336", addrIndex: true},
+		{args: []string{"--http-addr", "127.0.0.1", "--prune", "550"}, http: "127.0.0.1:27336", addrIndex: true},
 		{args: []string{"--http-addr", "127.0.0.1:x"}, err: "bad port"},
 		{args: []string{"--electrum-tls-addr", "127.0.0.1", "--electrum-cert", "c.pem"}, err: "go together"},
 		{args: []string{"--electrum-cert", "c.pem", "--electrum-key", "k.pem"}, err: "not set"},
@@ -245,9 +250,10 @@ func TestNodeElectrumFlags(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%v: %v", tc.args, err)
 		}
-		if got.electrumAddr != tc.plain || got.electrumTLSAddr != tc.tlsOn || got.addrIndex != tc.addrIndex || got.httpAddr != tc.http {
-			t.Errorf("%v: electrum %q tls %q addrindex %v, want %q %q %v", tc.args, got.electrumAddr, got.electrumTLSAddr,
-				got.addrIndex, tc.plain, tc.tlsOn, tc.addrIndex)
+		if got.electrumAddr != tc.plain || got.electrumTLSAddr != tc.tlsOn || got.addrIndex != tc.addrIndex || got.httpAddr != tc.http ||
+			got.txIndex != tc.txIndex {
+			t.Errorf("%v: electrum %q tls %q addrindex %v txindex %v, want %q %q %v %v", tc.args, got.electrumAddr, got.electrumTLSAddr,
+				got.addrIndex, got.txIndex, tc.plain, tc.tlsOn, tc.addrIndex, tc.txIndex)
 		}
 	}
 }

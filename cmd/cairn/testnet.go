@@ -71,7 +71,7 @@ const defaultDashboardAddr = "127.0.0.1:7390"
 
 func dashboardAddrFlag() cli.Flag {
 	return &cli.StringFlag{Name: "dashboard-addr", Value: defaultDashboardAddr,
-		Usage: "where the dashboard listens (`HOST:PORT`, loopback only; a taken default port falls back to a free one)"}
+		Usage: "where the dashboard listens (`HOST:PORT`, loopback only; when 7390 is taken, a free port)"}
 }
 
 // startDashboard serves the dashboard of the testnet in dir until ctx
