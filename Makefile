@@ -37,6 +37,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'BlockTemplate' ./mempool/
 	$(GO) test -run '^$$' -bench 'LongChain|AddrHistory' -benchtime 1x -timeout 60m ./chain/
 	$(GO) test -run '^$$' -bench 'ElectrumHistory' -benchtime 1x ./electrum/
+	$(GO) test -run '^$$' -bench 'ExplorerAddress' -benchtime 1x ./explorer/
 	$(GO) test -run '^$$' -bench 'LargeWallet' -benchtime 1x -timeout 30m ./wallet/
 	$(GO) test -run '^$$' -bench 'InitialSync' -benchtime 1x -timeout 180m ./cmd/cairn/
 	$(GO) test -run '^$$' -bench 'HeaderHash|PlainDoubleSHA256|Block' ./miner/...

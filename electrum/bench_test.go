@@ -32,28 +32,12 @@ func BenchmarkElectrumHistory(b *testing.B) {
 		c.MaxSendBytes = 8_100_000
 	})
 	target := chaintest.P2WSHScript([]byte{txscript.OP_TRUE})
-	const perBlock = 100
-	split := func(blk *wire.MsgBlock) {
-		cb := blk.Transactions[0]
-		v := cb.TxOut[0].Value / perBlock
-		cb.TxOut = cb.TxOut[:0]
-		for i := 0; i < perBlock; i++ {
-			cb.AddTxOut(&wire.TxOut{Value: v, PkScript: chaintest.OpTrueScript})
-		}
-	}
-	prev := n.g.NextBlock("b0", nil, nil, split)
-	if _, err := n.chain.ProcessBlock(prev); err != nil {
+	err := n.g.PaymentBlocks("b", 100, 100, target, func(blk *wire.MsgBlock) error {
+		_, err := n.chain.ProcessBlock(blk)
+		return err
+	})
+	if err != nil {
 		b.Fatal(err)
-	}
-	for i := 1; i <= 100; i++ {
-		var txs []*wire.MsgTx
-		for _, o := range chaintest.TxOuts(prev.Transactions[0]) {
-			txs = append(txs, chaintest.CreateTx([]chaintest.SpendableOut{o}, []int64{o.Amount}, target))
-		}
-		prev = n.g.NextBlock(fmt.Sprintf("b%d", i), nil, txs, split)
-		if _, err := n.chain.ProcessBlock(prev); err != nil {
-			b.Fatal(err)
-		}
 	}
 	if err := n.chain.Flush(); err != nil {
 		b.Fatal(err)

@@ -1,6 +1,7 @@
 package chaintest
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/btcsuite/btcd/btcutil"
@@ -133,4 +134,36 @@ func TxOuts(tx *wire.MsgTx) []SpendableOut {
 		}
 	}
 	return outs
+}
+
+// PaymentBlocks builds blocks+1 blocks on the generator's tip, named
+// prefix0 to prefixN: the first splits its coinbase into perBlock
+// anyone-can-spend outputs, and each next one pays every output of the
+// previous coinbase to target, one transaction each, and splits its own
+// coinbase again. target so receives blocks*perBlock payments: a busy
+// address's history, for benchmarks. Each block is handed to process.
+func (g *Generator) PaymentBlocks(prefix string, blocks, perBlock int, target []byte, process func(*wire.MsgBlock) error) error {
+	split := func(blk *wire.MsgBlock) {
+		cb := blk.Transactions[0]
+		v := cb.TxOut[0].Value / int64(perBlock)
+		cb.TxOut = cb.TxOut[:0]
+		for i := 0; i < perBlock; i++ {
+			cb.AddTxOut(&wire.TxOut{Value: v, PkScript: OpTrueScript})
+		}
+	}
+	prev := g.NextBlock(prefix+"0", nil, nil, split)
+	if err := process(prev); err != nil {
+		return err
+	}
+	for i := 1; i <= blocks; i++ {
+		var txs []*wire.MsgTx
+		for _, o := range TxOuts(prev.Transactions[0]) {
+			txs = append(txs, CreateTx([]SpendableOut{o}, []int64{o.Amount}, target))
+		}
+		prev = g.NextBlock(fmt.Sprintf("%s%d", prefix, i), nil, txs, split)
+		if err := process(prev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
