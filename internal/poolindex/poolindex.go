@@ -62,7 +62,8 @@ type Spend struct {
 	Value  int64
 }
 
-// Index indexes the pool by script hash. Refresh brings it up to the pool:
+// Index indexes the pool by script hash; it is safe for concurrent use.
+// Refresh brings it up to the pool:
 // new transactions are read from the pool, gone ones dropped, and the
 // scripts either touched are returned so that subscribers can hear of
 // them. A nil pool gives an index that is always empty.
@@ -138,8 +139,13 @@ func (m *Index) Refresh(full bool) map[chain.ScriptHash]struct{} {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	// Concurrent refreshes may have applied some of this one's changes
+	// already: each is applied once.
 	for _, id := range gone {
 		t := m.txs[id]
+		if t == nil {
+			continue
+		}
 		delete(m.txs, id)
 		for _, sh := range t.Scripts {
 			touched[sh] = struct{}{}
@@ -151,6 +157,9 @@ func (m *Index) Refresh(full bool) map[chain.ScriptHash]struct{} {
 		}
 	}
 	for id, t := range fresh {
+		if _, ok := m.txs[id]; ok {
+			continue
+		}
 		m.txs[id] = t
 		for _, sh := range t.Scripts {
 			touched[sh] = struct{}{}
