@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math"
 	"math/big"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -60,6 +61,17 @@ type Miner struct {
 	// fixed-difficulty chain such as regtest, where a block takes
 	// microseconds, it paces the chain like a network would.
 	Interval time.Duration
+	// Emulated, if positive, replaces the proof-of-work search by a clock,
+	// for experiments with many nodes on one machine: the miner holds
+	// this share of the network's hash rate, so it finds its next block
+	// after an exponentially distributed delay of mean TargetSpacing ÷
+	// Emulated, a memoryless race like real mining that starts again on
+	// every new tip; then it solves the block's (trivial) proof of work
+	// and publishes it. Blocks are fully valid. Only for fixed-difficulty
+	// chains, where the work takes microseconds; the caller checks that.
+	Emulated float64
+	// Rand draws the emulated delays; nil uses a randomly seeded source.
+	Rand *rand.Rand
 	// Logger receives the miner's log; nil discards it.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -69,6 +81,9 @@ type Miner struct {
 	target     *big.Int
 	// onWork, if set, is called by a worker whenever it starts on a header.
 	onWork func(worker int, h *wire.BlockHeader)
+
+	randOnce sync.Once
+	ownRand  *rand.Rand
 
 	extraNonce atomic.Uint64
 	hashes     atomic.Uint64
@@ -121,8 +136,25 @@ func (m *Miner) Run(ctx context.Context) error {
 	maxFuture := m.Chain.Network().Consensus.MaxFutureBlockTime
 	var tip chainhash.Hash
 	var tipSince time.Time
+	var found time.Time // when the emulated search ends, on tip
 	for ctx.Err() == nil {
-		if m.Interval > 0 {
+		if m.Emulated > 0 {
+			// A new tip draws a new delay: the race restarts, as real
+			// mining restarts on a new header (and, being memoryless,
+			// loses nothing by it).
+			if best := m.Chain.BestSnapshot().Hash; best != tip || found.IsZero() {
+				tip, found = best, time.Now().Add(m.emulatedDelay())
+			}
+			if wait := time.Until(found); wait > 0 {
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-sub.C():
+				case <-time.After(wait):
+				}
+				continue
+			}
+		} else if m.Interval > 0 {
 			if best := m.Chain.BestSnapshot().Hash; best != tip {
 				tip, tipSince = best, time.Now()
 			}
@@ -153,6 +185,17 @@ func (m *Miner) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if m.Emulated > 0 {
+			// The clock said this miner won: solve the trivial work on
+			// one thread and publish.
+			var stop atomic.Bool
+			if b := m.search(0, w, &stop); b != nil {
+				m.submit(b, w, log)
+			}
+			found = time.Time{}
+			drain(sub)
+			continue
+		}
 		var stop atomic.Bool
 		solved := make(chan *wire.MsgBlock, threads)
 		var wg sync.WaitGroup
@@ -167,7 +210,7 @@ func (m *Miner) Run(ctx context.Context) error {
 		}
 		refresh := time.NewTimer(templateRefresh)
 		roundStart := time.Now()
-		var found *wire.MsgBlock
+		var solvedBlock *wire.MsgBlock
 	wait:
 		for {
 			select {
@@ -175,7 +218,7 @@ func (m *Miner) Run(ctx context.Context) error {
 				break wait
 			case <-sub.C():
 				break wait
-			case found = <-solved:
+			case solvedBlock = <-solved:
 				break wait
 			case <-refresh.C:
 				if m.betterFees(w) || time.Since(roundStart) > maxRoundAge {
@@ -187,20 +230,42 @@ func (m *Miner) Run(ctx context.Context) error {
 		refresh.Stop()
 		stop.Store(true)
 		wg.Wait()
-		if found != nil {
-			res, err := m.Chain.ProcessBlock(found)
-			switch {
-			case err != nil:
-				log.Warn("mined block refused", "hash", res.Hash, "err", err)
-			case res.MainChain:
-				m.found.Add(1)
-				// The chain logs the new tip at Info: one line a block.
-				log.Debug("mined block", "hash", res.Hash, "height", w.height, "txs", len(found.Transactions))
-			}
+		if solvedBlock != nil {
+			m.submit(solvedBlock, w, log)
 		}
 		drain(sub)
 	}
 	return nil
+}
+
+// submit hands a solved block to the chain.
+func (m *Miner) submit(b *wire.MsgBlock, w *work, log *slog.Logger) {
+	res, err := m.Chain.ProcessBlock(b)
+	switch {
+	case err != nil:
+		log.Warn("mined block refused", "hash", res.Hash, "err", err)
+	case res.MainChain:
+		m.found.Add(1)
+		// The chain logs the new tip at Info: one line a block.
+		log.Debug("mined block", "hash", res.Hash, "height", w.height, "txs", len(b.Transactions))
+	}
+}
+
+// emulatedDelay draws the time until an emulated miner of share Emulated
+// finds a block: exponential, of mean TargetSpacing ÷ Emulated.
+func (m *Miner) emulatedDelay() time.Duration {
+	r := m.Rand
+	if r == nil {
+		r = m.defaultRand()
+	}
+	mean := float64(m.Chain.Network().Consensus.TargetSpacing) / m.Emulated
+	return time.Duration(r.ExpFloat64() * mean)
+}
+
+// defaultRand returns the miner's own randomly seeded source.
+func (m *Miner) defaultRand() *rand.Rand {
+	m.randOnce.Do(func() { m.ownRand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())) })
+	return m.ownRand
 }
 
 // newWork builds a round's template on the current tip.

@@ -20,15 +20,21 @@ import (
 // generated blocks.
 func newChain(t *testing.T) (*chain.BlockChain, *Generator) {
 	t.Helper()
+	return newChainOn(t, chainparams.Regtest())
+}
+
+// newChainOn is newChain on a network of the test's.
+func newChainOn(t *testing.T, net *chainparams.Network) (*chain.BlockChain, *Generator) {
+	t.Helper()
 	var mu sync.Mutex
-	clock := time.Unix(chainparams.Regtest().Consensus.GenesisTime, 0)
+	clock := time.Unix(net.Consensus.GenesisTime, 0)
 	now := func() time.Time {
 		mu.Lock()
 		defer mu.Unlock()
 		clock = clock.Add(time.Second)
 		return clock
 	}
-	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: chainparams.Regtest(), Now: now})
+	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

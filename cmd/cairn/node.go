@@ -44,6 +44,8 @@ func nodeCommand() *cli.Command {
 		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
 		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads", DefaultText: "all cores", EnvVars: envVar("miner-threads")},
+		&cli.Float64Flag{Name: "mine-emulated", Usage: "research only, on fixed-difficulty chains: mine as a miner holding `SHARE` (0 to 1) of the network's hash rate, each block found after an exponential delay of mean spacing/SHARE instead of a proof-of-work search (restarted on every new tip); refused on main, test and ASERT chains",
+			DefaultText: "off", EnvVars: envVar("mine-emulated")},
 		&cli.DurationFlag{Name: "mine-interval", Usage: "on a fixed-difficulty chain, wait this `DURATION` after each new block before mining the next (0: mine at full speed)",
 			DefaultText: fmt.Sprintf("%v on fixed-difficulty chains such as regtest", defaultMineInterval), EnvVars: envVar("mine-interval")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
@@ -116,6 +118,8 @@ type nodeConfig struct {
 	clockOffset  time.Duration
 	maxPeers     int
 	logFile      string
+	// mineEmulated is --mine-emulated's share (0: a real search).
+	mineEmulated float64
 	// mineInterval paces --mine on fixed-difficulty chains.
 	mineInterval time.Duration
 }
@@ -168,6 +172,18 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		if cfg.mineInterval = c.Duration("mine-interval"); cfg.mineInterval < 0 {
 			return nil, fmt.Errorf("--mine-interval %v: must not be negative", cfg.mineInterval)
 		}
+	}
+	if c.IsSet("mine-emulated") {
+		share := c.Float64("mine-emulated")
+		switch {
+		case net.Name == "main" || net.Name == "test" || !net.Consensus.NoRetargeting:
+			return nil, fmt.Errorf("--mine-emulated: network %s adjusts its difficulty or is public; hash-rate emulation is for fixed-difficulty chains of experiments only", net.Name)
+		case !(share > 0 && share <= 1):
+			return nil, fmt.Errorf("--mine-emulated %v: the share must be above 0 and at most 1", share)
+		case c.IsSet("mine-interval"):
+			return nil, errors.New("--mine-emulated paces blocks itself; drop --mine-interval")
+		}
+		cfg.mine, cfg.mineEmulated, cfg.mineInterval = true, share, 0
 	}
 	if c.IsSet("mdns") {
 		cfg.mdns = c.Bool("mdns")
@@ -385,7 +401,7 @@ func runNode(c *cli.Context) (err error) {
 	var mining rpc.MiningStats
 	if cfg.mine {
 		m = &miner.Miner{Chain: bc, Txs: miner.PoolSource{Pool: pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads,
-			Interval: cfg.mineInterval, Now: now, Logger: log.With("pkg", "miner")}
+			Interval: cfg.mineInterval, Emulated: cfg.mineEmulated, Now: now, Logger: log.With("pkg", "miner")}
 		mining = m
 	}
 	srv, err := rpc.New(rpc.Config{

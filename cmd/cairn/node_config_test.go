@@ -7,9 +7,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/btcsuite/btcd/btcec/v2"
+	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/urfave/cli/v2"
 
+	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/mempool"
 )
 
@@ -125,6 +128,38 @@ func TestNodeMineInterval(t *testing.T) {
 		}
 		if err != nil || got.mineInterval != tc.want {
 			t.Errorf("%v: interval %v (%v), want %v", tc.args, got.mineInterval, err, tc.want)
+		}
+	}
+}
+
+// TestNodeMineEmulated ensures --mine-emulated turns mining on with its
+// share on a fixed-difficulty chain only, and refuses a share outside
+// (0, 1], the public networks, ASERT chains and --mine-interval beside it.
+func TestNodeMineEmulated(t *testing.T) {
+	key, _ := btcec.NewPrivateKey()
+	addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(key.PubKey().SerializeCompressed()),
+		chainparams.Regtest().AddressParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := []string{"--network", "regtest", "--miner-address", addr.EncodeAddress()}
+	got, err := parseNode(t, append(reg, "--mine-emulated", "0.25")...)
+	if err != nil || !got.mine || got.mineEmulated != 0.25 || got.mineInterval != 0 {
+		t.Fatalf("--mine-emulated 0.25: mine %v share %v interval %v (%v)", got.mine, got.mineEmulated, got.mineInterval, err)
+	}
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{append(reg, "--mine-emulated", "0"), "above 0"},
+		{append(reg, "--mine-emulated", "1.5"), "at most 1"},
+		{append(reg, "--mine-emulated", "0.5", "--mine-interval", "1s"), "drop --mine-interval"},
+		{[]string{"--network", "test", "--mine-emulated", "0.5"}, "fixed-difficulty"},
+		{[]string{"--network", "main", "--mine-emulated", "0.5"}, "fixed-difficulty"},
+		{[]string{"--network", "regtest", "--mine-emulated", "0.5"}, "address"},
+	} {
+		if _, err := parseNode(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.err)
 		}
 	}
 }
