@@ -63,7 +63,7 @@ type specFile struct {
 	Base               string      `json:"base"`
 	TargetSpacing      string      `json:"target_spacing"`
 	Difficulty         string      `json:"difficulty"`
-	AsertHalfLife      string      `json:"asert_half_life"`
+	AsertHalfLife      string      `json:"asert_half_life,omitempty"`
 	PowLimitBits       string      `json:"pow_limit_bits"`
 	MaxFutureBlockTime string      `json:"max_future_block_time"`
 	Subsidy            int         `json:"subsidy"`
@@ -81,8 +81,9 @@ type genesisSpec struct {
 
 // makeSpec returns a fresh network's chain spec: ASERT at spacing, the
 // genesis at bits, mined here once (on every core) so that no node mines
-// it again.
-func makeSpec(ctx context.Context, spacing time.Duration, bits uint32, now time.Time) ([]byte, *chainparams.Network, error) {
+// it again; or, with fixed, a fixed difficulty at the proof-of-work limit
+// (bits must be that limit), for emulated hash rate.
+func makeSpec(ctx context.Context, spacing time.Duration, bits uint32, now time.Time, fixed bool) ([]byte, *chainparams.Network, error) {
 	message := fmt.Sprintf("Cairn localnet %s", now.UTC().Format(time.RFC3339))
 	subsidy := int64(50 * btcutil.SatoshiPerBitcoin)
 	var genesis *wire.MsgBlock
@@ -96,9 +97,13 @@ func makeSpec(ctx context.Context, spacing time.Duration, bits uint32, now time.
 			return nil, nil, fmt.Errorf("testnet: mine the genesis block: %w", err)
 		}
 	}
+	difficulty, halfLife := "asert", (spacing * halfLifeBlocks).String()
+	if fixed {
+		difficulty, halfLife = "fixed", ""
+	}
 	spec := specFile{
-		Name: networkName, Base: "regtest", TargetSpacing: spacing.String(), Difficulty: "asert",
-		AsertHalfLife:      (spacing * halfLifeBlocks).String(),
+		Name: networkName, Base: "regtest", TargetSpacing: spacing.String(), Difficulty: difficulty,
+		AsertHalfLife:      halfLife,
 		PowLimitBits:       fmt.Sprintf("0x%08x", regtestPowLimit),
 		MaxFutureBlockTime: (spacing * futureBlocks).String(),
 		Subsidy:            50, CoinbaseMaturity: maturity,

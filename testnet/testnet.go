@@ -127,6 +127,11 @@ type UpOptions struct {
 	// Force replaces a stopped testnet's folder even when wallets in it
 	// hold coins (or cannot be opened to tell).
 	Force bool
+	// Emulated makes a fixed-difficulty chain whose miners emulate their
+	// hash rate (cairn node --mine-emulated), each with an equal share:
+	// blocks come at Spacing on average whatever the machine, and many
+	// nodes fit on a few cores.
+	Emulated bool
 }
 
 // Up writes a fresh chain spec (its starting difficulty measured on this
@@ -151,13 +156,20 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 	}
 	dir, _ := filepath.Abs(o.Dir)
 	threads := minerThreads(o.Miners)
-	// All the miners' threads at once, as they will run: more threads
-	// than cores, or hyper-threads, do not add their nominal rate.
-	total := measureHashRate(ctx, threads*max(o.Miners, 1), 500*time.Millisecond)
-	bits := startingBits(total, o.Spacing)
-	fmt.Fprintf(o.Log, "measured %.1f MH/s for %d miner(s) x %d thread(s): starting bits %08x for %v blocks\n",
-		total/1e6, o.Miners, threads, bits, o.Spacing)
-	raw, netw, err := makeSpec(ctx, o.Spacing, bits, time.Now())
+	bits := uint32(regtestPowLimit)
+	if o.Emulated {
+		fmt.Fprintf(o.Log, "emulated hash rate: %d miner(s), each a %.3g share, on a fixed-difficulty chain of %v blocks\n",
+			o.Miners, 1/float64(max(o.Miners, 1)), o.Spacing)
+	} else {
+		// All the miners' threads at once, as they will run: more
+		// threads than cores, or hyper-threads, do not add their
+		// nominal rate.
+		total := measureHashRate(ctx, threads*max(o.Miners, 1), 500*time.Millisecond)
+		bits = startingBits(total, o.Spacing)
+		fmt.Fprintf(o.Log, "measured %.1f MH/s for %d miner(s) x %d thread(s): starting bits %08x for %v blocks\n",
+			total/1e6, o.Miners, threads, bits, o.Spacing)
+	}
+	raw, netw, err := makeSpec(ctx, o.Spacing, bits, time.Now(), o.Emulated)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +219,11 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		for _, prev := range s.Nodes {
 			n.Args = append(n.Args, "--peer", prev.P2PAddr)
 		}
-		if n.Mining {
+		switch {
+		case n.Mining && o.Emulated:
+			share := strconv.FormatFloat(1/float64(o.Miners), 'g', 6, 64)
+			n.Args = append(n.Args, "--mine-emulated", share, "--miner-address", n.Address)
+		case n.Mining:
 			n.Args = append(n.Args, "--mine", "--miner-address", n.Address, "--miner-threads", strconv.Itoa(threads))
 		}
 		s.Nodes = append(s.Nodes, n)

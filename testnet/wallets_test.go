@@ -38,7 +38,7 @@ func stoppedTestnet(t *testing.T) *State {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	raw, net, err := makeSpec(context.Background(), time.Second, regtestPowLimit, time.Now())
+	raw, net, err := makeSpec(context.Background(), time.Second, regtestPowLimit, time.Now(), false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -203,10 +203,15 @@ func (b *browser) waitFor(what string, d time.Duration, cond func() bool) {
 	}
 }
 
-// click clicks the first element matching a CSS selector.
+// click clicks the first element matching a CSS selector, as the page's
+// script does: live pages replace their parts at any moment, so a node
+// looked up through the protocol can be gone by the time it is clicked.
 func (b *browser) click(sel string) {
 	b.t.Helper()
-	b.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
+	b.waitFor("a "+sel+" to click", 20*time.Second, func() bool {
+		ok, err := tryEval[bool](b, fmt.Sprintf(`(e => e ? (e.click(), true) : false)(document.querySelector(%q))`, sel))
+		return err == nil && ok
+	})
 }
 
 // screenshot saves the page to CAIRN_SCREENSHOTS/name.png when that

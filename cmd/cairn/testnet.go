@@ -36,6 +36,7 @@ func testnetCommand() *cli.Command {
 				&cli.DurationFlag{Name: "spacing", Value: 5 * time.Second, Usage: "target block spacing"},
 				&cli.BoolFlag{Name: "detach", Usage: "return once every node answers, leaving them running"},
 				&cli.BoolFlag{Name: "force", Usage: "replace a stopped testnet's folder even if wallets in it hold coins"},
+				&cli.BoolFlag{Name: "emulated", Usage: "a fixed-difficulty chain whose miners emulate equal shares of the hash rate (node --mine-emulated): blocks at --spacing whatever the machine, and many nodes on few cores"},
 				dashboardAddrFlag(),
 			}, Action: testnetUp},
 			{Name: "dashboard", Usage: "serve the live dashboard of a running testnet in a browser (127.0.0.1 only)",
@@ -160,7 +161,7 @@ func testnetUp(c *cli.Context) error {
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	s, err := testnet.Up(ctx, testnet.UpOptions{Dir: c.String("dir"), Nodes: c.Int("nodes"), Miners: c.Int("miners"),
-		Spacing: c.Duration("spacing"), Binary: exe, Log: c.App.Writer, Force: c.Bool("force")})
+		Spacing: c.Duration("spacing"), Binary: exe, Log: c.App.Writer, Force: c.Bool("force"), Emulated: c.Bool("emulated")})
 	if err != nil {
 		if s != nil {
 			_ = s.Down()
