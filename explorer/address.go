@@ -168,6 +168,56 @@ func (s *Server) addrHistory(w http.ResponseWriter, r *http.Request) (*addrQuery
 	return q, hist, ok
 }
 
+// chainStats sums a confirmed history's records.
+func chainStats(hist []chain.AddrTx) statsJSON {
+	st := statsJSON{TxCount: len(hist)}
+	for _, e := range hist {
+		st.FundedTxoCount += uint64(e.FundedCount)
+		st.FundedTxoSum += e.FundedSum
+		st.SpentTxoCount += uint64(e.SpentCount)
+		st.SpentTxoSum += e.SpentSum
+	}
+	return st
+}
+
+// poolDelta is what one pool transaction does to an address's balance.
+type poolDelta struct {
+	txid  chainhash.Hash
+	delta int64
+}
+
+// poolStats sums what the pool transactions ids pay and spend of script
+// sh, and returns each one's balance change; those the pool index no
+// longer holds (they left meanwhile) are left out.
+func (s *Server) poolStats(sh chain.ScriptHash, ids []chainhash.Hash) (statsJSON, []poolDelta) {
+	var st statsJSON
+	var deltas []poolDelta
+	for _, id := range ids {
+		t := s.mem.Get(id)
+		if t == nil {
+			continue
+		}
+		d := poolDelta{txid: id}
+		for _, o := range t.Outs {
+			if o.Script == sh {
+				d.delta += o.Value
+				st.FundedTxoCount++
+				st.FundedTxoSum += o.Value
+			}
+		}
+		for _, sp := range t.Spends {
+			if sp.Script == sh {
+				d.delta -= sp.Value
+				st.SpentTxoCount++
+				st.SpentTxoSum += sp.Value
+			}
+		}
+		st.TxCount++
+		deltas = append(deltas, d)
+	}
+	return st, deltas
+}
+
 func (s *Server) address(w http.ResponseWriter, r *http.Request) {
 	q, hist, ok := s.addrHistory(w, r)
 	if !ok {
@@ -177,34 +227,9 @@ func (s *Server) address(w http.ResponseWriter, r *http.Request) {
 	if q.address == "" {
 		out.ScriptHash = hex.EncodeToString(q.sh[:])
 	}
-	out.ChainStats.TxCount = len(hist)
-	for _, e := range hist {
-		out.ChainStats.FundedTxoCount += uint64(e.FundedCount)
-		out.ChainStats.FundedTxoSum += e.FundedSum
-		out.ChainStats.SpentTxoCount += uint64(e.SpentCount)
-		out.ChainStats.SpentTxoSum += e.SpentSum
-	}
+	out.ChainStats = chainStats(hist)
 	if s.mem != nil {
-		pooled := s.poolTxsOf(q.sh, hist)
-		out.MempoolStats.TxCount = len(pooled)
-		for _, id := range pooled {
-			t := s.mem.Get(id)
-			if t == nil {
-				continue
-			}
-			for _, o := range t.Outs {
-				if o.Script == q.sh {
-					out.MempoolStats.FundedTxoCount++
-					out.MempoolStats.FundedTxoSum += o.Value
-				}
-			}
-			for _, sp := range t.Spends {
-				if sp.Script == q.sh {
-					out.MempoolStats.SpentTxoCount++
-					out.MempoolStats.SpentTxoSum += sp.Value
-				}
-			}
-		}
+		out.MempoolStats, _ = s.poolStats(q.sh, s.poolTxsOf(q.sh, hist))
 	}
 	jsonReply(w, out)
 }

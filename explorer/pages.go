@@ -442,35 +442,13 @@ func (s *Server) addressPage(w http.ResponseWriter, r *http.Request) {
 	}
 	st := &pd.Stats
 	st.Address = addr
-	st.ChainStats.TxCount = len(hist)
-	for _, e := range hist {
-		st.ChainStats.FundedTxoCount += uint64(e.FundedCount)
-		st.ChainStats.FundedTxoSum += e.FundedSum
-		st.ChainStats.SpentTxoCount += uint64(e.SpentCount)
-		st.ChainStats.SpentTxoSum += e.SpentSum
-	}
-	for _, id := range s.poolTxsOf(sh, hist) {
-		t := s.mem.Get(id)
-		if t == nil {
-			continue
+	st.ChainStats = chainStats(hist)
+	if s.mem != nil {
+		var deltas []poolDelta
+		st.MempoolStats, deltas = s.poolStats(sh, s.poolTxsOf(sh, hist))
+		for _, d := range deltas {
+			pd.Txs = append(pd.Txs, addrTxRow{TxID: d.txid.String(), Delta: d.delta})
 		}
-		row := addrTxRow{TxID: id.String()}
-		for _, o := range t.Outs {
-			if o.Script == sh {
-				row.Delta += o.Value
-				st.MempoolStats.FundedTxoCount++
-				st.MempoolStats.FundedTxoSum += o.Value
-			}
-		}
-		for _, sp := range t.Spends {
-			if sp.Script == sh {
-				row.Delta -= sp.Value
-				st.MempoolStats.SpentTxoCount++
-				st.MempoolStats.SpentTxoSum += sp.Value
-			}
-		}
-		st.MempoolStats.TxCount++
-		pd.Txs = append(pd.Txs, row)
 	}
 	pd.Balance = st.ChainStats.FundedTxoSum - st.ChainStats.SpentTxoSum + st.MempoolStats.FundedTxoSum - st.MempoolStats.SpentTxoSum
 	times := map[int32]int64{}

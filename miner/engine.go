@@ -146,11 +146,8 @@ func (m *Miner) Run(ctx context.Context) error {
 				tip, found = best, time.Now().Add(m.emulatedDelay())
 			}
 			if wait := time.Until(found); wait > 0 {
-				select {
-				case <-ctx.Done():
+				if !waitOrTip(ctx, sub, wait) {
 					return nil
-				case <-sub.C():
-				case <-time.After(wait):
 				}
 				continue
 			}
@@ -159,11 +156,8 @@ func (m *Miner) Run(ctx context.Context) error {
 				tip, tipSince = best, time.Now()
 			}
 			if wait := time.Until(tipSince.Add(m.Interval)); wait > 0 {
-				select {
-				case <-ctx.Done():
+				if !waitOrTip(ctx, sub, wait) {
 					return nil
-				case <-sub.C():
-				case <-time.After(wait):
 				}
 				continue
 			}
@@ -173,11 +167,8 @@ func (m *Miner) Run(ctx context.Context) error {
 		// past the future limit the chain would refuse them. Wait for the
 		// clock (or a new tip) instead of mining blocks it cannot take.
 		if ahead := m.Chain.BestSnapshot().MedianTime.Add(time.Second).Sub(m.now().Add(maxFuture)); ahead > 0 {
-			select {
-			case <-ctx.Done():
+			if !waitOrTip(ctx, sub, ahead) {
 				return nil
-			case <-sub.C():
-			case <-time.After(ahead):
 			}
 			continue
 		}
@@ -236,6 +227,19 @@ func (m *Miner) Run(ctx context.Context) error {
 		drain(sub)
 	}
 	return nil
+}
+
+// waitOrTip waits d, or until the chain changes; false when ctx ended.
+func waitOrTip(ctx context.Context, sub *chain.Subscription, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-sub.C():
+	case <-t.C:
+	}
+	return true
 }
 
 // submit hands a solved block to the chain.
