@@ -294,15 +294,16 @@ func addrConnectOps(block *wire.MsgBlock, txids []chainhash.Hash, height int32, 
 }
 
 // addrDisconnectOps returns the address index changes of disconnecting
-// block at height, the tip; spent is its undo data. A restored output's
-// position in its block is found in its script's history.
+// block at height, the tip; txids are its transactions' and spent is its
+// undo data. A restored output's position in its block is found in its
+// script's history.
 // This function MUST be called with the process lock held.
-func (b *BlockChain) addrDisconnectOps(block *wire.MsgBlock, height int32, spent []*utxo.Entry) (*addrOps, error) {
+func (b *BlockChain) addrDisconnectOps(block *wire.MsgBlock, txids []chainhash.Hash, height int32, spent []*utxo.Entry) (*addrOps, error) {
 	ops := &addrOps{}
 	next := len(spent)
 	for i := len(block.Transactions) - 1; i >= 0; i-- {
 		tx := block.Transactions[i]
-		txid := consensus.TxHash(tx)
+		txid := txids[i]
 		for o, out := range tx.TxOut {
 			if utxo.IsUnspendable(out.PkScript) {
 				continue

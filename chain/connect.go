@@ -249,10 +249,11 @@ func (b *BlockChain) disconnectTip() error {
 		return err
 	}
 	view := b.utxos.NewView()
+	txids := consensus.TxHashes(block)
 	next := len(spent)
 	for i := len(block.Transactions) - 1; i >= 0; i-- {
 		tx := block.Transactions[i]
-		txid := consensus.TxHash(tx)
+		txid := txids[i]
 		for o, out := range tx.TxOut {
 			if utxo.IsUnspendable(out.PkScript) {
 				continue
@@ -286,7 +287,7 @@ func (b *BlockChain) disconnectTip() error {
 	}
 	var addr *addrOps
 	if b.cfg.AddrIndex {
-		if addr, err = b.addrDisconnectOps(block, node.height, spent); err != nil {
+		if addr, err = b.addrDisconnectOps(block, txids, node.height, spent); err != nil {
 			return err
 		}
 	}

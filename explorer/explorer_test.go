@@ -270,3 +270,81 @@ func (nopChain) BlockHashByHeight(int32) (chainhash.Hash, error) {
 func (nopChain) BlockInfo(chainhash.Hash) (*chain.BlockInfo, error) { return nil, errors.New("none") }
 func (nopChain) BlockByHash(chainhash.Hash) (*wire.MsgBlock, error) { return nil, errors.New("none") }
 func (nopChain) RawBlock(chainhash.Hash) ([]byte, error)            { return nil, errors.New("none") }
+
+// TestOutspendBudget ensures the spender search of a request reads at most
+// its budget of transactions: with the budget spent, an output spent in
+// the chain is answered spent without its spender rather than by reading
+// on; with budget left, the spender is found through the address index.
+func TestOutspendBudget(t *testing.T) {
+	net := chainparams.Regtest()
+	net.Consensus.CoinbaseMaturity = 1
+	g := chaintest.New(net)
+	c, err := chain.New(chain.Config{Dir: t.TempDir(), Network: net, Now: g.Now, AddrIndex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	var spend *wire.MsgTx
+	for i := 1; i <= 5; i++ {
+		var txs []*wire.MsgTx
+		if i == 5 {
+			spend = chaintest.CreateSpendTx(g.CoinbaseOut("b1"), 1000)
+			txs = append(txs, spend)
+		}
+		if _, err := c.ProcessBlock(g.NextBlock(fmt.Sprintf("b%d", i), nil, txs)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := New(Config{Chain: c})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := g.Block("b1").Transactions[0]
+	d, err := srv.blockData(consensus.BlockHash(&g.Block("b1").Header))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := d.txOf(0)
+	if f.txid != cb.TxHash() {
+		t.Fatal("wrong transaction")
+	}
+	spent := func(budget int) outspendJSON {
+		q := newSpendSearch()
+		defer q.release()
+		q.budget = budget
+		return srv.outspend(f, 0, q)
+	}
+	if got := spent(0); !got.Spent || got.TxID != "" {
+		t.Fatalf("with no budget: %+v, want spent without a spender", got)
+	}
+	if got := spent(1); !got.Spent || got.TxID != spend.TxHash().String() || got.Vin == nil || *got.Vin != 0 {
+		t.Fatalf("with a budget of one: %+v, want the spender %v", got, spend.TxHash())
+	}
+}
+
+// TestPostTxBounds ensures POST /api/tx reads at most the hex of the
+// largest standard transaction before refusing a body (413), and answers
+// a body that is not hex with a clear 400, neither reaching the pool.
+func TestPostTxBounds(t *testing.T) {
+	srv, err := New(Config{Chain: nopChain{}, Mempool: &fakePool{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv.Handler())
+	defer hs.Close()
+	for body, want := range map[string]int{
+		strings.Repeat("00", maxPostTx/2+1): http.StatusRequestEntityTooLarge,
+		"zz":                                http.StatusBadRequest,
+		"00":                                http.StatusBadRequest,
+	} {
+		resp, err := http.Post(hs.URL+"/api/tx", "text/plain", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		msg, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST of %d bytes: %d %s, want %d", len(body), resp.StatusCode, msg, want)
+		}
+	}
+}

@@ -372,11 +372,13 @@ func (s *Server) txPageData(f *foundTx, spends bool) *txPageData {
 	_ = f.tx.Serialize(&raw)
 	pd.Raw = hex.EncodeToString(raw.Bytes())
 	if spends {
+		q := newSpendSearch()
+		defer q.release()
 		for i := range f.tx.TxOut {
 			if i == maxPageOutspends {
 				break
 			}
-			pd.Spends = append(pd.Spends, s.outspend(f, uint32(i)))
+			pd.Spends = append(pd.Spends, s.outspend(f, uint32(i), q))
 		}
 	}
 	return pd

@@ -20,6 +20,7 @@ import (
 	"github.com/cairnchain/cairn/chain/utxo"
 	"github.com/cairnchain/cairn/internal/coreshape"
 	"github.com/cairnchain/cairn/mempool"
+	"github.com/cairnchain/cairn/mempool/policy"
 )
 
 // txStatus is Esplora's transaction status.
@@ -440,15 +441,55 @@ type outspendJSON struct {
 	Status *txStatus `json:"status,omitempty"`
 }
 
-// maxSpenderSearch bounds the transactions read to find who spent an
-// output: the script's history entries that spend something, from the
-// output's block on.
+// maxSpenderSearch bounds the transactions one request reads to find who
+// spent outputs: the scripts' history entries that spend something, from
+// the outputs' block on. /outspends shares it among its outputs; past it,
+// an output spent in the chain is answered spent, without its spender.
 const maxSpenderSearch = 1000
 
+// spendSearch is one request's search for spenders in the chain: the
+// address index view, opened once; each script's history, read once; and
+// the transactions left to read (maxSpenderSearch in all).
+type spendSearch struct {
+	view   *chain.AddrView
+	opened bool
+	hists  map[chain.ScriptHash][]chain.AddrTx
+	budget int
+}
+
+func newSpendSearch() *spendSearch {
+	return &spendSearch{hists: map[chain.ScriptHash][]chain.AddrTx{}, budget: maxSpenderSearch}
+}
+
+// history returns a script's confirmed history, or nil without the index
+// or past maxAddrHistory entries.
+func (q *spendSearch) history(s *Server, sh chain.ScriptHash) []chain.AddrTx {
+	if !q.opened {
+		q.opened = true
+		q.view, _ = s.cfg.Chain.AddrIndexView()
+	}
+	if q.view == nil {
+		return nil
+	}
+	h, ok := q.hists[sh]
+	if !ok {
+		h, _ = q.view.History(sh, maxAddrHistory)
+		q.hists[sh] = h
+	}
+	return h
+}
+
+// release frees the view.
+func (q *spendSearch) release() {
+	if q.view != nil {
+		q.view.Release()
+	}
+}
+
 // outspend finds whether and by whom output vout of f is spent: by a pool
-// transaction, or in the chain (the spender is then found through the
-// address index, when it is on).
-func (s *Server) outspend(f *foundTx, vout uint32) outspendJSON {
+// transaction, or in the chain; the spender in the chain is found through
+// the address index, when it is on, within the search's budget.
+func (s *Server) outspend(f *foundTx, vout uint32, q *spendSearch) outspendJSON {
 	out := f.tx.TxOut[vout]
 	if utxo.IsUnspendable(out.PkScript) {
 		return outspendJSON{}
@@ -467,24 +508,14 @@ func (s *Server) outspend(f *foundTx, vout uint32) outspendJSON {
 	if e, err := s.cfg.Chain.FetchUtxoEntry(op); err != nil || e != nil {
 		return outspendJSON{} // unspent (or unknown: shown unspent)
 	}
-	res := outspendJSON{Spent: true}
-	v, err := s.cfg.Chain.AddrIndexView()
-	if err != nil {
-		return res
-	}
-	defer v.Release()
-	hist, err := v.History(chain.HashScript(out.PkScript), 0)
-	if err != nil {
-		return res
-	}
-	tried := 0
-	for _, e := range hist {
+	for _, e := range q.history(s, chain.HashScript(out.PkScript)) {
 		if e.SpentCount == 0 || e.Height < f.height || (e.Height == f.height && e.TxPos <= f.pos) {
 			continue
 		}
-		if tried++; tried > maxSpenderSearch {
+		if q.budget <= 0 {
 			break
 		}
+		q.budget--
 		sp, err := s.txAt(e.Height, e.TxPos)
 		if err != nil {
 			break
@@ -493,7 +524,7 @@ func (s *Server) outspend(f *foundTx, vout uint32) outspendJSON {
 			return r
 		}
 	}
-	return res
+	return outspendJSON{Spent: true}
 }
 
 // spentBy returns the outspend of op if sp spends it.
@@ -521,10 +552,13 @@ func (s *Server) txOutspend(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusNotFound, "Output not found")
 		return
 	}
-	jsonReply(w, s.outspend(f, uint32(vout)))
+	q := newSpendSearch()
+	defer q.release()
+	jsonReply(w, s.outspend(f, uint32(vout), q))
 }
 
-// maxOutspends bounds /outspends: each output may cost a search.
+// maxOutspends bounds /outspends: each output costs a UTXO and a pool
+// lookup (the spender search has its own budget).
 const maxOutspends = 1000
 
 func (s *Server) txOutspends(w http.ResponseWriter, r *http.Request) {
@@ -537,16 +571,19 @@ func (s *Server) txOutspends(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := make([]outspendJSON, len(f.tx.TxOut))
+	q := newSpendSearch()
+	defer q.release()
 	for i := range f.tx.TxOut {
-		out[i] = s.outspend(f, uint32(i))
+		out[i] = s.outspend(f, uint32(i), q)
 	}
 	jsonReply(w, out)
 }
 
-// maxPostTx bounds a posted transaction's hex: a standard transaction is at
-// most 400,000 weight units, so 100,000 bytes without witness and 400,000
-// with; the body holds hex, two characters a byte.
-const maxPostTx = 2 * consensus.MaxBlockWeight
+// maxPostTx bounds a posted body: the hex of the largest standard
+// transaction (400,000 weight units, at most 400,000 bytes; two hex
+// digits a byte), and a line end. The pool refuses anything larger, so
+// nothing larger is read or decoded.
+const maxPostTx = 2*policy.MaxStandardTxWeight + 2
 
 // postTx accepts a transaction (hex in the body) into the pool and relays
 // it, answering its txid as Esplora's POST /api/tx.
