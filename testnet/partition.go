@@ -41,9 +41,11 @@ func (s *State) index(n *Node) int {
 	return -1
 }
 
-// Partition cuts the network into groups that cannot reach each other:
-// each node bans the peer IDs of every node outside its group (the ban
-// drops the connection and the gater refuses new ones). Every node must be
+// Partition cuts the network into groups that cannot reach each other.
+// In --hosts netns the shaper drops every packet between groups, silently,
+// as a cut cable would: connections are not closed, they go quiet. On
+// loopback each node bans the peer IDs of every node outside its group
+// (the ban drops the connection and the gater refuses new ones). Every node must be
 // in a group. Bans of an earlier partition are lifted first. Nodes that
 // are down are skipped (they learn nothing of the partition) and named in
 // the error.
@@ -58,6 +60,11 @@ func (s *State) Partition(groups [][]int) error {
 		if _, ok := group[i]; !ok {
 			return fmt.Errorf("testnet: %s is in no group: name every node (e.g. 0 1,2)", n.Name)
 		}
+	}
+	if s.netns() {
+		// Cut the links between groups at the network layer.
+		s.Groups = groups
+		return s.applyPlan()
 	}
 	var down []string
 	for i, a := range s.Nodes {
@@ -87,10 +94,18 @@ func (s *State) Partition(groups [][]int) error {
 	return nil
 }
 
-// Heal lifts every ban and reconnects each node to the nodes it peers
-// with, at once rather than after the redial backoff. Nodes that are down
+// Heal joins the groups again. In --hosts netns the shaper restores the
+// links and nothing else is done. On loopback it lifts every ban and
+// reconnects each node to the nodes it peers with, at once rather than
+// after the redial backoff. Nodes that are down
 // are skipped and named in the error.
 func (s *State) Heal() error {
+	if s.netns() {
+		// The links come back; the nodes find each other again by
+		// themselves (their connections resume, or they redial).
+		s.Groups = nil
+		return s.applyPlan()
+	}
 	var down []string
 	for _, n := range s.Nodes {
 		if !n.running() {
@@ -101,14 +116,9 @@ func (s *State) Heal() error {
 			return fmt.Errorf("testnet: %s clearbanned: %w", n.Name, err)
 		}
 	}
-	for i, n := range s.Nodes {
-		if !n.running() {
-			continue
-		}
-		for _, prev := range s.Nodes[:i] {
-			if prev.running() {
-				_ = s.Call(n, nil, "addnode", prev.P2PAddr, "onetry")
-			}
+	for _, e := range s.edges() {
+		if from, to := s.Nodes[e.From], s.Nodes[e.To]; from.running() && to.running() {
+			_ = s.Call(from, nil, "addnode", s.peerAddr(e), "onetry")
 		}
 	}
 	s.Groups = nil
@@ -119,4 +129,19 @@ func (s *State) Heal() error {
 		return fmt.Errorf("testnet: healed, but %v are down (their bans stay until they run and heal again)", down)
 	}
 	return nil
+}
+
+// edges returns the testnet's peerings: its topology's, or, for a testnet
+// from before topologies, each node with every node before it.
+func (s *State) edges() []Edge {
+	if s.Topology != nil {
+		return s.Topology.Edges
+	}
+	var es []Edge
+	for i := range s.Nodes {
+		for j := 0; j < i; j++ {
+			es = append(es, Edge{From: i, To: j})
+		}
+	}
+	return es
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/internal/atomicfile"
 	"github.com/cairnchain/cairn/rpcclient"
+	"github.com/cairnchain/cairn/testnet/internal/hosts"
 	"github.com/cairnchain/cairn/wallet"
 )
 
@@ -57,6 +58,9 @@ type Node struct {
 	// HTTPAddr is the node's block explorer and Esplora API.
 	HTTPAddr string `json:"http_addr,omitempty"`
 	P2PAddr  string `json:"p2p_addr"` // full multiaddr with /p2p/<id>
+	// P2PAddrs are all the node's P2P addresses (TCP, and QUIC in
+	// --hosts netns).
+	P2PAddrs []string `json:"p2p_addrs,omitempty"`
 	// listenAddr is the P2P host:port picked at up.
 	listenAddr string
 	PeerID     string   `json:"peer_id"`
@@ -74,6 +78,15 @@ type State struct {
 	Nodes   []*Node       `json:"nodes"`
 	// Groups is the current partition (node indexes), nil when whole.
 	Groups [][]int `json:"groups,omitempty"`
+	// Topology is who peers with whom, and how their links behave.
+	Topology *Topology `json:"topology,omitempty"`
+	// Links are up's link settings, under the topology's own.
+	Links LinkSettings `json:"links"`
+	// Net is the nodes' hosts in --hosts netns, nil on loopback; the
+	// shaper applies generation PlanGen of the links.
+	Net       *hosts.Net `json:"net,omitempty"`
+	PlanGen   int        `json:"plan_generation,omitempty"`
+	ShaperPID int        `json:"shaper_pid,omitempty"`
 
 	binary string
 	net    *chainparams.Network
@@ -128,40 +141,131 @@ type UpOptions struct {
 	// hold coins (or cannot be opened to tell).
 	Force bool
 	// Emulated makes a fixed-difficulty chain whose miners emulate their
-	// hash rate (cairn node --mine-emulated), each with an equal share:
-	// blocks come at Spacing on average whatever the machine, and many
-	// nodes fit on a few cores.
+	// hash rate (cairn node --mine-emulated), each with an equal share
+	// unless the topology gives shares: blocks come at Spacing on
+	// average whatever the machine, and many nodes fit on a few cores.
 	Emulated bool
+	// Hosts is HostsLoopback (every node on 127.0.0.1, the default) or
+	// HostsNetns (every node a host of its own, its links shaped).
+	Hosts string
+	// Topology is a built-in topology (Topologies; mesh when empty) or
+	// the path of a topology file, which then gives the node count.
+	Topology string
+	// Links shape every link in --hosts netns, under the topology's own
+	// settings.
+	Links LinkSettings
+	// Rand draws random topologies (nil: seeded from the clock).
+	Rand *mrand.Rand
+}
+
+// topology resolves o's topology and miners: a file gives the node count,
+// and its shares, if any, who mines.
+func (o *UpOptions) topology() (*Topology, []float64, error) {
+	var t *Topology
+	var err error
+	if strings.ContainsAny(o.Topology, "/.") {
+		if t, err = LoadTopology(o.Topology); err != nil {
+			return nil, nil, err
+		}
+		o.Nodes = len(t.Nodes)
+	} else {
+		rnd := o.Rand
+		if rnd == nil {
+			rnd = mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 0))
+		}
+		if o.Nodes < 1 {
+			return nil, nil, errors.New("testnet: want 1 or more nodes")
+		}
+		if t, err = BuildTopology(o.Topology, o.Nodes, rnd); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !t.connected() {
+		fmt.Fprintf(o.Log, "warning: the topology leaves some nodes unreachable from node0\n")
+	}
+	shares := t.shares()
+	if shares == nil {
+		if o.Miners < 0 || o.Miners > o.Nodes {
+			return nil, nil, fmt.Errorf("testnet: want 0 to %d miners", o.Nodes)
+		}
+		if o.Miners > 0 {
+			shares = make([]float64, o.Nodes)
+			for i := range o.Miners {
+				shares[i] = 1 / float64(o.Miners)
+			}
+		}
+	} else if !o.Emulated {
+		return nil, nil, errors.New("testnet: the topology's hash-rate shares need --emulated (real miners share the machine's cores)")
+	}
+	o.Miners = 0
+	for _, sh := range shares {
+		if sh > 0 {
+			o.Miners++
+		}
+	}
+	shaped := !o.Links.IsZero()
+	for _, nd := range t.Nodes {
+		shaped = shaped || !nd.LinkSettings.IsZero()
+	}
+	for _, e := range t.Edges {
+		shaped = shaped || !e.LinkSettings.IsZero()
+	}
+	if err := o.Links.check(); err != nil {
+		return nil, nil, fmt.Errorf("testnet: %w", err)
+	}
+	if shaped && o.Hosts != HostsNetns {
+		return nil, nil, errNoNetns
+	}
+	return t, shares, nil
 }
 
 // Up writes a fresh chain spec (its starting difficulty measured on this
-// machine), starts the nodes on loopback with their own folders and ports,
-// each peering with those started before it, and starts mining on the
-// first Miners of them. It returns once every node answers RPC.
+// machine), starts the nodes with their own folders and ports, each
+// peering as the topology says (by default with those started before it),
+// and starts mining on the first Miners of them (or those the topology
+// gives shares). On loopback every node is on 127.0.0.1; in --hosts netns
+// each is a host of its own (see netns.go). It returns once every node
+// answers RPC.
 func Up(ctx context.Context, o UpOptions) (*State, error) {
-	if o.Nodes < 1 || o.Miners < 0 || o.Miners > o.Nodes {
-		return nil, fmt.Errorf("testnet: want 1 or more nodes and 0 to %d miners", o.Nodes)
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	switch o.Hosts {
+	case "", HostsLoopback:
+		o.Hosts = HostsLoopback
+	case HostsNetns:
+		if err := CheckNetns(); err != nil {
+			return nil, fmt.Errorf("testnet: %w", err)
+		}
+	default:
+		return nil, fmt.Errorf("testnet: --hosts %q: want loopback or netns", o.Hosts)
+	}
+	topo, shares, err := o.topology()
+	if err != nil {
+		return nil, err
 	}
 	if o.Spacing < time.Second {
 		// The chain spec's own floor (target_spacing): said here, before
 		// anything is measured or written.
 		return nil, fmt.Errorf("testnet: spacing %v is too short: at least 1s", o.Spacing)
 	}
-	if o.Log == nil {
-		o.Log = io.Discard
-	}
 	if err := clearDir(o.Dir, o.Binary, o.Force); err != nil {
 		return nil, err
+	}
+	dir, _ := filepath.Abs(o.Dir)
+	var hn *hosts.Net
+	if o.Hosts == HostsNetns {
+		if hn, err = planHosts(dir, o.Nodes, topo.uplinks(o.Links)); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("testnet: %w", err)
 	}
-	dir, _ := filepath.Abs(o.Dir)
 	threads := minerThreads(o.Miners)
 	bits := uint32(regtestPowLimit)
 	if o.Emulated {
-		fmt.Fprintf(o.Log, "emulated hash rate: %d miner(s), each a %.3g share, on a fixed-difficulty chain of %v blocks\n",
-			o.Miners, 1/float64(max(o.Miners, 1)), o.Spacing)
+		fmt.Fprintf(o.Log, "emulated hash rate: %d miner(s) on a fixed-difficulty chain of %v blocks\n", o.Miners, o.Spacing)
 	} else {
 		// All the miners' threads at once, as they will run: more
 		// threads than cores, or hyper-threads, do not add their
@@ -178,52 +282,52 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 	if err := os.WriteFile(filepath.Join(dir, specName), raw, 0o600); err != nil {
 		return nil, fmt.Errorf("testnet: %w", err)
 	}
-	s := &State{Dir: dir, Spacing: o.Spacing, binary: o.Binary, net: netw}
+	s := &State{Dir: dir, Spacing: o.Spacing, binary: o.Binary, net: netw, Topology: topo, Links: o.Links}
+	if hn != nil {
+		// The names are the testnet's from here on: saved before they
+		// exist, so that down (or the next up) removes whatever of
+		// them a failure leaves.
+		s.Net = hn
+		if err := s.save(); err != nil {
+			return s, err
+		}
+		if err := hn.Create(); err != nil {
+			return s, fmt.Errorf("testnet: %w", err)
+		}
+		if err := s.applyPlan(); err != nil {
+			return s, err
+		}
+		fmt.Fprintf(o.Log, "hosts: %d network namespaces on bridge %s (%s), links shaped by %s\n",
+			len(hn.Namespaces), hn.Bridge, hn.Subnet, filepath.Join(dir, shaperLogFile))
+	}
 	for i := 0; i < o.Nodes; i++ {
-		n := &Node{Name: fmt.Sprintf("node%d", i), Dir: filepath.Join(dir, fmt.Sprintf("node%d", i)), Mining: i < o.Miners}
-		if n.RPCAddr, err = s.freePort(); err != nil {
+		n := &Node{Name: fmt.Sprintf("node%d", i), Dir: filepath.Join(dir, fmt.Sprintf("node%d", i))}
+		if topo.Nodes[i].Name != "" {
+			n.Name = topo.Nodes[i].Name
+		}
+		if err := s.pickAddrs(n, i); err != nil {
 			return s, err
 		}
-		p2p, err := s.freePort(n.RPCAddr)
-		if err != nil {
+		if n.Wallet, n.Address, err = newNodeWallet(n.Dir, netw); err != nil {
 			return s, err
 		}
-		n.listenAddr = p2p
-		if n.ElectrumAddr, err = s.freePort(n.RPCAddr, p2p); err != nil {
-			return s, err
-		}
-		if n.HTTPAddr, err = s.freePort(n.RPCAddr, p2p, n.ElectrumAddr); err != nil {
-			return s, err
-		}
-		n.Wallet = filepath.Join(n.Dir, "wallet.dat")
-		mnemonic, err := wallet.NewMnemonic(12)
-		if err != nil {
-			return s, err
-		}
-		w, err := wallet.Create(n.Wallet, []byte(Password), netw, mnemonic, wallet.CreateOptions{KDF: nodeWalletKDF})
-		if err != nil {
-			return s, err
-		}
-		addr, err := w.NewAddress(wallet.P2WPKH)
-		if err == nil {
-			err = w.Save()
-		}
-		w.Close()
-		if err != nil {
-			return s, err
-		}
-		n.Address = addr.EncodeAddress()
-		host, port, _ := net.SplitHostPort(p2p)
+		host, port, _ := net.SplitHostPort(n.listenAddr)
 		n.Args = []string{"node", "--chain-spec", filepath.Join(dir, specName), "--datadir", n.Dir,
 			"--rpc-addr", n.RPCAddr, "--rpc-user", rpcUser, "--rpc-password", rpcPass,
 			"--listen", fmt.Sprintf("/ip4/%s/tcp/%s", host, port), "--mdns=false", "--dht=false",
 			"--electrum-addr", n.ElectrumAddr, "--http-addr", n.HTTPAddr}
-		for _, prev := range s.Nodes {
-			n.Args = append(n.Args, "--peer", prev.P2PAddr)
+		if s.netns() {
+			n.Args = append(n.Args, "--listen", fmt.Sprintf("/ip4/%s/udp/%s/quic-v1", host, port))
 		}
+		for _, e := range topo.Edges {
+			if e.From == i && e.To < i {
+				n.Args = append(n.Args, "--peer", s.peerAddr(e))
+			}
+		}
+		n.Mining = shares != nil && shares[i] > 0
 		switch {
 		case n.Mining && o.Emulated:
-			share := strconv.FormatFloat(1/float64(o.Miners), 'g', 6, 64)
+			share := strconv.FormatFloat(shares[i], 'g', 6, 64)
 			n.Args = append(n.Args, "--mine-emulated", share, "--miner-address", n.Address)
 		case n.Mining:
 			n.Args = append(n.Args, "--mine", "--miner-address", n.Address, "--miner-threads", strconv.Itoa(threads))
@@ -241,6 +345,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		if err := s.CallContext(ctx, n, &info, "getnetworkinfo"); err != nil || len(info.P2P) == 0 {
 			return s, fmt.Errorf("testnet: %s has no p2p address: %v", n.Name, err)
 		}
+		n.P2PAddrs = info.P2P
 		n.P2PAddr = info.P2P[0]
 		n.PeerID = n.P2PAddr[strings.LastIndex(n.P2PAddr, "/")+1:]
 		if err := s.save(); err != nil {
@@ -249,7 +354,80 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		fmt.Fprintf(o.Log, "%s up: rpc %s, electrum %s, explorer http://%s, %s, mining %v\n", n.Name, n.RPCAddr, n.ElectrumAddr,
 			n.HTTPAddr, n.P2PAddr, n.Mining)
 	}
-	return s, nil
+	// Edges to nodes started later: added now, and kept in the dialling
+	// node's arguments for its restarts.
+	for _, e := range topo.Edges {
+		if e.To > e.From {
+			n := s.Nodes[e.From]
+			addr := s.peerAddr(e)
+			n.Args = append(n.Args, "--peer", addr)
+			if err := s.CallContext(ctx, n, nil, "addnode", addr, "add"); err != nil {
+				return s, fmt.Errorf("testnet: %s addnode %s: %w", n.Name, s.Nodes[e.To].Name, err)
+			}
+		}
+	}
+	return s, s.save()
+}
+
+// pickAddrs gives node i its RPC, P2P, Electrum and explorer addresses:
+// free loopback ports, or the network's own ports on the node's host.
+func (s *State) pickAddrs(n *Node, i int) error {
+	if s.netns() {
+		ip := s.Net.IPs[i].String()
+		port := func(p uint16) string { return net.JoinHostPort(ip, strconv.Itoa(int(p))) }
+		n.RPCAddr, n.listenAddr = port(s.net.RPCPort), port(s.net.P2PPort)
+		n.ElectrumAddr, n.HTTPAddr = port(s.net.ElectrumPort), port(s.net.HTTPPort)
+		return nil
+	}
+	var err error
+	if n.RPCAddr, err = s.freePort(); err != nil {
+		return err
+	}
+	if n.listenAddr, err = s.freePort(n.RPCAddr); err != nil {
+		return err
+	}
+	if n.ElectrumAddr, err = s.freePort(n.RPCAddr, n.listenAddr); err != nil {
+		return err
+	}
+	n.HTTPAddr, err = s.freePort(n.RPCAddr, n.listenAddr, n.ElectrumAddr)
+	return err
+}
+
+// peerAddr is the address e.From dials e.To at. In --hosts netns, edges
+// alternate between TCP and QUIC, so that both carry the network.
+func (s *State) peerAddr(e Edge) string {
+	to := s.Nodes[e.To]
+	if s.netns() && (e.From+e.To)%2 == 1 {
+		for _, a := range to.P2PAddrs {
+			if strings.Contains(a, "/quic-v1/") {
+				return a
+			}
+		}
+	}
+	return to.P2PAddr
+}
+
+// newNodeWallet creates a node's wallet in dir and returns its path and
+// the miner's payout address.
+func newNodeWallet(dir string, netw *chainparams.Network) (path, addr string, err error) {
+	path = filepath.Join(dir, "wallet.dat")
+	mnemonic, err := wallet.NewMnemonic(12)
+	if err != nil {
+		return "", "", err
+	}
+	w, err := wallet.Create(path, []byte(Password), netw, mnemonic, wallet.CreateOptions{KDF: nodeWalletKDF})
+	if err != nil {
+		return "", "", err
+	}
+	a, err := w.NewAddress(wallet.P2WPKH)
+	if err == nil {
+		err = w.Save()
+	}
+	w.Close()
+	if err != nil {
+		return "", "", err
+	}
+	return path, a.EncodeAddress(), nil
 }
 
 // clearDir makes dir ready for a fresh testnet. It deletes only what a
@@ -272,6 +450,11 @@ func clearDir(dir, binary string, force bool) error {
 		if n.running() {
 			return fmt.Errorf("testnet: a testnet is running in %s (cairn testnet down --dir %s first)", dir, dir)
 		}
+	}
+	// A testnet that ended without down (a crash, a kill) may have left
+	// its hosts: they are its own, named in its state.
+	if err := old.teardownHosts(); err != nil {
+		return err
 	}
 	if !force {
 		if held := old.walletsWithCoins(dir); len(held) > 0 {
@@ -377,7 +560,9 @@ func (s *State) freePort(exclude ...string) (string, error) {
 }
 
 // start launches n's process in its own session (so that it outlives a
-// detached `up`), logging to node.log in its folder.
+// detached `up`), logging to node.log in its folder. In --hosts netns it
+// runs in its host's namespace (ip netns exec, which becomes the node:
+// the PID is the node's).
 func (s *State) start(n *Node) error {
 	if err := os.MkdirAll(n.Dir, 0o700); err != nil {
 		return fmt.Errorf("testnet: %w", err)
@@ -387,7 +572,11 @@ func (s *State) start(n *Node) error {
 		return fmt.Errorf("testnet: %w", err)
 	}
 	defer logf.Close()
-	cmd := exec.Command(s.binary, n.Args...)
+	argv := append([]string{s.binary}, n.Args...)
+	if s.netns() {
+		argv = s.Net.Command(s.index(n), argv...)
+	}
+	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = os.Environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
@@ -403,32 +592,16 @@ func (s *State) start(n *Node) error {
 
 // running reports whether n's process is alive (and is a cairn node).
 func (n *Node) running() bool {
-	if n.PID <= 0 {
-		return false
-	}
-	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", n.PID))
-	if err != nil {
-		return false
-	}
 	// A reused PID is some other process: it must be a node of this
 	// folder (its --datadir, exactly).
-	args := strings.Split(string(cmdline), "\x00")
-	ours := false
-	for i := 0; i+1 < len(args); i++ {
-		ours = ours || (args[i] == "--datadir" && args[i+1] == n.Dir)
-	}
-	if !ours {
+	return n.PID > 0 && pidRuns(n.PID, func(args []string) bool {
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == "--datadir" && args[i+1] == n.Dir {
+				return true
+			}
+		}
 		return false
-	}
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.PID))
-	if err != nil {
-		return false
-	}
-	// The state after "(comm)": Z is a zombie, already dead.
-	if i := bytes.LastIndexByte(stat, ')'); i > 0 && i+2 < len(stat) && stat[i+2] == 'Z' {
-		return false
-	}
-	return true
+	})
 }
 
 // waitRPC waits until n answers getblockcount.
@@ -582,7 +755,9 @@ func (s *State) Restart(ctx context.Context, n *Node) error {
 }
 
 // Down stops every node: an RPC stop, then SIGKILL for one that has not
-// exited within 20 seconds. Nothing keeps running.
+// exited within 20 seconds. Nothing keeps running: in --hosts netns the
+// shaper stops and the hosts (namespaces, veths, bridge, rules and
+// qdiscs) are removed.
 func (s *State) Down() error {
 	for _, n := range s.Nodes {
 		if n.running() {
@@ -610,7 +785,7 @@ func (s *State) Down() error {
 	if len(alive) > 0 {
 		return fmt.Errorf("testnet: still running: %v", alive)
 	}
-	return nil
+	return s.teardownHosts()
 }
 
 // OpenWallet opens a node's wallet.

@@ -37,8 +37,15 @@ func testnetCommand() *cli.Command {
 				&cli.BoolFlag{Name: "detach", Usage: "return once every node answers, leaving them running"},
 				&cli.BoolFlag{Name: "force", Usage: "replace a stopped testnet's folder even if wallets in it hold coins"},
 				&cli.BoolFlag{Name: "emulated", Usage: "a fixed-difficulty chain whose miners emulate equal shares of the hash rate (node --mine-emulated): blocks at --spacing whatever the machine, and many nodes on few cores"},
+				&cli.StringFlag{Name: "hosts", Value: testnet.HostsLoopback, Usage: "`MODE`: loopback (every node on 127.0.0.1) or netns (every node a host of its own, in a network namespace, its links shaped; needs root)"},
+				&cli.StringFlag{Name: "topology", Value: "mesh", Usage: "who peers with whom: mesh, line, ring, star, random:K (K random outbound peers each), or a topology `FILE` (JSON; it then gives the nodes)"},
+				&cli.DurationFlag{Name: "latency", Usage: "one-way delay of every link (netns)"},
+				&cli.DurationFlag{Name: "jitter", Usage: "spread of each packet's delay, uniform over latency +/- jitter (netns)"},
+				&cli.StringFlag{Name: "loss", Usage: "share of packets each link drops, such as 0.5% (netns)"},
+				&cli.StringFlag{Name: "bandwidth", Usage: "every node's uplink, such as 20mbit (netns)"},
 				dashboardAddrFlag(),
 			}, Action: testnetUp},
+			{Name: "shaper", Hidden: true, Usage: "shape a --hosts netns testnet's links (started by up)", Flags: []cli.Flag{dir()}, Action: testnetShaper},
 			{Name: "dashboard", Usage: "serve the live dashboard of a running testnet in a browser (127.0.0.1 only)",
 				Flags: []cli.Flag{dir(), dashboardAddrFlag(),
 					&cli.BoolFlag{Name: "open", Usage: "open it in the desktop's browser (xdg-open)"}},
@@ -160,8 +167,13 @@ func testnetUp(c *cli.Context) error {
 	signal.Ignore(syscall.SIGPIPE)
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s, err := testnet.Up(ctx, testnet.UpOptions{Dir: c.String("dir"), Nodes: c.Int("nodes"), Miners: c.Int("miners"),
-		Spacing: c.Duration("spacing"), Binary: exe, Log: c.App.Writer, Force: c.Bool("force"), Emulated: c.Bool("emulated")})
+	o := testnet.UpOptions{Dir: c.String("dir"), Nodes: c.Int("nodes"), Miners: c.Int("miners"),
+		Spacing: c.Duration("spacing"), Binary: exe, Log: c.App.Writer, Force: c.Bool("force"), Emulated: c.Bool("emulated"),
+		Hosts: c.String("hosts"), Topology: c.String("topology")}
+	if err := upLinks(c, &o); err != nil {
+		return err
+	}
+	s, err := testnet.Up(ctx, o)
 	if err != nil {
 		if s != nil {
 			_ = s.Down()
@@ -200,6 +212,47 @@ func testnetUp(c *cli.Context) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// upLinks reads up's link flags into o.
+func upLinks(c *cli.Context, o *testnet.UpOptions) error {
+	o.Links.Latency, o.Links.Jitter = testnet.Duration(c.Duration("latency")), testnet.Duration(c.Duration("jitter"))
+	if v := c.String("loss"); v != "" {
+		loss, err := testnet.ParsePercent(v)
+		if err != nil {
+			return fmt.Errorf("--loss: %w", err)
+		}
+		o.Links.Loss = loss
+	}
+	if v := c.String("bandwidth"); v != "" {
+		rate, err := testnet.ParseRate(v)
+		if err != nil {
+			return fmt.Errorf("--bandwidth: %w", err)
+		}
+		o.Links.Bandwidth = rate
+	}
+	if o.Hosts == testnet.HostsNetns {
+		if err := testnet.CheckNetns(); err != nil {
+			// Say so before anything starts, and what works instead.
+			return err
+		}
+	}
+	if strings.ContainsAny(o.Topology, "/.") && c.IsSet("nodes") {
+		return errors.New("--nodes: a topology file gives the nodes; leave --nodes out")
+	}
+	return nil
+}
+
+// testnetShaper is the hidden `cairn testnet shaper`, which up starts in
+// --hosts netns.
+func testnetShaper(c *cli.Context) error {
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	dir, err := filepath.Abs(c.String("dir"))
+	if err != nil {
+		return err
+	}
+	return testnet.RunShaper(ctx, dir, c.App.ErrWriter)
 }
 
 // printStatus writes the status table.

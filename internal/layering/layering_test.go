@@ -44,6 +44,8 @@ type rule struct {
 //     packages it uses only the proof-of-work search (miner/pow, to mine a
 //     fresh network's genesis block and to measure the hash rate), a leaf
 //     beside consensus: no chain store, p2p, pool, miner or RPC server.
+//     Its hosts and link shaper (testnet/internal/hosts, netem) are
+//     leaves of its own.
 //   - rpcclient is a leaf: the server's code is not the client's.
 //   - mempool/policy is a leaf beside consensus, so that the wallet and
 //     p2p need not import the pool.
@@ -67,7 +69,7 @@ var rules = []rule{
 		pkg:       "testnet",
 		forbidden: []string{"github.com/libp2p/", "github.com/syndtr/goleveldb/"},
 		allowed:   []string{"chain/consensus", "chain/chainparams", "rpcclient", "mempool/policy", "wallet", "miner/pow"},
-		leaves:    []string{"internal/atomicfile", "internal/webassets"},
+		leaves:    []string{"internal/atomicfile", "internal/webassets", "testnet/internal/hosts", "testnet/internal/netem"},
 		why: "testnet imports no libp2p and no goleveldb, and of the module only chain/consensus, " +
 			"chain/chainparams, rpcclient, mempool/policy, wallet, miner/pow and leaf packages",
 	},
