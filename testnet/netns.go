@@ -236,6 +236,12 @@ func RunShaper(ctx context.Context, dir string, logw io.Writer) error {
 // accepts (a reused PID is some other process).
 func pidRuns(pid int, ours func(args []string) bool) bool {
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	// A process in the middle of execve (ip netns exec becoming the
+	// node) has an empty command line for a moment.
+	for try := 0; err == nil && len(cmdline) == 0 && try < 50; try++ {
+		time.Sleep(2 * time.Millisecond)
+		cmdline, err = os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	}
 	if err != nil || !ours(strings.Split(string(cmdline), "\x00")) {
 		return false
 	}

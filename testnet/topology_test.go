@@ -3,10 +3,13 @@ package testnet
 import (
 	mrand "math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnchain/cairn/testnet/internal/hosts"
 )
 
 func TestBuildTopology(t *testing.T) {
@@ -163,5 +166,37 @@ func TestUpRefusesShapingOnLoopback(t *testing.T) {
 	_, err = Up(t.Context(), UpOptions{Dir: t.TempDir(), Nodes: 2, Spacing: time.Second, Hosts: "docker"})
 	if err == nil || !strings.Contains(err.Error(), "loopback or netns") {
 		t.Fatalf("--hosts docker: %v", err)
+	}
+}
+
+// TestUpRefusesForeignNames makes a namespace with the name a testnet in
+// a folder would use: up refuses to start rather than take it over or
+// delete it, and leaves it in place.
+func TestUpRefusesForeignNames(t *testing.T) {
+	if os.Geteuid() != 0 || CheckNetns() != nil {
+		if os.Getenv("CAIRN_NETNS_REQUIRED") != "" {
+			t.Fatalf("needs root, ip, iptables and tc: %v", CheckNetns())
+		}
+		t.Skipf("needs root, ip, iptables and tc: %v", CheckNetns())
+	}
+	dir := filepath.Join(t.TempDir(), "localnet")
+	hn, err := hosts.Plan(dir, 2, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	foreign := hn.Namespaces[1]
+	if out, err := exec.Command("ip", "netns", "add", foreign).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add: %v: %s", err, out)
+	}
+	defer exec.Command("ip", "netns", "del", foreign).Run()
+	_, err = Up(t.Context(), UpOptions{Dir: dir, Nodes: 2, Miners: 1, Spacing: time.Second, Emulated: true, Hosts: HostsNetns})
+	if err == nil || !strings.Contains(err.Error(), "not this testnet's") || !strings.Contains(err.Error(), foreign) {
+		t.Fatalf("up beside a foreign namespace %s: %v", foreign, err)
+	}
+	if _, err := os.Stat("/run/netns/" + foreign); err != nil {
+		t.Fatalf("up removed the namespace it did not make: %v", err)
+	}
+	if _, err := os.Stat("/run/netns/" + hn.Namespaces[0]); err == nil {
+		t.Fatalf("up made %s though it refused", hn.Namespaces[0])
 	}
 }
