@@ -26,8 +26,8 @@ import (
 // partition) knows them and knows they are the testnet's own.
 type Net struct {
 	// Bridge joins the hosts; BridgeIP is the machine's address on it.
-	Bridge   string     `json:"bridge"`
-	BridgeIP netip.Addr `json:"bridge_ip"`
+	Bridge   string       `json:"bridge"`
+	BridgeIP netip.Addr   `json:"bridge_ip"`
 	Subnet   netip.Prefix `json:"subnet"`
 	// Namespaces, Veths (the machine's end of each host's pair) and IPs
 	// are by node index.
