@@ -28,6 +28,9 @@ func Scenarios() []string {
 	for k := range scenarios {
 		out = append(out, k)
 	}
+	for k := range measures {
+		out = append(out, k)
+	}
 	sort.Strings(out)
 	return out
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"os"
 	"os/exec"
@@ -361,5 +362,59 @@ func rpcCall(t *testing.T, addr string, out any, method string, params ...any) {
 		if err := json.Unmarshal(res, out); err != nil {
 			t.Fatalf("%s: %v", method, err)
 		}
+	}
+}
+
+// TestE2EStaleRate runs the stale-rate scenario where forks are common
+// enough to count in a short run: ten miners of equal hash rate at a
+// spacing of 1 s over 150 ms links (τ/T about 0.16). The measured stale
+// rate lands within the scenario's stated tolerance of 1 − e^(−τ/T) (three
+// binomial standard errors plus a quarter of the model), and forks were
+// seen; the scenario's testnet is gone afterwards.
+func TestE2EStaleRate(t *testing.T) {
+	needNetns(t)
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "measure")
+	out, errOut, code := runLong(t, 6*time.Minute, "testnet", "scenario", "--dir", dir, "--nodes", "10", "--spacing", "1s",
+		"--blocks", "80", "--latency", "150ms", "--json", "stale-rate")
+	t.Logf("stale-rate:\n%s", out)
+	if code != 0 {
+		t.Fatalf("stale-rate: exit %d\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep struct {
+		Runs []struct {
+			Mined     int     `json:"mined"`
+			Stale     int     `json:"stale"`
+			Rate      float64 `json:"stale_rate"`
+			Model     float64 `json:"model_rate"`
+			Tolerance float64 `json:"tolerance"`
+			Tau       int64   `json:"tau_ns"`
+			Agrees    bool    `json:"agrees"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil || len(rep.Runs) != 1 {
+		t.Fatalf("--json: %v\n%s", err, lines[len(lines)-1])
+	}
+	r := rep.Runs[0]
+	if r.Stale == 0 || r.Mined < 80 {
+		t.Fatalf("%d stale of %d mined: forks must happen at τ/T near 0.16", r.Stale, r.Mined)
+	}
+	if tau := time.Duration(r.Tau); tau < 150*time.Millisecond || tau > time.Second {
+		t.Fatalf("τ measured %v over 150 ms links", tau)
+	}
+	if !r.Agrees || math.Abs(r.Rate-r.Model) > r.Tolerance {
+		t.Fatalf("stale rate %.3f against model %.3f ± %.3f", r.Rate, r.Model, r.Tolerance)
+	}
+	// Only the scenario's own state files tell which hosts were its:
+	// other tests' testnets may run beside it.
+	runs, _ := filepath.Glob(filepath.Join(dir, "*", "testnet.json"))
+	for _, f := range runs {
+		if left := readNetnsState(t, filepath.Dir(f)).leftovers(); len(left) > 0 {
+			t.Fatalf("the scenario left %v", left)
+		}
+	}
+	if len(runs) != 1 {
+		t.Fatalf("%d run folders, want 1", len(runs))
 	}
 }

@@ -56,7 +56,17 @@ func testnetCommand() *cli.Command {
 			{Name: "kill", Usage: "kill -9 a node", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetKill},
 			{Name: "restart", Usage: "start a killed node again", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetRestart},
 			{Name: "down", Usage: "stop every node", Flags: []cli.Flag{dir()}, Action: testnetDown},
-			{Name: "scenario", Usage: "run a narrated scenario: partition, double-spend, clock-skew or crash", ArgsUsage: "NAME", Flags: []cli.Flag{dir()}, Action: testnetScenario},
+			{Name: "scenario", Usage: "run a narrated scenario on the testnet (partition, double-spend, clock-skew, crash), or a measuring one on testnets of its own under --dir (stale-rate)",
+				ArgsUsage: "NAME", Flags: []cli.Flag{dir(),
+					&cli.BoolFlag{Name: "json", Usage: "print a measuring scenario's report as JSON on the last line"},
+					&cli.IntFlag{Name: "nodes", Usage: "nodes of each measuring run (stale-rate: 10)"},
+					&cli.DurationFlag{Name: "spacing", Usage: "block spacing T of each measuring run (stale-rate: 2s)"},
+					&cli.IntFlag{Name: "blocks", Usage: "blocks of each measuring run (stale-rate: 1000)"},
+					&cli.StringFlag{Name: "latency", Usage: "one-way link latencies to run at, comma-separated (stale-rate: 10ms,50ms)"},
+					&cli.DurationFlag{Name: "jitter", Usage: "jitter of every link in measuring runs"},
+					&cli.StringFlag{Name: "loss", Usage: "packet loss of every link in measuring runs, such as 0.5%"},
+					&cli.StringFlag{Name: "topology", Usage: "topology of measuring runs (mesh, line, ring, star, random:K or a `FILE`)"},
+				}, Action: testnetScenario},
 			{Name: "soak", Usage: "send transactions while partitioning, healing and crashing nodes; then check none was lost and the nodes agree",
 				Flags: []cli.Flag{dir(),
 					&cli.DurationFlag{Name: "duration", Value: soakDefaults.Duration, Usage: "how long the load runs"},
@@ -378,6 +388,9 @@ func testnetScenario(c *cli.Context) error {
 	if c.NArg() != 1 {
 		return errors.New("want a scenario NAME: " + strings.Join(testnet.Scenarios(), ", "))
 	}
+	if testnet.IsMeasure(c.Args().First()) {
+		return testnetMeasure(c)
+	}
 	s, err := loadTestnet(c)
 	if err != nil {
 		return err
@@ -419,4 +432,45 @@ func testnetSoak(c *cli.Context) error {
 		return errors.New("soak failed: " + strings.Join(f, "; "))
 	}
 	return nil
+}
+
+// testnetMeasure runs a measuring scenario, which starts (and always takes
+// down) --hosts netns testnets of its own in folders under --dir.
+func testnetMeasure(c *cli.Context) error {
+	exe, err := selfBinary()
+	if err != nil {
+		return err
+	}
+	if err := testnet.CheckNetns(); err != nil {
+		return fmt.Errorf("scenario %s runs its own --hosts netns testnets: %w", c.Args().First(), err)
+	}
+	dir, err := filepath.Abs(c.String("dir"))
+	if err != nil {
+		return err
+	}
+	o := testnet.MeasureOptions{Dir: dir, Binary: exe, Nodes: c.Int("nodes"), Spacing: c.Duration("spacing"),
+		Blocks: c.Int("blocks"), Topology: c.String("topology"), Log: c.App.Writer}
+	o.Links.Jitter = testnet.Duration(c.Duration("jitter"))
+	if v := c.String("loss"); v != "" {
+		if o.Links.Loss, err = testnet.ParsePercent(v); err != nil {
+			return fmt.Errorf("--loss: %w", err)
+		}
+	}
+	if v := c.String("latency"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(f))
+			if err != nil || d < 0 {
+				return fmt.Errorf("--latency %q: want durations such as 10ms,50ms", v)
+			}
+			o.Latencies = append(o.Latencies, d)
+		}
+	}
+	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := testnet.RunMeasure(ctx, c.Args().First(), o)
+	if rep != nil && c.Bool("json") {
+		raw, _ := json.Marshal(rep)
+		fmt.Fprintln(c.App.Writer, string(raw))
+	}
+	return err
 }
