@@ -49,7 +49,8 @@ type MeasureOptions struct {
 
 // measures are the measuring scenarios.
 var measures = map[string]func(ctx context.Context, o MeasureOptions) (any, error){
-	"stale-rate": func(ctx context.Context, o MeasureOptions) (any, error) { return StaleRate(ctx, o) },
+	"stale-rate":  func(ctx context.Context, o MeasureOptions) (any, error) { return StaleRate(ctx, o) },
+	"propagation": func(ctx context.Context, o MeasureOptions) (any, error) { return Propagation(ctx, o) },
 }
 
 // IsMeasure reports whether name is a measuring scenario, which starts

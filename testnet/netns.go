@@ -98,6 +98,28 @@ func (t *Topology) uplinks(d LinkSettings) []uint64 {
 	return out
 }
 
+// Shape changes up's link settings on a running --hosts netns testnet:
+// the links' latency, jitter and loss at once through the shaper, and
+// every node's uplink bandwidth (tbf) where the topology sets none of its
+// own.
+func (s *State) Shape(links LinkSettings) error {
+	if !s.netns() {
+		return errNoNetns
+	}
+	s.Links = links
+	rates := s.Topology.uplinks(links)
+	for i := range s.Net.Namespaces {
+		var rate uint64
+		if rates != nil {
+			rate = rates[i]
+		}
+		if err := s.Net.SetRate(i, rate); err != nil {
+			return fmt.Errorf("testnet: %w", err)
+		}
+	}
+	return s.applyPlan()
+}
+
 // plan returns the network the shaper applies: each edge both ways, but
 // between nodes in different groups of a partition.
 func (s *State) plan() *netem.Plan {

@@ -418,3 +418,51 @@ func TestE2EStaleRate(t *testing.T) {
 		t.Fatalf("%d run folders, want 1", len(runs))
 	}
 }
+
+// TestE2EPropagation runs the propagation scenario small: six nodes over
+// 50 ms links with 20 Mbit/s uplinks, a block of 1,000 transactions
+// every pool already holds. No node has it sooner than the model's bound,
+// and compact blocks reach every node sooner than whole ones, whose
+// 190 kB take 76 ms to leave each uplink.
+func TestE2EPropagation(t *testing.T) {
+	needNetns(t)
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "measure")
+	out, errOut, code := runLong(t, 6*time.Minute, "testnet", "scenario", "--dir", dir, "--nodes", "6", "--txs", "1000",
+		"--latency", "50ms", "--bandwidth", "20mbit", "--json", "propagation")
+	t.Logf("propagation:\n%s", out)
+	if code != 0 {
+		t.Fatalf("propagation: exit %d\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep struct {
+		Runs []struct {
+			Relay string `json:"relay"`
+			Txs   int    `json:"txs"`
+			Bytes int    `json:"block_bytes"`
+			P50   int64  `json:"p50_ns"`
+			P100  int64  `json:"p100_ns"`
+			First int64  `json:"first_ns"`
+			Bound int64  `json:"bound_ns"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil || len(rep.Runs) != 2 {
+		t.Fatalf("--json: %v\n%s", err, lines[len(lines)-1])
+	}
+	compact, full := rep.Runs[0], rep.Runs[1]
+	if compact.Relay != "compact" || full.Relay != "full" || compact.Txs != 1000 || full.Bytes < 150_000 {
+		t.Fatalf("runs %+v", rep.Runs)
+	}
+	if time.Duration(compact.First) < 45*time.Millisecond {
+		t.Fatalf("a compact block crossed a 50 ms link in %v", time.Duration(compact.First))
+	}
+	if compact.P100 >= full.P100 {
+		t.Fatalf("compact blocks reached every node after %v, whole blocks after %v", time.Duration(compact.P100), time.Duration(full.P100))
+	}
+	runs, _ := filepath.Glob(filepath.Join(dir, "*", "testnet.json"))
+	for _, f := range runs {
+		if left := readNetnsState(t, filepath.Dir(f)).leftovers(); len(left) > 0 {
+			t.Fatalf("the scenario left %v", left)
+		}
+	}
+}

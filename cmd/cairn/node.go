@@ -40,6 +40,7 @@ func nodeCommand() *cli.Command {
 		&cli.BoolFlag{Name: "mdns", Usage: "find peers on the local network by mDNS", DefaultText: "on, except on main", EnvVars: envVar("mdns")},
 		&cli.BoolFlag{Name: "dht", Usage: "find peers through the network's Kademlia DHT", DefaultText: "on for main and test", EnvVars: envVar("dht")},
 		&cli.IntFlag{Name: "max-peers", Value: p2p.DefaultMaxPeers, Usage: "connection limit", EnvVars: envVar("max-peers")},
+		&cli.StringFlag{Name: "block-relay", Value: "compact", Usage: "how this node announces blocks: compact (BIP152: header and short transaction IDs) or full (whole blocks), for comparing them", EnvVars: envVar("block-relay")},
 		&cli.DurationFlag{Name: "clock-offset", Usage: "run the node's clock this `DURATION` ahead (negative: behind) of the system's, for testing", EnvVars: envVar("clock-offset")},
 		&cli.BoolFlag{Name: "mine", Usage: "mine blocks on this node", EnvVars: envVar("mine")},
 		&cli.StringFlag{Name: "miner-address", Usage: "`ADDRESS` mined coins are paid to", EnvVars: envVar("miner-address")},
@@ -117,6 +118,7 @@ type nodeConfig struct {
 	dht          bool
 	clockOffset  time.Duration
 	maxPeers     int
+	blockRelay   p2p.BlockRelay
 	logFile      string
 	// mineEmulated is --mine-emulated's share (0: a real search).
 	mineEmulated float64
@@ -184,6 +186,14 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 			return nil, errors.New("--mine-emulated paces blocks itself; drop --mine-interval")
 		}
 		cfg.mine, cfg.mineEmulated, cfg.mineInterval = true, share, 0
+	}
+	switch r := c.String("block-relay"); r {
+	case "compact":
+		cfg.blockRelay = p2p.RelayCompact
+	case "full":
+		cfg.blockRelay = p2p.RelayFull
+	default:
+		return nil, fmt.Errorf("--block-relay %q: want compact or full", r)
 	}
 	if c.IsSet("mdns") {
 		cfg.mdns = c.Bool("mdns")
@@ -389,7 +399,7 @@ func runNode(c *cli.Context) (err error) {
 	}()
 	metrics.registerPool(pool)
 	pn, err := p2p.New(ctx, p2p.Config{Chain: bc, Mempool: pool, Dir: cfg.dir, Listen: cfg.listen,
-		Peers: cfg.peers, MDNS: cfg.mdns, DHT: cfg.dht, MaxPeers: cfg.maxPeers, Logger: log.With("pkg", "p2p")})
+		Peers: cfg.peers, MDNS: cfg.mdns, DHT: cfg.dht, MaxPeers: cfg.maxPeers, BlockRelay: cfg.blockRelay, Logger: log.With("pkg", "p2p")})
 	if err != nil {
 		return err
 	}

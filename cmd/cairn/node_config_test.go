@@ -13,6 +13,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
+	"github.com/cairnchain/cairn/p2p"
 	"github.com/cairnchain/cairn/mempool"
 )
 
@@ -161,6 +162,24 @@ func TestNodeMineEmulated(t *testing.T) {
 		if _, err := parseNode(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.err)
 		}
+	}
+}
+
+// TestNodeBlockRelay ensures --block-relay picks compact (the default) or
+// whole-block announcements and refuses anything else.
+func TestNodeBlockRelay(t *testing.T) {
+	for args, want := range map[string]p2p.BlockRelay{"": p2p.RelayCompact, "compact": p2p.RelayCompact, "full": p2p.RelayFull} {
+		argv := []string{"--network", "regtest"}
+		if args != "" {
+			argv = append(argv, "--block-relay", args)
+		}
+		got, err := parseNode(t, argv...)
+		if err != nil || got.blockRelay != want {
+			t.Fatalf("--block-relay %q: %v (%v)", args, got.blockRelay, err)
+		}
+	}
+	if _, err := parseNode(t, "--network", "regtest", "--block-relay", "xthin"); err == nil || !strings.Contains(err.Error(), "compact or full") {
+		t.Fatalf("--block-relay xthin: %v", err)
 	}
 }
 

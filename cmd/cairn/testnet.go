@@ -56,13 +56,15 @@ func testnetCommand() *cli.Command {
 			{Name: "kill", Usage: "kill -9 a node", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetKill},
 			{Name: "restart", Usage: "start a killed node again", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetRestart},
 			{Name: "down", Usage: "stop every node", Flags: []cli.Flag{dir()}, Action: testnetDown},
-			{Name: "scenario", Usage: "run a narrated scenario on the testnet (partition, double-spend, clock-skew, crash), or a measuring one on testnets of its own under --dir (stale-rate)",
+			{Name: "scenario", Usage: "run a narrated scenario on the testnet (partition, double-spend, clock-skew, crash), or a measuring one on testnets of its own under --dir (stale-rate, propagation)",
 				ArgsUsage: "NAME", Flags: []cli.Flag{dir(),
 					&cli.BoolFlag{Name: "json", Usage: "print a measuring scenario's report as JSON on the last line"},
-					&cli.IntFlag{Name: "nodes", Usage: "nodes of each measuring run (stale-rate: 10)"},
+					&cli.IntFlag{Name: "nodes", Usage: "nodes of each measuring run (10)"},
 					&cli.DurationFlag{Name: "spacing", Usage: "block spacing T of each measuring run (stale-rate: 2s)"},
 					&cli.IntFlag{Name: "blocks", Usage: "blocks of each measuring run (stale-rate: 1000)"},
-					&cli.StringFlag{Name: "latency", Usage: "one-way link latencies to run at, comma-separated (stale-rate: 10ms,50ms)"},
+					&cli.StringFlag{Name: "latency", Usage: "one-way link latencies to run at, comma-separated (stale-rate: 10ms,50ms; propagation: 50ms,200ms)"},
+					&cli.StringFlag{Name: "bandwidth", Usage: "uplinks to run at, comma-separated (propagation: 20mbit,100mbit)"},
+					&cli.IntFlag{Name: "txs", Usage: "transactions in the propagation block (5235, about 1 MB)"},
 					&cli.DurationFlag{Name: "jitter", Usage: "jitter of every link in measuring runs"},
 					&cli.StringFlag{Name: "loss", Usage: "packet loss of every link in measuring runs, such as 0.5%"},
 					&cli.StringFlag{Name: "topology", Usage: "topology of measuring runs (mesh, line, ring, star, random:K or a `FILE`)"},
@@ -449,7 +451,7 @@ func testnetMeasure(c *cli.Context) error {
 		return err
 	}
 	o := testnet.MeasureOptions{Dir: dir, Binary: exe, Nodes: c.Int("nodes"), Spacing: c.Duration("spacing"),
-		Blocks: c.Int("blocks"), Topology: c.String("topology"), Log: c.App.Writer}
+		Blocks: c.Int("blocks"), Txs: c.Int("txs"), Topology: c.String("topology"), Log: c.App.Writer}
 	o.Links.Jitter = testnet.Duration(c.Duration("jitter"))
 	if v := c.String("loss"); v != "" {
 		if o.Links.Loss, err = testnet.ParsePercent(v); err != nil {
@@ -463,6 +465,15 @@ func testnetMeasure(c *cli.Context) error {
 				return fmt.Errorf("--latency %q: want durations such as 10ms,50ms", v)
 			}
 			o.Latencies = append(o.Latencies, d)
+		}
+	}
+	if v := c.String("bandwidth"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			r, err := testnet.ParseRate(f)
+			if err != nil {
+				return fmt.Errorf("--bandwidth: %w", err)
+			}
+			o.Bandwidths = append(o.Bandwidths, r)
 		}
 	}
 	ctx, stop := signal.NotifyContext(c.Context, os.Interrupt, syscall.SIGTERM)

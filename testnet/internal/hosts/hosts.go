@@ -166,6 +166,27 @@ func (h *Net) Create() (err error) {
 	return nil
 }
 
+// SetRate limits host i's uplink to rate bits per second, or lifts the
+// limit (0), on a running network.
+func (h *Net) SetRate(i int, rate uint64) error {
+	for len(h.Rates) <= i {
+		h.Rates = append(h.Rates, 0)
+	}
+	switch {
+	case rate > 0:
+		cmd := tbf(h.Namespaces[i], rate)
+		if err := run(cmd[0], cmd[1:]...); err != nil {
+			return err
+		}
+	case h.Rates[i] > 0:
+		if err := run("tc", "-n", h.Namespaces[i], "qdisc", "del", "dev", Iface, "root"); err != nil {
+			return err
+		}
+	}
+	h.Rates[i] = rate
+	return nil
+}
+
 // tbf is the command that limits a host's uplink to rate bits per second:
 // a bucket of 10 ms of the rate (at least 16 KiB, so that one full-size
 // segment always fits) and at most 200 ms of queue.
