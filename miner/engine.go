@@ -72,6 +72,9 @@ type Miner struct {
 	Emulated float64
 	// Rand draws the emulated delays; nil uses a randomly seeded source.
 	Rand *rand.Rand
+	// Mined, if set, is told of each block found, before the chain has
+	// it: a strategy that must know its own blocks (Selfish.Mined).
+	Mined func(b *wire.MsgBlock, hash chainhash.Hash, height int32)
 	// Logger receives the miner's log; nil discards it.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -244,6 +247,9 @@ func waitOrTip(ctx context.Context, sub *chain.Subscription, d time.Duration) bo
 
 // submit hands a solved block to the chain.
 func (m *Miner) submit(b *wire.MsgBlock, w *work, log *slog.Logger) {
+	if m.Mined != nil {
+		m.Mined(b, consensus.BlockHash(&b.Header), w.height)
+	}
 	res, err := m.Chain.ProcessBlock(b)
 	switch {
 	case err != nil:

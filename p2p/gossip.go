@@ -146,6 +146,9 @@ const (
 // forwarded either, and a peer that keeps sending such blocks is
 // penalized.
 func (n *Node) screenHeader(from peer.ID, h *wire.BlockHeader, kind string) (pubsub.ValidationResult, bool) {
+	if n.cfg.Gate != nil {
+		n.cfg.Gate.PeerBlock(h)
+	}
 	err := n.cfg.Chain.WantsUnrequested(h)
 	switch {
 	case err == nil:
@@ -162,7 +165,9 @@ func (n *Node) screenHeader(from peer.ID, h *wire.BlockHeader, kind string) (pub
 		return pubsub.ValidationIgnore, true
 	case errors.Is(err, chain.ErrNotWanted):
 		n.log.Debug("peer's block not stored", "peer", from, "err", err)
-		if !n.unwanted.allow(from) {
+		// A node holding back its own blocks is ahead of its peers'
+		// chain by its own doing: their blocks are no fault of theirs.
+		if n.cfg.Gate == nil && !n.unwanted.allow(from) {
 			n.Misbehaving(from, unwantedPenalty, "keeps sending blocks on chains with less work than the tip")
 		}
 		return pubsub.ValidationIgnore, true

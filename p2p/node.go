@@ -128,6 +128,11 @@ type Config struct {
 	// BlocksOnly turns transaction relay off: the node neither announces
 	// transactions nor fetches those announced (Core's -blocksonly).
 	BlocksOnly bool
+	// Gate, when set, holds back the blocks the node mines until it says
+	// (Announce) and hears of every block peers send: a research mining
+	// strategy (cairn node --strategy selfish). Nil announces every block
+	// as it connects.
+	Gate BlockGate
 	Logger     *slog.Logger
 
 	// serveRate and serveBurst replace serveRate and serveBurst when set
@@ -549,7 +554,8 @@ func (n *Node) Run(ctx context.Context) error {
 				n.mu.Unlock()
 				// Blocks connected while catching up with known headers
 				// are old news to the peers they came from.
-				if _, headers, _ := n.cfg.Chain.BestHeader(); note.Height >= headers {
+				_, headers, _ := n.cfg.Chain.BestHeader()
+				if note.Height >= headers && (n.cfg.Gate == nil || !n.cfg.Gate.Hold(note.Hash)) {
 					n.announceBlock(ctx, note.Hash, note.Block)
 				}
 				go n.adoptOrphans(note.Hash)

@@ -50,6 +50,14 @@ func (n *Node) ourStatus() *status {
 	net := n.cfg.Chain.Network()
 	st := &status{Network: net.Name, Genesis: net.GenesisHash().String(), Best: best.Hash.String(),
 		Height: best.Height, Work: best.ChainWork.Text(16)}
+	if n.cfg.Gate != nil {
+		// Blocks held back are not shown: peers would fetch them.
+		if hash, ok := n.cfg.Gate.Shown(); ok {
+			if info, err := n.cfg.Chain.BlockInfo(hash); err == nil {
+				st.Best, st.Height, st.Work = hash.String(), info.Height, info.ChainWork.Text(16)
+			}
+		}
+	}
 	if ps := n.cfg.Chain.PruneState(); ps.Enabled {
 		st.Pruned = max(ps.Height, 1)
 	}

@@ -41,16 +41,19 @@ type MeasureOptions struct {
 	Topology string
 	// Txs is the number of transactions of the propagation block.
 	Txs int
-	// Alphas and Gamma configure selfish-mining.
-	Alphas []float64
+	// Alphas are the selfish miner's shares, one run each; FastLinks is
+	// the share of honest nodes it reaches over 1 ms links (its γ).
+	Alphas    []float64
+	FastLinks float64
 	// Log receives the narration.
 	Log io.Writer
 }
 
 // measures are the measuring scenarios.
 var measures = map[string]func(ctx context.Context, o MeasureOptions) (any, error){
-	"stale-rate":  func(ctx context.Context, o MeasureOptions) (any, error) { return StaleRate(ctx, o) },
-	"propagation": func(ctx context.Context, o MeasureOptions) (any, error) { return Propagation(ctx, o) },
+	"stale-rate":     func(ctx context.Context, o MeasureOptions) (any, error) { return StaleRate(ctx, o) },
+	"propagation":    func(ctx context.Context, o MeasureOptions) (any, error) { return Propagation(ctx, o) },
+	"selfish-mining": func(ctx context.Context, o MeasureOptions) (any, error) { return SelfishMining(ctx, o) },
 }
 
 // IsMeasure reports whether name is a measuring scenario, which starts

@@ -154,6 +154,8 @@ type UpOptions struct {
 	// Links shape every link in --hosts netns, under the topology's own
 	// settings.
 	Links LinkSettings
+	// Graph, if set, is the topology itself, in place of Topology.
+	Graph *Topology
 	// Rand draws random topologies (nil: seeded from the clock).
 	Rand *mrand.Rand
 }
@@ -163,12 +165,18 @@ type UpOptions struct {
 func (o *UpOptions) topology() (*Topology, []float64, error) {
 	var t *Topology
 	var err error
-	if strings.ContainsAny(o.Topology, "/.") {
+	switch {
+	case o.Graph != nil:
+		if t = o.Graph; t.check() != nil {
+			return nil, nil, t.check()
+		}
+		o.Nodes = len(t.Nodes)
+	case strings.ContainsAny(o.Topology, "/."):
 		if t, err = LoadTopology(o.Topology); err != nil {
 			return nil, nil, err
 		}
 		o.Nodes = len(t.Nodes)
-	} else {
+	default:
 		rnd := o.Rand
 		if rnd == nil {
 			rnd = mrand.New(mrand.NewPCG(uint64(time.Now().UnixNano()), 0))
@@ -196,6 +204,11 @@ func (o *UpOptions) topology() (*Topology, []float64, error) {
 		}
 	} else if !o.Emulated {
 		return nil, nil, errors.New("testnet: the topology's hash-rate shares need --emulated (real miners share the machine's cores)")
+	}
+	for _, nd := range t.Nodes {
+		if nd.Strategy == "selfish" && !o.Emulated {
+			return nil, nil, errors.New("testnet: a selfish miner needs --emulated (research on emulated hash rate only)")
+		}
 	}
 	o.Miners = 0
 	for _, sh := range shares {
@@ -329,6 +342,9 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		case n.Mining && o.Emulated:
 			share := strconv.FormatFloat(shares[i], 'g', 6, 64)
 			n.Args = append(n.Args, "--mine-emulated", share, "--miner-address", n.Address)
+			if st := topo.Nodes[i].Strategy; st == "selfish" {
+				n.Args = append(n.Args, "--strategy", st)
+			}
 		case n.Mining:
 			n.Args = append(n.Args, "--mine", "--miner-address", n.Address, "--miner-threads", strconv.Itoa(threads))
 		}

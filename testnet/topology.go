@@ -32,6 +32,9 @@ type TopoNode struct {
 	// Share is the node's share of the hash rate; a node with a share
 	// mines. Shares are scaled to sum to 1.
 	Share float64 `json:"share,omitempty"`
+	// Strategy "selfish" makes the node a selfish miner (node
+	// --strategy selfish; research only, with --emulated).
+	Strategy string `json:"strategy,omitempty"`
 	LinkSettings
 }
 
@@ -173,6 +176,9 @@ func (t *Topology) check() error {
 	for i, nd := range t.Nodes {
 		if nd.Share < 0 {
 			return fmt.Errorf("testnet: topology: node %d: negative share", i)
+		}
+		if nd.Strategy != "" && nd.Strategy != "honest" && (nd.Strategy != "selfish" || nd.Share == 0) {
+			return fmt.Errorf("testnet: topology: node %d: strategy %q: want honest, or selfish for a node with a share", i, nd.Strategy)
 		}
 		if err := nd.LinkSettings.check(); err != nil {
 			return fmt.Errorf("testnet: topology: node %d: %w", i, err)

@@ -466,3 +466,43 @@ func TestE2EPropagation(t *testing.T) {
 		}
 	}
 }
+
+// TestE2ESelfishMining runs the selfish-mining scenario at α = 0.40 with
+// 1 ms links from the selfish node to every honest one (so that it wins
+// most races): its share of the final chain lands within the scenario's
+// tolerance of Eyal and Sirer's R(α, γ) at the γ measured from the races,
+// and above α, as the model says it must above the threshold
+// (1 − γ)/(3 − 2γ).
+func TestE2ESelfishMining(t *testing.T) {
+	needNetns(t)
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "measure")
+	out, errOut, code := runLong(t, 8*time.Minute, "testnet", "scenario", "--dir", dir, "--nodes", "6", "--spacing", "1s",
+		"--blocks", "100", "--latency", "50ms", "--alpha", "0.4", "--fast-links", "1", "--json", "selfish-mining")
+	t.Logf("selfish-mining:\n%s", out)
+	if code != 0 {
+		t.Fatalf("selfish-mining: exit %d\n%s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var rep struct {
+		Runs []struct {
+			Blocks    int     `json:"blocks"`
+			Revenue   float64 `json:"revenue"`
+			Races     int     `json:"races"`
+			Gamma     float64 `json:"gamma"`
+			Model     float64 `json:"model_revenue"`
+			Threshold float64 `json:"threshold"`
+			Agrees    bool    `json:"agrees"`
+		} `json:"runs"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil || len(rep.Runs) != 1 {
+		t.Fatalf("--json: %v\n%s", err, lines[len(lines)-1])
+	}
+	r := rep.Runs[0]
+	if r.Blocks < 100 || r.Races == 0 || !r.Agrees {
+		t.Fatalf("run %+v", r)
+	}
+	if r.Threshold >= 0.4 || r.Revenue <= 0.4 {
+		t.Fatalf("at α 0.4 above the threshold %.3f, the selfish miner earned %.3f", r.Threshold, r.Revenue)
+	}
+}

@@ -47,6 +47,8 @@ func nodeCommand() *cli.Command {
 		&cli.IntFlag{Name: "miner-threads", Usage: "mining threads", DefaultText: "all cores", EnvVars: envVar("miner-threads")},
 		&cli.Float64Flag{Name: "mine-emulated", Usage: "research only, on fixed-difficulty chains: mine as a miner holding `SHARE` (0 to 1) of the network's hash rate, each block found after an exponential delay of mean spacing/SHARE instead of a proof-of-work search (restarted on every new tip); refused on main, test and ASERT chains",
 			DefaultText: "off", EnvVars: envVar("mine-emulated")},
+		&cli.StringFlag{Name: "strategy", Usage: "research only, with --mine-emulated: `STRATEGY` selfish withholds mined blocks and releases them to race the others' (Eyal and Sirer's selfish mining)",
+			DefaultText: "honest", EnvVars: envVar("strategy")},
 		&cli.DurationFlag{Name: "mine-interval", Usage: "on a fixed-difficulty chain, wait this `DURATION` after each new block before mining the next (0: mine at full speed)",
 			DefaultText: fmt.Sprintf("%v on fixed-difficulty chains such as regtest", defaultMineInterval), EnvVars: envVar("mine-interval")},
 		&cli.BoolFlag{Name: "txindex", Usage: "keep an index of every transaction by txid", EnvVars: envVar("txindex")},
@@ -122,6 +124,8 @@ type nodeConfig struct {
 	logFile      string
 	// mineEmulated is --mine-emulated's share (0: a real search).
 	mineEmulated float64
+	// selfish is --strategy selfish.
+	selfish bool
 	// mineInterval paces --mine on fixed-difficulty chains.
 	mineInterval time.Duration
 }
@@ -186,6 +190,15 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 			return nil, errors.New("--mine-emulated paces blocks itself; drop --mine-interval")
 		}
 		cfg.mine, cfg.mineEmulated, cfg.mineInterval = true, share, 0
+	}
+	switch st := c.String("strategy"); {
+	case !c.IsSet("strategy") || st == "honest":
+	case st != "selfish":
+		return nil, fmt.Errorf("--strategy %q: want honest or selfish", st)
+	case cfg.mineEmulated == 0:
+		return nil, errors.New("--strategy selfish is for experiments on emulated hash rate: it needs --mine-emulated")
+	default:
+		cfg.selfish = true
 	}
 	switch r := c.String("block-relay"); r {
 	case "compact":
@@ -398,10 +411,24 @@ func runNode(c *cli.Context) (err error) {
 		log.Info("mempool saved", "transactions", pool.Count())
 	}()
 	metrics.registerPool(pool)
-	pn, err := p2p.New(ctx, p2p.Config{Chain: bc, Mempool: pool, Dir: cfg.dir, Listen: cfg.listen,
-		Peers: cfg.peers, MDNS: cfg.mdns, DHT: cfg.dht, MaxPeers: cfg.maxPeers, BlockRelay: cfg.blockRelay, Logger: log.With("pkg", "p2p")})
+	pcfg := p2p.Config{Chain: bc, Mempool: pool, Dir: cfg.dir, Listen: cfg.listen,
+		Peers: cfg.peers, MDNS: cfg.mdns, DHT: cfg.dht, MaxPeers: cfg.maxPeers, BlockRelay: cfg.blockRelay, Logger: log.With("pkg", "p2p")}
+	var selfish *miner.Selfish
+	if cfg.selfish {
+		selfish = &miner.Selfish{Chain: bc, Logger: log.With("pkg", "miner")}
+		pcfg.Gate = selfish
+		log.Warn("selfish mining: this node withholds the blocks it mines (research only)")
+	}
+	pn, err := p2p.New(ctx, pcfg)
 	if err != nil {
 		return err
+	}
+	if selfish != nil {
+		selfish.SetAnnounce(func(h chainhash.Hash) {
+			if err := pn.Announce(ctx, h); err != nil {
+				log.Warn("selfish: release", "hash", h, "err", err)
+			}
+		})
 	}
 	defer pn.Close()
 	network.Store(pn)
@@ -412,6 +439,9 @@ func runNode(c *cli.Context) (err error) {
 	if cfg.mine {
 		m = &miner.Miner{Chain: bc, Txs: miner.PoolSource{Pool: pool}, PayTo: cfg.minerScript, Threads: cfg.minerThreads,
 			Interval: cfg.mineInterval, Emulated: cfg.mineEmulated, Now: now, Logger: log.With("pkg", "miner")}
+		if selfish != nil {
+			m.Mined = selfish.Mined
+		}
 		mining = m
 	}
 	srv, err := rpc.New(rpc.Config{

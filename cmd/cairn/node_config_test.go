@@ -135,7 +135,8 @@ func TestNodeMineInterval(t *testing.T) {
 
 // TestNodeMineEmulated ensures --mine-emulated turns mining on with its
 // share on a fixed-difficulty chain only, and refuses a share outside
-// (0, 1], the public networks, ASERT chains and --mine-interval beside it.
+// (0, 1], the public networks, ASERT chains and --mine-interval beside it;
+// and that --strategy selfish needs it.
 func TestNodeMineEmulated(t *testing.T) {
 	key, _ := btcec.NewPrivateKey()
 	addr, err := btcutil.NewAddressWitnessPubKeyHash(btcutil.Hash160(key.PubKey().SerializeCompressed()),
@@ -148,6 +149,12 @@ func TestNodeMineEmulated(t *testing.T) {
 	if err != nil || !got.mine || got.mineEmulated != 0.25 || got.mineInterval != 0 {
 		t.Fatalf("--mine-emulated 0.25: mine %v share %v interval %v (%v)", got.mine, got.mineEmulated, got.mineInterval, err)
 	}
+	if got.selfish {
+		t.Fatal("selfish without --strategy")
+	}
+	if got, err := parseNode(t, append(reg, "--mine-emulated", "0.25", "--strategy", "selfish")...); err != nil || !got.selfish {
+		t.Fatalf("--strategy selfish: %v %v", got.selfish, err)
+	}
 	for _, tc := range []struct {
 		args []string
 		err  string
@@ -158,6 +165,8 @@ func TestNodeMineEmulated(t *testing.T) {
 		{[]string{"--network", "test", "--mine-emulated", "0.5"}, "fixed-difficulty"},
 		{[]string{"--network", "main", "--mine-emulated", "0.5"}, "fixed-difficulty"},
 		{[]string{"--network", "regtest", "--mine-emulated", "0.5"}, "address"},
+		{append(reg, "--strategy", "selfish"), "needs --mine-emulated"},
+		{append(reg, "--mine-emulated", "0.5", "--strategy", "greedy"), "honest or selfish"},
 	} {
 		if _, err := parseNode(t, tc.args...); err == nil || !strings.Contains(err.Error(), tc.err) {
 			t.Errorf("%v: error %v, want one saying %q", tc.args, err, tc.err)

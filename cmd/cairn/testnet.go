@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"text/tabwriter"
@@ -56,7 +57,7 @@ func testnetCommand() *cli.Command {
 			{Name: "kill", Usage: "kill -9 a node", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetKill},
 			{Name: "restart", Usage: "start a killed node again", ArgsUsage: "NODE", Flags: []cli.Flag{dir()}, Action: testnetRestart},
 			{Name: "down", Usage: "stop every node", Flags: []cli.Flag{dir()}, Action: testnetDown},
-			{Name: "scenario", Usage: "run a narrated scenario on the testnet (partition, double-spend, clock-skew, crash), or a measuring one on testnets of its own under --dir (stale-rate, propagation)",
+			{Name: "scenario", Usage: "run a narrated scenario on the testnet (partition, double-spend, clock-skew, crash), or a measuring one on testnets of its own under --dir (stale-rate, propagation, selfish-mining)",
 				ArgsUsage: "NAME", Flags: []cli.Flag{dir(),
 					&cli.BoolFlag{Name: "json", Usage: "print a measuring scenario's report as JSON on the last line"},
 					&cli.IntFlag{Name: "nodes", Usage: "nodes of each measuring run (10)"},
@@ -65,6 +66,8 @@ func testnetCommand() *cli.Command {
 					&cli.StringFlag{Name: "latency", Usage: "one-way link latencies to run at, comma-separated (stale-rate: 10ms,50ms; propagation: 50ms,200ms)"},
 					&cli.StringFlag{Name: "bandwidth", Usage: "uplinks to run at, comma-separated (propagation: 20mbit,100mbit)"},
 					&cli.IntFlag{Name: "txs", Usage: "transactions in the propagation block (5235, about 1 MB)"},
+					&cli.StringFlag{Name: "alpha", Usage: "the selfish miner's hash-rate shares, comma-separated (selfish-mining: 0.25,0.33,0.40)"},
+					&cli.Float64Flag{Name: "fast-links", Value: 0.5, Usage: "share of honest nodes the selfish miner reaches over 1 ms links, which sets its connectivity gamma (selfish-mining)"},
 					&cli.DurationFlag{Name: "jitter", Usage: "jitter of every link in measuring runs"},
 					&cli.StringFlag{Name: "loss", Usage: "packet loss of every link in measuring runs, such as 0.5%"},
 					&cli.StringFlag{Name: "topology", Usage: "topology of measuring runs (mesh, line, ring, star, random:K or a `FILE`)"},
@@ -451,7 +454,16 @@ func testnetMeasure(c *cli.Context) error {
 		return err
 	}
 	o := testnet.MeasureOptions{Dir: dir, Binary: exe, Nodes: c.Int("nodes"), Spacing: c.Duration("spacing"),
-		Blocks: c.Int("blocks"), Txs: c.Int("txs"), Topology: c.String("topology"), Log: c.App.Writer}
+		Blocks: c.Int("blocks"), Txs: c.Int("txs"), Topology: c.String("topology"), FastLinks: c.Float64("fast-links"), Log: c.App.Writer}
+	if v := c.String("alpha"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			a, err := strconv.ParseFloat(strings.TrimSpace(f), 64)
+			if err != nil {
+				return fmt.Errorf("--alpha %q: want shares such as 0.25,0.33", v)
+			}
+			o.Alphas = append(o.Alphas, a)
+		}
+	}
 	o.Links.Jitter = testnet.Duration(c.Duration("jitter"))
 	if v := c.String("loss"); v != "" {
 		if o.Links.Loss, err = testnet.ParsePercent(v); err != nil {
