@@ -132,8 +132,8 @@ type Config struct {
 	// (Announce) and hears of every block peers send: a research mining
 	// strategy (cairn node --strategy selfish). Nil announces every block
 	// as it connects.
-	Gate BlockGate
-	Logger     *slog.Logger
+	Gate   BlockGate
+	Logger *slog.Logger
 
 	// serveRate and serveBurst replace serveRate and serveBurst when set
 	// (tests measure the bound with smaller ones), headersTimeout

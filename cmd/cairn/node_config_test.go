@@ -13,8 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/cairnchain/cairn/chain/chainparams"
-	"github.com/cairnchain/cairn/p2p"
 	"github.com/cairnchain/cairn/mempool"
+	"github.com/cairnchain/cairn/p2p"
 )
 
 // TestNodeDiscoveryDefaults ensures each network starts with the discovery
