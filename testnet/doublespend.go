@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"time"
 
@@ -79,6 +80,17 @@ func (s *State) restartWith(ctx context.Context, n *Node, args []string) error {
 	return s.Restart(ctx, n)
 }
 
+// withMining returns a miner's args giving it part of total: as many
+// threads, or, on emulated hash rate, a share of part/total.
+func withMining(args []string, part, total int) []string {
+	if i := slices.Index(args, "--mine-emulated"); i >= 0 && i+1 < len(args) {
+		out := slices.Clone(args)
+		out[i+1] = strconv.FormatFloat(float64(part)/float64(total), 'g', 6, 64)
+		return out
+	}
+	return withThreads(args, part)
+}
+
 // withThreads returns args with --miner-threads set to t.
 func withThreads(args []string, t int) []string {
 	out := append([]string(nil), args...)
@@ -130,11 +142,19 @@ func scenarioDoubleSpend(ctx context.Context, s *State, w io.Writer) (err error)
 		}
 	}()
 	at, ht := max(2, runtime.NumCPU()-1), 1
-	fmt.Fprintf(w, "1. %s (attacker) mines with %d threads, %s (honest) with %d; %s is the merchant.\n", attacker.Name, at, honest.Name, ht, merchant.Name)
-	if err := s.restartWith(ctx, attacker, withThreads(attackerArgs, at)); err != nil {
+	emulated := slices.Contains(attackerArgs, "--mine-emulated")
+	if emulated {
+		// Emulated hash rate (testnet up --emulated): the shares are
+		// set, not measured.
+		fmt.Fprintf(w, "1. %s (attacker) mines with a share of %.2f, %s (honest) with %.2f; %s is the merchant.\n", attacker.Name,
+			float64(at)/float64(at+ht), honest.Name, float64(ht)/float64(at+ht), merchant.Name)
+	} else {
+		fmt.Fprintf(w, "1. %s (attacker) mines with %d threads, %s (honest) with %d; %s is the merchant.\n", attacker.Name, at, honest.Name, ht, merchant.Name)
+	}
+	if err := s.restartWith(ctx, attacker, withMining(attackerArgs, at, at+ht)); err != nil {
 		return err
 	}
-	if err := s.restartWith(ctx, honest, withThreads(honestArgs, ht)); err != nil {
+	if err := s.restartWith(ctx, honest, withMining(honestArgs, ht, at+ht)); err != nil {
 		return err
 	}
 	if err := sleepCtx(ctx, max(3*time.Second, 3*s.Spacing)); err != nil {
@@ -146,10 +166,12 @@ func scenarioDoubleSpend(ctx context.Context, s *State, w io.Writer) (err error)
 	_ = s.CallContext(ctx, attacker, &ra, "getmininginfo")
 	_ = s.CallContext(ctx, honest, &rh, "getmininginfo")
 	q := ra.HashesPerSec / (ra.HashesPerSec + rh.HashesPerSec)
-	if math.IsNaN(q) || q <= 0 {
+	if math.IsNaN(q) || q <= 0 || emulated {
 		q = float64(at) / float64(at+ht)
 	}
-	fmt.Fprintf(w, "   measured hash rates: attacker %.1f MH/s, honest %.1f MH/s: attacker share q = %.2f.\n", ra.HashesPerSec/1e6, rh.HashesPerSec/1e6, q)
+	if !emulated {
+		fmt.Fprintf(w, "   measured hash rates: attacker %.1f MH/s, honest %.1f MH/s: attacker share q = %.2f.\n", ra.HashesPerSec/1e6, rh.HashesPerSec/1e6, q)
+	}
 
 	ks := []int{1, 2, 4}
 	trials := scenarioTrials()

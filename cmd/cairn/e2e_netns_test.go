@@ -506,3 +506,42 @@ func TestE2ESelfishMining(t *testing.T) {
 		t.Fatalf("at α 0.4 above the threshold %.3f, the selfish miner earned %.3f", r.Threshold, r.Revenue)
 	}
 }
+
+// TestE2ENetnsScenarios runs today's narrated scenarios on a --hosts
+// netns testnet over 20 ms links, where a partition is a cut link:
+// partition (payments on both sides, none lost after the heal), crash
+// and clock-skew. (double-spend runs minutes of attacks: by hand, as on
+// loopback.)
+func TestE2ENetnsScenarios(t *testing.T) {
+	needNetns(t)
+	t.Parallel()
+	dir := filepath.Join(t.TempDir(), "localnet")
+	cleanupTestnet(t, dir)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
+			readNetnsState(t, dir).removeHosts()
+		}
+	})
+	out, errOut, code := runLong(t, 3*time.Minute, "testnet", "up", "--dir", dir, "--hosts", "netns", "--nodes", "4", "--miners", "2",
+		"--emulated", "--spacing", "1s", "--latency", "20ms", "--detach")
+	if code != 0 {
+		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)
+	}
+	for _, name := range []string{"partition", "crash", "clock-skew"} {
+		out, errOut, code := runLong(t, 5*time.Minute, "testnet", "scenario", "--dir", dir, name)
+		t.Logf("scenario %s:\n%s", name, out)
+		if code != 0 {
+			t.Fatalf("scenario %s: exit %d\n%s%s", name, code, out, errOut)
+		}
+		if name == "partition" && !strings.Contains(out, "none lost") {
+			t.Fatalf("partition: %s", out)
+		}
+	}
+	st := readNetnsState(t, dir)
+	if out, errOut, code := runLong(t, 2*time.Minute, "testnet", "down", "--dir", dir); code != 0 {
+		t.Fatalf("down: %s%s", out, errOut)
+	}
+	if left := st.leftovers(); len(left) > 0 {
+		t.Fatalf("down left %v", left)
+	}
+}
