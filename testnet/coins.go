@@ -98,28 +98,43 @@ func txHex(tx *wire.MsgTx) string {
 	return hex.EncodeToString(buf.Bytes())
 }
 
+// verboseBlock is what the testnet reads of getblock at verbosity 2.
+type verboseBlock struct {
+	Hash   string `json:"hash"`
+	Height int32  `json:"height"`
+	Prev   string `json:"previousblockhash"`
+	Time   int64  `json:"time"`
+	Tx     []struct {
+		Txid string `json:"txid"`
+		Vout []struct {
+			Value        float64 `json:"value"`
+			ScriptPubKey struct {
+				Address string `json:"address"`
+			} `json:"scriptPubKey"`
+		} `json:"vout"`
+	} `json:"tx"`
+}
+
+// payee returns the address the block's coinbase pays first, or "".
+func (b *verboseBlock) payee() string {
+	if len(b.Tx) == 0 || len(b.Tx[0].Vout) == 0 {
+		return ""
+	}
+	return b.Tx[0].Vout[0].ScriptPubKey.Address
+}
+
 // coinbaseCoin returns the coinbase output of block hash on node n.
 func (s *State) coinbaseCoin(n *Node, hash string) (coin, error) {
-	var blk struct {
-		Tx []struct {
-			Txid string `json:"txid"`
-			Vout []struct {
-				Value float64 `json:"value"`
-			} `json:"vout"`
-		} `json:"tx"`
-	}
+	var blk verboseBlock
 	if err := s.Call(n, &blk, "getblock", hash, 2); err != nil {
 		return coin{}, err
 	}
 	if len(blk.Tx) == 0 || len(blk.Tx[0].Vout) == 0 {
 		return coin{}, fmt.Errorf("testnet: block %s has no coinbase output", hash)
 	}
-	var c coin
 	h, err := chainhash.NewHashFromStr(blk.Tx[0].Txid)
 	if err != nil {
 		return coin{}, err
 	}
-	c.op.Hash = *h
-	c.value = int64(math.Round(blk.Tx[0].Vout[0].Value * btcutil.SatoshiPerBitcoin))
-	return c, nil
+	return coin{op: wire.OutPoint{Hash: *h}, value: int64(math.Round(blk.Tx[0].Vout[0].Value * btcutil.SatoshiPerBitcoin))}, nil
 }

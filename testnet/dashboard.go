@@ -313,19 +313,7 @@ func (d *Dashboard) walk(ctx context.Context, s *State, n *Node, hash string, pa
 		b := d.blocks[hash]
 		d.mu.Unlock()
 		if b == nil {
-			var blk struct {
-				Hash   string `json:"hash"`
-				Height int32  `json:"height"`
-				Prev   string `json:"previousblockhash"`
-				Time   int64  `json:"time"`
-				Tx     []struct {
-					Vout []struct {
-						ScriptPubKey struct {
-							Address string `json:"address"`
-						} `json:"scriptPubKey"`
-					} `json:"vout"`
-				} `json:"tx"`
-			}
+			var blk verboseBlock
 			if err := s.CallContext(ctx, n, &blk, "getblock", hash, 2); err != nil {
 				return
 			}

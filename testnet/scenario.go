@@ -45,13 +45,20 @@ func RunScenario(ctx context.Context, s *State, name string, w io.Writer) error 
 	return f(ctx, s, w)
 }
 
-// tips returns each node's best block hash and height.
+// tips returns each node's best block hash and height ("" and 0 for a
+// node that does not answer): one call a node, so that waiting on many
+// nodes stays light.
 func (s *State) tips() ([]string, []int32) {
-	st := s.Status()
-	hashes := make([]string, len(st))
-	heights := make([]int32, len(st))
-	for i, n := range st {
-		hashes[i], heights[i] = n.BestBlockHash, n.Height
+	hashes := make([]string, len(s.Nodes))
+	heights := make([]int32, len(s.Nodes))
+	for i, n := range s.Nodes {
+		var info struct {
+			Blocks        int32  `json:"blocks"`
+			BestBlockHash string `json:"bestblockhash"`
+		}
+		if s.Call(n, &info, "getblockchaininfo") == nil {
+			hashes[i], heights[i] = info.BestBlockHash, info.Blocks
+		}
 	}
 	return hashes, heights
 }
@@ -59,6 +66,12 @@ func (s *State) tips() ([]string, []int32) {
 // WaitAgreement waits until every node has the same tip at least minHeight
 // high, returning it.
 func (s *State) WaitAgreement(ctx context.Context, minHeight int32, d time.Duration) (string, int32, error) {
+	return s.waitHeight(ctx, minHeight, d, nil)
+}
+
+// waitHeight is WaitAgreement telling progress, when not nil, of the
+// first node's height while it waits.
+func (s *State) waitHeight(ctx context.Context, minHeight int32, d time.Duration, progress func(int32)) (string, int32, error) {
 	deadline := time.Now().Add(d)
 	for {
 		hashes, heights := s.tips()
@@ -72,10 +85,17 @@ func (s *State) WaitAgreement(ctx context.Context, minHeight int32, d time.Durat
 		if time.Now().After(deadline) {
 			return "", 0, fmt.Errorf("testnet: no agreement at height %d or more within %v (tips %v, heights %v)", minHeight, d, hashes, heights)
 		}
+		poll := 200 * time.Millisecond
+		if progress != nil {
+			// A long run: its measurements should not compete with
+			// the polling.
+			progress(heights[0])
+			poll = time.Second
+		}
 		select {
 		case <-ctx.Done():
 			return "", 0, ctx.Err()
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(poll):
 		}
 	}
 }
@@ -441,7 +461,8 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 		}
 	}
 	// The skewed miner may have stacked several future blocks: offer the
-	// first one whose parent the other node has.
+	// first of them, once the other node has its parent (over a slow
+	// link, the parent may still be on its way).
 	for {
 		var hdr struct {
 			Prev string `json:"previousblockhash"`
@@ -452,13 +473,30 @@ func scenarioClockSkew(ctx context.Context, s *State, w io.Writer) (err error) {
 		var parent struct {
 			Time int64 `json:"time"`
 		}
-		if s.CallContext(ctx, honest, &parent, "getblockheader", hdr.Prev) == nil {
-			break
-		}
 		if err := s.CallContext(ctx, skewed, &parent, "getblockheader", hdr.Prev); err != nil {
 			return err
 		}
+		if time.Until(time.Unix(parent.Time, 0)) <= limit {
+			break
+		}
 		future, futureTime = hdr.Prev, time.Unix(parent.Time, 0)
+	}
+	for {
+		var hdr struct {
+			Prev string `json:"previousblockhash"`
+		}
+		if err := s.CallContext(ctx, skewed, &hdr, "getblockheader", future); err != nil {
+			return err
+		}
+		if s.CallContext(ctx, honest, nil, "getblockheader", hdr.Prev) == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("testnet: %s never got the parent of the future block", honest.Name)
+		}
+		if err := sleepCtx(ctx, 200*time.Millisecond); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintf(w, "2. %s mined %.16s.. stamped %v ahead of true time.\n", skewed.Name, future, time.Until(futureTime).Round(time.Second))
 	var raw string

@@ -145,22 +145,10 @@ func selfishRun(ctx context.Context, o MeasureOptions, a float64) (*SelfishRun, 
 	err := withNetwork(ctx, o, name, up, func(s *State) error {
 		fmt.Fprintf(o.Log, "selfish-mining: α = %.2f among %d nodes, fast links to %.0f%% of the honest ones, T = %v over %v links: %d blocks ...\n",
 			a, o.Nodes, 100*o.FastLinks, o.Spacing, o.Latencies[0], o.Blocks)
-		_, h0, err := s.WaitAgreement(ctx, 2, time.Minute+20*o.Spacing)
+		h0, h1, err := s.mineRun(ctx, o)
 		if err != nil {
 			return err
 		}
-		target := h0 + int32(o.Blocks) + staleMargin
-		last := time.Now()
-		_, h1, err := waitHeight(ctx, s, target, 3*time.Duration(o.Blocks+staleMargin)*o.Spacing+2*time.Minute, func(h int32) {
-			if time.Since(last) > 30*time.Second {
-				fmt.Fprintf(o.Log, "  height %d of %d\n", h, target)
-				last = time.Now()
-			}
-		})
-		if err != nil {
-			return err
-		}
-		h1 -= staleMargin
 		selfishAddr := s.Nodes[0].Address
 		for h := h0 + 1; h <= h1; h++ {
 			var hash string
@@ -209,17 +197,9 @@ func selfishRun(ctx context.Context, o MeasureOptions, a float64) (*SelfishRun, 
 func (s *State) blockMiner(hash string) (string, error) {
 	var err error
 	for _, n := range s.Nodes {
-		var blk struct {
-			Tx []struct {
-				Vout []struct {
-					ScriptPubKey struct {
-						Address string `json:"address"`
-					} `json:"scriptPubKey"`
-				} `json:"vout"`
-			} `json:"tx"`
-		}
-		if err = s.Call(n, &blk, "getblock", hash, 2); err == nil && len(blk.Tx) > 0 && len(blk.Tx[0].Vout) > 0 {
-			return blk.Tx[0].Vout[0].ScriptPubKey.Address, nil
+		var blk verboseBlock
+		if err = s.Call(n, &blk, "getblock", hash, 2); err == nil && blk.payee() != "" {
+			return blk.payee(), nil
 		}
 	}
 	return "", fmt.Errorf("testnet: no node stores block %s: %v", hash, err)

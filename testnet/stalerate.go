@@ -128,6 +128,25 @@ func staleDefaults(o MeasureOptions) MeasureOptions {
 // that high may still be racing.
 const staleMargin = 6
 
+// mineRun lets the testnet's miners find o.Blocks blocks, from the height
+// every node first agrees on (h0), and returns the heights to count:
+// above h0, and at most h1, staleMargin below where the nodes agree at
+// the end.
+func (s *State) mineRun(ctx context.Context, o MeasureOptions) (h0, h1 int32, err error) {
+	if _, h0, err = s.WaitAgreement(ctx, 2, time.Minute+20*o.Spacing); err != nil {
+		return 0, 0, err
+	}
+	target := h0 + int32(o.Blocks) + staleMargin
+	last := time.Now()
+	_, h1, err = s.waitHeight(ctx, target, 3*time.Duration(o.Blocks+staleMargin)*o.Spacing+2*time.Minute, func(h int32) {
+		if time.Since(last) > 30*time.Second {
+			fmt.Fprintf(o.Log, "  height %d of %d\n", h, target)
+			last = time.Now()
+		}
+	})
+	return h0, h1 - staleMargin, err
+}
+
 func staleRun(ctx context.Context, o MeasureOptions, lat time.Duration) (*StaleRun, error) {
 	run := &StaleRun{Nodes: o.Nodes, Latency: lat, Spacing: o.Spacing}
 	links := o.Links
@@ -139,24 +158,10 @@ func staleRun(ctx context.Context, o MeasureOptions, lat time.Duration) (*StaleR
 		wctx, stop := context.WithCancel(ctx)
 		defer stop()
 		tw := s.watchTips(wctx)
-		// Every node connected and at one tip first.
-		_, h0, err := s.WaitAgreement(ctx, 2, time.Minute+20*o.Spacing)
+		h0, h1, err := s.mineRun(ctx, o)
 		if err != nil {
 			return err
 		}
-		target := h0 + int32(o.Blocks) + staleMargin
-		limit := 3*time.Duration(o.Blocks+staleMargin)*o.Spacing + 2*time.Minute
-		last := time.Now()
-		_, h1, err := waitHeight(ctx, s, target, limit, func(h int32) {
-			if time.Since(last) > 30*time.Second {
-				fmt.Fprintf(o.Log, "  height %d of %d\n", h, target)
-				last = time.Now()
-			}
-		})
-		if err != nil {
-			return err
-		}
-		h1 -= staleMargin
 		tree, err := s.blockTree(h0, h1)
 		if err != nil {
 			return err
@@ -202,28 +207,6 @@ func staleRun(ctx context.Context, o MeasureOptions, lat time.Duration) (*StaleR
 		run.Stale, run.Mined, 100*run.Rate, run.Tau.Round(time.Millisecond), run.TauP50.Round(time.Millisecond),
 		run.TauP90.Round(time.Millisecond), run.Ratio, 100*run.Model)
 	return run, nil
-}
-
-// waitHeight waits until every node agrees on a tip at least target high.
-func waitHeight(ctx context.Context, s *State, target int32, d time.Duration, progress func(int32)) (string, int32, error) {
-	deadline := time.Now().Add(d)
-	for {
-		hashes, heights := s.tips()
-		same := hashes[0] != ""
-		for _, h := range hashes {
-			same = same && h == hashes[0]
-		}
-		if same && heights[0] >= target {
-			return hashes[0], heights[0], nil
-		}
-		progress(heights[0])
-		if time.Now().After(deadline) {
-			return "", 0, fmt.Errorf("testnet: the nodes did not reach height %d together within %v (heights %v)", target, d, heights)
-		}
-		if err := sleepCtx(ctx, 500*time.Millisecond); err != nil {
-			return "", 0, err
-		}
-	}
 }
 
 // printStale prints the runs beside the model and Gervais et al.

@@ -374,14 +374,6 @@ func rpcCall(t *testing.T, addr string, out any, method string, params ...any) {
 func TestE2EStaleRate(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "measure")
-	out, errOut, code := runLong(t, 6*time.Minute, "testnet", "scenario", "--dir", dir, "--nodes", "10", "--spacing", "1s",
-		"--blocks", "80", "--latency", "150ms", "--json", "stale-rate")
-	t.Logf("stale-rate:\n%s", out)
-	if code != 0 {
-		t.Fatalf("stale-rate: exit %d\n%s", code, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var rep struct {
 		Runs []struct {
 			Mined     int     `json:"mined"`
@@ -393,8 +385,9 @@ func TestE2EStaleRate(t *testing.T) {
 			Agrees    bool    `json:"agrees"`
 		} `json:"runs"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil || len(rep.Runs) != 1 {
-		t.Fatalf("--json: %v\n%s", err, lines[len(lines)-1])
+	runMeasure(t, 6*time.Minute, "stale-rate", &rep, "--nodes", "10", "--spacing", "1s", "--blocks", "80", "--latency", "150ms")
+	if len(rep.Runs) != 1 {
+		t.Fatalf("%d runs", len(rep.Runs))
 	}
 	r := rep.Runs[0]
 	if r.Stale == 0 || r.Mined < 80 {
@@ -406,17 +399,6 @@ func TestE2EStaleRate(t *testing.T) {
 	if !r.Agrees || math.Abs(r.Rate-r.Model) > r.Tolerance {
 		t.Fatalf("stale rate %.3f against model %.3f ± %.3f", r.Rate, r.Model, r.Tolerance)
 	}
-	// Only the scenario's own state files tell which hosts were its:
-	// other tests' testnets may run beside it.
-	runs, _ := filepath.Glob(filepath.Join(dir, "*", "testnet.json"))
-	for _, f := range runs {
-		if left := readNetnsState(t, filepath.Dir(f)).leftovers(); len(left) > 0 {
-			t.Fatalf("the scenario left %v", left)
-		}
-	}
-	if len(runs) != 1 {
-		t.Fatalf("%d run folders, want 1", len(runs))
-	}
 }
 
 // TestE2EPropagation runs the propagation scenario small: six nodes over
@@ -427,14 +409,6 @@ func TestE2EStaleRate(t *testing.T) {
 func TestE2EPropagation(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "measure")
-	out, errOut, code := runLong(t, 6*time.Minute, "testnet", "scenario", "--dir", dir, "--nodes", "6", "--txs", "1000",
-		"--latency", "50ms", "--bandwidth", "20mbit", "--json", "propagation")
-	t.Logf("propagation:\n%s", out)
-	if code != 0 {
-		t.Fatalf("propagation: exit %d\n%s", code, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var rep struct {
 		Runs []struct {
 			Relay string `json:"relay"`
@@ -446,8 +420,9 @@ func TestE2EPropagation(t *testing.T) {
 			Bound int64  `json:"bound_ns"`
 		} `json:"runs"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil || len(rep.Runs) != 2 {
-		t.Fatalf("--json: %v\n%s", err, lines[len(lines)-1])
+	runMeasure(t, 6*time.Minute, "propagation", &rep, "--nodes", "6", "--txs", "1000", "--latency", "50ms", "--bandwidth", "20mbit")
+	if len(rep.Runs) != 2 {
+		t.Fatalf("%d runs", len(rep.Runs))
 	}
 	compact, full := rep.Runs[0], rep.Runs[1]
 	if compact.Relay != "compact" || full.Relay != "full" || compact.Txs != 1000 || full.Bytes < 150_000 {
@@ -458,12 +433,6 @@ func TestE2EPropagation(t *testing.T) {
 	}
 	if compact.P100 >= full.P100 {
 		t.Fatalf("compact blocks reached every node after %v, whole blocks after %v", time.Duration(compact.P100), time.Duration(full.P100))
-	}
-	runs, _ := filepath.Glob(filepath.Join(dir, "*", "testnet.json"))
-	for _, f := range runs {
-		if left := readNetnsState(t, filepath.Dir(f)).leftovers(); len(left) > 0 {
-			t.Fatalf("the scenario left %v", left)
-		}
 	}
 }
 
@@ -476,14 +445,6 @@ func TestE2EPropagation(t *testing.T) {
 func TestE2ESelfishMining(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "measure")
-	out, errOut, code := runLong(t, 8*time.Minute, "testnet", "scenario", "--dir", dir, "--nodes", "6", "--spacing", "1s",
-		"--blocks", "100", "--latency", "50ms", "--alpha", "0.4", "--fast-links", "1", "--json", "selfish-mining")
-	t.Logf("selfish-mining:\n%s", out)
-	if code != 0 {
-		t.Fatalf("selfish-mining: exit %d\n%s", code, errOut)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var rep struct {
 		Runs []struct {
 			Blocks    int     `json:"blocks"`
@@ -495,8 +456,10 @@ func TestE2ESelfishMining(t *testing.T) {
 			Agrees    bool    `json:"agrees"`
 		} `json:"runs"`
 	}
-	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &rep); err != nil || len(rep.Runs) != 1 {
-		t.Fatalf("--json: %v\n%s", err, lines[len(lines)-1])
+	runMeasure(t, 8*time.Minute, "selfish-mining", &rep, "--nodes", "6", "--spacing", "1s", "--blocks", "100", "--latency", "50ms",
+		"--alpha", "0.4", "--fast-links", "1")
+	if len(rep.Runs) != 1 {
+		t.Fatalf("%d runs", len(rep.Runs))
 	}
 	r := rep.Runs[0]
 	if r.Blocks < 100 || r.Races == 0 || !r.Agrees {
@@ -543,5 +506,33 @@ func TestE2ENetnsScenarios(t *testing.T) {
 	}
 	if left := st.leftovers(); len(left) > 0 {
 		t.Fatalf("down left %v", left)
+	}
+}
+
+// runMeasure runs a measuring scenario with --json in a fresh folder,
+// decodes its report (the last line) into rep, and checks that none of
+// the scenario's hosts is left: only its own state files tell which were
+// its, as other tests' testnets run beside it.
+func runMeasure(t *testing.T, d time.Duration, name string, rep any, args ...string) {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "measure")
+	argv := append(append([]string{"testnet", "scenario", "--dir", dir, "--json"}, args...), name)
+	out, errOut, code := runLong(t, d, argv...)
+	t.Logf("%s:\n%s", name, out)
+	if code != 0 {
+		t.Fatalf("%s: exit %d\n%s", name, code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), rep); err != nil {
+		t.Fatalf("%s --json: %v\n%s", name, err, lines[len(lines)-1])
+	}
+	runs, _ := filepath.Glob(filepath.Join(dir, "*", "testnet.json"))
+	if len(runs) == 0 {
+		t.Fatalf("%s left no run folder in %s", name, dir)
+	}
+	for _, f := range runs {
+		if left := readNetnsState(t, filepath.Dir(f)).leftovers(); len(left) > 0 {
+			t.Fatalf("%s left %v", name, left)
+		}
 	}
 }
