@@ -5,7 +5,11 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"os"
+	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"sort"
 	"sync"
 	"time"
@@ -170,9 +174,24 @@ func (s *State) fund(ctx context.Context, f *coinFactory, n int) ([]coin, error)
 		}
 		coins = append(coins, out...)
 	}
-	var more []string
-	if err := s.CallContext(ctx, s.Nodes[0], &more, "generatetoaddress", 1, f.addr); err != nil {
-		return nil, err
+	// The fan-outs weigh 300,000 units each: a block holds about a dozen.
+	for try := 0; ; try++ {
+		var pool struct {
+			Size int `json:"size"`
+		}
+		if err := s.CallContext(ctx, s.Nodes[0], &pool, "getmempoolinfo"); err != nil {
+			return nil, err
+		}
+		if pool.Size == 0 {
+			break
+		}
+		if try == fans {
+			return nil, fmt.Errorf("testnet: %d fan-out transactions still unconfirmed", pool.Size)
+		}
+		var more []string
+		if err := s.CallContext(ctx, s.Nodes[0], &more, "generatetoaddress", 1, f.addr); err != nil {
+			return nil, err
+		}
 	}
 	var top int32
 	if err := s.CallContext(ctx, s.Nodes[0], &top, "getblockcount"); err != nil {
@@ -277,6 +296,12 @@ func (s *State) propagateOnce(ctx context.Context, tw *tipWatch, f *coinFactory,
 			return nil, err
 		}
 	}
+	// The pools agree, but announcing thousands of transactions to every
+	// peer keeps the nodes busy a while longer: on a machine shared by all
+	// of them, a block found now would measure the CPU, not the network.
+	if err := s.waitQuiet(ctx, 0.3*float64(runtime.NumCPU()), 3*time.Minute); err != nil {
+		return nil, err
+	}
 	var hashes []string
 	if err := s.CallContext(ctx, origin, &hashes, "generatetoaddress", 1, f.addr); err != nil || len(hashes) != 1 {
 		return nil, fmt.Errorf("testnet: %s mines: %v", origin.Name, err)
@@ -311,6 +336,45 @@ func (s *State) propagateOnce(ctx context.Context, tw *tipWatch, f *coinFactory,
 	}
 	return &PropagationRun{Txs: blk.NTx - 1, Bytes: blk.Size, P50: at(0.5), P90: at(0.9), P100: arr[len(arr)-1], First: arr[1]}, nil
 }
+
+// waitQuiet waits until the nodes together use less than cores of CPU
+// over a second (their utime and stime in /proc), or until d passes.
+func (s *State) waitQuiet(ctx context.Context, cores float64, d time.Duration) error {
+	busy := func() float64 {
+		var ticks float64
+		for _, n := range s.Nodes {
+			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.PID))
+			if err != nil {
+				continue
+			}
+			// Fields after "(comm)": state is the first, utime and
+			// stime the 12th and 13th.
+			f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+			if len(f) > 12 {
+				u, _ := strconv.ParseFloat(f[11], 64)
+				st, _ := strconv.ParseFloat(f[12], 64)
+				ticks += u + st
+			}
+		}
+		return ticks / clockTicks
+	}
+	deadline := time.Now().Add(d)
+	last := busy()
+	for time.Now().Before(deadline) {
+		if err := sleepCtx(ctx, time.Second); err != nil {
+			return err
+		}
+		now := busy()
+		if now-last < cores {
+			return nil
+		}
+		last = now
+	}
+	return nil
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc's CPU times.
+const clockTicks = 100
 
 // propagationVerdict lists what contradicts the model.
 func propagationVerdict(runs []PropagationRun) []string {
