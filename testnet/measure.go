@@ -49,6 +49,24 @@ type MeasureOptions struct {
 	Log io.Writer
 }
 
+// withDefaults fills o's unset sizes: 10 nodes, a spacing of 2 s, and
+// the scenario's own block count and latencies.
+func (o MeasureOptions) withDefaults(blocks int, latencies ...time.Duration) MeasureOptions {
+	if o.Nodes == 0 {
+		o.Nodes = 10
+	}
+	if o.Spacing == 0 {
+		o.Spacing = 2 * time.Second
+	}
+	if o.Blocks == 0 {
+		o.Blocks = blocks
+	}
+	if len(o.Latencies) == 0 {
+		o.Latencies = latencies
+	}
+	return o
+}
+
 // measures are the measuring scenarios.
 var measures = map[string]func(ctx context.Context, o MeasureOptions) (any, error){
 	"stale-rate":     func(ctx context.Context, o MeasureOptions) (any, error) { return StaleRate(ctx, o) },

@@ -61,25 +61,6 @@ type SelfishReport struct {
 	Runs    []SelfishRun  `json:"runs"`
 }
 
-func selfishDefaults(o MeasureOptions) MeasureOptions {
-	if o.Nodes == 0 {
-		o.Nodes = 10
-	}
-	if o.Spacing == 0 {
-		o.Spacing = 2 * time.Second
-	}
-	if o.Blocks == 0 {
-		o.Blocks = 1000
-	}
-	if len(o.Latencies) == 0 {
-		o.Latencies = []time.Duration{50 * time.Millisecond}
-	}
-	if len(o.Alphas) == 0 {
-		o.Alphas = []float64{0.25, 0.33, 0.40}
-	}
-	return o
-}
-
 // selfishTolerance is how far a measured revenue may stand from R and
 // agree: three binomial standard errors of R over the blocks counted, and
 // 0.03 for what the model leaves out (the honest miners' own forks at the
@@ -90,7 +71,10 @@ func selfishTolerance(r float64, blocks int) float64 {
 
 // SelfishMining runs the selfish-mining scenario, one testnet per α.
 func SelfishMining(ctx context.Context, o MeasureOptions) (*SelfishReport, error) {
-	o = selfishDefaults(o)
+	o = o.withDefaults(1000, 50*time.Millisecond)
+	if len(o.Alphas) == 0 {
+		o.Alphas = []float64{0.25, 0.33, 0.40}
+	}
 	if o.FastLinks < 0 || o.FastLinks > 1 || o.Nodes < 3 {
 		return nil, fmt.Errorf("testnet: selfish-mining wants 3 or more nodes and a share of fast links from 0 to 1")
 	}

@@ -89,7 +89,7 @@ func staleTolerance(model float64, mined int) float64 {
 // StaleRate runs the stale-rate scenario: for each latency, a testnet of
 // o.Nodes miners of equal shares mines o.Blocks blocks at spacing o.Spacing.
 func StaleRate(ctx context.Context, o MeasureOptions) (*StaleReport, error) {
-	o = staleDefaults(o)
+	o = o.withDefaults(1000, 10*time.Millisecond, 50*time.Millisecond)
 	rep := &StaleReport{Gervais: Gervais}
 	for _, lat := range o.Latencies {
 		run, err := staleRun(ctx, o, lat)
@@ -106,22 +106,6 @@ func StaleRate(ctx context.Context, o MeasureOptions) (*StaleReport, error) {
 		}
 	}
 	return rep, nil
-}
-
-func staleDefaults(o MeasureOptions) MeasureOptions {
-	if o.Nodes == 0 {
-		o.Nodes = 10
-	}
-	if o.Spacing == 0 {
-		o.Spacing = 2 * time.Second
-	}
-	if o.Blocks == 0 {
-		o.Blocks = 1000
-	}
-	if len(o.Latencies) == 0 {
-		o.Latencies = []time.Duration{10 * time.Millisecond, 50 * time.Millisecond}
-	}
-	return o
 }
 
 // staleMargin is how far below the final tip a run stops counting: blocks

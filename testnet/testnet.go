@@ -352,7 +352,7 @@ func Up(ctx context.Context, o UpOptions) (*State, error) {
 		if err := s.start(n); err != nil {
 			return s, err
 		}
-		if err := s.waitRPC(ctx, n, 30*time.Second); err != nil {
+		if err := s.waitRPC(ctx, n, time.Minute); err != nil {
 			return s, err
 		}
 		var info struct {

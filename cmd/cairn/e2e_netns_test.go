@@ -94,6 +94,31 @@ func (st netnsState) removeHosts() {
 	_ = exec.Command("ip", "link", "del", st.Net.Bridge).Run()
 }
 
+// netnsDir returns a testnet folder whose testnet, nodes and hosts are
+// removed when the test ends, whether it passed or not.
+func netnsDir(t *testing.T) string {
+	dir := filepath.Join(t.TempDir(), "localnet")
+	cleanupTestnet(t, dir)
+	t.Cleanup(func() {
+		if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
+			readNetnsState(t, dir).removeHosts()
+		}
+	})
+	return dir
+}
+
+// netnsUp starts an emulated --hosts netns testnet with up's args
+// (detached) in a netnsDir, and returns the folder.
+func netnsUp(t *testing.T, args ...string) string {
+	t.Helper()
+	dir := netnsDir(t)
+	argv := append([]string{"testnet", "up", "--dir", dir, "--hosts", "netns", "--emulated", "--detach"}, args...)
+	if out, errOut, code := runLong(t, 3*time.Minute, argv...); code != 0 {
+		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)
+	}
+	return dir
+}
+
 // dialFrom times a TCP handshake to addr made from inside network
 // namespace ns: the socket is made on a thread moved into it.
 func dialFrom(ns, addr string) (time.Duration, error) {
@@ -138,19 +163,8 @@ func dialFrom(ns, addr string) (time.Duration, error) {
 func TestE2ENetnsTestnet(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "localnet")
-	cleanupTestnet(t, dir)
-	t.Cleanup(func() {
-		if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
-			readNetnsState(t, dir).removeHosts()
-		}
-	})
 	const nodes = 10
-	out, errOut, code := runLong(t, 3*time.Minute, "testnet", "up", "--dir", dir, "--hosts", "netns", "--nodes", fmt.Sprint(nodes),
-		"--miners", fmt.Sprint(nodes), "--emulated", "--spacing", "2s", "--latency", "50ms", "--detach")
-	if code != 0 {
-		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)
-	}
+	dir := netnsUp(t, "--nodes", fmt.Sprint(nodes), "--miners", fmt.Sprint(nodes), "--spacing", "2s", "--latency", "50ms")
 	st := readNetnsState(t, dir)
 	if len(st.Net.Namespaces) != nodes || len(st.Net.IPs) != nodes {
 		t.Fatalf("state names %d namespaces and %d addresses, want %d", len(st.Net.Namespaces), len(st.Net.IPs), nodes)
@@ -312,15 +326,9 @@ func TestE2ENetnsTestnet(t *testing.T) {
 func TestE2ENetnsInterrupt(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "localnet")
-	cleanupTestnet(t, dir)
+	dir := netnsDir(t)
 	p := startProc(t, cairnBinary(t), nil, "testnet", "up", "--dir", dir, "--hosts", "netns", "--nodes", "2", "--miners", "1",
 		"--emulated", "--spacing", "1s", "--latency", "10ms", "--dashboard-addr", "127.0.0.1:0")
-	t.Cleanup(func() {
-		if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
-			readNetnsState(t, dir).removeHosts()
-		}
-	})
 	deadline := time.Now().Add(2 * time.Minute)
 	for !strings.Contains(p.output(), "dashboard:") {
 		if p.exited() || time.Now().After(deadline) {
@@ -478,18 +486,7 @@ func TestE2ESelfishMining(t *testing.T) {
 func TestE2ENetnsScenarios(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
-	dir := filepath.Join(t.TempDir(), "localnet")
-	cleanupTestnet(t, dir)
-	t.Cleanup(func() {
-		if _, err := os.Stat(filepath.Join(dir, "testnet.json")); err == nil {
-			readNetnsState(t, dir).removeHosts()
-		}
-	})
-	out, errOut, code := runLong(t, 3*time.Minute, "testnet", "up", "--dir", dir, "--hosts", "netns", "--nodes", "4", "--miners", "2",
-		"--emulated", "--spacing", "1s", "--latency", "20ms", "--detach")
-	if code != 0 {
-		t.Fatalf("up: exit %d\n%s%s", code, out, errOut)
-	}
+	dir := netnsUp(t, "--nodes", "4", "--miners", "2", "--spacing", "1s", "--latency", "20ms")
 	for _, name := range []string{"partition", "crash", "clock-skew"} {
 		out, errOut, code := runLong(t, 5*time.Minute, "testnet", "scenario", "--dir", dir, name)
 		t.Logf("scenario %s:\n%s", name, out)
