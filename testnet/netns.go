@@ -48,14 +48,6 @@ func CheckNetns() error { return hosts.Check() }
 // netns reports whether the testnet's nodes are hosts of their own.
 func (s *State) netns() bool { return s.Net != nil }
 
-// HostIP returns node i's address in --hosts netns, or "" on loopback.
-func (s *State) HostIP(i int) string {
-	if !s.netns() || i >= len(s.Net.IPs) {
-		return ""
-	}
-	return s.Net.IPs[i].String()
-}
-
 // planHosts names the hosts a testnet of n nodes in dir would use, refusing
 // names the machine has already: they are not this testnet's (up removed
 // its own with the folder).
