@@ -66,21 +66,26 @@ func (s *State) tips() ([]string, []int32) {
 // WaitAgreement waits until every node has the same tip at least minHeight
 // high, returning it.
 func (s *State) WaitAgreement(ctx context.Context, minHeight int32, d time.Duration) (string, int32, error) {
-	return s.waitHeight(ctx, minHeight, d, nil)
+	return s.waitHeight(ctx, minHeight, d, -1, nil)
 }
 
-// waitHeight is WaitAgreement telling progress, when not nil, of the
-// first node's height while it waits.
-func (s *State) waitHeight(ctx context.Context, minHeight int32, d time.Duration, progress func(int32)) (string, int32, error) {
+// waitHeight is WaitAgreement leaving node skip out (-1: none), and
+// telling progress, when not nil, of the last node's height while it
+// waits. A selfish miner is left out: its private chain is its own.
+func (s *State) waitHeight(ctx context.Context, minHeight int32, d time.Duration, skip int, progress func(int32)) (string, int32, error) {
 	deadline := time.Now().Add(d)
+	last := len(s.Nodes) - 1
+	if last == skip {
+		last--
+	}
 	for {
 		hashes, heights := s.tips()
-		same := hashes[0] != ""
-		for _, h := range hashes {
-			same = same && h == hashes[0]
+		same := hashes[last] != ""
+		for i, h := range hashes {
+			same = same && (i == skip || h == hashes[last])
 		}
-		if same && heights[0] >= minHeight {
-			return hashes[0], heights[0], nil
+		if same && heights[last] >= minHeight {
+			return hashes[last], heights[last], nil
 		}
 		if time.Now().After(deadline) {
 			return "", 0, fmt.Errorf("testnet: no agreement at height %d or more within %v (tips %v, heights %v)", minHeight, d, hashes, heights)
@@ -89,7 +94,7 @@ func (s *State) waitHeight(ctx context.Context, minHeight int32, d time.Duration
 		if progress != nil {
 			// A long run: its measurements should not compete with
 			// the polling.
-			progress(heights[0])
+			progress(heights[last])
 			poll = time.Second
 		}
 		select {

@@ -129,7 +129,7 @@ func selfishRun(ctx context.Context, o MeasureOptions, a float64) (*SelfishRun, 
 	err := withNetwork(ctx, o, name, up, func(s *State) error {
 		fmt.Fprintf(o.Log, "selfish-mining: α = %.2f among %d nodes, fast links to %.0f%% of the honest ones, T = %v over %v links: %d blocks ...\n",
 			a, o.Nodes, 100*o.FastLinks, o.Spacing, o.Latencies[0], o.Blocks)
-		h0, h1, err := s.mineRun(ctx, o)
+		h0, h1, err := s.mineRun(ctx, o, 0)
 		if err != nil {
 			return err
 		}

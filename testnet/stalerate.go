@@ -113,16 +113,16 @@ func StaleRate(ctx context.Context, o MeasureOptions) (*StaleReport, error) {
 const staleMargin = 6
 
 // mineRun lets the testnet's miners find o.Blocks blocks, from the height
-// every node first agrees on (h0), and returns the heights to count:
-// above h0, and at most h1, staleMargin below where the nodes agree at
-// the end.
-func (s *State) mineRun(ctx context.Context, o MeasureOptions) (h0, h1 int32, err error) {
-	if _, h0, err = s.WaitAgreement(ctx, 2, time.Minute+20*o.Spacing); err != nil {
+// the nodes (all but skip, if not -1) first agree on (h0), and returns the
+// heights to count: above h0, and at most h1, staleMargin below where they
+// agree at the end.
+func (s *State) mineRun(ctx context.Context, o MeasureOptions, skip int) (h0, h1 int32, err error) {
+	if _, h0, err = s.waitHeight(ctx, 2, time.Minute+20*o.Spacing, skip, nil); err != nil {
 		return 0, 0, err
 	}
 	target := h0 + int32(o.Blocks) + staleMargin
 	last := time.Now()
-	_, h1, err = s.waitHeight(ctx, target, 3*time.Duration(o.Blocks+staleMargin)*o.Spacing+2*time.Minute, func(h int32) {
+	_, h1, err = s.waitHeight(ctx, target, 3*time.Duration(o.Blocks+staleMargin)*o.Spacing+2*time.Minute, skip, func(h int32) {
 		if time.Since(last) > 30*time.Second {
 			fmt.Fprintf(o.Log, "  height %d of %d\n", h, target)
 			last = time.Now()
@@ -142,7 +142,7 @@ func staleRun(ctx context.Context, o MeasureOptions, lat time.Duration) (*StaleR
 		wctx, stop := context.WithCancel(ctx)
 		defer stop()
 		tw := s.watchTips(wctx)
-		h0, h1, err := s.mineRun(ctx, o)
+		h0, h1, err := s.mineRun(ctx, o, -1)
 		if err != nil {
 			return err
 		}

@@ -444,9 +444,9 @@ func TestE2EPropagation(t *testing.T) {
 	}
 }
 
-// TestE2ESelfishMining runs the selfish-mining scenario at α = 0.40 with
-// 1 ms links from the selfish node to every honest one (so that it wins
-// most races): its share of the final chain lands within the scenario's
+// TestE2ESelfishMining runs the selfish-mining scenario at α = 0.40 among
+// five nodes, with 1 ms links from the selfish node to every honest one
+// (so that it wins most races): its share of the final chain lands within the scenario's
 // tolerance of Eyal and Sirer's R(α, γ) at the γ measured from the races,
 // and above α, as the model says it must above the threshold
 // (1 − γ)/(3 − 2γ).
@@ -464,7 +464,11 @@ func TestE2ESelfishMining(t *testing.T) {
 			Agrees    bool    `json:"agrees"`
 		} `json:"runs"`
 	}
-	runMeasure(t, 8*time.Minute, "selfish-mining", &rep, "--nodes", "6", "--spacing", "1s", "--blocks", "100", "--latency", "50ms",
+	// Blocks 2 s apart over 20 ms links: the model assumes the honest
+	// miners do not fork among themselves, which a loaded machine (make
+	// test runs many tests at once) makes false at 1 s: a run there
+	// measured 0.707 against R = 0.540.
+	runMeasure(t, 10*time.Minute, "selfish-mining", &rep, "--nodes", "5", "--spacing", "2s", "--blocks", "100", "--latency", "20ms",
 		"--alpha", "0.4", "--fast-links", "1")
 	if len(rep.Runs) != 1 {
 		t.Fatalf("%d runs", len(rep.Runs))
