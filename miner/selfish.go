@@ -47,7 +47,6 @@ type Selfish struct {
 	// released holds blocks just decided for release before the chain
 	// stored them: Hold lets them through when they connect.
 	released map[chainhash.Hash]bool
-	ours     map[chainhash.Hash]bool
 	queue    chan []chainhash.Hash
 	once     sync.Once
 }
@@ -60,7 +59,6 @@ type heldBlock struct {
 func (s *Selfish) init() {
 	s.once.Do(func() {
 		s.released = make(map[chainhash.Hash]bool)
-		s.ours = make(map[chainhash.Hash]bool)
 		s.queue = make(chan []chainhash.Hash, 64)
 		go func() {
 			for hashes := range s.queue {
@@ -92,7 +90,6 @@ func (s *Selfish) Mined(b *wire.MsgBlock, hash chainhash.Hash, height int32) {
 	s.init()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.ours[hash] = true
 	if s.branch == 0 {
 		// No private branch: the block's parent is the public tip.
 		s.public = max(s.public, height-1)
@@ -116,7 +113,6 @@ func (s *Selfish) Mined(b *wire.MsgBlock, hash chainhash.Hash, height int32) {
 // when it lengthens the public chain.
 func (s *Selfish) PeerBlock(h *wire.BlockHeader) {
 	s.init()
-	hash := h.BlockHash()
 	parent, err := s.Chain.BlockInfo(h.PrevBlock)
 	if err != nil {
 		return // an orphan: its height is unknown until its parent comes
@@ -124,7 +120,9 @@ func (s *Selfish) PeerBlock(h *wire.BlockHeader) {
 	height := parent.Height + 1
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.ours[hash] || height <= s.public {
+	// Its own blocks come back no higher than the public chain: each
+	// release raises it to the block released.
+	if height <= s.public {
 		return
 	}
 	if s.branch == 0 {
