@@ -419,6 +419,23 @@ type UtxoStats struct {
 	Hash chainhash.Hash
 }
 
+// WithTip calls fn with the tip while block processing waits, so that the
+// tip and the UTXO set stay as fn finds them until it returns: a caller
+// that acts on the chain's state is never caught in the middle of a
+// reorganization, whose every step moves the tip. fn must not change the
+// chain (ProcessBlock, InvalidateBlock, Flush...), which would deadlock.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) WithTip(fn func(tip *BestState)) error {
+	b.processLock.Lock()
+	defer b.processLock.Unlock()
+	if b.closed {
+		return ErrClosed
+	}
+	fn(b.BestSnapshot())
+	return nil
+}
+
 // UtxoSetStats flushes the cache and walks the stored UTXO set in key order
 // (txid, then index) to total and hash it. Block processing waits meanwhile.
 //

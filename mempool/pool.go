@@ -29,6 +29,7 @@ type Chain interface {
 	SigCache() *txscript.SigCache
 	ScriptCache() *chain.ScriptCache
 	Subscribe() *chain.Subscription
+	WithTip(fn func(tip *chain.BestState)) error
 }
 
 var _ Chain = (*chain.BlockChain)(nil)

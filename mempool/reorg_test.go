@@ -2,6 +2,7 @@ package mempool
 
 import (
 	"bytes"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -63,6 +64,73 @@ func TestReorgReturnsChainsParentFirst(t *testing.T) {
 	}
 	if len(announced) != 2 || announced[0].TxHash() != p.TxHash() || announced[1].TxHash() != c.TxHash() {
 		t.Errorf("OnAccepted heard of %d transactions, want p then c", len(announced))
+	}
+}
+
+// midReorgChain is a chain whose BestSnapshot, while stale is set, reports
+// the tip a reorganization passed through rather than the one it reached:
+// what a reader sees when it reads the tip an instant before the chain
+// disconnects the next block.
+type midReorgChain struct {
+	*chain.BlockChain
+	stale atomic.Pointer[chain.BestState]
+}
+
+func (c *midReorgChain) BestSnapshot() *chain.BestState {
+	if s := c.stale.Load(); s != nil {
+		return s
+	}
+	return c.BlockChain.BestSnapshot()
+}
+
+// TestReorgReturnsAtRest ensures the pool takes back the transactions of
+// disconnected blocks only when the chain rests at the tip the
+// notifications reach: the pool hears of a reorganization while the chain
+// goes on with it, and the child of a transaction in an older disconnected
+// block, offered while the chain seemed to rest on that block, found its
+// parent's output gone a moment later and was lost (a soak run lost a
+// payment so).
+//
+//	b101 -> m1 (p) -> m2 (c)
+//	     \-> n1 -> n2 -> n3      (more work: the chain moves here)
+func TestReorgReturnsAtRest(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, 2)
+	mid := &midReorgChain{BlockChain: h.chain}
+	h.pool = New(Config{Chain: mid, Now: func() time.Time { return h.clock }})
+	fork := h.g.TipName()
+	p := h.spend(one(h.coinbase(0)), 1, 1000)
+	h.confirm(p)
+	atM1 := h.chain.BestSnapshot()
+	c := h.spend(one(h.out(p, 0)), 1, 1000)
+	h.confirm(c)
+	sub := h.chain.Subscribe()
+	defer sub.Close()
+	h.g.SetTip(fork)
+	for _, name := range []string{"n1", "n2", "n3"} {
+		if _, err := h.chain.ProcessBlock(h.g.NextBlock(name, nil, nil)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < 5; i++ { // m2 and m1 out, n1..n3 in
+		var n chain.Notification
+		select {
+		case n = <-sub.C():
+		case <-time.After(10 * time.Second):
+			t.Fatalf("notification %d never came", i)
+		}
+		// m2's disconnection is heard while the tip seems to be m1.
+		if i == 0 {
+			mid.stale.Store(atM1)
+		} else {
+			mid.stale.Store(nil)
+		}
+		h.pool.HandleNotification(n)
+	}
+	for _, tx := range []*wire.MsgTx{p, c} {
+		if !h.pool.Have(tx.TxHash()) {
+			t.Errorf("%v is not in the pool after the reorganization", tx.TxHash())
+		}
 	}
 }
 

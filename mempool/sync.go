@@ -50,6 +50,14 @@ func (p *TxPool) Run(ctx context.Context) error {
 // chain no longer has, nor the parent, which the pool has not taken back
 // yet, and would be lost. Those that a connected block confirms meanwhile
 // are not offered at all.
+//
+// The pool acts on the chain's state only while the chain rests at the tip
+// n leaves it at, with block processing waiting (Core runs
+// MaybeUpdateMempoolForReorg under cs_main). The pool hears of a
+// reorganization while the chain goes on with it: a tip read without the
+// wait may be one the reorganization passes through, and the UTXO set may
+// lose, under the transactions being offered, the outputs of blocks
+// disconnected a moment later.
 func (p *TxPool) HandleNotification(n chain.Notification) {
 	switch n.Type {
 	case chain.BlockConnected:
@@ -58,25 +66,23 @@ func (p *TxPool) HandleNotification(n chain.Notification) {
 		// The block is shared with other subscribers: hold our own list.
 		p.returning = append(p.returning, append([]*wire.MsgTx(nil), n.Block.Transactions[1:]...))
 	}
-	if !p.caughtUp(n) {
-		return // more of the same reorganization is on its way
-	}
-	if len(p.returning) > 0 {
-		p.returnDisconnected()
-	}
-	if n.Type == chain.BlockConnected {
-		p.retryHeld()
-		p.retryOrphans()
-	}
-}
-
-// caughtUp reports whether n leaves the pool at the chain's current tip.
-func (p *TxPool) caughtUp(n chain.Notification) bool {
-	tip := n.Hash
+	left := n.Hash
 	if n.Type == chain.BlockDisconnected {
-		tip = n.Block.Header.PrevBlock
+		left = n.Block.Header.PrevBlock
 	}
-	return p.chain.BestSnapshot().Hash == tip
+	// An error is a closed chain: nothing more to do.
+	_ = p.chain.WithTip(func(tip *chain.BestState) {
+		if tip.Hash != left {
+			return // more of the same reorganization is on its way
+		}
+		if len(p.returning) > 0 {
+			p.returnDisconnected()
+		}
+		if n.Type == chain.BlockConnected {
+			p.retryHeld()
+			p.retryOrphans()
+		}
+	})
 }
 
 // blockConnected removes the block's transactions and everything that
