@@ -6,7 +6,7 @@ BIN       := bin/cairn
 PKGS      := ./...
 # Tests that start real processes or kill children live behind the e2e tag's
 # runtime check; -race covers every package.
-TESTFLAGS ?= -race -count=1 -timeout 15m
+TESTFLAGS ?= -race -count=1 -timeout 25m
 
 .PHONY: all build test vet lint bench run soak fuzz clean
 
