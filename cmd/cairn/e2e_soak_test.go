@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -66,22 +67,45 @@ func TestE2ESoak(t *testing.T) {
 }
 
 // lostTxLogs returns the lines of every node's log that name one of the
-// lost transactions (given as the soak reports them: txid first).
+// lost transactions (given as the soak reports them: txid first), then
+// those naming the parents their refusals name: a child is lost when its
+// parent is, and the parent's lines say why.
 func lostTxLogs(dir string, lost []string) string {
 	var b strings.Builder
 	logs, _ := filepath.Glob(filepath.Join(dir, "node*", "node.log"))
+	var raw []string
+	for _, path := range logs {
+		data, err := os.ReadFile(path)
+		if err == nil {
+			raw = append(raw, string(data))
+		}
+	}
+	grep := func(id string) []string {
+		var lines []string
+		for i, text := range raw {
+			for line := range strings.Lines(text) {
+				if strings.Contains(line, id) {
+					lines = append(lines, filepath.Base(filepath.Dir(logs[i]))+": "+line)
+				}
+			}
+		}
+		return lines
+	}
+	spent := regexp.MustCompile(`spent ([0-9a-f]{64}):`)
 	for _, l := range lost {
 		txid, _, _ := strings.Cut(l, " ")
 		fmt.Fprintf(&b, "%s:\n", txid)
-		for _, path := range logs {
-			raw, err := os.ReadFile(path)
-			if err != nil {
-				continue
+		parents := map[string]bool{}
+		for _, line := range grep(txid) {
+			b.WriteString("  " + line)
+			for _, m := range spent.FindAllStringSubmatch(line, -1) {
+				parents[m[1]] = true
 			}
-			for line := range strings.Lines(string(raw)) {
-				if strings.Contains(line, txid) {
-					fmt.Fprintf(&b, "  %s: %s", filepath.Base(filepath.Dir(path)), line)
-				}
+		}
+		for parent := range parents {
+			fmt.Fprintf(&b, "  its parent %s:\n", parent)
+			for _, line := range grep(parent) {
+				b.WriteString("    " + line)
 			}
 		}
 	}
