@@ -182,6 +182,13 @@ type TxPool struct {
 	held       []heldTx
 	heldIDs    map[chainhash.Hash]struct{}
 	heldWeight int64
+
+	// syncMu guards synced, the tip the chain's notifications leave the
+	// pool at (the chain's tip once the pool has heard of every block),
+	// and syncCh, closed and replaced whenever synced changes.
+	syncMu sync.Mutex
+	synced chainhash.Hash
+	syncCh chan struct{}
 }
 
 // New returns an empty pool.
@@ -220,6 +227,8 @@ func New(cfg Config) *TxPool {
 		index:    newPoolIndex(),
 		orphans:  newOrphanPool(cfg.MaxOrphans, cfg.OrphanExpiry),
 		feeStats: newFeeEstimator(),
+		synced:   cfg.Chain.BestSnapshot().Hash,
+		syncCh:   make(chan struct{}),
 	}
 }
 

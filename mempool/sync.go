@@ -23,6 +23,8 @@ const rollingFeeHalfLife = 12 * time.Hour
 func (p *TxPool) Run(ctx context.Context) error {
 	sub := p.chain.Subscribe()
 	defer sub.Close()
+	// Notifications start here: the pool holds what is valid on this tip.
+	p.markSynced(p.chain.BestSnapshot().Hash)
 	tick := time.NewTicker(time.Minute)
 	defer tick.Stop()
 	for {
@@ -70,6 +72,7 @@ func (p *TxPool) HandleNotification(n chain.Notification) {
 	if n.Type == chain.BlockDisconnected {
 		left = n.Block.Header.PrevBlock
 	}
+	defer p.markSynced(left)
 	// An error is a closed chain: nothing more to do.
 	_ = p.chain.WithTip(func(tip *chain.BestState) {
 		if tip.Hash != left {
@@ -83,6 +86,47 @@ func (p *TxPool) HandleNotification(n chain.Notification) {
 			p.retryOrphans()
 		}
 	})
+}
+
+// markSynced records that the pool has heard of the chain up to tip.
+func (p *TxPool) markSynced(tip chainhash.Hash) {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	if p.synced != tip {
+		p.synced = tip
+		close(p.syncCh)
+		p.syncCh = make(chan struct{})
+	}
+}
+
+// WaitSynced waits until the pool has heard of every block the chain
+// connected and disconnected up to tip, so that what it holds is what is
+// valid on tip, and reports whether it has. It gives up after d, or as
+// soon as tip is no longer the chain's tip.
+//
+// The pool follows the chain a moment behind it: a block template taken
+// from the pool right after a block is connected would otherwise carry
+// transactions that block confirmed (Bitcoin Core's pool is updated within
+// ConnectTip, under cs_main, and never lags).
+func (p *TxPool) WaitSynced(tip chainhash.Hash, d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	for {
+		p.syncMu.Lock()
+		synced, ch := p.synced, p.syncCh
+		p.syncMu.Unlock()
+		if synced == tip {
+			return true
+		}
+		if p.chain.BestSnapshot().Hash != tip {
+			return false
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return false
+		}
+	}
 }
 
 // blockConnected removes the block's transactions and everything that

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -73,8 +74,9 @@ func TestPoolSelectionMatchesReference(t *testing.T) {
 		return out
 	}
 	src := PoolSource{pool}
-	want, wantFees := list.SelectForBlock(1<<40, 1<<40)
-	got, gotFees := src.SelectForBlock(1<<40, 1<<40)
+	tip := c.BestSnapshot().Hash
+	want, wantFees := list.SelectForBlock(tip, 1<<40, 1<<40)
+	got, gotFees := src.SelectForBlock(tip, 1<<40, 1<<40)
 	if len(got) != len(list) || gotFees != wantFees {
 		t.Fatalf("everything fits: the pool chose %d for %d, the reference %d for %d", len(got), gotFees, len(want), wantFees)
 	}
@@ -88,8 +90,8 @@ func TestPoolSelectionMatchesReference(t *testing.T) {
 		total += d.Weight
 	}
 	for _, limit := range []int64{total / 2, total / 5, 4000} {
-		got, fees := src.SelectForBlock(limit, 1<<40)
-		_, refFees := list.SelectForBlock(limit, 1<<40)
+		got, fees := src.SelectForBlock(tip, limit, 1<<40)
+		_, refFees := list.SelectForBlock(tip, limit, 1<<40)
 		seen := make(map[chainhash.Hash]bool)
 		var weight, sum int64
 		for _, d := range got {
@@ -109,5 +111,57 @@ func TestPoolSelectionMatchesReference(t *testing.T) {
 		if fees*100 < refFees*95 {
 			t.Fatalf("limit %d: fees %d, far below the reference's %d", limit, fees, refFees)
 		}
+	}
+}
+
+// TestGenerateWaitsForPool ensures a block generated right after another
+// takes the pool's transactions only once the pool has heard of the first
+// block: the pool follows the chain a moment behind, and a template taken
+// earlier carried the transaction the first block had just confirmed, so
+// the chain refused the second block (a propagation run's funding failed
+// so).
+func TestGenerateWaitsForPool(t *testing.T) {
+	t.Parallel()
+	c, g := newChain(t)
+	key, _ := btcec.PrivKeyFromBytes(chainhash.DoubleHashB([]byte("pool lag test key")))
+	pk := chaintest.P2WPKHScript(key)
+	hashes, err := g.GenerateToAddress(context.Background(), 101, pk, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := mempool.New(mempool.Config{Chain: c})
+	// The pool hears of each block 200 ms after the chain connects it.
+	sub := c.Subscribe()
+	defer sub.Close()
+	go func() {
+		for n := range sub.C() {
+			time.Sleep(200 * time.Millisecond)
+			pool.HandleNotification(n)
+		}
+	}()
+	b, err := c.BlockByHash(hashes[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb := b.Transactions[0]
+	in := []chaintest.SpendableOut{{OutPoint: wire.OutPoint{Hash: cb.TxHash()}, Amount: cb.TxOut[0].Value, PkScript: pk, Key: key}}
+	tx, err := chaintest.SpendP2WPKH(in, chaintest.SplitEvenly(in, 1, 1000), pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.ProcessTransaction(tx, false); err != nil {
+		t.Fatal(err)
+	}
+	g.Txs = PoolSource{pool}
+	mined, err := g.GenerateToAddress(context.Background(), 2, pk, 1<<20)
+	if err != nil {
+		t.Fatalf("the second block took the pool's stale choice: %v", err)
+	}
+	first, err := c.BlockByHash(mined[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Transactions) != 2 || first.Transactions[1].TxHash() != tx.TxHash() {
+		t.Fatalf("the first block holds %d transactions, not the pool's one", len(first.Transactions)-1)
 	}
 }

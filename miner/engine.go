@@ -282,16 +282,16 @@ func (m *Miner) defaultRand() *rand.Rand {
 func (m *Miner) newWork() (*work, error) {
 	var txs []*wire.MsgTx
 	var fees int64
+	best := m.Chain.BestSnapshot()
 	if m.Txs != nil {
 		maxWeight, maxSigOps := blockLimits()
-		sel, f := m.Txs.SelectForBlock(maxWeight, maxSigOps)
+		sel, f := m.Txs.SelectForBlock(best.Hash, maxWeight, maxSigOps)
 		fees = f
 		for _, d := range sel {
 			txs = append(txs, d.Tx)
 		}
 	}
-	best := m.Chain.BestSnapshot()
-	block, err := buildTemplate(m.Chain, m.PayTo, txs, fees, 0, m.now())
+	block, err := buildTemplate(m.Chain, best, m.PayTo, txs, fees, 0, m.now())
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +315,7 @@ func (m *Miner) betterFees(w *work) bool {
 		return false
 	}
 	maxWeight, maxSigOps := blockLimits()
-	_, fees := m.Txs.SelectForBlock(maxWeight, maxSigOps)
+	_, fees := m.Txs.SelectForBlock(w.block.Header.PrevBlock, maxWeight, maxSigOps)
 	return fees > w.fees
 }
 

@@ -87,10 +87,10 @@ type fakePool struct {
 	descs []*TxDesc
 }
 
-func (p *fakePool) SelectForBlock(maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
+func (p *fakePool) SelectForBlock(tip chainhash.Hash, maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return TxList(p.descs).SelectForBlock(maxWeight, maxSigOpCost)
+	return TxList(p.descs).SelectForBlock(tip, maxWeight, maxSigOpCost)
 }
 
 // TestMinerIncludesPoolTransactions ensures mined blocks take the pool's

@@ -42,15 +42,16 @@ func (g *Generator) GenerateToAddress(ctx context.Context, n int, pkScript []byt
 		}
 		var txs []*wire.MsgTx
 		var fees int64
+		best := g.Chain.BestSnapshot()
 		if g.Txs != nil {
 			maxWeight, maxSigOps := blockLimits()
-			sel, f := g.Txs.SelectForBlock(maxWeight, maxSigOps)
+			sel, f := g.Txs.SelectForBlock(best.Hash, maxWeight, maxSigOps)
 			for _, d := range sel {
 				txs = append(txs, d.Tx)
 			}
 			fees = f
 		}
-		block, err := buildTemplate(g.Chain, pkScript, txs, fees, g.extraNonce.Add(1), g.now())
+		block, err := buildTemplate(g.Chain, best, pkScript, txs, fees, g.extraNonce.Add(1), g.now())
 		if err != nil {
 			return hashes, err
 		}

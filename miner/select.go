@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"math/bits"
 	"sort"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -23,20 +24,28 @@ type TxDesc struct {
 	Parents []chainhash.Hash
 }
 
-// TxSource chooses the transactions of the next block within a weight and
-// sigop budget, parents before children, and totals their fees: the
-// mempool does it from its own indexes (cmd adapts it), TxList from a
+// TxSource chooses the transactions of the next block on tip within a
+// weight and sigop budget, parents before children, and totals their fees:
+// the mempool does it from its own indexes (cmd adapts it), TxList from a
 // plain list.
 type TxSource interface {
-	SelectForBlock(maxWeight, maxSigOpCost int64) (selected []*TxDesc, fees int64)
+	SelectForBlock(tip chainhash.Hash, maxWeight, maxSigOpCost int64) (selected []*TxDesc, fees int64)
 }
 
 // PoolSource is the TxSource of a transaction pool, which chooses from its
 // own ancestor-score index.
 type PoolSource struct{ Pool *mempool.TxPool }
 
-// SelectForBlock implements TxSource.
-func (s PoolSource) SelectForBlock(maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
+// poolSyncWait bounds how long a template waits for the pool to hear of
+// the tip's block; past it, the pool's choice is taken as it is.
+const poolSyncWait = 5 * time.Second
+
+// SelectForBlock implements TxSource. It first lets the pool catch up with
+// tip, which it follows a moment behind the chain: taken earlier, its
+// choice could hold transactions tip's block confirmed, and the block
+// would be invalid.
+func (s PoolSource) SelectForBlock(tip chainhash.Hash, maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
+	s.Pool.WaitSynced(tip, poolSyncWait)
 	descs, fees := s.Pool.SelectForBlock(maxWeight, maxSigOpCost)
 	out := make([]*TxDesc, len(descs))
 	for i, d := range descs {
@@ -49,8 +58,8 @@ func (s PoolSource) SelectForBlock(maxWeight, maxSigOpCost int64) ([]*TxDesc, in
 // Every parent a transaction names must be in the list.
 type TxList []*TxDesc
 
-// SelectForBlock implements TxSource.
-func (l TxList) SelectForBlock(maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
+// SelectForBlock implements TxSource; the list is the same on any tip.
+func (l TxList) SelectForBlock(_ chainhash.Hash, maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
 	return SelectTransactions(l, maxWeight, maxSigOpCost)
 }
 

@@ -43,14 +43,14 @@ func NewTemplate(c Chain, payTo []byte, txs []*wire.MsgTx, extraNonce uint64, no
 	if err != nil {
 		return nil, err
 	}
-	return buildTemplate(c, payTo, txs, fees, extraNonce, now)
+	return buildTemplate(c, c.BestSnapshot(), payTo, txs, fees, extraNonce, now)
 }
 
-// buildTemplate is NewTemplate with the transactions' fees already known.
-func buildTemplate(c Chain, payTo []byte, txs []*wire.MsgTx, fees int64, extraNonce uint64, now time.Time) (*wire.MsgBlock, error) {
+// buildTemplate is NewTemplate on best with the transactions' fees already
+// known.
+func buildTemplate(c Chain, best *chain.BestState, payTo []byte, txs []*wire.MsgTx, fees int64, extraNonce uint64, now time.Time) (*wire.MsgBlock, error) {
 	net := c.Network()
 	p := &net.Consensus
-	best := c.BestSnapshot()
 	height := best.Height + 1
 	coinbase, err := NewCoinbase(height, extraNonce, consensus.CalcBlockSubsidy(height, p)+fees, payTo)
 	if err != nil {
@@ -195,7 +195,7 @@ func NewBlockTemplate(c Chain, txs TxSource, now time.Time) (*BlockTemplate, err
 	var fees int64
 	if txs != nil {
 		maxWeight, maxSigOps := blockLimits()
-		t.Txs, fees = txs.SelectForBlock(maxWeight, maxSigOps)
+		t.Txs, fees = txs.SelectForBlock(best.Hash, maxWeight, maxSigOps)
 	}
 	t.CoinbaseValue = consensus.CalcBlockSubsidy(t.Height, p) + fees
 	if t.Height >= p.SegwitHeight {
