@@ -186,7 +186,23 @@ func (f *fakePool) TxIDs() []chainhash.Hash {
 	}
 	return ids
 }
-func (f *fakePool) Descs() []*mempool.TxDesc { f.reads++; return slices.Clone(f.descs) }
+func (f *fakePool) Descs() []*mempool.TxDesc { return slices.Clone(f.descs) }
+func (f *fakePool) Briefs() []mempool.Brief {
+	f.reads++
+	var out []mempool.Brief
+	for _, d := range f.descs {
+		out = append(out, mempool.Brief{TxID: d.TxID, Fee: d.Fee, VSize: d.VSize, Time: d.Time})
+	}
+	return out
+}
+func (f *fakePool) FetchTransaction(txid chainhash.Hash) (*wire.MsgTx, error) {
+	for _, d := range f.descs {
+		if d.TxID == txid {
+			return d.Tx, nil
+		}
+	}
+	return nil, errors.New("not in the pool")
+}
 func (f *fakePool) EstimateFee(target int) (int64, error) {
 	if target > 6 {
 		return 0, errors.New("no estimate")

@@ -452,6 +452,27 @@ func (p *TxPool) Descs() []*TxDesc {
 	return out
 }
 
+// Brief is what a summary of the pool reads of one transaction.
+type Brief struct {
+	TxID  chainhash.Hash
+	Fee   int64
+	VSize int64
+	Time  time.Time
+}
+
+// Briefs returns every pool transaction's txid, fee, virtual size and
+// entry time, in no order. Unlike Descs it decodes nothing: servers that
+// summarize the pool every second (fee histograms, counts) call it.
+func (p *TxPool) Briefs() []Brief {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]Brief, 0, len(p.pool))
+	for _, e := range p.pool {
+		out = append(out, Brief{TxID: e.txid, Fee: e.fee, VSize: e.vsize, Time: e.entryTime()})
+	}
+	return out
+}
+
 // TxIDs returns the txids of the pool, sorted.
 func (p *TxPool) TxIDs() []chainhash.Hash {
 	ids, _ := p.TxIDsWithSequence()
