@@ -23,11 +23,20 @@ import (
 // misbehaving.
 var errMalformed = errors.New("malformed message")
 
-// decodeStatus reads a status message.
+// decodeStatus reads a status message. What the peer sent wrong (bad JSON,
+// a message cut short by its end of stream, more than maxStatusBytes) is
+// errMalformed; a stream that failed under it (a deadline, a reset, a
+// closed connection) is not: a busy peer or a busy node is no offence.
 func decodeStatus(r io.Reader) (*status, error) {
 	var s status
-	if err := json.NewDecoder(io.LimitReader(r, maxStatusBytes)).Decode(&s); err != nil {
-		return nil, fmt.Errorf("%w: status: %v", errMalformed, err)
+	if err := json.NewDecoder(&capReader{r: r, n: maxStatusBytes}).Decode(&s); err != nil {
+		var syntax *json.SyntaxError
+		var typ *json.UnmarshalTypeError
+		if errors.Is(err, errMalformed) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+			errors.As(err, &syntax) || errors.As(err, &typ) {
+			return nil, fmt.Errorf("%w: status: %v", errMalformed, err)
+		}
+		return nil, fmt.Errorf("status: %w", err)
 	}
 	if _, err := chainhash.NewHashFromStr(s.Genesis); err != nil || len(s.Genesis) != 64 {
 		return nil, fmt.Errorf("%w: status genesis %q", errMalformed, s.Genesis)
@@ -44,6 +53,26 @@ func decodeStatus(r io.Reader) (*status, error) {
 		return nil, fmt.Errorf("%w: status work %q", errMalformed, s.Work)
 	}
 	return &s, nil
+}
+
+// capReader reads at most n bytes of r, then fails with errMalformed:
+// unlike io.LimitReader's end of stream, an over-long message is told
+// apart from one cut short.
+type capReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *capReader) Read(p []byte) (int, error) {
+	if c.n <= 0 {
+		return 0, fmt.Errorf("%w: over %d bytes", errMalformed, maxStatusBytes)
+	}
+	if len(p) > c.n {
+		p = p[:c.n]
+	}
+	k, err := c.r.Read(p)
+	c.n -= k
+	return k, err
 }
 
 // decodeHeadersRequest reads a headers request and returns its locator.

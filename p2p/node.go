@@ -211,7 +211,10 @@ type Node struct {
 
 // peerState is what the node knows of a peer.
 type peerState struct {
-	status         *status
+	status *status
+	// lastStatus is when the last status exchange with the peer
+	// succeeded.
+	lastStatus     time.Time
 	startingHeight int32
 	connected      time.Time
 	inbound        bool

@@ -76,6 +76,7 @@ type Peer struct {
 
 	mu      sync.Mutex
 	status  Status
+	answer  StatusAnswer
 	headers func(locator []chainhash.Hash) []wire.BlockHeader
 	heard   map[chainhash.Hash]int // block hashes heard on the topic
 }
@@ -171,6 +172,28 @@ func (p *Peer) SetStatus(s Status) {
 	p.status = s
 }
 
+// StatusAnswer is how the peer answers the node's periodic status
+// exchanges.
+type StatusAnswer int
+
+const (
+	// AnswerStatus answers with the peer's status, as an honest peer.
+	AnswerStatus StatusAnswer = iota
+	// ResetStatus resets the stream unanswered, as a stream fails under
+	// a busy peer.
+	ResetStatus
+	// GarbleStatus answers with bytes that are not a status.
+	GarbleStatus
+)
+
+// SetStatusAnswer sets how the peer answers the node's status exchanges
+// from now on.
+func (p *Peer) SetStatusAnswer(a StatusAnswer) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.answer = a
+}
+
 // ServeHeaders answers the node's header requests with what fn returns
 // for the request's locator (at most 2,000 headers are sent).
 func (p *Peer) ServeHeaders(fn func(locator []chainhash.Hash) []wire.BlockHeader) {
@@ -254,7 +277,17 @@ func (p *Peer) handleStatus(s network.Stream) {
 	if err := json.NewDecoder(io.LimitReader(s, 4096)).Decode(&theirs); err != nil {
 		return
 	}
-	_ = json.NewEncoder(s).Encode(p.wireStatus())
+	p.mu.Lock()
+	answer := p.answer
+	p.mu.Unlock()
+	switch answer {
+	case ResetStatus:
+		_ = s.Reset()
+	case GarbleStatus:
+		_, _ = s.Write([]byte("{\"network\": [not a status}\n"))
+	default:
+		_ = json.NewEncoder(s).Encode(p.wireStatus())
+	}
 }
 
 // handleHeaders answers a headers request with what ServeHeaders gave.
