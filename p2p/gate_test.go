@@ -88,6 +88,19 @@ func TestBlockGate(t *testing.T) {
 	if tipIs(b, b1.BlockHash())() || b.chain.HaveHeader(b1.BlockHash()) {
 		t.Fatal("B learned of the held block")
 	}
+	// Asked for headers, A shows none past b0: the held block's header
+	// would have B wait for a block no one serves.
+	for _, locator := range [][]chainhash.Hash{{net.GenesisHash()}, {b0.BlockHash()}} {
+		headers, err := b.node.sync.requestHeaders(ctx, a.node.ID(), locator)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range headers {
+			if h.BlockHash() == b1.BlockHash() {
+				t.Fatalf("A served the held block's header after %v", locator[0])
+			}
+		}
+	}
 
 	gate.mu.Lock()
 	gate.shown = nil

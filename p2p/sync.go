@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
+	"github.com/btcsuite/btcd/wire"
 	"github.com/libp2p/go-libp2p/core/network"
 )
 
@@ -60,7 +61,7 @@ func (n *Node) handleHeadersRequest(s network.Stream) {
 		_ = s.Reset()
 		return
 	}
-	headers := n.cfg.Chain.LocateHeaders(locator, chainhash.Hash{}, maxHeadersPerResponse)
+	headers := n.shownHeaders(n.cfg.Chain.LocateHeaders(locator, chainhash.Hash{}, maxHeadersPerResponse))
 	w := bufio.NewWriter(s)
 	_ = binary.Write(w, binary.LittleEndian, uint32(len(headers)))
 	for i := range headers {
@@ -69,6 +70,33 @@ func (n *Node) handleHeadersRequest(s network.Stream) {
 		}
 	}
 	_ = w.Flush()
+}
+
+// shownHeaders cuts main-chain headers (consecutive, as LocateHeaders
+// returns them) after the block a Gate shows as the tip: the headers of
+// blocks it holds back would tell peers of a chain with more work than
+// any they can fetch, and they would wait for it, announcing nothing of
+// their own (a selfish miner on thirty nodes froze the honest ones so).
+func (n *Node) shownHeaders(headers []wire.BlockHeader) []wire.BlockHeader {
+	if n.cfg.Gate == nil || len(headers) == 0 {
+		return headers
+	}
+	shown, ok := n.cfg.Gate.Shown()
+	if !ok {
+		return headers
+	}
+	for i := range headers {
+		if headers[i].BlockHash() == shown {
+			return headers[:i+1]
+		}
+	}
+	// All above the shown block, or all below it.
+	info, err := n.cfg.Chain.BlockInfo(shown)
+	first, ferr := n.cfg.Chain.BlockInfo(headers[0].BlockHash())
+	if err != nil || ferr != nil || first.Height > info.Height {
+		return nil
+	}
+	return headers
 }
 
 // handleGetBlocks answers a blocks request with the requested blocks it
