@@ -38,14 +38,8 @@ func TestReorgReturnsChainsParentFirst(t *testing.T) {
 			announced = append(announced, d.Tx)
 		}
 	}
-	sub := h.chain.Subscribe()
+	sub := h.outgrow(fork)
 	defer sub.Close()
-	h.g.SetTip(fork)
-	for _, name := range []string{"n1", "n2", "n3"} {
-		if _, err := h.chain.ProcessBlock(h.g.NextBlock(name, nil, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for i := 0; i < 5; i++ { // m2 and m1 out, n1..n3 in
 		select {
 		case n := <-sub.C():
@@ -104,14 +98,8 @@ func TestReorgReturnsAtRest(t *testing.T) {
 	atM1 := h.chain.BestSnapshot()
 	c := h.spend(one(h.out(p, 0)), 1, 1000)
 	h.confirm(c)
-	sub := h.chain.Subscribe()
+	sub := h.outgrow(fork)
 	defer sub.Close()
-	h.g.SetTip(fork)
-	for _, name := range []string{"n1", "n2", "n3"} {
-		if _, err := h.chain.ProcessBlock(h.g.NextBlock(name, nil, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for i := 0; i < 5; i++ { // m2 and m1 out, n1..n3 in
 		var n chain.Notification
 		select {
@@ -132,6 +120,21 @@ func TestReorgReturnsAtRest(t *testing.T) {
 			t.Errorf("%v is not in the pool after the reorganization", tx.TxHash())
 		}
 	}
+}
+
+// outgrow mines n1, n2 and n3 on fork, a branch with more work than the
+// tests' own branch above it, and returns a subscription that heard the
+// chain move there.
+func (h *harness) outgrow(fork string) *chain.Subscription {
+	h.t.Helper()
+	sub := h.chain.Subscribe()
+	h.g.SetTip(fork)
+	for _, name := range []string{"n1", "n2", "n3"} {
+		if _, err := h.chain.ProcessBlock(h.g.NextBlock(name, nil, nil)); err != nil {
+			h.t.Fatal(err)
+		}
+	}
+	return sub
 }
 
 // TestReturnedConfirmedByNewBranch ensures a transaction of a disconnected
@@ -230,14 +233,8 @@ func TestReorgReturnsChainsOverTheLimits(t *testing.T) {
 	chain := h.chainOf(h.coinbase(0), policy.DefaultAncestorLimit+5, 1000)
 	h.confirm(chain[:20]...)
 	h.confirm(chain[20:]...)
-	sub := h.chain.Subscribe()
+	sub := h.outgrow(fork)
 	defer sub.Close()
-	h.g.SetTip(fork)
-	for _, name := range []string{"n1", "n2", "n3"} {
-		if _, err := h.chain.ProcessBlock(h.g.NextBlock(name, nil, nil)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	for range 5 {
 		h.pool.HandleNotification(<-sub.C())
 	}
