@@ -26,6 +26,8 @@ func FuzzDecodeStatus(f *testing.F) {
 	f.Add([]byte(`{"height":-1}`))
 	f.Add([]byte(`{"work":"-5"}`))
 	f.Add([]byte(`[]`))
+	// Over maxStatusBytes: malformed, not a stream that failed.
+	f.Add([]byte(`{"network":"` + strings.Repeat("x", maxStatusBytes) + `"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		s, err := decodeStatus(bytes.NewReader(data))
 		if err != nil {

@@ -185,10 +185,7 @@ func (s *State) fund(ctx context.Context, f *coinFactory, n int) ([]coin, error)
 		if pool.Size == 0 {
 			break
 		}
-		// A few blocks more than the fan-outs need: the pool hears of a
-		// block a moment after the chain connects it, so its size may
-		// still count what the last block confirmed.
-		if try == fans+3 {
+		if try == fans {
 			return nil, fmt.Errorf("testnet: %d fan-out transactions still unconfirmed", pool.Size)
 		}
 		var more []string

@@ -446,10 +446,10 @@ func TestE2EPropagation(t *testing.T) {
 
 // TestE2ESelfishMining runs the selfish-mining scenario at α = 0.40 among
 // five nodes, with 1 ms links from the selfish node to every honest one
-// (so that it wins most races): its share of the final chain lands within the scenario's
-// tolerance of Eyal and Sirer's R(α, γ) at the γ measured from the races,
-// and above α, as the model says it must above the threshold
-// (1 − γ)/(3 − 2γ).
+// (so that it wins most races): its share of the final chain lands within
+// the scenario's tolerance of Eyal and Sirer's R(α, γ) at the γ measured
+// from the races, and above α, as the model says it must above the
+// threshold (1 − γ)/(3 − 2γ).
 func TestE2ESelfishMining(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
