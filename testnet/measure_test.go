@@ -2,6 +2,7 @@ package testnet
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 )
@@ -16,6 +17,44 @@ func TestStaleModel(t *testing.T) {
 	}
 	// 15% over 100 blocks: σ 3.57%, three of them plus 3.75%.
 	if tol := staleTolerance(0.15, 100); math.Abs(tol-(3*math.Sqrt(0.15*0.85/100)+0.0375)) > 1e-12 {
+		t.Fatalf("tolerance %v", tol)
+	}
+}
+
+// TestSelfishModel checks R(α, γ) against what the paper states and the
+// spread the verdict uses against the state machine's own.
+func TestSelfishModel(t *testing.T) {
+	// At γ = 0 selfish mining pays from α = 1/3; at γ = 1/2 from 1/4.
+	for _, c := range []struct{ a, g float64 }{{1.0 / 3, 0}, {0.25, 0.5}} {
+		if th := selfishThreshold(c.g); math.Abs(th-c.a) > 1e-12 {
+			t.Fatalf("threshold at γ %v: %v", c.g, th)
+		}
+		if r := selfishRevenue(c.a, c.g); math.Abs(r-c.a) > 1e-12 {
+			t.Fatalf("R(%v, %v) = %v at the threshold", c.a, c.g, r)
+		}
+	}
+	if r := selfishRevenue(0.4, 0.74); math.Abs(r-0.5456) > 1e-4 {
+		t.Fatalf("R(0.4, 0.74) = %v", r)
+	}
+	// The state machine's long-run share is R itself.
+	rng := rand.New(rand.NewPCG(1, 2))
+	if x := selfishTrial(rng, 0.4, 0.74, 200_000); math.Abs(x-0.5456) > 0.01 {
+		t.Fatalf("share over 200,000 blocks %v, want R = 0.5456", x)
+	}
+	// Over 100 blocks the spread is about 0.094, near twice the binomial
+	// 0.050: a tolerance from the binomial would call a fair run
+	// DIFFERS one time in fifteen. It shrinks as 1/√blocks.
+	s100, s400 := selfishSpread(0.4, 0.74, 100), selfishSpread(0.4, 0.74, 400)
+	if s100 < 0.085 || s100 > 0.105 {
+		t.Fatalf("spread over 100 blocks %v", s100)
+	}
+	if r := s100 / s400; r < 1.7 || r > 2.3 {
+		t.Fatalf("spread 100 blocks / 400 blocks = %v, want about 2", r)
+	}
+	if s := selfishSpread(0.4, 0.74, 100); s != s100 {
+		t.Fatalf("spread is not reproducible: %v then %v", s100, s)
+	}
+	if tol := selfishTolerance(0.4, 0.74, 100); tol != 3*s100+0.03 {
 		t.Fatalf("tolerance %v", tol)
 	}
 }

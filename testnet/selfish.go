@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 	"time"
 )
@@ -62,11 +63,74 @@ type SelfishReport struct {
 }
 
 // selfishTolerance is how far a measured revenue may stand from R and
-// agree: three binomial standard errors of R over the blocks counted, and
-// 0.03 for what the model leaves out (the honest miners' own forks at the
-// run's latency, and γ measured from few races).
-func selfishTolerance(r float64, blocks int) float64 {
-	return 3*math.Sqrt(r*(1-r)/float64(blocks)) + 0.03
+// agree: three standard deviations of the revenue the model itself gives
+// over that many blocks (selfishSpread), and 0.03 for what the model
+// leaves out (the honest miners' own forks at the run's latency, and γ
+// measured from few races).
+func selfishTolerance(a, g float64, blocks int) float64 {
+	return 3*selfishSpread(a, g, blocks) + 0.03
+}
+
+// selfishSpread is the standard deviation of the selfish miner's share of
+// a final chain of the given length, under Eyal and Sirer's state machine
+// (their Algorithm 1) at α and γ. It has no closed form and is about twice
+// the binomial one, √(R(1−R)/blocks): the selfish blocks come in runs (a
+// lead of k publishes k blocks at once) and every race settles two
+// blocks, so they are not independent draws. It is found by simulation
+// with a fixed seed, so that a verdict does not change between readings.
+func selfishSpread(a, g float64, blocks int) float64 {
+	const trials = 4000
+	rng := rand.New(rand.NewPCG(20, 14))
+	var sum, sumSq float64
+	for range trials {
+		x := selfishTrial(rng, a, g, blocks)
+		sum += x
+		sumSq += x * x
+	}
+	mean := sum / trials
+	return math.Sqrt(max(sumSq/trials-mean*mean, 0))
+}
+
+// selfishTrial plays Eyal and Sirer's state machine until the final chain
+// holds at least blocks blocks, and returns the selfish share of it.
+// lead is the selfish miner's private lead; tie is state 0' (two
+// published branches of equal length, one of them selfish).
+func selfishTrial(rng *rand.Rand, a, g float64, blocks int) float64 {
+	var mine, theirs, lead int
+	tie := false
+	for mine+theirs < blocks {
+		if rng.Float64() < a {
+			if tie { // the selfish miner extends its branch and wins both
+				mine += 2
+				tie = false
+			} else {
+				lead++
+			}
+			continue
+		}
+		switch {
+		case tie: // an honest block settles the race
+			if rng.Float64() < g {
+				mine++
+			} else {
+				theirs++
+			}
+			theirs++
+			tie = false
+		case lead == 0:
+			theirs++
+		case lead == 1: // publish: a race
+			lead = 0
+			tie = true
+		case lead == 2: // publish both and orphan the honest block
+			mine += 2
+			lead = 0
+		default: // publish one: the honest block loses
+			mine++
+			lead--
+		}
+	}
+	return float64(mine) / float64(mine+theirs)
 }
 
 // SelfishMining runs the selfish-mining scenario, one testnet per α.
@@ -169,7 +233,7 @@ func selfishRun(ctx context.Context, o MeasureOptions, a float64) (*SelfishRun, 
 	run.Revenue = float64(run.Selfish) / float64(run.Blocks)
 	run.Model = selfishRevenue(a, run.Gamma)
 	run.Threshold = selfishThreshold(run.Gamma)
-	run.Tolerance = selfishTolerance(run.Model, run.Blocks)
+	run.Tolerance = selfishTolerance(a, run.Gamma, run.Blocks)
 	run.Agrees = math.Abs(run.Revenue-run.Model) <= run.Tolerance
 	fmt.Fprintf(o.Log, "  revenue %.3f (%d of %d blocks); γ = %.2f from %d races; R(α, γ) = %.3f\n",
 		run.Revenue, run.Selfish, run.Blocks, run.Gamma, run.Races, run.Model)

@@ -448,8 +448,16 @@ func TestE2EPropagation(t *testing.T) {
 // five nodes, with 1 ms links from the selfish node to every honest one
 // (so that it wins most races): its share of the final chain lands within
 // the scenario's tolerance of Eyal and Sirer's R(α, γ) at the γ measured
-// from the races, and above α, as the model says it must above the
-// threshold (1 − γ)/(3 − 2γ).
+// from the races, and the strategy shows in the chain: the races, and the
+// stale blocks its withholding makes.
+//
+// It does not ask that this one run earned more than α, although the
+// model's mean does at α = 0.40: over 100 blocks the revenue's standard
+// deviation is about 0.094 (selfishSpread), so a fair run earns α or less
+// about one time in fifteen (CI saw 0.400 against R = 0.546). Stale blocks
+// are the sure sign: the state machine orphans 22 or more of 100 in
+// 999 runs of 1,000 at α = 0.40, where honest miners at T = 2 s over 20 ms
+// links orphan about one.
 func TestE2ESelfishMining(t *testing.T) {
 	needNetns(t)
 	t.Parallel()
@@ -462,6 +470,7 @@ func TestE2ESelfishMining(t *testing.T) {
 			Model     float64 `json:"model_revenue"`
 			Threshold float64 `json:"threshold"`
 			Agrees    bool    `json:"agrees"`
+			Stale     int     `json:"stale"`
 		} `json:"runs"`
 	}
 	// Blocks 2 s apart over 20 ms links: the model assumes the honest
@@ -477,8 +486,11 @@ func TestE2ESelfishMining(t *testing.T) {
 	if r.Blocks < 100 || r.Races == 0 || !r.Agrees {
 		t.Fatalf("run %+v", r)
 	}
-	if r.Threshold >= 0.4 || r.Revenue <= 0.4 {
-		t.Fatalf("at α 0.4 above the threshold %.3f, the selfish miner earned %.3f", r.Threshold, r.Revenue)
+	if r.Threshold >= 0.4 || r.Model <= 0.4 {
+		t.Fatalf("at γ %.2f the model says selfish mining at α 0.4 does not pay (threshold %.3f, R %.3f)", r.Gamma, r.Threshold, r.Model)
+	}
+	if r.Stale < 15 {
+		t.Fatalf("%d stale blocks: the selfish node withheld nothing", r.Stale)
 	}
 }
 
