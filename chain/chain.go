@@ -75,6 +75,10 @@ type Config struct {
 	AssumeValid *chainhash.Hash
 	// Now is the clock for the future-time rule; nil means time.Now.
 	Now func() time.Time
+	// MaxTipAge is how old the tip may be, by Now, before the node counts
+	// as in initial block download (Bitcoin Core's -maxtipage); zero
+	// means DefaultMaxTipAge.
+	MaxTipAge time.Duration
 	// SigCache and ScriptCache are shared with the mempool; nil creates
 	// private ones.
 	SigCache    *txscript.SigCache
@@ -144,6 +148,9 @@ type BlockChain struct {
 	candidates   map[*blockNode]struct{}
 	connectErrs  map[*blockNode]error // failures of the last activation
 	recent       recentBlocks
+
+	// doneIBD latches once IsInitialBlockDownload has answered false.
+	doneIBD atomic.Bool
 
 	// unsyncedLost counts the blocks the start found cut by a power loss.
 	unsyncedLost int
@@ -222,6 +229,9 @@ func New(cfg Config) (*BlockChain, error) {
 	}
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = DefaultFlushInterval
+	}
+	if cfg.MaxTipAge <= 0 {
+		cfg.MaxTipAge = DefaultMaxTipAge
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

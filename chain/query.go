@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -148,6 +149,35 @@ func (b *BlockChain) AntiDoSWorkThreshold() *big.Int {
 		t.SetInt64(0)
 	}
 	return t
+}
+
+// DefaultMaxTipAge is how old the tip may be before the node counts as in
+// initial block download (Bitcoin Core's DEFAULT_MAX_TIP_AGE).
+const DefaultMaxTipAge = 24 * time.Hour
+
+// IsInitialBlockDownload reports whether the node is still catching up
+// with the network, by Bitcoin Core's rule
+// (ChainstateManager::IsInitialBlockDownload): its tip has less than the
+// network's minimum chain work, or is older than Config.MaxTipAge. Once
+// it answers false it does so until the chain is opened again, so that a
+// lull in blocks does not put a caught-up node back into download. The
+// best header plays no part: headers of a chain nobody serves cost their
+// sender only work, and must not change what an honest node does.
+//
+// This function is safe for concurrent access.
+func (b *BlockChain) IsInitialBlockDownload() bool {
+	if b.doneIBD.Load() {
+		return false
+	}
+	tip := b.bestState.Load()
+	if min := b.params.MinimumChainWork; min != nil && tip.ChainWork.Cmp(min) < 0 {
+		return true
+	}
+	if b.now().Sub(tip.Time) > b.cfg.MaxTipAge {
+		return true
+	}
+	b.doneIBD.Store(true)
+	return false
 }
 
 // RawBlock returns a stored block's serialization, as the block files hold

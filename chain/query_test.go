@@ -2,13 +2,16 @@ package chain
 
 import (
 	"errors"
+	"math/big"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/btcsuite/btcd/btcec/v2"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
+	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
 )
@@ -222,5 +225,50 @@ func TestMissingBlocks(t *testing.T) {
 	h.expectTip("a9")
 	if got := h.chain.MissingBlocks(1024, 100); len(got) != 0 {
 		t.Fatalf("MissingBlocks at the best header = %v, want none", got)
+	}
+}
+
+// TestInitialBlockDownload ensures the node counts as in initial block
+// download while its tip is older than MaxTipAge or has less than the
+// minimum chain work, leaves it when a recent block connects, and does
+// not go back on a lull (Core's latch), only on a restart.
+func TestInitialBlockDownload(t *testing.T) {
+	var clock time.Time
+	h := newHarnessConfig(t, chainparams.Regtest(), func(c *Config) {
+		c.Now = func() time.Time { return clock }
+	})
+	genesis := h.chain.BestSnapshot().Time
+	clock = genesis.Add(DefaultMaxTipAge + time.Minute)
+	if !h.chain.IsInitialBlockDownload() {
+		t.Fatal("a tip older than the maximum age counts as caught up")
+	}
+	h.g.NextBlock("b0", nil, nil)
+	clock = h.g.Block("b0").Header.Timestamp.Add(time.Hour)
+	h.accept("b0")
+	if h.chain.IsInitialBlockDownload() {
+		t.Fatal("still in download with a tip an hour old")
+	}
+	clock = clock.Add(7 * 24 * time.Hour)
+	if h.chain.IsInitialBlockDownload() {
+		t.Fatal("a week without blocks put the node back in download")
+	}
+	h.restart()
+	if !h.chain.IsInitialBlockDownload() {
+		t.Fatal("after a restart, a tip a week old counts as caught up")
+	}
+	h.cfg.MaxTipAge = 30 * 24 * time.Hour
+	h.restart()
+	if h.chain.IsInitialBlockDownload() {
+		t.Fatal("MaxTipAge of 30 days: a tip a week old counts as in download")
+	}
+
+	// Below the minimum chain work a recent tip is not enough.
+	net := chainparams.Regtest()
+	net.Consensus.MinimumChainWork = new(big.Int).Lsh(big.NewInt(1), 40)
+	h.cfg.Network, h.cfg.MaxTipAge = net, 0
+	clock = h.g.Block("b0").Header.Timestamp.Add(time.Hour)
+	h.restart()
+	if !h.chain.IsInitialBlockDownload() {
+		t.Fatal("a chain below the minimum chain work counts as caught up")
 	}
 }

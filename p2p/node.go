@@ -51,6 +51,7 @@ type Chain interface {
 	ProcessHeaders(headers []wire.BlockHeader) (int, error)
 	AntiDoSWorkThreshold() *big.Int
 	BestHeader() (chainhash.Hash, int32, *big.Int)
+	IsInitialBlockDownload() bool
 	MissingBlocks(window int32, max int) []chain.BlockRef
 	BlockLocator(hash *chainhash.Hash) ([]chainhash.Hash, error)
 	LocateHeaders(locator []chainhash.Hash, stop chainhash.Hash, max int) []wire.BlockHeader
@@ -555,16 +556,34 @@ func (n *Node) Run(ctx context.Context) error {
 				n.mu.Lock()
 				n.lastTipChange, n.staleExtra = time.Now(), ""
 				n.mu.Unlock()
-				// Blocks connected while catching up with known headers
-				// are old news to the peers they came from.
-				_, headers, _ := n.cfg.Chain.BestHeader()
-				if note.Height >= headers && (n.cfg.Gate == nil || !n.cfg.Gate.Hold(note.Hash)) {
+				if n.announces(note.Hash, note.Height) {
 					n.announceBlock(ctx, note.Hash, note.Block)
 				}
 				go n.adoptOrphans(note.Hash)
 			}
 		}
 	}
+}
+
+// maxBlocksToAnnounce bounds how far under the tip a block connected may
+// be and still be announced (Core's MAX_BLOCKS_TO_ANNOUNCE): deeper, it
+// is old news, and a peer that lacks it syncs.
+const maxBlocksToAnnounce = 8
+
+// announces reports whether a block just connected goes out by gossip.
+// Blocks connected in initial block download are old news to the peers
+// they came from: Core's UpdatedBlockTip relays nothing then ("Don't relay
+// inventory during initial block download"), and neither blocks that a
+// catch-up or a long reorganization has already buried. Being behind the
+// best header is no reason to be silent: a peer that sends headers of
+// blocks it withholds would stop the node from relaying the blocks that
+// compete with them, its own too. A gated node holds back what its gate
+// says.
+func (n *Node) announces(hash chainhash.Hash, height int32) bool {
+	if n.cfg.Chain.IsInitialBlockDownload() || height <= n.cfg.Chain.BestSnapshot().Height-maxBlocksToAnnounce {
+		return false
+	}
+	return n.cfg.Gate == nil || !n.cfg.Gate.Hold(hash)
 }
 
 // keepConnected dials info and redials with backoff while it is lost,

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
-	"time"
 
 	"github.com/btcsuite/btcd/btcjson"
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
@@ -16,10 +15,6 @@ import (
 
 // This file holds the "blockchain" methods of Bitcoin Core's help that
 // read and steer the block chain; the mempool's are in mempoolrpc.go.
-
-// maxTipAge is how old the tip may be before the node counts as catching up
-// (Bitcoin Core's DEFAULT_MAX_TIP_AGE).
-const maxTipAge = 24 * time.Hour
 
 // blockchainInfo is getblockchaininfo's answer.
 type blockchainInfo struct {
@@ -81,7 +76,7 @@ func (s *Server) getBlockchainInfo(context.Context, args) (any, error) {
 		Time:                 best.Time.Unix(),
 		MedianTime:           best.MedianTime.Unix(),
 		VerificationProgress: progress,
-		InitialBlockDownload: time.Since(best.Time) > maxTipAge || best.Height < headers,
+		InitialBlockDownload: s.cfg.Chain.IsInitialBlockDownload(),
 		ChainWork:            chainWorkHex(best.ChainWork),
 		SizeOnDisk:           s.cfg.Chain.DiskSize(),
 	}

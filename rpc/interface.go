@@ -27,6 +27,7 @@ type Chain interface {
 	Network() *chainparams.Network
 	BestSnapshot() *chain.BestState
 	HeaderCount() int32
+	IsInitialBlockDownload() bool
 	BlockHashByHeight(height int32) (chainhash.Hash, error)
 	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
 	RawBlock(hash chainhash.Hash) ([]byte, error)
