@@ -491,6 +491,7 @@ func (s *Server) invalidateBlock(_ context.Context, a args) (any, error) {
 	if err := s.cfg.Chain.InvalidateBlock(hash); err != nil {
 		return nil, chainError(err)
 	}
+	s.settlePool()
 	return nil, nil
 }
 
@@ -579,6 +580,7 @@ func (s *Server) reconsiderBlock(_ context.Context, a args) (any, error) {
 	if err := s.cfg.Chain.ReconsiderBlock(hash); err != nil {
 		return nil, chainError(err)
 	}
+	s.settlePool()
 	return nil, nil
 }
 

@@ -67,6 +67,9 @@ type Mempool interface {
 	Output(op wire.OutPoint) (*wire.TxOut, bool)
 	IsSpent(op wire.OutPoint) bool
 	EstimateFee(target int) (int64, error)
+	// WaitSynced waits, at most d, until the pool has heard of every
+	// block up to tip.
+	WaitSynced(tip chainhash.Hash, d time.Duration) bool
 }
 
 var _ Mempool = (*mempool.TxPool)(nil)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
+	"time"
 
 	"github.com/btcsuite/btcd/wire"
 
@@ -347,7 +348,24 @@ func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
 	if !res.MainChain {
 		return "inconclusive", nil
 	}
+	s.settlePool()
 	return nil, nil
+}
+
+// poolSyncWait bounds how long a call that moved the tip waits for the
+// pool to hear of it.
+const poolSyncWait = 5 * time.Second
+
+// settlePool waits, at most poolSyncWait, until the pool has heard of
+// the chain's tip: calls that move the tip (submitblock, invalidateblock,
+// reconsiderblock) return with the pool already valid on it, as Core's
+// pool is updated within ActivateBestChain, so that a getrawmempool or a
+// getblocktemplate right after one sees no transaction the new tip
+// confirmed or conflicts with.
+func (s *Server) settlePool() {
+	if s.cfg.Mempool != nil {
+		s.cfg.Mempool.WaitSynced(s.cfg.Chain.BestSnapshot().Hash, poolSyncWait)
+	}
 }
 
 var submitHeaderDoc = methodDoc{
