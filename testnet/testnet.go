@@ -641,18 +641,33 @@ func (s *State) waitRPC(ctx context.Context, n *Node, d time.Duration) error {
 
 // Call runs a JSON-RPC method on n and decodes its result into out (nil
 // discards it). An error the node answered with is an *rpcclient.Error.
-// Each call is bounded to ten seconds.
+// Each call is bounded to ten seconds, those that mine to five minutes
+// (callTimeout).
 func (s *State) Call(n *Node, out any, method string, params ...any) error {
 	return s.CallContext(context.Background(), n, out, method, params...)
 }
 
 // CallContext is Call ending early when ctx does.
 func (s *State) CallContext(ctx context.Context, n *Node, out any, method string, params ...any) error {
-	c, err := rpcclient.New(rpcclient.Config{Host: n.RPCAddr, User: rpcUser, Password: rpcPass, Timeout: rpcTimeout})
+	c, err := rpcclient.New(rpcclient.Config{Host: n.RPCAddr, User: rpcUser, Password: rpcPass, Timeout: callTimeout(method)})
 	if err != nil {
 		return fmt.Errorf("testnet: %s: %w", n.Name, err)
 	}
 	return c.Call(ctx, method, out, params...)
+}
+
+// mineTimeout bounds the calls that mine: on thirty nodes sharing two
+// cores, assembling and connecting a block of 1 MB once took over ten
+// seconds, and a timed-out call leaves its block mined all the same.
+const mineTimeout = 5 * time.Minute
+
+// callTimeout is how long a call of method may take.
+func callTimeout(method string) time.Duration {
+	switch method {
+	case "generatetoaddress", "generateblock", "generatetodescriptor", "generate":
+		return mineTimeout
+	}
+	return rpcTimeout
 }
 
 // NodeStatus is one node as status shows it.

@@ -60,3 +60,17 @@ func TestStartingBits(t *testing.T) {
 		t.Fatalf("2^32 hashes a block: %08x", got)
 	}
 }
+
+// TestCallTimeout ensures the calls that mine get minutes, not the ten
+// seconds of the others: a timed-out generatetoaddress still mines, and
+// the scenario that made it then failed on a block it had.
+func TestCallTimeout(t *testing.T) {
+	for _, m := range []string{"generatetoaddress", "generateblock"} {
+		if d := callTimeout(m); d != mineTimeout {
+			t.Errorf("%s: %v", m, d)
+		}
+	}
+	if d := callTimeout("getblockcount"); d != rpcTimeout {
+		t.Errorf("getblockcount: %v", d)
+	}
+}
