@@ -61,6 +61,7 @@ func nodeCommand() *cli.Command {
 		&cli.BoolFlag{Name: "addrindex", Usage: "keep an index of every output script's history and unspent outputs (what Electrum wallets ask for)", EnvVars: envVar("addrindex")},
 		&cli.BoolFlag{Name: "blockfilterindex", Value: true, Usage: "keep the BIP158 basic filter of every block for getblockfilter (--blockfilterindex=false turns it off)", EnvVars: envVar("blockfilterindex")},
 		&cli.IntFlag{Name: "dbcache", Value: chain.DefaultCacheBytes >> 20, Usage: "UTXO cache size in `MiB`", EnvVars: envVar("dbcache")},
+		&cli.IntFlag{Name: "maxtipage", Value: int(chain.DefaultMaxTipAge / time.Second), Usage: "how old the tip may be, in `SECONDS`, before the node counts as in initial block download and announces no block it connects (as Core's -maxtipage)", EnvVars: envVar("maxtipage")},
 		&cli.IntFlag{Name: "maxmempool", Value: mempool.DefaultMaxPoolBytes / 1_000_000, Usage: "transaction pool size bound in `MB` (10^6 bytes, as Core's -maxmempool)", EnvVars: envVar("maxmempool")},
 		&cli.StringFlag{Name: "log-level", Value: "info", Usage: "debug, info, warn or error", EnvVars: envVar("log-level")},
 		&cli.StringFlag{Name: "log-file", Usage: "also append the log to `FILE`", EnvVars: envVar("log-file")},
@@ -97,8 +98,10 @@ type nodeConfig struct {
 	// assumeValid is --assumevalid: nil for the network's default.
 	assumeValid *chainhash.Hash
 	// fastPrune is the hidden --fastprune, for tests.
-	fastPrune    bool
-	dbCacheMiB   int
+	fastPrune  bool
+	dbCacheMiB int
+	// maxTipAge is --maxtipage.
+	maxTipAge    time.Duration
 	maxMempoolMB int
 	logLevel     slog.Level
 	metricsAddr  string
@@ -155,6 +158,7 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 		filterIndex:  c.Bool("blockfilterindex"),
 		addrIndex:    c.Bool("addrindex"),
 		dbCacheMiB:   c.Int("dbcache"),
+		maxTipAge:    time.Duration(c.Int("maxtipage")) * time.Second,
 		maxMempoolMB: c.Int("maxmempool"),
 		metricsAddr:  c.String("metrics-addr"),
 		mine:         c.Bool("mine"),
@@ -284,6 +288,9 @@ func parseNodeConfig(c *cli.Context) (*nodeConfig, error) {
 	if cfg.dbCacheMiB < 4 {
 		return nil, fmt.Errorf("--dbcache %d: want at least 4 MiB", cfg.dbCacheMiB)
 	}
+	if cfg.maxTipAge <= 0 {
+		return nil, fmt.Errorf("--maxtipage %d: want a number of seconds above 0", c.Int("maxtipage"))
+	}
 	if cfg.maxMempoolMB < 5 {
 		return nil, fmt.Errorf("--maxmempool %d: want at least 5 MB", cfg.maxMempoolMB)
 	}
@@ -359,6 +366,7 @@ func runNode(c *cli.Context) (err error) {
 		BlocksDir:        filepath.Join(cfg.dir, "blocks"),
 		Network:          cfg.net,
 		CacheBytes:       int64(cfg.dbCacheMiB) << 20,
+		MaxTipAge:        cfg.maxTipAge,
 		TxIndex:          cfg.txIndex,
 		BlockFilterIndex: cfg.filterIndex,
 		AddrIndex:        cfg.addrIndex,

@@ -12,6 +12,7 @@ import (
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/urfave/cli/v2"
 
+	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/chainparams"
 	"github.com/cairnchain/cairn/mempool"
 	"github.com/cairnchain/cairn/p2p"
@@ -272,6 +273,22 @@ func TestNodeAssumeValidFlag(t *testing.T) {
 		if _, err := parseNode(t, "--network", "regtest", "--assumevalid", bad); err == nil || !strings.Contains(err.Error(), "64 hex digits") {
 			t.Errorf("--assumevalid %q: %v", bad, err)
 		}
+	}
+}
+
+// TestNodeMaxTipAgeFlag ensures --maxtipage takes Core's seconds, defaults
+// to the chain's 24 hours and refuses 0.
+func TestNodeMaxTipAgeFlag(t *testing.T) {
+	got, err := parseNode(t, "--network", "regtest")
+	if err != nil || got.maxTipAge != chain.DefaultMaxTipAge {
+		t.Fatalf("default: %v, %v", got.maxTipAge, err)
+	}
+	got, err = parseNode(t, "--network", "regtest", "--maxtipage", "604800")
+	if err != nil || got.maxTipAge != 7*24*time.Hour {
+		t.Fatalf("--maxtipage 604800: %v, %v", got.maxTipAge, err)
+	}
+	if _, err := parseNode(t, "--network", "regtest", "--maxtipage", "0"); err == nil || !strings.Contains(err.Error(), "above 0") {
+		t.Fatalf("--maxtipage 0: %v", err)
 	}
 }
 
