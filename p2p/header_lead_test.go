@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"math/big"
+	"slices"
 	"testing"
 	"time"
 
@@ -61,6 +62,12 @@ func TestHeaderLeadKeepsRelay(t *testing.T) {
 	if err := leaker.WaitMeshed(ctx, node); err != nil {
 		t.Fatal(err)
 	}
+	// The node's side too: it sends what it publishes only to peers it
+	// knows are on the topic, and a busy machine can deliver the peer's
+	// subscription late.
+	waitFor(t, 5*time.Second, "the node to see the peer on the block topic", func() bool {
+		return slices.Contains(victim.node.blocks.ListPeers(), leaker.ID())
+	})
 	waitFor(t, 10*time.Second, "the leaked headers", func() bool { return victim.chain.HaveHeader(x11) })
 	if _, h, _ := victim.chain.BestHeader(); h != g.Height("x11") || h != victim.chain.BestSnapshot().Height+2 {
 		t.Fatalf("best header at %d, tip at %d", h, victim.chain.BestSnapshot().Height)
@@ -69,7 +76,15 @@ func TestHeaderLeadKeepsRelay(t *testing.T) {
 	if _, err := victim.chain.ProcessBlock(b10); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 5*time.Second, "b10 on the block topic", func() bool { return leaker.Heard(b10.BlockHash()) })
+	deadline := time.Now().Add(15 * time.Second)
+	for !leaker.Heard(b10.BlockHash()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("b10 never reached the peer on the block topic (node tip %v, the peer on its topic %v, connected %v, ban score %d)",
+				victim.chain.BestSnapshot().Hash == b10.BlockHash(), slices.Contains(victim.node.blocks.ListPeers(), leaker.ID()),
+				leaker.Connected(node), victim.node.bans.score(leaker.ID()))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // TestAnnounces ensures what a connected block's announcement depends on:
