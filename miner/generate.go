@@ -60,18 +60,7 @@ func (g *Generator) GenerateToAddress(ctx context.Context, n int, pkScript []byt
 		}
 		hashes = append(hashes, block.BlockHash())
 	}
-	g.settle()
 	return hashes, nil
-}
-
-// settle returns once a pool source has heard of the tip, so that the
-// call that follows a generation (getmempoolinfo, getrawmempool) sees the
-// pool as the new blocks left it, as Core's pool, updated within
-// ConnectTip, always is.
-func (g *Generator) settle() {
-	if s, ok := g.Txs.(interface{ settle(chainhash.Hash) }); ok {
-		s.settle(g.Chain.BestSnapshot().Hash)
-	}
 }
 
 // GenerateBlock mines one block with txs after the coinbase and, with
@@ -91,7 +80,6 @@ func (g *Generator) GenerateBlock(ctx context.Context, pkScript []byte, txs []*w
 	if err := g.solveAndSubmit(ctx, block, 1<<32); err != nil {
 		return nil, err
 	}
-	g.settle()
 	return block, nil
 }
 

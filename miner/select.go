@@ -54,9 +54,6 @@ func (s PoolSource) SelectForBlock(tip chainhash.Hash, maxWeight, maxSigOpCost i
 	return out, fees
 }
 
-// settle waits (at most poolSyncWait) until the pool has heard of tip.
-func (s PoolSource) settle(tip chainhash.Hash) { s.Pool.WaitSynced(tip, poolSyncWait) }
-
 // TxList is a TxSource over a fixed list, chosen by SelectTransactions.
 // Every parent a transaction names must be in the list.
 type TxList []*TxDesc

@@ -78,6 +78,7 @@ func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
 		return nil, errorf(codeInvalidParameter, "maxtries must be positive")
 	}
 	hashes, err := s.cfg.Generator.GenerateToAddress(ctx, int(n), pk, uint64(maxTries))
+	s.settlePool()
 	out := make([]string, len(hashes))
 	for i, h := range hashes {
 		out[i] = h.String()
@@ -167,6 +168,9 @@ func (s *Server) generateBlock(ctx context.Context, a args) (any, error) {
 			return nil, errorf(codeVerify, "TestBlockValidity failed: %s", reason)
 		}
 		return nil, errorf(codeMisc, "%v", err)
+	}
+	if submit {
+		s.settlePool()
 	}
 	out := generateBlockResult{Hash: block.BlockHash().String()}
 	if !submit {

@@ -357,8 +357,9 @@ func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
 const poolSyncWait = 5 * time.Second
 
 // settlePool waits, at most poolSyncWait, until the pool has heard of
-// the chain's tip: calls that move the tip (submitblock, invalidateblock,
-// reconsiderblock) return with the pool already valid on it, as Core's
+// the chain's tip: calls that move the tip (submitblock, generatetoaddress,
+// generateblock, invalidateblock, reconsiderblock) return with the pool
+// already valid on it, as Core's
 // pool is updated within ActivateBestChain, so that a getrawmempool or a
 // getblocktemplate right after one sees no transaction the new tip
 // confirmed or conflicts with.

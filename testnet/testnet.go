@@ -664,7 +664,7 @@ const mineTimeout = 5 * time.Minute
 // callTimeout is how long a call of method may take.
 func callTimeout(method string) time.Duration {
 	switch method {
-	case "generatetoaddress", "generateblock", "generatetodescriptor", "generate":
+	case "generatetoaddress", "generateblock":
 		return mineTimeout
 	}
 	return rpcTimeout
