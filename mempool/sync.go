@@ -101,16 +101,14 @@ func (p *TxPool) markSynced(tip chainhash.Hash) {
 
 // WaitSynced waits until the pool has heard of every block the chain
 // connected and disconnected up to tip, so that what it holds is what is
-// valid on tip, and reports whether it has. It gives up after d, or as
-// soon as tip is no longer the chain's tip.
+// valid on tip, and reports whether it has. It gives up when ctx ends, or
+// as soon as tip is no longer the chain's tip.
 //
 // The pool follows the chain a moment behind it: a block template taken
 // from the pool right after a block is connected would otherwise carry
 // transactions that block confirmed (Bitcoin Core's pool is updated within
 // ConnectTip, under cs_main, and never lags).
-func (p *TxPool) WaitSynced(tip chainhash.Hash, d time.Duration) bool {
-	timer := time.NewTimer(d)
-	defer timer.Stop()
+func (p *TxPool) WaitSynced(ctx context.Context, tip chainhash.Hash) bool {
 	for {
 		p.syncMu.Lock()
 		synced, ch := p.synced, p.syncCh
@@ -123,7 +121,7 @@ func (p *TxPool) WaitSynced(tip chainhash.Hash, d time.Duration) bool {
 		}
 		select {
 		case <-ch:
-		case <-timer.C:
+		case <-ctx.Done():
 			return false
 		}
 	}

@@ -2,6 +2,7 @@ package miner
 
 import (
 	"container/heap"
+	"context"
 	"math/bits"
 	"sort"
 	"time"
@@ -45,7 +46,9 @@ const poolSyncWait = 5 * time.Second
 // choice could hold transactions tip's block confirmed, and the block
 // would be invalid.
 func (s PoolSource) SelectForBlock(tip chainhash.Hash, maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
-	s.Pool.WaitSynced(tip, poolSyncWait)
+	ctx, cancel := context.WithTimeout(context.Background(), poolSyncWait)
+	s.Pool.WaitSynced(ctx, tip)
+	cancel()
 	descs, fees := s.Pool.SelectForBlock(maxWeight, maxSigOpCost)
 	out := make([]*TxDesc, len(descs))
 	for i, d := range descs {

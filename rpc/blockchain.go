@@ -483,7 +483,7 @@ var invalidateBlockDoc = methodDoc{
 	examples: exBoth(`"blockhash"`, `"blockhash"`),
 }
 
-func (s *Server) invalidateBlock(_ context.Context, a args) (any, error) {
+func (s *Server) invalidateBlock(ctx context.Context, a args) (any, error) {
 	hash, err := a.hash(0, "blockhash")
 	if err != nil {
 		return nil, err
@@ -491,7 +491,7 @@ func (s *Server) invalidateBlock(_ context.Context, a args) (any, error) {
 	if err := s.cfg.Chain.InvalidateBlock(hash); err != nil {
 		return nil, chainError(err)
 	}
-	s.settlePool()
+	s.settlePool(ctx)
 	return nil, nil
 }
 
@@ -572,7 +572,7 @@ var reconsiderBlockDoc = methodDoc{
 	examples: exBoth(`"blockhash"`, `"blockhash"`),
 }
 
-func (s *Server) reconsiderBlock(_ context.Context, a args) (any, error) {
+func (s *Server) reconsiderBlock(ctx context.Context, a args) (any, error) {
 	hash, err := a.hash(0, "blockhash")
 	if err != nil {
 		return nil, err
@@ -580,7 +580,7 @@ func (s *Server) reconsiderBlock(_ context.Context, a args) (any, error) {
 	if err := s.cfg.Chain.ReconsiderBlock(hash); err != nil {
 		return nil, chainError(err)
 	}
-	s.settlePool()
+	s.settlePool(ctx)
 	return nil, nil
 }
 

@@ -78,7 +78,6 @@ func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
 		return nil, errorf(codeInvalidParameter, "maxtries must be positive")
 	}
 	hashes, err := s.cfg.Generator.GenerateToAddress(ctx, int(n), pk, uint64(maxTries))
-	s.settlePool()
 	out := make([]string, len(hashes))
 	for i, h := range hashes {
 		out[i] = h.String()
@@ -86,6 +85,7 @@ func (s *Server) generateToAddress(ctx context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, errorf(codeMisc, "generated %d of %d blocks: %v", len(hashes), n, err)
 	}
+	s.settlePool(ctx)
 	return out, nil
 }
 
@@ -170,7 +170,7 @@ func (s *Server) generateBlock(ctx context.Context, a args) (any, error) {
 		return nil, errorf(codeMisc, "%v", err)
 	}
 	if submit {
-		s.settlePool()
+		s.settlePool(ctx)
 	}
 	out := generateBlockResult{Hash: block.BlockHash().String()}
 	if !submit {

@@ -67,9 +67,9 @@ type Mempool interface {
 	Output(op wire.OutPoint) (*wire.TxOut, bool)
 	IsSpent(op wire.OutPoint) bool
 	EstimateFee(target int) (int64, error)
-	// WaitSynced waits, at most d, until the pool has heard of every
+	// WaitSynced waits, until ctx ends, for the pool to hear of every
 	// block up to tip.
-	WaitSynced(tip chainhash.Hash, d time.Duration) bool
+	WaitSynced(ctx context.Context, tip chainhash.Hash) bool
 }
 
 var _ Mempool = (*mempool.TxPool)(nil)

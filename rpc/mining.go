@@ -326,7 +326,7 @@ var submitBlockDoc = methodDoc{
 // submitBlock returns null when the block became the tip, or a BIP22
 // string: "duplicate", "duplicate-invalid", "inconclusive" (stored off the
 // best chain), or the reject reason ("bad-txnmrklroot", ...).
-func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
+func (s *Server) submitBlock(ctx context.Context, a args) (any, error) {
 	raw, err := a.hexBytes(0, errorf(codeDeserialization, "Block decode failed"))
 	if err != nil {
 		return nil, err
@@ -348,7 +348,7 @@ func (s *Server) submitBlock(_ context.Context, a args) (any, error) {
 	if !res.MainChain {
 		return "inconclusive", nil
 	}
-	s.settlePool()
+	s.settlePool(ctx)
 	return nil, nil
 }
 
@@ -363,9 +363,13 @@ const poolSyncWait = 5 * time.Second
 // pool is updated within ActivateBestChain, so that a getrawmempool or a
 // getblocktemplate right after one sees no transaction the new tip
 // confirmed or conflicts with.
-func (s *Server) settlePool() {
+// It gives up early when ctx ends: a node stopping does not wait for a
+// pool that has stopped listening.
+func (s *Server) settlePool(ctx context.Context) {
 	if s.cfg.Mempool != nil {
-		s.cfg.Mempool.WaitSynced(s.cfg.Chain.BestSnapshot().Hash, poolSyncWait)
+		ctx, cancel := context.WithTimeout(ctx, poolSyncWait)
+		defer cancel()
+		s.cfg.Mempool.WaitSynced(ctx, s.cfg.Chain.BestSnapshot().Hash)
 	}
 }
 
