@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
@@ -89,16 +90,42 @@ func cairnBinary(t testing.TB) string {
 }
 
 // freeAddr returns a loopback address with a port that was free a moment
-// ago.
+// ago. The port is drawn below the kernel's ephemeral range
+// (net.ipv4.ip_local_port_range): a port from that range can be taken, between
+// this call and the child's bind, by any process's outbound connection or
+// ":0" listener, and the test packages that run beside this one make many.
+// CI once lost a run that way.
 func freeAddr(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	lo := ephemeralLow()
+	const floor = 10000
+	for range 200 {
+		port := floor + rand.IntN(lo-floor)
+		ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+		if err != nil {
+			continue
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		return addr
 	}
-	addr := ln.Addr().String()
-	ln.Close()
-	return addr
+	t.Fatalf("no free loopback port in [%d, %d)", floor, lo)
+	return ""
+}
+
+// ephemeralLow is the first port of the kernel's ephemeral range, or the
+// IANA one's (49152) where /proc does not say; never below 20000, so that
+// freeAddr keeps a wide range to draw from.
+func ephemeralLow() int {
+	lo := 49152
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil {
+				lo = n
+			}
+		}
+	}
+	return max(lo, 20000)
 }
 
 // testAddress returns a fixed regtest P2PKH address (base58). The tests mine
@@ -291,12 +318,25 @@ type node struct {
 func (n *node) cookiePath() string { return filepath.Join(n.dir, "regtest", ".cookie") }
 
 // startNode starts a regtest node on datadir dir and waits until its RPC
-// answers.
+// answers. When the helper chose the RPC port and another process bound it
+// first (freeAddr can only make that unlikely), the node is started again on
+// another port.
 func startNode(t testing.TB, dir string, o nodeOpts) *node {
 	t.Helper()
-	n := launchNode(t, dir, o)
-	n.waitReady(t)
-	return n
+	chosen := o.rpcAddr == ""
+	for attempt := 1; ; attempt++ {
+		n := launchNode(t, dir, o)
+		err := n.awaitReady()
+		if err == nil {
+			return n
+		}
+		if chosen && attempt < 3 && errors.Is(err, errNodeExited) && strings.Contains(n.stderr.String(), "address already in use") {
+			t.Logf("%s: RPC port taken by another process; starting again on another", n.name)
+			o.rpcAddr = ""
+			continue
+		}
+		t.Fatal(err)
+	}
 }
 
 // launchNode starts a regtest node on datadir dir without waiting for it.
@@ -343,24 +383,27 @@ func (n *node) creds() (user, pass string, err error) {
 	return user, pass, nil
 }
 
-// waitReady polls getblockcount until it answers, failing the test if the
-// node exits or does not answer within readyTimeout.
-func (n *node) waitReady(t testing.TB) {
-	t.Helper()
+// errNodeExited is awaitReady's error for a node that exited before its RPC
+// answered.
+var errNodeExited = errors.New("node exited before its RPC answered")
+
+// awaitReady polls getblockcount until it answers; it fails if the node
+// exits (errNodeExited) or does not answer within readyTimeout.
+func (n *node) awaitReady() error {
 	deadline := time.Now().Add(readyTimeout)
 	var lastErr error
 	for time.Now().Before(deadline) {
 		if n.exited() {
-			t.Fatalf("%s exited with code %d before its RPC answered", n.name, n.cmd.ProcessState.ExitCode())
+			return fmt.Errorf("%s: %w (exit code %d)", n.name, errNodeExited, n.cmd.ProcessState.ExitCode())
 		}
 		if _, err := n.call("getblockcount"); err == nil {
-			return
+			return nil
 		} else {
 			lastErr = err
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	t.Fatalf("%s: RPC not ready after %v: %v", n.name, readyTimeout, lastErr)
+	return fmt.Errorf("%s: RPC not ready after %v: %v", n.name, readyTimeout, lastErr)
 }
 
 // rpcError is a JSON-RPC error object.
