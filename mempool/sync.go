@@ -99,6 +99,12 @@ func (p *TxPool) markSynced(tip chainhash.Hash) {
 	}
 }
 
+// SyncWait is how long a caller that needs the pool valid on a new tip
+// (a block template, an RPC call that moved the tip) waits for it in
+// WaitSynced: the pool hears of a block within milliseconds, and past this
+// bound the caller takes the pool as it is rather than hang.
+const SyncWait = 5 * time.Second
+
 // WaitSynced waits until the pool has heard of every block the chain
 // connected and disconnected up to tip, so that what it holds is what is
 // valid on tip, and reports whether it has. It gives up when ctx ends, or

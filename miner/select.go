@@ -5,7 +5,6 @@ import (
 	"context"
 	"math/bits"
 	"sort"
-	"time"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -37,16 +36,12 @@ type TxSource interface {
 // own ancestor-score index.
 type PoolSource struct{ Pool *mempool.TxPool }
 
-// poolSyncWait bounds how long a template waits for the pool to hear of
-// the tip's block; past it, the pool's choice is taken as it is.
-const poolSyncWait = 5 * time.Second
-
 // SelectForBlock implements TxSource. It first lets the pool catch up with
 // tip, which it follows a moment behind the chain: taken earlier, its
 // choice could hold transactions tip's block confirmed, and the block
 // would be invalid.
 func (s PoolSource) SelectForBlock(tip chainhash.Hash, maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), poolSyncWait)
+	ctx, cancel := context.WithTimeout(context.Background(), mempool.SyncWait)
 	s.Pool.WaitSynced(ctx, tip)
 	cancel()
 	descs, fees := s.Pool.SelectForBlock(maxWeight, maxSigOpCost)

@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
-	"time"
 
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/mempool"
 )
 
 // This file holds Bitcoin Core's "mining" methods: the network's and the
@@ -352,11 +352,7 @@ func (s *Server) submitBlock(ctx context.Context, a args) (any, error) {
 	return nil, nil
 }
 
-// poolSyncWait bounds how long a call that moved the tip waits for the
-// pool to hear of it.
-const poolSyncWait = 5 * time.Second
-
-// settlePool waits, at most poolSyncWait, until the pool has heard of
+// settlePool waits, at most mempool.SyncWait, until the pool has heard of
 // the chain's tip: calls that move the tip (submitblock, generatetoaddress,
 // generateblock, invalidateblock, reconsiderblock) return with the pool
 // already valid on it, as Core's
@@ -367,7 +363,7 @@ const poolSyncWait = 5 * time.Second
 // pool that has stopped listening.
 func (s *Server) settlePool(ctx context.Context) {
 	if s.cfg.Mempool != nil {
-		ctx, cancel := context.WithTimeout(ctx, poolSyncWait)
+		ctx, cancel := context.WithTimeout(ctx, mempool.SyncWait)
 		defer cancel()
 		s.cfg.Mempool.WaitSynced(ctx, s.cfg.Chain.BestSnapshot().Hash)
 	}
