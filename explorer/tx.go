@@ -12,7 +12,6 @@ import (
 	"sync"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
-	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
@@ -50,6 +49,9 @@ type vinJSON struct {
 	Witness      []string `json:"witness,omitempty"`
 	IsCoinbase   bool     `json:"is_coinbase"`
 	Sequence     uint32   `json:"sequence"`
+	// The scripts the input reveals, where it reveals them (innerScripts).
+	InnerRedeemScriptAsm  *string `json:"inner_redeemscript_asm,omitempty"`
+	InnerWitnessScriptAsm *string `json:"inner_witnessscript_asm,omitempty"`
 }
 
 // txJSON is Esplora's transaction.
@@ -129,8 +131,7 @@ func (s *Server) outJSON(o *wire.TxOut) *outJSON {
 	case !ok:
 		et = "unknown"
 	}
-	asm, _ := txscript.DisasmString(o.PkScript)
-	return &outJSON{ScriptPubKey: hex.EncodeToString(o.PkScript), ScriptPubKeyAsm: asm, ScriptPubKeyType: et,
+	return &outJSON{ScriptPubKey: hex.EncodeToString(o.PkScript), ScriptPubKeyAsm: esploraAsm(o.PkScript), ScriptPubKeyType: et,
 		ScriptPubKeyAddress: addr, Value: o.Value}
 }
 
@@ -141,15 +142,23 @@ func (s *Server) txJSON(f *foundTx) *txJSON {
 		Size: tx.SerializeSize(), Weight: consensus.TxWeight(tx), Fee: f.fee(), Status: f.status()}
 	coinbase := consensus.IsCoinBaseTx(tx)
 	for i, in := range tx.TxIn {
-		asm, _ := txscript.DisasmString(in.SignatureScript)
 		v := vinJSON{TxID: in.PreviousOutPoint.Hash.String(), Vout: in.PreviousOutPoint.Index,
-			ScriptSig: hex.EncodeToString(in.SignatureScript), ScriptSigAsm: asm,
+			ScriptSig: hex.EncodeToString(in.SignatureScript), ScriptSigAsm: esploraAsm(in.SignatureScript),
 			IsCoinbase: coinbase, Sequence: in.Sequence}
 		for _, w := range in.Witness {
 			v.Witness = append(v.Witness, hex.EncodeToString(w))
 		}
 		if !coinbase && i < len(f.prevouts) && f.prevouts[i] != nil {
 			v.Prevout = s.outJSON(f.prevouts[i])
+			redeem, witness := innerScripts(in, f.prevouts[i].PkScript)
+			if redeem != nil {
+				a := esploraAsm(redeem)
+				v.InnerRedeemScriptAsm = &a
+			}
+			if witness != nil {
+				a := esploraAsm(witness)
+				v.InnerWitnessScriptAsm = &a
+			}
 		}
 		out.Vin[i] = v
 	}

@@ -70,6 +70,7 @@ type (
 	}
 	esploraOut struct {
 		ScriptPubKey        string `json:"scriptpubkey"`
+		ScriptPubKeyAsm     string `json:"scriptpubkey_asm"`
 		ScriptPubKeyType    string `json:"scriptpubkey_type"`
 		ScriptPubKeyAddress string `json:"scriptpubkey_address"`
 		Value               int64  `json:"value"`
@@ -79,13 +80,14 @@ type (
 		Version  int32  `json:"version"`
 		Locktime uint32 `json:"locktime"`
 		Vin      []struct {
-			TxID       string      `json:"txid"`
-			Vout       uint32      `json:"vout"`
-			Prevout    *esploraOut `json:"prevout"`
-			ScriptSig  string      `json:"scriptsig"`
-			Witness    []string    `json:"witness"`
-			IsCoinbase bool        `json:"is_coinbase"`
-			Sequence   uint32      `json:"sequence"`
+			TxID         string      `json:"txid"`
+			Vout         uint32      `json:"vout"`
+			Prevout      *esploraOut `json:"prevout"`
+			ScriptSig    string      `json:"scriptsig"`
+			ScriptSigAsm string      `json:"scriptsig_asm"`
+			Witness      []string    `json:"witness"`
+			IsCoinbase   bool        `json:"is_coinbase"`
+			Sequence     uint32      `json:"sequence"`
 		} `json:"vin"`
 		Vout   []esploraOut  `json:"vout"`
 		Size   int           `json:"size"`

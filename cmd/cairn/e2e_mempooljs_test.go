@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/btcsuite/btcd/wire"
@@ -166,6 +167,19 @@ func TestE2EMempoolJS(t *testing.T) {
 	if got.Tx.TxID != paid.TxID || got.TxHex != ct.Hex || !got.TxStatus.Confirmed || got.TxStatus.BlockHash != best ||
 		got.TxMerkleProof.BlockHeight != height || len(got.TxOutspends) != len(ct.Vout) {
 		t.Fatalf("transaction read by mempool.js disagrees with getrawtransaction:\n%s", raw)
+	}
+	// Script assembly is Esplora's (rust-bitcoin's), which clients split
+	// on spaces: a push is named by its opcode before its data.
+	asmPrefix := map[string]string{"v0_p2wpkh": "0014 OP_0 OP_PUSHBYTES_20 ", "v1_p2tr": "5120 OP_PUSHNUM_1 OP_PUSHBYTES_32 "}
+	for i, o := range got.Tx.Vout {
+		p, ok := asmPrefix[o.ScriptPubKeyType]
+		program, asm, _ := strings.Cut(p, " ")
+		if want := asm + strings.TrimPrefix(o.ScriptPubKey, program); !ok || o.ScriptPubKeyAsm != want {
+			t.Fatalf("vout %d (%s): scriptpubkey_asm %q, want %q", i, o.ScriptPubKeyType, o.ScriptPubKeyAsm, want)
+		}
+	}
+	if in := got.Tx.Vin[0]; in.ScriptSig != "" || in.ScriptSigAsm != "" || len(in.Witness) == 0 {
+		t.Fatalf("the payment's input: scriptsig %q, asm %q, witness %v", in.ScriptSig, in.ScriptSigAsm, in.Witness)
 	}
 	proof, err := hex.DecodeString(got.TxMerkleBlockProof)
 	var mb wire.MsgMerkleBlock
