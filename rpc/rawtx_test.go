@@ -200,6 +200,17 @@ func TestDecodeRawTransaction(t *testing.T) {
 		}
 	}
 	txAHex, txBHex := txHexString(r.txA), txHexString(r.txB)
+	// A signed P2PKH spend: Core's asm names the signature's hash type.
+	signed := wire.NewMsgTx(2)
+	signed.AddTxIn(wire.NewTxIn(&wire.OutPoint{Hash: r.txC.TxHash()}, nil, nil))
+	signed.AddTxOut(wire.NewTxOut(1000, r.p2wpkhPkScript))
+	sigScript, err := txscript.SignatureScript(signed, 0, r.p2pkhPkScript, txscript.SigHashSingle|txscript.SigHashAnyOneCanPay, r.key, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signed.TxIn[0].SignatureScript = sigScript
+	sig := sigScript[1 : 1+sigScript[0]]
+	wantSigAsm := hex.EncodeToString(sig[:len(sig)-1]) + "[SINGLE|ANYONECANPAY] " + hex.EncodeToString(r.key.PubKey().SerializeCompressed())
 	tests := []struct {
 		name     string
 		params   []any
@@ -207,6 +218,17 @@ func TestDecodeRawTransaction(t *testing.T) {
 		wantCode int
 	}{
 		{name: "non-witness", params: []any{txAHex}, check: shows(r.txA)},
+		{name: "signed P2PKH input", params: []any{txHexString(signed)}, check: func(t *testing.T, res json.RawMessage) {
+			t.Helper()
+			shows(signed)(t, res)
+			var d decodedTx
+			decode(t, res, &d)
+			var ss struct{ Asm, Hex string }
+			decode(t, d.Vin[0]["scriptSig"], &ss)
+			if ss.Asm != wantSigAsm || ss.Hex != hex.EncodeToString(sigScript) {
+				t.Errorf("scriptSig %+v, want asm %q", ss, wantSigAsm)
+			}
+		}},
 		{name: "witness", params: []any{txBHex}, check: shows(r.txB)},
 		{name: "outputs of several types", params: []any{txHexString(r.txC)}, check: func(t *testing.T, res json.RawMessage) {
 			t.Helper()
@@ -288,24 +310,35 @@ func TestDecodeScript(t *testing.T) {
 		wantP2SH    bool
 		wantSegwit  string // segwit type, "" for none
 		segwitAddr  string
+		wantAsm     string
 	}{
 		{name: "P2PKH", script: r.p2pkhPkScript, wantType: "pubkeyhash", wantAddress: r.p2pkhAddr, wantP2SH: true,
-			wantSegwit: "witness_v0_keyhash", segwitAddr: r.p2wpkhAddr},
-		{name: "P2WPKH", script: r.p2wpkhPkScript, wantType: "witness_v0_keyhash", wantAddress: r.p2wpkhAddr, wantP2SH: true},
-		{name: "P2SH", script: r.txC.TxOut[1].PkScript, wantType: "scripthash", wantAddress: r.p2shAddr},
-		{name: "P2WSH", script: p2wsh, wantType: "witness_v0_scripthash", wantAddress: p2wshAddr.EncodeAddress(), wantP2SH: true},
-		{name: "P2TR", script: p2tr, wantType: "witness_v1_taproot", wantAddress: p2trAddr.EncodeAddress()},
+			wantSegwit: "witness_v0_keyhash", segwitAddr: r.p2wpkhAddr,
+			wantAsm: "OP_DUP OP_HASH160 " + hex.EncodeToString(r.p2pkhPkScript[3:23]) + " OP_EQUALVERIFY OP_CHECKSIG"},
+		{name: "P2WPKH", script: r.p2wpkhPkScript, wantType: "witness_v0_keyhash", wantAddress: r.p2wpkhAddr, wantP2SH: true,
+			wantAsm: "0 " + hex.EncodeToString(r.p2wpkhPkScript[2:])},
+		{name: "P2SH", script: r.txC.TxOut[1].PkScript, wantType: "scripthash", wantAddress: r.p2shAddr,
+			wantAsm: "OP_HASH160 " + hex.EncodeToString(r.txC.TxOut[1].PkScript[2:22]) + " OP_EQUAL"},
+		{name: "P2WSH", script: p2wsh, wantType: "witness_v0_scripthash", wantAddress: p2wshAddr.EncodeAddress(), wantP2SH: true,
+			wantAsm: "0 " + hex.EncodeToString(opTrueHash[:])},
+		{name: "P2TR", script: p2tr, wantType: "witness_v1_taproot", wantAddress: p2trAddr.EncodeAddress(),
+			wantAsm: "1 " + hex.EncodeToString(xOnly)},
 		{name: "unknown witness version", script: witnessV2, wantType: "witness_unknown",
 			wantAddress: func() string {
 				// Core encodes any witness program as a bech32m address.
 				prog, _ := bech32.ConvertBits(bytes.Repeat([]byte{7}, 32), 8, 5, true)
 				a, _ := bech32.EncodeM(params.Bech32HRPSegwit, append([]byte{2}, prog...))
 				return a
-			}()},
-		{name: "OP_RETURN", script: nullData, wantType: "nulldata"},
-		{name: "P2PK", script: p2pk, wantType: "pubkey", wantP2SH: true, wantSegwit: "witness_v0_keyhash", segwitAddr: r.p2wpkhAddr},
-		{name: "bare multisig", script: multisig, wantType: "multisig", wantP2SH: true, wantSegwit: "witness_v0_scripthash"},
-		{name: "OP_TRUE", script: []byte{txscript.OP_TRUE}, wantType: "nonstandard", wantP2SH: true, wantSegwit: "witness_v0_scripthash"},
+			}(), wantAsm: "2 " + strings.Repeat("07", 32)},
+		{name: "OP_RETURN", script: nullData, wantType: "nulldata", wantAsm: "OP_RETURN 636169726e"},
+		{name: "P2PK", script: p2pk, wantType: "pubkey", wantP2SH: true, wantSegwit: "witness_v0_keyhash", segwitAddr: r.p2wpkhAddr,
+			wantAsm: hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + " OP_CHECKSIG"},
+		{name: "bare multisig", script: multisig, wantType: "multisig", wantP2SH: true, wantSegwit: "witness_v0_scripthash",
+			wantAsm: "1 " + hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + " 1 OP_CHECKMULTISIG"},
+		{name: "OP_TRUE", script: []byte{txscript.OP_TRUE}, wantType: "nonstandard", wantP2SH: true, wantSegwit: "witness_v0_scripthash", wantAsm: "1"},
+		// Core shows a push of up to 4 bytes as the number it encodes.
+		{name: "timelock", script: []byte{3, 0xa0, 0x86, 0x01, txscript.OP_CHECKLOCKTIMEVERIFY, txscript.OP_DROP}, wantType: "nonstandard",
+			wantP2SH: true, wantSegwit: "witness_v0_scripthash", wantAsm: "100000 OP_CHECKLOCKTIMEVERIFY OP_DROP"},
 		{name: "empty", script: []byte{}, wantType: "nonstandard", wantP2SH: true, wantSegwit: "witness_v0_scripthash"},
 	}
 	for _, test := range tests {
@@ -320,9 +353,8 @@ func TestDecodeScript(t *testing.T) {
 			Segwit                   *segwit
 		}
 		decode(t, res, &d)
-		asm, _ := txscript.DisasmString(test.script)
-		if d.Asm != asm || d.Type != test.wantType || d.Address != test.wantAddress {
-			t.Errorf("%q: asm %q type %s address %q; want %q %s %q", test.name, d.Asm, d.Type, d.Address, asm, test.wantType, test.wantAddress)
+		if d.Asm != test.wantAsm || d.Type != test.wantType || d.Address != test.wantAddress {
+			t.Errorf("%q: asm %q type %s address %q; want %q %s %q", test.name, d.Asm, d.Type, d.Address, test.wantAsm, test.wantType, test.wantAddress)
 		}
 		if _, ok := m["p2sh"]; ok != test.wantP2SH {
 			t.Errorf("%q: p2sh %s, want present %v", test.name, m["p2sh"], test.wantP2SH)

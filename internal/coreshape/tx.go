@@ -73,11 +73,10 @@ func TxJSON(tx *wire.MsgTx, params *chaincfg.Params) TxResult {
 		if coinbase {
 			v.Coinbase = hex.EncodeToString(in.SignatureScript)
 		} else {
-			asm, _ := txscript.DisasmString(in.SignatureScript)
 			v.Txid = in.PreviousOutPoint.Hash.String()
 			index := in.PreviousOutPoint.Index
 			v.Vout = &index
-			v.ScriptSig = &btcjson.ScriptSig{Asm: asm, Hex: hex.EncodeToString(in.SignatureScript)}
+			v.ScriptSig = &btcjson.ScriptSig{Asm: ScriptAsm(in.SignatureScript, true), Hex: hex.EncodeToString(in.SignatureScript)}
 		}
 		for _, w := range in.Witness {
 			v.Witness = append(v.Witness, hex.EncodeToString(w))
@@ -93,9 +92,8 @@ func TxJSON(tx *wire.MsgTx, params *chaincfg.Params) TxResult {
 // ScriptPubKeyJSON describes an output script: asm, hex, Core's type name
 // and the address when it has one.
 func ScriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) btcjson.ScriptPubKeyResult {
-	asm, _ := txscript.DisasmString(pkScript)
 	typ, addr := ClassifyScript(pkScript, params)
-	return btcjson.ScriptPubKeyResult{Asm: asm, Hex: hex.EncodeToString(pkScript), Type: typ, Address: addr}
+	return btcjson.ScriptPubKeyResult{Asm: ScriptAsm(pkScript, false), Hex: hex.EncodeToString(pkScript), Type: typ, Address: addr}
 }
 
 // ClassifyScript names an output script's type as Bitcoin Core's Solver
