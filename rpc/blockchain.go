@@ -341,11 +341,11 @@ func (s *Server) getChainTips(context.Context, args) (any, error) {
 
 // txOutResult is gettxout's answer.
 type txOutResult struct {
-	BestBlock     string                     `json:"bestblock"`
-	Confirmations int64                      `json:"confirmations"`
-	Value         float64                    `json:"value"`
-	ScriptPubKey  btcjson.ScriptPubKeyResult `json:"scriptPubKey"`
-	Coinbase      bool                       `json:"coinbase"`
+	BestBlock     string       `json:"bestblock"`
+	Confirmations int64        `json:"confirmations"`
+	Value         float64      `json:"value"`
+	ScriptPubKey  scriptPubKey `json:"scriptPubKey"`
+	Coinbase      bool         `json:"coinbase"`
 }
 
 var getTxOutDoc = methodDoc{

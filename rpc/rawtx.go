@@ -216,6 +216,7 @@ func (s *Server) decodeRawTransaction(_ context.Context, a args) (any, error) {
 // decodeScriptResult is decodescript's answer.
 type decodeScriptResult struct {
 	Asm     string         `json:"asm"`
+	Desc    string         `json:"desc"`
 	Type    string         `json:"type"`
 	Address string         `json:"address,omitempty"`
 	P2SH    string         `json:"p2sh,omitempty"`
@@ -225,6 +226,7 @@ type decodeScriptResult struct {
 // segwitWrapped describes the script's segwit (P2WSH or P2WPKH) version.
 type segwitWrapped struct {
 	Asm        string `json:"asm"`
+	Desc       string `json:"desc"`
 	Hex        string `json:"hex"`
 	Type       string `json:"type"`
 	Address    string `json:"address,omitempty"`
@@ -237,11 +239,13 @@ var decodeScriptDoc = methodDoc{
 	args:     []argDoc{reqArg("hexstring", argHex, "the hex-encoded script")},
 	results: []resultDoc{rObj("", "",
 		rStr("asm", "Disassembly of the script"),
+		rStr("desc", "Inferred descriptor for the script"),
 		rStr("type", "The output type (e.g. "+scriptTypeNames+")"),
 		rStr("address", "The address (only if a well-defined address exists)").opt(),
 		rStr("p2sh", "address of P2SH script wrapping this redeem script (not returned for types that should not be wrapped)").opt(),
 		rObj("segwit", "Result of a witness output script wrapping this redeem script (not returned for types that should not be wrapped)",
 			rStr("asm", "Disassembly of the output script"),
+			rStr("desc", "Inferred descriptor for the script"),
 			rHex("hex", "The raw output script bytes, hex-encoded"),
 			rStr("type", "The type of the output script (e.g. witness_v0_keyhash or witness_v0_scripthash)"),
 			rStr("address", "The address (only if a well-defined address exists)").opt(),
@@ -258,7 +262,7 @@ func (s *Server) decodeScript(_ context.Context, a args) (any, error) {
 	}
 	params := s.cfg.Chain.Network().AddressParams()
 	pk := scriptPubKeyJSON(script, params)
-	out := decodeScriptResult{Asm: pk.Asm, Type: pk.Type, Address: pk.Address}
+	out := decodeScriptResult{Asm: pk.Asm, Desc: pk.Desc, Type: pk.Type, Address: pk.Address}
 	if !canWrap(script, pk.Type) {
 		return out, nil
 	}
@@ -343,7 +347,7 @@ func segwitOf(script []byte, typ string, params *chaincfg.Params) *segwitWrapped
 		return nil
 	}
 	pk := scriptPubKeyJSON(w, params)
-	sw := &segwitWrapped{Asm: pk.Asm, Hex: pk.Hex, Type: pk.Type, Address: pk.Address}
+	sw := &segwitWrapped{Asm: pk.Asm, Desc: pk.Desc, Hex: pk.Hex, Type: pk.Type, Address: pk.Address}
 	if p2sh, err := btcutil.NewAddressScriptHash(w, params); err == nil {
 		sw.P2SHSegwit = p2sh.EncodeAddress()
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain/chaintest"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/internal/coreshape"
 )
 
 // TestGetRawTransaction ensures getrawtransaction finds transactions in a
@@ -154,7 +155,7 @@ func TestDecodeRawTransaction(t *testing.T) {
 		Vout                []struct {
 			Value        float64
 			N            uint32
-			ScriptPubKey struct{ Asm, Hex, Type, Address string }
+			ScriptPubKey struct{ Asm, Desc, Hex, Type, Address string }
 		}
 	}
 	shows := func(tx *wire.MsgTx) func(t *testing.T, res json.RawMessage) {
@@ -242,6 +243,14 @@ func TestDecodeRawTransaction(t *testing.T) {
 					t.Errorf("vout %d: type %s address %q, want %s %q", i, d.Vout[i].ScriptPubKey.Type,
 						d.Vout[i].ScriptPubKey.Address, types[i], addrs[i])
 				}
+				// Core infers addr() where there is an address, raw() elsewhere.
+				desc := "raw(" + hex.EncodeToString(r.txC.TxOut[i].PkScript) + ")"
+				if addrs[i] != "" {
+					desc = "addr(" + addrs[i] + ")"
+				}
+				if desc += "#" + coreshape.DescriptorChecksum(desc); d.Vout[i].ScriptPubKey.Desc != desc {
+					t.Errorf("vout %d: desc %q, want %q", i, d.Vout[i].ScriptPubKey.Desc, desc)
+				}
 			}
 		}},
 		{name: "coinbase with witness", params: []any{txHexString(coinbase)}, check: shows(coinbase)},
@@ -299,8 +308,8 @@ func TestDecodeScript(t *testing.T) {
 		return a.EncodeAddress(), hex.EncodeToString(pk)
 	}
 	type segwit struct {
-		Type, Address, Hex string
-		P2SHSegwit         string `json:"p2sh-segwit"`
+		Type, Address, Hex, Desc string
+		P2SHSegwit               string `json:"p2sh-segwit"`
 	}
 	tests := []struct {
 		name        string
@@ -311,6 +320,7 @@ func TestDecodeScript(t *testing.T) {
 		wantSegwit  string // segwit type, "" for none
 		segwitAddr  string
 		wantAsm     string
+		wantDesc    string // without its checksum; addr(wantAddress) when empty
 	}{
 		{name: "P2PKH", script: r.p2pkhPkScript, wantType: "pubkeyhash", wantAddress: r.p2pkhAddr, wantP2SH: true,
 			wantSegwit: "witness_v0_keyhash", segwitAddr: r.p2wpkhAddr,
@@ -322,7 +332,7 @@ func TestDecodeScript(t *testing.T) {
 		{name: "P2WSH", script: p2wsh, wantType: "witness_v0_scripthash", wantAddress: p2wshAddr.EncodeAddress(), wantP2SH: true,
 			wantAsm: "0 " + hex.EncodeToString(opTrueHash[:])},
 		{name: "P2TR", script: p2tr, wantType: "witness_v1_taproot", wantAddress: p2trAddr.EncodeAddress(),
-			wantAsm: "1 " + hex.EncodeToString(xOnly)},
+			wantAsm: "1 " + hex.EncodeToString(xOnly), wantDesc: "rawtr(" + hex.EncodeToString(xOnly) + ")"},
 		{name: "unknown witness version", script: witnessV2, wantType: "witness_unknown",
 			wantAddress: func() string {
 				// Core encodes any witness program as a bech32m address.
@@ -330,16 +340,20 @@ func TestDecodeScript(t *testing.T) {
 				a, _ := bech32.EncodeM(params.Bech32HRPSegwit, append([]byte{2}, prog...))
 				return a
 			}(), wantAsm: "2 " + strings.Repeat("07", 32)},
-		{name: "OP_RETURN", script: nullData, wantType: "nulldata", wantAsm: "OP_RETURN 636169726e"},
+		{name: "OP_RETURN", script: nullData, wantType: "nulldata", wantAsm: "OP_RETURN 636169726e", wantDesc: "raw(" + hex.EncodeToString(nullData) + ")"},
 		{name: "P2PK", script: p2pk, wantType: "pubkey", wantP2SH: true, wantSegwit: "witness_v0_keyhash", segwitAddr: r.p2wpkhAddr,
-			wantAsm: hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + " OP_CHECKSIG"},
+			wantAsm:  hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + " OP_CHECKSIG",
+			wantDesc: "pk(" + hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + ")"},
 		{name: "bare multisig", script: multisig, wantType: "multisig", wantP2SH: true, wantSegwit: "witness_v0_scripthash",
-			wantAsm: "1 " + hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + " 1 OP_CHECKMULTISIG"},
-		{name: "OP_TRUE", script: []byte{txscript.OP_TRUE}, wantType: "nonstandard", wantP2SH: true, wantSegwit: "witness_v0_scripthash", wantAsm: "1"},
+			wantAsm:  "1 " + hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + " 1 OP_CHECKMULTISIG",
+			wantDesc: "multi(1," + hex.EncodeToString(r.key.PubKey().SerializeCompressed()) + ")"},
+		{name: "OP_TRUE", script: []byte{txscript.OP_TRUE}, wantType: "nonstandard", wantP2SH: true, wantSegwit: "witness_v0_scripthash", wantAsm: "1",
+			wantDesc: "raw(51)"},
 		// Core shows a push of up to 4 bytes as the number it encodes.
 		{name: "timelock", script: []byte{3, 0xa0, 0x86, 0x01, txscript.OP_CHECKLOCKTIMEVERIFY, txscript.OP_DROP}, wantType: "nonstandard",
-			wantP2SH: true, wantSegwit: "witness_v0_scripthash", wantAsm: "100000 OP_CHECKLOCKTIMEVERIFY OP_DROP"},
-		{name: "empty", script: []byte{}, wantType: "nonstandard", wantP2SH: true, wantSegwit: "witness_v0_scripthash"},
+			wantP2SH: true, wantSegwit: "witness_v0_scripthash", wantAsm: "100000 OP_CHECKLOCKTIMEVERIFY OP_DROP",
+			wantDesc: "raw(03a08601b175)"},
+		{name: "empty", script: []byte{}, wantType: "nonstandard", wantP2SH: true, wantSegwit: "witness_v0_scripthash", wantDesc: "raw()"},
 	}
 	for _, test := range tests {
 		res, rerr := call(t, r.srv, "decodescript", hex.EncodeToString(test.script))
@@ -349,10 +363,19 @@ func TestDecodeScript(t *testing.T) {
 		}
 		m := object(t, res)
 		var d struct {
-			Asm, Type, Address, P2SH string
-			Segwit                   *segwit
+			Asm, Desc, Type, Address, P2SH string
+			Segwit                         *segwit
 		}
 		decode(t, res, &d)
+		// The descriptor Core infers, with BIP 380's checksum.
+		withSum := func(body string) string { return body + "#" + coreshape.DescriptorChecksum(body) }
+		wantDesc := test.wantDesc
+		if wantDesc == "" {
+			wantDesc = "addr(" + test.wantAddress + ")"
+		}
+		if d.Desc != withSum(wantDesc) {
+			t.Errorf("%q: desc %q, want %q", test.name, d.Desc, withSum(wantDesc))
+		}
 		if d.Asm != test.wantAsm || d.Type != test.wantType || d.Address != test.wantAddress {
 			t.Errorf("%q: asm %q type %s address %q; want %q %s %q", test.name, d.Asm, d.Type, d.Address, test.wantAsm, test.wantType, test.wantAddress)
 		}
@@ -367,7 +390,7 @@ func TestDecodeScript(t *testing.T) {
 		case test.wantSegwit != "" && d.Segwit == nil:
 			t.Errorf("%q: no segwit, want %s", test.name, test.wantSegwit)
 		case test.wantSegwit != "":
-			checkKeys(t, test.name+" segwit", object(t, m["segwit"]), "asm", "hex", "type", "address", "p2sh-segwit")
+			checkKeys(t, test.name+" segwit", object(t, m["segwit"]), "asm", "desc", "hex", "type", "address", "p2sh-segwit")
 			wantAddr, wantHex := segwitOfScript(test.script)
 			if test.segwitAddr != "" {
 				wantAddr = test.segwitAddr
@@ -375,7 +398,7 @@ func TestDecodeScript(t *testing.T) {
 			}
 			wantBytes, _ := hex.DecodeString(wantHex)
 			if d.Segwit.Type != test.wantSegwit || d.Segwit.Address != wantAddr || d.Segwit.Hex != wantHex ||
-				d.Segwit.P2SHSegwit != p2shOf(wantBytes) {
+				d.Segwit.P2SHSegwit != p2shOf(wantBytes) || d.Segwit.Desc != withSum("addr("+wantAddr+")") {
 				t.Errorf("%q: segwit %+v, want type %s address %s hex %s p2sh-segwit %s",
 					test.name, *d.Segwit, test.wantSegwit, wantAddr, wantHex, p2shOf(wantBytes))
 			}

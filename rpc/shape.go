@@ -128,7 +128,8 @@ type txWithHex struct {
 func scriptPubKeyDoc(key string) resultDoc {
 	return rObj(key, "",
 		rStr("asm", "Disassembly of the output script"),
-		rHex("hex", "The raw output script bytes, hex-encoded (absent for an empty script)").opt(),
+		rStr("desc", "Inferred descriptor for the output"),
+		rHex("hex", "The raw output script bytes, hex-encoded"),
 		rStr("address", "The address (only if a well-defined address exists)").opt(),
 		rStr("type", "The type (one of: "+scriptTypeNames+")"),
 	)
@@ -170,15 +171,16 @@ func txDocFields() []resultDoc {
 
 // The shapes shared with the other servers live in internal/coreshape.
 type (
-	txResult  = coreshape.TxResult
-	vinResult = coreshape.VinResult
+	txResult     = coreshape.TxResult
+	vinResult    = coreshape.VinResult
+	scriptPubKey = coreshape.ScriptPubKey
 )
 
 func coins(units int64) float64 { return coreshape.Coins(units) }
 
 func txJSON(tx *wire.MsgTx, params *chaincfg.Params) txResult { return coreshape.TxJSON(tx, params) }
 
-func scriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) btcjson.ScriptPubKeyResult {
+func scriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) scriptPubKey {
 	return coreshape.ScriptPubKeyJSON(pkScript, params)
 }
 

@@ -31,15 +31,31 @@ func Coins(units int64) float64 {
 // TxResult is a decoded transaction as Bitcoin Core's decoderawtransaction
 // shows it.
 type TxResult struct {
-	Txid     string         `json:"txid"`
-	Hash     string         `json:"hash"`
-	Version  uint32         `json:"version"`
-	Size     int            `json:"size"`
-	Vsize    int            `json:"vsize"`
-	Weight   int            `json:"weight"`
-	LockTime uint32         `json:"locktime"`
-	Vin      []VinResult    `json:"vin"`
-	Vout     []btcjson.Vout `json:"vout"`
+	Txid     string      `json:"txid"`
+	Hash     string      `json:"hash"`
+	Version  uint32      `json:"version"`
+	Size     int         `json:"size"`
+	Vsize    int         `json:"vsize"`
+	Weight   int         `json:"weight"`
+	LockTime uint32      `json:"locktime"`
+	Vin      []VinResult `json:"vin"`
+	Vout     []Vout      `json:"vout"`
+}
+
+// Vout is one output as Core shows it.
+type Vout struct {
+	Value        float64      `json:"value"`
+	N            uint32       `json:"n"`
+	ScriptPubKey ScriptPubKey `json:"scriptPubKey"`
+}
+
+// ScriptPubKey is an output script as Core's ScriptToUniv shows it.
+type ScriptPubKey struct {
+	Asm     string `json:"asm"`
+	Desc    string `json:"desc"`
+	Hex     string `json:"hex"`
+	Address string `json:"address,omitempty"`
+	Type    string `json:"type"`
 }
 
 // VinResult is one input: a coinbase's script, or the outpoint and
@@ -65,7 +81,7 @@ func TxJSON(tx *wire.MsgTx, params *chaincfg.Params) TxResult {
 		Weight:   weight,
 		LockTime: tx.LockTime,
 		Vin:      make([]VinResult, len(tx.TxIn)),
-		Vout:     make([]btcjson.Vout, len(tx.TxOut)),
+		Vout:     make([]Vout, len(tx.TxOut)),
 	}
 	coinbase := consensus.IsCoinBaseTx(tx)
 	for i, in := range tx.TxIn {
@@ -84,16 +100,17 @@ func TxJSON(tx *wire.MsgTx, params *chaincfg.Params) TxResult {
 		r.Vin[i] = v
 	}
 	for i, out := range tx.TxOut {
-		r.Vout[i] = btcjson.Vout{Value: Coins(out.Value), N: uint32(i), ScriptPubKey: ScriptPubKeyJSON(out.PkScript, params)}
+		r.Vout[i] = Vout{Value: Coins(out.Value), N: uint32(i), ScriptPubKey: ScriptPubKeyJSON(out.PkScript, params)}
 	}
 	return r
 }
 
-// ScriptPubKeyJSON describes an output script: asm, hex, Core's type name
-// and the address when it has one.
-func ScriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) btcjson.ScriptPubKeyResult {
+// ScriptPubKeyJSON describes an output script: asm, the inferred
+// descriptor, hex, the address when it has one, and Core's type name.
+func ScriptPubKeyJSON(pkScript []byte, params *chaincfg.Params) ScriptPubKey {
 	typ, addr := ClassifyScript(pkScript, params)
-	return btcjson.ScriptPubKeyResult{Asm: ScriptAsm(pkScript, false), Hex: hex.EncodeToString(pkScript), Type: typ, Address: addr}
+	return ScriptPubKey{Asm: ScriptAsm(pkScript, false), Desc: Descriptor(pkScript, typ, addr),
+		Hex: hex.EncodeToString(pkScript), Address: addr, Type: typ}
 }
 
 // ClassifyScript names an output script's type as Bitcoin Core's Solver
