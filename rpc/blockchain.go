@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/internal/coreshape"
 )
 
 // This file holds the "blockchain" methods of Bitcoin Core's help that
@@ -157,10 +158,10 @@ var getBlockDoc = methodDoc{
 	desc: "If verbosity is 0, returns a string that is serialized, hex-encoded data for block 'hash'.\n" +
 		"If verbosity is 1, returns an Object with information about block <hash>.\n" +
 		"If verbosity is 2, returns an Object with information about block <hash> and information about each transaction.\n" +
-		"Verbosity 3 is accepted and gives the same answer as 2: Cairn adds no prevout information.",
+		"If verbosity is 3, returns an Object with information about block <hash> and information about each transaction, including prevout information for inputs (only where the block's undo data is kept: not pruned, and connected once).",
 	args: []argDoc{
 		reqArg("blockhash", argHex, "The block hash"),
-		optArg("verbosity", argNum, "1", "0 for hex-encoded data, 1 for a JSON object, 2 (or 3) for JSON object with transaction data.\n"+
+		optArg("verbosity", argNum, "1", "0 for hex-encoded data, 1 for a JSON object, 2 for JSON object with transaction data, and 3 for JSON object with transaction data including prevout information for inputs.\n"+
 			"A boolean is taken as Core's old verbose: true for 1, false for 0").oneOf("numeric or boolean"),
 	},
 	results: []resultDoc{
@@ -190,8 +191,18 @@ var getBlockDoc = methodDoc{
 			rElision("Same output as verbosity = 1"),
 			rArr("tx", "", rObj("", "",
 				rElision("The transactions in the format of the getrawtransaction RPC, without its block fields. Different from verbosity = 1 \"tx\" result"),
+				rAmount("fee", "The transaction fee in "+coinUnit+", omitted if block undo data is not available").opt(),
 			)),
 		).when("for verbosity = 2"),
+		rObj("", "",
+			rElision("Same output as verbosity = 2"),
+			rArr("tx", "", rObj("", "",
+				rArr("vin", "", rObj("", "",
+					rElision("The same output as verbosity = 2"),
+					prevoutDoc(),
+				)),
+			)),
+		).when("for verbosity = 3"),
 	},
 	examples: exBoth(`"`+exampleHash+`"`, `"`+exampleHash+`"`),
 }
@@ -231,7 +242,13 @@ func (s *Server) getBlock(_ context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, errorf(codeDatabase, "Can't read block from disk: %v", err)
 	}
-	return blockJSON(info, block, int(verbosity), s.cfg.Chain.Network().AddressParams()), nil
+	var spent [][]coreshape.Spent
+	if verbosity >= 2 {
+		if spent, err = s.spentByTx(hash, block); err != nil {
+			return nil, err
+		}
+	}
+	return blockJSON(info, block, int(verbosity), s.cfg.Chain.Network().AddressParams(), spent), nil
 }
 
 // blockReadError is Core's answer to a block that cannot be read.
@@ -243,6 +260,32 @@ func blockReadError(err error) error {
 		return errorf(codeMisc, "Block not available (not fully downloaded)")
 	}
 	return errorf(codeDatabase, "Can't read block from disk: %v", err)
+}
+
+// spentByTx splits a block's undo data by transaction, as blockJSON and
+// getrawtransaction take it: nil for the coinbase. It is nil, with no
+// error, where the block has no undo data (never connected, or pruned); an
+// undo record that cannot be read is Core's internal error.
+func (s *Server) spentByTx(hash chainhash.Hash, b *wire.MsgBlock) ([][]coreshape.Spent, error) {
+	entries, err := s.cfg.Chain.SpentOutputs(hash, b)
+	if errors.Is(err, chain.ErrNoBlockData) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, errorf(codeInternal, "Undo data expected but can't be read. This could be due to disk corruption or a conflict with a pruning event.")
+	}
+	out := make([][]coreshape.Spent, len(b.Transactions))
+	for i, tx := range b.Transactions[1:] {
+		if len(entries) < len(tx.TxIn) {
+			return nil, errorf(codeInternal, "Undo data expected but can't be read. This could be due to disk corruption or a conflict with a pruning event.")
+		}
+		sp := make([]coreshape.Spent, len(tx.TxIn))
+		for j, e := range entries[:len(tx.TxIn)] {
+			sp[j] = coreshape.Spent{Value: e.Amount, PkScript: e.PkScript, Height: e.Height, Coinbase: e.IsCoinBase}
+		}
+		out[i+1], entries = sp, entries[len(tx.TxIn):]
+	}
+	return out, nil
 }
 
 // decodeRawBlock decodes a stored block.

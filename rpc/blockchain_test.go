@@ -211,7 +211,25 @@ func TestGetBlock(t *testing.T) {
 			t.Errorf("tx %v, want txids %v", ids, want)
 		}
 	}
-	decoded := func(t *testing.T, res json.RawMessage) {
+	// What b102's transactions spend, from the undo data: txB spends txA:0
+	// (block 101), txC the coinbase of block 2.
+	type prevout struct {
+		Generated    bool
+		Height       int32
+		Value        float64
+		ScriptPubKey struct{ Hex, Type, Desc string }
+	}
+	cb2Out := r.g.Block("b2").Transactions[0].TxOut[r.txC.TxIn[0].PreviousOutPoint.Index]
+	spends := map[int]struct {
+		out       *wire.TxOut
+		height    int32
+		generated bool
+	}{1: {r.txA.TxOut[0], 101, false}, 2: {cb2Out, 2, true}}
+	var decodedAt func(t *testing.T, res json.RawMessage, verbosity int)
+	decoded := func(verbosity int) func(t *testing.T, res json.RawMessage) {
+		return func(t *testing.T, res json.RawMessage) { decodedAt(t, res, verbosity) }
+	}
+	decodedAt = func(t *testing.T, res json.RawMessage, verbosity int) {
 		t.Helper()
 		var vb verboseBlock
 		decode(t, res, &vb)
@@ -222,7 +240,37 @@ func TestGetBlock(t *testing.T) {
 			t.Fatalf("%d transactions, want 3", len(txs))
 		}
 		for i, tx := range txs {
-			checkKeys(t, fmt.Sprintf("tx %d", i), tx, "txid", "hash", "version", "size", "vsize", "weight", "locktime", "vin", "vout", "hex")
+			keys := []string{"txid", "hash", "version", "size", "vsize", "weight", "locktime", "vin", "vout", "hex"}
+			if i > 0 {
+				// The fee, from the undo data, for all but the coinbase.
+				keys = append(keys, "fee")
+				var fee float64
+				decode(t, tx["fee"], &fee)
+				want := spends[i].out.Value
+				for _, o := range b102.Transactions[i].TxOut {
+					want -= o.Value
+				}
+				if fee != float64(want)/1e8 {
+					t.Errorf("tx %d fee %v, want %v", i, fee, float64(want)/1e8)
+				}
+				var ins []map[string]json.RawMessage
+				decode(t, tx["vin"], &ins)
+				p, ok := ins[0]["prevout"]
+				if ok != (verbosity >= 3) {
+					t.Fatalf("verbosity %d: tx %d input has prevout %v", verbosity, i, ok)
+				}
+				if ok {
+					var got prevout
+					decode(t, p, &got)
+					w := spends[i]
+					if got.Generated != w.generated || got.Height != w.height || got.Value != float64(w.out.Value)/1e8 ||
+						got.ScriptPubKey.Hex != hex.EncodeToString(w.out.PkScript) || got.ScriptPubKey.Desc == "" {
+						t.Errorf("tx %d prevout %+v, want generated %v height %d value %d script %x", i, got,
+							w.generated, w.height, w.out.Value, w.out.PkScript)
+					}
+				}
+			}
+			checkKeys(t, fmt.Sprintf("tx %d", i), tx, keys...)
 			if got, want := str(t, tx["hex"]), txHexString(b102.Transactions[i]); got != want {
 				t.Errorf("tx %d hex %s, want %s", i, got, want)
 			}
@@ -237,7 +285,11 @@ func TestGetBlock(t *testing.T) {
 		checkKeys(t, "coinbase input", cbIn[0], "coinbase", "txinwitness", "sequence")
 		var in []map[string]json.RawMessage
 		decode(t, txs[1]["vin"], &in)
-		checkKeys(t, "witness input", in[0], "txid", "vout", "scriptSig", "txinwitness", "sequence")
+		if verbosity >= 3 {
+			checkKeys(t, "witness input", in[0], "txid", "vout", "scriptSig", "txinwitness", "prevout", "sequence")
+		} else {
+			checkKeys(t, "witness input", in[0], "txid", "vout", "scriptSig", "txinwitness", "sequence")
+		}
 		if string(txs[1]["txid"]) == string(txs[1]["hash"]) {
 			t.Error("witness tx: hash equals txid")
 		}
@@ -255,8 +307,8 @@ func TestGetBlock(t *testing.T) {
 		{name: "null verbosity", params: []any{r.hash("b102"), nil}, check: txids},
 		{name: "verbose true", params: []any{r.hash("b102"), true}, check: txids},
 		{name: "verbosity 1", params: []any{r.hash("b102"), 1}, check: txids},
-		{name: "verbosity 2", params: []any{r.hash("b102"), 2}, check: decoded},
-		{name: "verbosity 3", params: []any{r.hash("b102"), 3}, check: decoded},
+		{name: "verbosity 2", params: []any{r.hash("b102"), 2}, check: decoded(2)},
+		{name: "verbosity 3", params: []any{r.hash("b102"), 3}, check: decoded(3)},
 		{name: "verbosity 4", params: []any{r.hash("b102"), 4}, wantCode: -8, wantMsg: "Verbosity"},
 		{name: "verbosity -1", params: []any{r.hash("b102"), -1}, wantCode: -8, wantMsg: "Verbosity"},
 		{name: "verbosity string", params: []any{r.hash("b102"), "2"}, wantCode: -3},

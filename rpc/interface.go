@@ -31,6 +31,7 @@ type Chain interface {
 	BlockHashByHeight(height int32) (chainhash.Hash, error)
 	BlockByHash(hash chainhash.Hash) (*wire.MsgBlock, error)
 	RawBlock(hash chainhash.Hash) ([]byte, error)
+	SpentOutputs(hash chainhash.Hash, block *wire.MsgBlock) ([]*utxo.Entry, error)
 	BlockInfo(hash chainhash.Hash) (*chain.BlockInfo, error)
 	ChainTips() []chain.ChainTip
 	FetchUtxoEntry(op wire.OutPoint) (*utxo.Entry, error)

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"context"
+	"errors"
 
 	"github.com/btcsuite/btcd/btcutil"
 	"github.com/btcsuite/btcd/chaincfg"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
+	"github.com/cairnchain/cairn/internal/coreshape"
 )
 
 // This file holds the "rawtransactions" methods of Bitcoin Core's help
@@ -30,7 +32,7 @@ var getRawTransactionDoc = methodDoc{
 	args: []argDoc{
 		reqArg("txid", argStr, "The transaction id"),
 		optArg("verbose", argBool, "false", "true for a JSON object, false for hex-encoded data.\n"+
-			"A number is taken as Core's verbosity: 0 for false, above 0 for true (no fee or prevout information)").oneOf("boolean or numeric"),
+			"A number is taken as Core's verbosity: 0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout").oneOf("boolean or numeric"),
 		optArg("blockhash", argHex, "", "The block in which to look for the transaction"),
 	},
 	results: []resultDoc{
@@ -43,6 +45,14 @@ var getRawTransactionDoc = methodDoc{
 			rTime("time", "Same as \"blocktime\"").opt(),
 			rHex("hex", "The serialized, hex-encoded data for 'txid'"),
 		}, txDocFields()...)...).when("if verbose is set to true"),
+		rObj("", "",
+			rElision("Same output as verbosity = 1"),
+			rAmount("fee", "transaction fee in "+coinUnit+", omitted if block undo data is not available").opt(),
+			rArr("vin", "", rObj("", "utxo being spent, omitted if block undo data is not available",
+				rElision("Same output as verbosity = 1"),
+				prevoutDoc(),
+			)),
+		).when("for verbosity = 2"),
 	},
 	examples: []exampleLine{
 		exCLI(`"mytxid"`), exCLI(`"mytxid" true`), exRPC(`"mytxid", true`),
@@ -56,20 +66,20 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	verbose := false
+	verbosity := int64(0)
 	if a.has(1) {
 		// Core accepts a bool or a verbosity number.
 		if b, berr := a.boolAt(1, false); berr == nil {
-			verbose = b
-		} else {
-			v, err := a.int64At(1, 0)
-			if err != nil {
-				return nil, errorf(codeType, "verbose must be a bool or a number")
+			if b {
+				verbosity = 1
 			}
-			verbose = v > 0
+		} else if verbosity, err = a.int64At(1, 0); err != nil {
+			return nil, errorf(codeType, "verbose must be a bool or a number")
 		}
 	}
+	verbose := verbosity > 0
 	var tx *wire.MsgTx
+	var block *wire.MsgBlock // tx's, when verbosity 2 needs it
 	var blockHash chainhash.Hash
 	inActive := false
 	if txid == consensus.TxHash(s.cfg.Chain.Network().Genesis.Transactions[0]) {
@@ -85,8 +95,7 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 			return nil, err
 		}
 		inActive = info.MainChain
-		block, err := s.cfg.Chain.BlockByHash(blockHash)
-		if err != nil {
+		if block, err = s.cfg.Chain.BlockByHash(blockHash); err != nil {
 			return nil, errorf(codeMisc, "Block not available")
 		}
 		for _, t := range block.Transactions {
@@ -119,7 +128,15 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 	if !verbose {
 		return txHex(tx), nil
 	}
-	out := rawTxResult{txWithHex: txWithHex{txResult: txJSON(tx, s.cfg.Chain.Network().AddressParams()), Hex: txHex(tx)}}
+	// Verbosity 2 adds the fee and the prevouts from the block's undo data,
+	// where there is some (Core's getrawtransaction: none for a coinbase).
+	var spent []coreshape.Spent
+	if verbosity >= 2 && !consensus.IsCoinBaseTx(tx) {
+		if spent, err = s.txSpent(tx, block, blockHash); err != nil {
+			return nil, err
+		}
+	}
+	out := rawTxResult{txWithHex: txWithHex{txResult: coreshape.TxJSONSpent(tx, s.cfg.Chain.Network().AddressParams(), spent, true), Hex: txHex(tx)}}
 	if info, err := s.cfg.Chain.BlockInfo(blockHash); err == nil {
 		// As Core: confirmations 0 and no times for a block off the
 		// active chain.
@@ -136,6 +153,31 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 		out.InActiveChain = &inActive
 	}
 	return out, nil
+}
+
+// txSpent is what tx spends, from the undo data of its block (block, or
+// read by hash when nil); nil where the block has none.
+func (s *Server) txSpent(tx *wire.MsgTx, block *wire.MsgBlock, hash chainhash.Hash) ([]coreshape.Spent, error) {
+	if block == nil {
+		var err error
+		if block, err = s.cfg.Chain.BlockByHash(hash); err != nil {
+			if errors.Is(err, chain.ErrNoBlockData) {
+				return nil, nil
+			}
+			return nil, errorf(codeInternal, "Block data expected but can't be read. This could be due to disk corruption or a conflict with a pruning event.")
+		}
+	}
+	byTx, err := s.spentByTx(hash, block)
+	if err != nil || byTx == nil {
+		return nil, err
+	}
+	txid := consensus.TxHash(tx)
+	for i, t := range block.Transactions {
+		if t == tx || consensus.TxHash(t) == txid {
+			return byTx[i], nil
+		}
+	}
+	return nil, nil
 }
 
 // rawTxResult is getrawtransaction's verbose answer.

@@ -67,6 +67,42 @@ func TestGetRawTransaction(t *testing.T) {
 			}
 		}
 	}
+	// Verbosity 2: txB's fee and the output it spends (txA:0, block 101),
+	// from b102's undo data; nothing of the kind for a coinbase.
+	withPrevout := func(wantFee bool) check {
+		return func(t *testing.T, res json.RawMessage) {
+			t.Helper()
+			var v struct {
+				Fee *float64
+				Vin []struct {
+					Prevout *struct {
+						Generated    bool
+						Height       int32
+						Value        float64
+						ScriptPubKey struct{ Hex, Type string }
+					}
+				}
+			}
+			decode(t, res, &v)
+			if !wantFee {
+				if v.Fee != nil || v.Vin[0].Prevout != nil {
+					t.Errorf("a coinbase: fee or prevout in %s", res)
+				}
+				return
+			}
+			spent := r.txA.TxOut[0]
+			fee := spent.Value
+			for _, o := range r.txB.TxOut {
+				fee -= o.Value
+			}
+			p := v.Vin[0].Prevout
+			if v.Fee == nil || *v.Fee != float64(fee)/1e8 || p == nil || p.Generated || p.Height != 101 ||
+				p.Value != float64(spent.Value)/1e8 || p.ScriptPubKey.Hex != hex.EncodeToString(spent.PkScript) ||
+				p.ScriptPubKey.Type != "witness_v0_keyhash" {
+				t.Errorf("verbosity 2: %s; want fee %d and txA:0 spent at height 101", res, fee)
+			}
+		}
+	}
 	yes, no := true, false
 	tests := []struct {
 		name     string
@@ -85,6 +121,15 @@ func TestGetRawTransaction(t *testing.T) {
 		{name: "given block, hex", params: []any{txA, false, r.hash("b101")}, check: hexIs(r.txA)},
 		{name: "given block, null verbose", params: []any{txA, nil, r.hash("b101")}, check: hexIs(r.txA)},
 		{name: "given block, verbose", params: []any{txB, true, r.hash("b102")}, check: verbose(r.txB, "b102", 2, &yes)},
+		{name: "txindex, verbosity 2", params: []any{txB, 2}, check: withPrevout(true)},
+		{name: "given block, verbosity 2", params: []any{txB, 2, r.hash("b102")}, check: withPrevout(true)},
+		{name: "verbosity 1 has no prevout", params: []any{txB, 1}, check: func(t *testing.T, res json.RawMessage) {
+			t.Helper()
+			if m := object(t, res); m["fee"] != nil || strings.Contains(string(res), "prevout") {
+				t.Errorf("verbosity 1 shows fee or prevout: %s", res)
+			}
+		}},
+		{name: "coinbase, verbosity 2", params: []any{r.g.Block("b50").Transactions[0].TxHash().String(), 2}, check: withPrevout(false)},
 		{name: "given side block", params: []any{sideCB.TxHash().String(), true, r.hash("s102")}, check: func(t *testing.T, res json.RawMessage) {
 			t.Helper()
 			var v struct {

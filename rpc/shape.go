@@ -86,7 +86,10 @@ type blockResult struct {
 	Tx            any     `json:"tx"`
 }
 
-func blockJSON(info *chain.BlockInfo, b *wire.MsgBlock, verbosity int, params *chaincfg.Params) blockResult {
+// blockJSON is getblock's answer. spent holds what each transaction's
+// inputs spend (nil where the undo data is not available): with verbosity
+// 2, each transaction then shows its fee; with 3, its inputs' prevouts too.
+func blockJSON(info *chain.BlockInfo, b *wire.MsgBlock, verbosity int, params *chaincfg.Params, spent [][]coreshape.Spent) blockResult {
 	hr := headerJSON(info, len(b.Transactions))
 	r := blockResult{
 		Hash: hr.Hash, Confirmations: hr.Confirmations, Height: hr.Height, Version: hr.Version,
@@ -98,7 +101,11 @@ func blockJSON(info *chain.BlockInfo, b *wire.MsgBlock, verbosity int, params *c
 	if verbosity >= 2 {
 		txs := make([]txWithHex, len(b.Transactions))
 		for i, tx := range b.Transactions {
-			txs[i] = txWithHex{txResult: txJSON(tx, params), Hex: txHex(tx)}
+			var sp []coreshape.Spent
+			if spent != nil {
+				sp = spent[i]
+			}
+			txs[i] = txWithHex{txResult: coreshape.TxJSONSpent(tx, params, sp, verbosity >= 3), Hex: txHex(tx)}
 		}
 		r.Tx = txs
 	} else {
@@ -133,6 +140,17 @@ func scriptPubKeyDoc(key string) resultDoc {
 		rStr("address", "The address (only if a well-defined address exists)").opt(),
 		rStr("type", "The type (one of: "+scriptTypeNames+")"),
 	)
+}
+
+// prevoutDoc documents an input's prevout, as verbosity 3 of getblock and 2
+// of getrawtransaction show it.
+func prevoutDoc() resultDoc {
+	return rObj("prevout", "(Only if undo information is available)",
+		rBool("generated", "Coinbase or not"),
+		rNum("height", "The height of the prevout"),
+		rAmount("value", "The value in "+coinUnit),
+		scriptPubKeyDoc("scriptPubKey"),
+	).opt()
 }
 
 // scriptTypeNames are the output types classifyScript names, in Core's

@@ -40,6 +40,9 @@ type TxResult struct {
 	LockTime uint32      `json:"locktime"`
 	Vin      []VinResult `json:"vin"`
 	Vout     []Vout      `json:"vout"`
+	// Fee is shown where the spent outputs are known (from the block's
+	// undo data) and the transaction is not a coinbase.
+	Fee *float64 `json:"fee,omitempty"`
 }
 
 // Vout is one output as Core shows it.
@@ -66,11 +69,37 @@ type VinResult struct {
 	Vout      *uint32            `json:"vout,omitempty"`
 	ScriptSig *btcjson.ScriptSig `json:"scriptSig,omitempty"`
 	Witness   []string           `json:"txinwitness,omitempty"`
+	Prevout   *Prevout           `json:"prevout,omitempty"`
 	Sequence  uint32             `json:"sequence"`
+}
+
+// Prevout is the output an input spends, as Core's verbosity 3 (getblock)
+// and 2 (getrawtransaction) show it.
+type Prevout struct {
+	Generated    bool         `json:"generated"` // a coinbase's output
+	Height       int32        `json:"height"`
+	Value        float64      `json:"value"`
+	ScriptPubKey ScriptPubKey `json:"scriptPubKey"`
 }
 
 // TxJSON decodes a transaction as decoderawtransaction shows it.
 func TxJSON(tx *wire.MsgTx, params *chaincfg.Params) TxResult {
+	return TxJSONSpent(tx, params, nil, false)
+}
+
+// Spent is an output an input spends, as a block's undo data holds it.
+type Spent struct {
+	Value    int64
+	PkScript []byte
+	Height   int32
+	Coinbase bool // it is a coinbase's output
+}
+
+// TxJSONSpent is TxJSON with what the transaction's inputs spend, one per
+// input (nil for a coinbase or where unknown): the fee, as Core's TxToUniv
+// shows it with undo data, and with prevouts each input's previous output
+// too.
+func TxJSONSpent(tx *wire.MsgTx, params *chaincfg.Params, spent []Spent, prevouts bool) TxResult {
 	weight := consensus.TxWeight(tx)
 	r := TxResult{
 		Txid:     consensus.TxHash(tx).String(),
@@ -93,6 +122,11 @@ func TxJSON(tx *wire.MsgTx, params *chaincfg.Params) TxResult {
 			index := in.PreviousOutPoint.Index
 			v.Vout = &index
 			v.ScriptSig = &btcjson.ScriptSig{Asm: ScriptAsm(in.SignatureScript, true), Hex: hex.EncodeToString(in.SignatureScript)}
+			if prevouts && len(spent) == len(tx.TxIn) {
+				e := spent[i]
+				v.Prevout = &Prevout{Generated: e.Coinbase, Height: e.Height, Value: Coins(e.Value),
+					ScriptPubKey: ScriptPubKeyJSON(e.PkScript, params)}
+			}
 		}
 		for _, w := range in.Witness {
 			v.Witness = append(v.Witness, hex.EncodeToString(w))
@@ -101,6 +135,17 @@ func TxJSON(tx *wire.MsgTx, params *chaincfg.Params) TxResult {
 	}
 	for i, out := range tx.TxOut {
 		r.Vout[i] = Vout{Value: Coins(out.Value), N: uint32(i), ScriptPubKey: ScriptPubKeyJSON(out.PkScript, params)}
+	}
+	if !coinbase && len(spent) == len(tx.TxIn) {
+		var fee int64
+		for _, e := range spent {
+			fee += e.Value
+		}
+		for _, out := range tx.TxOut {
+			fee -= out.Value
+		}
+		f := Coins(fee)
+		r.Fee = &f
 	}
 	return r
 }
