@@ -162,7 +162,7 @@ var getBlockDoc = methodDoc{
 	args: []argDoc{
 		reqArg("blockhash", argHex, "The block hash"),
 		optArg("verbosity", argNum, "1", "0 for hex-encoded data, 1 for a JSON object, 2 for JSON object with transaction data, and 3 for JSON object with transaction data including prevout information for inputs.\n"+
-			"A boolean is taken as Core's old verbose: true for 1, false for 0").oneOf("numeric or boolean"),
+			"A boolean is taken as Core's old verbose: true for 1, false for 0").alias("verbose").oneOf("numeric or boolean"),
 	},
 	results: []resultDoc{
 		rHex("", "A string that is serialized, hex-encoded data for block 'hash'").when("for verbosity = 0"),

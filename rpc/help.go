@@ -78,7 +78,10 @@ const (
 // argDoc is one argument, or a member of an object or array argument.
 type argDoc struct {
 	name string
-	typ  argType
+	// aliases are other names a named argument may take (Core's
+	// "verbosity|verbose"); help shows only name.
+	aliases []string
+	typ     argType
 	// typeName replaces the type's name in the description, for an
 	// argument that takes more than one JSON type ("numeric or boolean").
 	typeName string
@@ -98,6 +101,12 @@ func reqArg(name string, typ argType, desc string, inner ...argDoc) argDoc {
 
 func optArg(name string, typ argType, def, desc string, inner ...argDoc) argDoc {
 	return argDoc{name: name, typ: typ, def: def, desc: desc, inner: inner}
+}
+
+// alias adds names the argument may also be given by.
+func (a argDoc) alias(names ...string) argDoc {
+	a.aliases = append(a.aliases, names...)
+	return a
 }
 
 // oneOf sets the type name printed for an argument of several JSON types.
@@ -446,11 +455,11 @@ func (s *sections) String() string {
 	return b.String()
 }
 
-// params returns the parameter names in order and how many of the first
-// are required.
-func (d *methodDoc) params() (names []string, required int) {
+// params returns the parameter names in order, each with its aliases
+// after it, and how many of the first are required.
+func (d *methodDoc) params() (names [][]string, required int) {
 	for _, a := range d.args {
-		names = append(names, a.name)
+		names = append(names, append([]string{a.name}, a.aliases...))
 		if a.required {
 			required = len(names)
 		}

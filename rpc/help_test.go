@@ -129,13 +129,14 @@ func TestHelpSections(t *testing.T) {
 		if len(h.params) == 0 && args != "none" {
 			t.Errorf("%s: Arguments %q, want none", name, args)
 		}
-		for i, p := range h.params {
+		for i, names := range h.params {
+			p := names[0] // help shows a parameter by its first name
 			line := regexp.MustCompile(fmt.Sprintf(`(?m)^%d\. %s +\([a-z ]+, (required|optional)[,)]`, i+1, regexp.QuoteMeta(p)))
 			if !line.MatchString(args) {
 				t.Errorf("%s: Arguments lack %d. %s with its type and whether it is required:\n%s", name, i+1, p, args)
 			}
 		}
-		if h.required > 0 && !strings.Contains(args, fmt.Sprintf("%d. %s", h.required, h.params[h.required-1])) {
+		if h.required > 0 && !strings.Contains(args, fmt.Sprintf("%d. %s", h.required, h.params[h.required-1][0])) {
 			t.Errorf("%s: the last required argument is not listed", name)
 		}
 		for _, r := range h.doc.results {
@@ -181,8 +182,8 @@ func TestHelpArguments(t *testing.T) {
 		{"getblockhash", "1. height    (numeric, required) The height index"},
 		{"getblockhash", "Result:\n\"hex\"    (string) The block hash"},
 		{"gettxout", `3. include_mempool    (boolean, optional, default=true)`},
-		{"getrawtransaction", `getrawtransaction "txid" ( verbose "blockhash" )`},
-		{"getrawtransaction", `2. verbose      (boolean or numeric, optional, default=false)`},
+		{"getrawtransaction", `getrawtransaction "txid" ( verbosity "blockhash" )`},
+		{"getrawtransaction", `2. verbosity    (numeric or boolean, optional, default=0)`},
 		{"generatetoaddress", fmt.Sprintf("3. maxtries    (numeric, optional, default=%d)", defaultMaxTries)},
 		{"sendrawtransaction", `2. maxfeerate    (numeric or string, optional, default="0.10")`},
 		{"getnetworkhashps", "1. nblocks    (numeric, optional, default=120)"},

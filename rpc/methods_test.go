@@ -15,14 +15,14 @@ func TestMethodTable(t *testing.T) {
 		"getblockcount":         nil,
 		"getbestblockhash":      nil,
 		"getblockhash":          {"height"},
-		"getblock":              {"blockhash", "verbosity"},
+		"getblock":              {"blockhash", "verbosity|verbose"},
 		"getblockheader":        {"blockhash", "verbose"},
 		"getblockfilter":        {"blockhash", "filtertype"},
 		"getchaintips":          nil,
 		"getdifficulty":         nil,
 		"gettxout":              {"txid", "n", "include_mempool"},
 		"gettxoutsetinfo":       {"hash_type"},
-		"getrawtransaction":     {"txid", "verbose", "blockhash"},
+		"getrawtransaction":     {"txid", "verbosity|verbose", "blockhash"},
 		"decoderawtransaction":  {"hexstring", "iswitness"},
 		"decodescript":          {"hexstring"},
 		"validateaddress":       {"address"},
@@ -75,8 +75,14 @@ func TestMethodTable(t *testing.T) {
 			t.Errorf("method %s missing", name)
 			continue
 		}
-		if strings.Join(h.params, ",") != strings.Join(params, ",") {
-			t.Errorf("%s: params %v, want %v", name, h.params, params)
+		// A parameter with aliases is written as Core writes it,
+		// "verbosity|verbose".
+		var got []string
+		for _, names := range h.params {
+			got = append(got, strings.Join(names, "|"))
+		}
+		if strings.Join(got, ",") != strings.Join(params, ",") {
+			t.Errorf("%s: params %v, want %v", name, got, params)
 		}
 		if h.doc == nil {
 			t.Errorf("%s: no help", name)

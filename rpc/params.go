@@ -14,9 +14,10 @@ import (
 type handler struct {
 	// doc is the method's help, and the source of its parameters.
 	doc *methodDoc
-	// params names the parameters in order (named arguments map onto
-	// them); the first required of them must be given. Both come from doc.
-	params   []string
+	// params names the parameters in order, each by its name and then its
+	// aliases (named arguments map onto them); the first required of them
+	// must be given. Both come from doc.
+	params   [][]string
 	required int
 	fn       func(ctx context.Context, a args) (any, error)
 }
@@ -43,22 +44,25 @@ func (h *handler) positional(raw json.RawMessage) ([]json.RawMessage, error) {
 		if err := json.Unmarshal(raw, &named); err != nil {
 			return nil, errorf(codeInvalidRequest, "Params must be an array or object: %v", err)
 		}
+		// As Core's transformNamedArguments: a parameter takes the first of
+		// its names given, and any name left over is unknown.
 		out := make([]json.RawMessage, 0, len(h.params))
-		used := 0
-		for i, name := range h.params {
-			if v, ok := named[name]; ok {
-				for len(out) < i {
-					out = append(out, json.RawMessage("null"))
+		used := make(map[string]bool, len(named))
+		for i, names := range h.params {
+			for _, name := range names {
+				if v, ok := named[name]; ok {
+					for len(out) < i {
+						out = append(out, json.RawMessage("null"))
+					}
+					out = append(out, v)
+					used[name] = true
+					break
 				}
-				out = append(out, v)
-				used++
 			}
 		}
-		if used != len(named) {
-			for name := range named {
-				if !contains(h.params, name) {
-					return nil, errorf(codeInvalidParameter, "Unknown named parameter %s", name)
-				}
+		for name := range named {
+			if !used[name] {
+				return nil, errorf(codeInvalidParameter, "Unknown named parameter %s", name)
 			}
 		}
 		return out, nil

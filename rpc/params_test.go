@@ -28,6 +28,18 @@ func TestNamedParams(t *testing.T) {
 		{name: "getrawtransaction skipping verbose", method: "getrawtransaction",
 			params:     map[string]any{"txid": txA, "blockhash": r.hash("b101")},
 			wantResult: `"` + txHexString(r.txA) + `"`},
+		// Core's "verbosity|verbose": either name, the first given wins
+		// and the other is unknown.
+		{name: "getblock by its old name verbose", method: "getblock", params: map[string]any{"verbose": false, "blockhash": r.hash("b1")},
+			wantResult: `"` + blockHex(r.g.Block("b1")) + `"`},
+		{name: "getrawtransaction verbosity 0", method: "getrawtransaction",
+			params:     map[string]any{"txid": txA, "verbosity": 0, "blockhash": r.hash("b101")},
+			wantResult: `"` + txHexString(r.txA) + `"`},
+		{name: "getrawtransaction verbose false", method: "getrawtransaction",
+			params:     map[string]any{"txid": txA, "verbose": false, "blockhash": r.hash("b101")},
+			wantResult: `"` + txHexString(r.txA) + `"`},
+		{name: "both names", method: "getrawtransaction", params: map[string]any{"txid": txA, "verbosity": 0, "verbose": true},
+			wantCode: -8, wantMsg: "Unknown named parameter verbose"},
 		{name: "no parameters", method: "getblockcount", params: map[string]any{}, wantResult: "103"},
 		{name: "unknown name", method: "getblockhash", params: map[string]any{"height": 0, "foo": 1},
 			wantCode: -8, wantMsg: "Unknown named parameter foo"},

@@ -27,16 +27,17 @@ var getRawTransactionDoc = methodDoc{
 		"If a blockhash argument is passed, it will return the transaction if\n" +
 		"the specified block is available and the transaction is in that block.\n\n" +
 		"Hint: Use cairn wallet history for wallet transactions.\n\n" +
-		"If verbose is false or omitted, returns the serialized transaction as a hex-encoded string.\n" +
-		"If verbose is true, returns a JSON Object with information about the transaction.",
+		"If verbosity is 0 or omitted, returns the serialized transaction as a hex-encoded string.\n" +
+		"If verbosity is 1, returns a JSON Object with information about the transaction.\n" +
+		"If verbosity is 2, returns a JSON Object with information about the transaction, including fee and prevout information.",
 	args: []argDoc{
 		reqArg("txid", argStr, "The transaction id"),
-		optArg("verbose", argBool, "false", "true for a JSON object, false for hex-encoded data.\n"+
-			"A number is taken as Core's verbosity: 0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout").oneOf("boolean or numeric"),
+		optArg("verbosity", argNum, "0", "0 for hex-encoded data, 1 for a JSON object, and 2 for JSON object with fee and prevout.\n"+
+			"A boolean is taken as Core's old verbose: true for 1, false for 0").alias("verbose").oneOf("numeric or boolean"),
 		optArg("blockhash", argHex, "", "The block in which to look for the transaction"),
 	},
 	results: []resultDoc{
-		rHex("", "The serialized transaction as a hex-encoded string for 'txid'").when("if verbose is not set or set to false"),
+		rHex("", "The serialized transaction as a hex-encoded string for 'txid'").when("if verbosity is not set or set to 0"),
 		rObj("", "", append([]resultDoc{
 			rBool("in_active_chain", "Whether specified block is in the active chain or not (only present with explicit \"blockhash\" argument)").opt(),
 			rHex("blockhash", "the block hash (absent for a mempool transaction)").opt(),
@@ -44,7 +45,7 @@ var getRawTransactionDoc = methodDoc{
 			rTime("blocktime", "The block time expressed in "+unixTime+" (only for a block of the active chain)").opt(),
 			rTime("time", "Same as \"blocktime\"").opt(),
 			rHex("hex", "The serialized, hex-encoded data for 'txid'"),
-		}, txDocFields()...)...).when("if verbose is set to true"),
+		}, txDocFields()...)...).when("if verbosity is set to 1"),
 		rObj("", "",
 			rElision("Same output as verbosity = 1"),
 			rAmount("fee", "transaction fee in "+coinUnit+", omitted if block undo data is not available").opt(),
@@ -55,8 +56,8 @@ var getRawTransactionDoc = methodDoc{
 		).when("for verbosity = 2"),
 	},
 	examples: []exampleLine{
-		exCLI(`"mytxid"`), exCLI(`"mytxid" true`), exRPC(`"mytxid", true`),
-		exCLI(`"mytxid" false "myblockhash"`), exCLI(`"mytxid" true "myblockhash"`),
+		exCLI(`"mytxid"`), exCLI(`"mytxid" 1`), exRPC(`"mytxid", 1`),
+		exCLI(`"mytxid" 0 "myblockhash"`), exCLI(`"mytxid" 1 "myblockhash"`), exCLI(`"mytxid" 2 "myblockhash"`),
 	},
 }
 
@@ -74,7 +75,7 @@ func (s *Server) getRawTransaction(_ context.Context, a args) (any, error) {
 				verbosity = 1
 			}
 		} else if verbosity, err = a.int64At(1, 0); err != nil {
-			return nil, errorf(codeType, "verbose must be a bool or a number")
+			return nil, errorf(codeType, "verbosity must be a number or a bool")
 		}
 	}
 	verbose := verbosity > 0

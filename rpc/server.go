@@ -398,7 +398,7 @@ func (s *Server) call(ctx context.Context, method string, params json.RawMessage
 	}
 	for i := 0; i < h.required; i++ {
 		if i >= len(list) || isNull(list[i]) {
-			return nil, errorf(codeMisc, "%s: missing required parameter %q\n%s", method, h.params[i], h.usage(method))
+			return nil, errorf(codeMisc, "%s: missing required parameter %q\n%s", method, h.params[i][0], h.usage(method))
 		}
 	}
 	return h.fn(ctx, args(list))
