@@ -16,6 +16,8 @@ func (s *Server) methods() map[string]*handler {
 		"getdifficulty":         {doc: &getDifficultyDoc, fn: s.getDifficulty},
 		"gettxout":              {doc: &getTxOutDoc, fn: s.getTxOut},
 		"gettxoutsetinfo":       {doc: &getTxOutSetInfoDoc, fn: s.getTxOutSetInfo},
+		"gettxoutproof":         {doc: &getTxOutProofDoc, fn: s.getTxOutProof},
+		"verifytxoutproof":      {doc: &verifyTxOutProofDoc, fn: s.verifyTxOutProof},
 		"getrawtransaction":     {doc: &getRawTransactionDoc, fn: s.getRawTransaction},
 		"decoderawtransaction":  {doc: &decodeRawTransactionDoc, fn: s.decodeRawTransaction},
 		"decodescript":          {doc: &decodeScriptDoc, fn: s.decodeScript},

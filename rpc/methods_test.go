@@ -22,6 +22,8 @@ func TestMethodTable(t *testing.T) {
 		"getdifficulty":         nil,
 		"gettxout":              {"txid", "n", "include_mempool"},
 		"gettxoutsetinfo":       {"hash_type"},
+		"gettxoutproof":         {"txids", "blockhash"},
+		"verifytxoutproof":      {"proof"},
 		"getrawtransaction":     {"txid", "verbosity|verbose", "blockhash"},
 		"decoderawtransaction":  {"hexstring", "iswitness"},
 		"decodescript":          {"hexstring"},
@@ -62,7 +64,7 @@ func TestMethodTable(t *testing.T) {
 	// wantRequired counts each method's required parameters (Core's, and
 	// Cairn's for disconnectnode's address).
 	wantRequired := map[string]int{
-		"getblockhash": 1, "getblock": 1, "getblockheader": 1, "getblockfilter": 1, "gettxout": 2,
+		"getblockhash": 1, "getblock": 1, "getblockheader": 1, "getblockfilter": 1, "gettxout": 2, "gettxoutproof": 1, "verifytxoutproof": 1,
 		"getrawtransaction": 1, "decoderawtransaction": 1, "decodescript": 1, "validateaddress": 1,
 		"submitblock": 1, "submitheader": 1, "generatetoaddress": 2, "generateblock": 2,
 		"sendrawtransaction": 1, "testmempoolaccept": 1, "getmempoolentry": 1, "getmempoolancestors": 1,

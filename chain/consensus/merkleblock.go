@@ -1,6 +1,8 @@
 package consensus
 
 import (
+	"errors"
+
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 )
@@ -81,4 +83,72 @@ func (t *partialTree) build(height, pos int) {
 	if 2*pos+1 < t.width(height-1) {
 		t.build(height-1, 2*pos+1)
 	}
+}
+
+// maxMerkleBlockTxs bounds a merkle block's transaction count as Core's
+// ExtractMatches does: no block holds more than MAX_BLOCK_WEIGHT over the
+// weight of the smallest transaction (60 bytes without witness).
+const maxMerkleBlockTxs = MaxBlockWeight / (60 * WitnessScaleFactor)
+
+// ErrBadMerkleBlock is ExtractMatches's error: the partial merkle tree is
+// malformed.
+var ErrBadMerkleBlock = errors.New("malformed partial merkle tree")
+
+// ExtractMatches walks a BIP37 merkle block's partial tree as Core's
+// CPartialMerkleTree::ExtractMatches does, and returns the merkle root it
+// commits to and the txids it marks as matched, with their positions in
+// the block. The tree is refused (ErrBadMerkleBlock) when it counts no
+// transaction or more than a block can hold, holds more hashes than
+// transactions or fewer flag bits than hashes, runs out of either, leaves
+// some unused, or has a node whose two children are equal (CVE-2012-2459,
+// which would let one proof pass for two trees). The caller compares the
+// root with the header's, and the count with the block's.
+func ExtractMatches(mb *wire.MsgMerkleBlock) (root chainhash.Hash, matches []chainhash.Hash, positions []uint32, err error) {
+	n := int(mb.Transactions)
+	bits := len(mb.Flags) * 8
+	switch {
+	case n == 0, n > maxMerkleBlockTxs, len(mb.Hashes) > n, bits < len(mb.Hashes):
+		return root, nil, nil, ErrBadMerkleBlock
+	}
+	width := func(h int) int { return (n + (1 << h) - 1) >> h }
+	height := 0
+	for width(height) > 1 {
+		height++
+	}
+	bitsUsed, hashesUsed, bad := 0, 0, false
+	var walk func(h, pos int) chainhash.Hash
+	walk = func(h, pos int) chainhash.Hash {
+		if bad || bitsUsed >= bits {
+			bad = true
+			return chainhash.Hash{}
+		}
+		parentOfMatch := mb.Flags[bitsUsed/8]>>(bitsUsed%8)&1 == 1
+		bitsUsed++
+		if h == 0 || !parentOfMatch {
+			if hashesUsed >= len(mb.Hashes) {
+				bad = true
+				return chainhash.Hash{}
+			}
+			hash := *mb.Hashes[hashesUsed]
+			hashesUsed++
+			if h == 0 && parentOfMatch {
+				matches = append(matches, hash)
+				positions = append(positions, uint32(pos))
+			}
+			return hash
+		}
+		left := walk(h-1, 2*pos)
+		right := left
+		if 2*pos+1 < width(h-1) {
+			if right = walk(h-1, 2*pos+1); right == left {
+				bad = true
+			}
+		}
+		return hashMerkleBranches(&left, &right)
+	}
+	root = walk(height, 0)
+	if bad || (bitsUsed+7)/8 != len(mb.Flags) || hashesUsed != len(mb.Hashes) {
+		return chainhash.Hash{}, nil, nil, ErrBadMerkleBlock
+	}
+	return root, matches, positions, nil
 }

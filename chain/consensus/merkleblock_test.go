@@ -9,55 +9,6 @@ import (
 	"github.com/btcsuite/btcd/wire"
 )
 
-// extractMatches walks a merkle block as a BIP37 client does (Core's
-// CPartialMerkleTree::ExtractMatches): it returns the root the tree
-// commits to and the matched txids, and fails on a tree that does not use
-// every hash and flag byte it carries.
-func extractMatches(t *testing.T, mb *wire.MsgMerkleBlock) (chainhash.Hash, []chainhash.Hash) {
-	t.Helper()
-	n := int(mb.Transactions)
-	width := func(h int) int { return (n + (1 << h) - 1) >> h }
-	height := 0
-	for width(height) > 1 {
-		height++
-	}
-	bitsUsed, hashUsed := 0, 0
-	var matches []chainhash.Hash
-	var walk func(h, pos int) chainhash.Hash
-	walk = func(h, pos int) chainhash.Hash {
-		if bitsUsed >= len(mb.Flags)*8 {
-			t.Fatal("flags run out")
-		}
-		bit := mb.Flags[bitsUsed/8]>>(bitsUsed%8)&1 == 1
-		bitsUsed++
-		if h == 0 || !bit {
-			if hashUsed >= len(mb.Hashes) {
-				t.Fatal("hashes run out")
-			}
-			hash := *mb.Hashes[hashUsed]
-			hashUsed++
-			if h == 0 && bit {
-				matches = append(matches, hash)
-			}
-			return hash
-		}
-		left := walk(h-1, 2*pos)
-		right := left
-		if 2*pos+1 < width(h-1) {
-			right = walk(h-1, 2*pos+1)
-			if right == left {
-				t.Fatal("equal children: CVE-2012-2459")
-			}
-		}
-		return HashMerkleBranches(&left, &right)
-	}
-	root := walk(height, 0)
-	if hashUsed != len(mb.Hashes) || (bitsUsed+7)/8 != len(mb.Flags) {
-		t.Fatalf("used %d of %d hashes and %d bits of %d bytes", hashUsed, len(mb.Hashes), bitsUsed, len(mb.Flags))
-	}
-	return root, matches
-}
-
 // TestNewMerkleBlock builds merkle blocks for trees of 1 to 70 leaves and
 // random matches, and checks that a client's walk finds the block's merkle
 // root and exactly the matched txids, in order.
@@ -85,7 +36,15 @@ func TestNewMerkleBlock(t *testing.T) {
 			if mb.Transactions != uint32(n) || mb.Header.MerkleRoot != root {
 				t.Fatalf("n=%d: header or count wrong", n)
 			}
-			got, matches := extractMatches(t, mb)
+			got, matches, positions, err := ExtractMatches(mb)
+			if err != nil {
+				t.Fatalf("n=%d p=%v: %v", n, p, err)
+			}
+			for k, pos := range positions {
+				if txids[pos] != matches[k] {
+					t.Fatalf("n=%d: match %d at position %d is not that txid", n, k, pos)
+				}
+			}
 			if got != root || !slices.Equal(matches, want) {
 				t.Fatalf("n=%d p=%v: root %v (want %v), matches %v (want %v)", n, p, got, root, matches, want)
 			}
@@ -93,5 +52,52 @@ func TestNewMerkleBlock(t *testing.T) {
 				t.Fatalf("n=%d: a tree with no match is the root alone: %d hashes", n, len(mb.Hashes))
 			}
 		}
+	}
+}
+
+// TestExtractMatchesRefuses checks that malformed partial trees are
+// refused, as Core's ExtractMatches refuses them.
+func TestExtractMatchesRefuses(t *testing.T) {
+	txids := make([]chainhash.Hash, 7)
+	for i := range txids {
+		txids[i][0] = byte(i + 1)
+	}
+	root, _ := CalcMerkleRoot(txids)
+	valid := func() *wire.MsgMerkleBlock {
+		return NewMerkleBlock(&wire.BlockHeader{MerkleRoot: root}, txids, func(i int) bool { return i == 2 || i == 6 })
+	}
+	if got, matches, positions, err := ExtractMatches(valid()); err != nil || got != root ||
+		!slices.Equal(matches, []chainhash.Hash{txids[2], txids[6]}) || !slices.Equal(positions, []uint32{2, 6}) {
+		t.Fatalf("valid tree: root %v matches %v positions %v err %v", got, matches, positions, err)
+	}
+	for _, tc := range []struct {
+		name   string
+		mutate func(mb *wire.MsgMerkleBlock)
+	}{
+		{"no transactions", func(mb *wire.MsgMerkleBlock) { mb.Transactions = 0 }},
+		{"more transactions than a block holds", func(mb *wire.MsgMerkleBlock) { mb.Transactions = maxMerkleBlockTxs + 1 }},
+		{"more hashes than transactions", func(mb *wire.MsgMerkleBlock) {
+			for len(mb.Hashes) <= int(mb.Transactions) {
+				mb.Hashes = append(mb.Hashes, &chainhash.Hash{9})
+			}
+		}},
+		{"an unused hash", func(mb *wire.MsgMerkleBlock) { mb.Hashes = append(mb.Hashes, &chainhash.Hash{9}) }},
+		{"a missing hash", func(mb *wire.MsgMerkleBlock) { mb.Hashes = mb.Hashes[:len(mb.Hashes)-1] }},
+		{"an unused flag byte", func(mb *wire.MsgMerkleBlock) { mb.Flags = append(mb.Flags, 0) }},
+		{"no flags", func(mb *wire.MsgMerkleBlock) { mb.Flags = nil }},
+	} {
+		mb := valid()
+		tc.mutate(mb)
+		if _, _, _, err := ExtractMatches(mb); err == nil {
+			t.Errorf("%s: accepted", tc.name)
+		}
+	}
+	// CVE-2012-2459: a block of six whose last two transactions are the
+	// same has the root of the block of the first five; a tree that shows
+	// both as siblings is refused.
+	dup := append(slices.Clone(txids[:5]), txids[4])
+	mb := NewMerkleBlock(&wire.BlockHeader{}, dup, func(i int) bool { return i >= 4 })
+	if _, _, _, err := ExtractMatches(mb); err == nil {
+		t.Error("a tree with two equal children was accepted")
 	}
 }
