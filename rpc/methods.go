@@ -11,6 +11,7 @@ func (s *Server) methods() map[string]*handler {
 		"getblockhash":          {doc: &getBlockHashDoc, fn: s.getBlockHash},
 		"getblock":              {doc: &getBlockDoc, fn: s.getBlock},
 		"getblockheader":        {doc: &getBlockHeaderDoc, fn: s.getBlockHeader},
+		"getblockstats":         {doc: &getBlockStatsDoc, fn: s.getBlockStats},
 		"getblockfilter":        {doc: &getBlockFilterDoc, fn: s.getBlockFilter},
 		"getchaintips":          {doc: &getChainTipsDoc, fn: s.getChainTips},
 		"getdifficulty":         {doc: &getDifficultyDoc, fn: s.getDifficulty},

@@ -23,6 +23,7 @@ func TestMethodTable(t *testing.T) {
 		"gettxout":              {"txid", "n", "include_mempool"},
 		"gettxoutsetinfo":       {"hash_type"},
 		"gettxoutproof":         {"txids", "blockhash"},
+		"getblockstats":         {"hash_or_height", "stats"},
 		"verifytxoutproof":      {"proof"},
 		"getrawtransaction":     {"txid", "verbosity|verbose", "blockhash"},
 		"decoderawtransaction":  {"hexstring", "iswitness"},
@@ -64,7 +65,7 @@ func TestMethodTable(t *testing.T) {
 	// wantRequired counts each method's required parameters (Core's, and
 	// Cairn's for disconnectnode's address).
 	wantRequired := map[string]int{
-		"getblockhash": 1, "getblock": 1, "getblockheader": 1, "getblockfilter": 1, "gettxout": 2, "gettxoutproof": 1, "verifytxoutproof": 1,
+		"getblockhash": 1, "getblock": 1, "getblockheader": 1, "getblockfilter": 1, "gettxout": 2, "gettxoutproof": 1, "verifytxoutproof": 1, "getblockstats": 1,
 		"getrawtransaction": 1, "decoderawtransaction": 1, "decodescript": 1, "validateaddress": 1,
 		"submitblock": 1, "submitheader": 1, "generatetoaddress": 2, "generateblock": 2,
 		"sendrawtransaction": 1, "testmempoolaccept": 1, "getmempoolentry": 1, "getmempoolancestors": 1,
