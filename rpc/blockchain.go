@@ -220,7 +220,7 @@ func (s *Server) getBlock(_ context.Context, a args) (any, error) {
 				verbosity = 0
 			}
 		} else if verbosity, err = a.int64At(1, 1); err != nil {
-			return nil, errorf(codeType, "verbosity must be a number (0, 1 or 2) or a bool")
+			return nil, errorf(codeType, "verbosity must be a number (0 to 3) or a bool")
 		}
 	}
 	if verbosity < 0 || verbosity > 3 {
