@@ -80,8 +80,13 @@ const (
 	// honest peer about a second to check.
 	txRelayTimeout = 30 * time.Second
 	// txRelayRetry is how long an announcer waits after a refused or
-	// failed exchange before announcing the same batch again.
-	txRelayRetry = time.Second
+	// failed exchange before announcing the same batch again; the wait
+	// doubles with each failure in a row, up to txRelayMaxRetry. A peer
+	// that takes each announcement and resets the stream would otherwise
+	// have the node send it the same batch (up to maxAnnounce
+	// wtxids, 160 KB) every second for as long as it stays connected.
+	txRelayRetry    = time.Second
+	txRelayMaxRetry = 32 * time.Second
 	// maxTxRelayStreams is how many exchanges a peer may have open with
 	// the node at once, and txRelayStreamRate how many it may start per
 	// second on average (an honest one starts 1/txRelayInterval): above
@@ -97,6 +102,9 @@ type txRelay struct {
 	key [2]uint64 // SipHash key of the known and queued sets
 	// limiter admits peers' exchanges.
 	limiter *requestLimiter
+	// retry and maxRetry are the first and the longest wait after a failed
+	// exchange (txRelayRetry and txRelayMaxRetry; tests shorten them).
+	retry, maxRetry time.Duration
 	// exchanges counts the announcements this node made.
 	exchanges atomic.Int64
 
@@ -133,8 +141,8 @@ func newTxRelay(n *Node) *txRelay {
 	var seed [16]byte
 	_, _ = rand.Read(seed[:])
 	return &txRelay{n: n, key: [2]uint64{binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:])},
-		limiter: newRequestLimiter(txRelayStreamRate, txRelayStreamBurst),
-		peers:   make(map[peer.ID]*relayPeer), rejects: make(map[chainhash.Hash]struct{})}
+		limiter: newRequestLimiter(txRelayStreamRate, txRelayStreamBurst), retry: txRelayRetry, maxRetry: txRelayMaxRetry,
+		peers: make(map[peer.ID]*relayPeer), rejects: make(map[chainhash.Hash]struct{})}
 }
 
 // short maps a wtxid to the 64-bit key of the known and queued sets. The
@@ -316,6 +324,7 @@ func (r *txRelay) wanted(w chainhash.Hash) bool {
 // which peers hear of a transaction says little about where it came from),
 // it sends what is queued, one exchange at a time.
 func (r *txRelay) run(ctx context.Context, rp *relayPeer) {
+	wait := r.retry // after the next failure; doubles while they last
 	for {
 		select {
 		case <-ctx.Done():
@@ -343,10 +352,12 @@ func (r *txRelay) run(ctx context.Context, rp *relayPeer) {
 				select {
 				case <-ctx.Done():
 					return
-				case <-time.After(txRelayRetry):
+				case <-time.After(wait):
 				}
+				wait = min(2*wait, r.maxRetry)
 				continue
 			}
+			wait = r.retry
 			r.learned(rp.id, batch)
 		}
 	}

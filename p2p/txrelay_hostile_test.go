@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -192,5 +193,43 @@ func TestTxRelayMisbehaviour(t *testing.T) {
 				t.Errorf("banned %v, pool %d", victim.node.bans.banned(evil.node.ID()), victim.pool.Count())
 			}
 		})
+	}
+}
+
+// TestTxRelayBacksOff ensures a peer that takes each announcement and
+// resets the stream does not have the node send it the same batch at the
+// retry interval for as long as it stays connected: the wait doubles with
+// each failure in a row.
+func TestTxRelayBacksOff(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	net := chainparams.Regtest()
+	f := newTxFixture(t, net, 1)
+	victim := newPoolNode(t, ctx, net, f)
+	// Waits of 20, 40, 80, 160, then 320 ms: about 14 exchanges in the
+	// 3 s below (1 + 4 + 2.7 s / 320 ms), where a fixed 20 ms would allow
+	// over a hundred.
+	victim.node.relay.retry, victim.node.relay.maxRetry = 20*time.Millisecond, 320*time.Millisecond
+	refuser := newTestNode(t, ctx, net, nil)
+	var exchanges atomic.Int64
+	refuser.node.host.SetStreamHandler(refuser.node.protocol("txinv"), func(s network.Stream) {
+		exchanges.Add(1)
+		_ = s.Reset()
+	})
+	if err := refuser.node.Connect(ctx, victim.node.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the handshake", func() bool { return victim.node.PeerCount() == 1 })
+	if _, err := victim.pool.ProcessTransaction(f.spends[0], false); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the first announcement", func() bool { return exchanges.Load() > 0 })
+	time.Sleep(3 * time.Second)
+	if n := exchanges.Load(); n < 3 || n > 16 {
+		t.Errorf("%d announcements in 3 s to a peer that resets every one, want 3 to 16 (a doubling wait)", n)
+	}
+	if victim.node.host.Network().Connectedness(refuser.node.ID()) != network.Connected {
+		t.Error("the refusing peer was disconnected; a reset costs nothing")
 	}
 }
