@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
+	"slices"
 
 	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
@@ -41,7 +43,6 @@ func (s *Server) getTxOutProof(_ context.Context, a args) (any, error) {
 		return nil, typeError(a[0], "array")
 	}
 	txids := make(map[chainhash.Hash]bool, len(list))
-	var first chainhash.Hash
 	for i := range list {
 		h, err := args(list).hash(i, "txid")
 		if err != nil {
@@ -50,9 +51,6 @@ func (s *Server) getTxOutProof(_ context.Context, a args) (any, error) {
 		if txids[h] {
 			s, _ := args(list).str(i)
 			return nil, errorf(codeInvalidParameter, "Invalid parameter, duplicated txid: %s", s)
-		}
-		if i == 0 {
-			first = h
 		}
 		txids[h] = true
 	}
@@ -73,15 +71,17 @@ func (s *Server) getTxOutProof(_ context.Context, a args) (any, error) {
 			return nil, errorf(codeInvalidParameter, "Invalid parameter, txids must not be empty without a blockhash")
 		}
 		// As Core: the block of an unspent output of any of the txids,
-		// then the transaction index for the first.
-		for txid := range txids {
+		// then the transaction index for the first, in the order of
+		// Core's std::set (their bytes as stored).
+		order := slices.SortedFunc(maps.Keys(txids), func(x, y chainhash.Hash) int { return bytes.Compare(x[:], y[:]) })
+		for _, txid := range order {
 			if h, ok := s.unspentOutputBlock(txid); ok {
 				blockHash, found = h, true
 				break
 			}
 		}
 		if !found {
-			if _, loc, err := s.cfg.Chain.FetchTransaction(first); err == nil {
+			if _, loc, err := s.cfg.Chain.FetchTransaction(order[0]); err == nil {
 				blockHash, found = loc.BlockHash, true
 			}
 		}
