@@ -260,8 +260,8 @@ func (s *Server) decodeRawTransaction(_ context.Context, a args) (any, error) {
 type decodeScriptResult struct {
 	Asm     string         `json:"asm"`
 	Desc    string         `json:"desc"`
+	Address string         `json:"address,omitempty"` // before type, as Core's ScriptToUniv writes them
 	Type    string         `json:"type"`
-	Address string         `json:"address,omitempty"`
 	P2SH    string         `json:"p2sh,omitempty"`
 	Segwit  *segwitWrapped `json:"segwit,omitempty"`
 }
@@ -271,8 +271,8 @@ type segwitWrapped struct {
 	Asm        string `json:"asm"`
 	Desc       string `json:"desc"`
 	Hex        string `json:"hex"`
-	Type       string `json:"type"`
 	Address    string `json:"address,omitempty"`
+	Type       string `json:"type"`
 	P2SHSegwit string `json:"p2sh-segwit,omitempty"`
 }
 
