@@ -99,22 +99,23 @@ func (p *TxPool) markSynced(tip chainhash.Hash) {
 	}
 }
 
-// SyncWait is how long a caller that needs the pool valid on a new tip
-// (a block template, an RPC call that moved the tip) waits for it in
-// WaitSynced: the pool hears of a block within milliseconds, and past this
-// bound the caller takes the pool as it is rather than hang.
-const SyncWait = 5 * time.Second
+// syncWait bounds WaitSynced: the pool hears of a block within
+// milliseconds, and past this bound a caller that needs the pool valid on
+// a new tip (a block template, an RPC call that moved the tip) takes it as
+// it is rather than hang.
+const syncWait = 5 * time.Second
 
 // WaitSynced waits until the pool has heard of every block the chain
 // connected and disconnected up to tip, so that what it holds is what is
-// valid on tip, and reports whether it has. It gives up when ctx ends, or
-// as soon as tip is no longer the chain's tip.
+// valid on tip, and reports whether it has. It gives up when ctx ends,
+// after syncWait, or as soon as tip is no longer the chain's tip.
 //
 // The pool follows the chain a moment behind it: a block template taken
 // from the pool right after a block is connected would otherwise carry
 // transactions that block confirmed (Bitcoin Core's pool is updated within
 // ConnectTip, under cs_main, and never lags).
 func (p *TxPool) WaitSynced(ctx context.Context, tip chainhash.Hash) bool {
+	var timeout <-chan time.Time // started only if the pool lags
 	for {
 		p.syncMu.Lock()
 		synced, ch := p.synced, p.syncCh
@@ -125,9 +126,16 @@ func (p *TxPool) WaitSynced(ctx context.Context, tip chainhash.Hash) bool {
 		if p.chain.BestSnapshot().Hash != tip {
 			return false
 		}
+		if timeout == nil {
+			t := time.NewTimer(syncWait)
+			defer t.Stop()
+			timeout = t.C
+		}
 		select {
 		case <-ch:
 		case <-ctx.Done():
+			return false
+		case <-timeout:
 			return false
 		}
 	}

@@ -41,9 +41,7 @@ type PoolSource struct{ Pool *mempool.TxPool }
 // choice could hold transactions tip's block confirmed, and the block
 // would be invalid.
 func (s PoolSource) SelectForBlock(tip chainhash.Hash, maxWeight, maxSigOpCost int64) ([]*TxDesc, int64) {
-	ctx, cancel := context.WithTimeout(context.Background(), mempool.SyncWait)
-	s.Pool.WaitSynced(ctx, tip)
-	cancel()
+	s.Pool.WaitSynced(context.Background(), tip)
 	descs, fees := s.Pool.SelectForBlock(maxWeight, maxSigOpCost)
 	out := make([]*TxDesc, len(descs))
 	for i, d := range descs {

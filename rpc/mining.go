@@ -13,7 +13,6 @@ import (
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
-	"github.com/cairnchain/cairn/mempool"
 )
 
 // This file holds Bitcoin Core's "mining" methods: the network's and the
@@ -352,7 +351,7 @@ func (s *Server) submitBlock(ctx context.Context, a args) (any, error) {
 	return nil, nil
 }
 
-// settlePool waits, at most mempool.SyncWait, until the pool has heard of
+// settlePool waits (at most a few seconds) until the pool has heard of
 // the chain's tip: calls that move the tip (submitblock, generatetoaddress,
 // generateblock, invalidateblock, reconsiderblock) return with the pool
 // already valid on it, as Core's
@@ -363,8 +362,6 @@ func (s *Server) submitBlock(ctx context.Context, a args) (any, error) {
 // pool that has stopped listening.
 func (s *Server) settlePool(ctx context.Context) {
 	if s.cfg.Mempool != nil {
-		ctx, cancel := context.WithTimeout(ctx, mempool.SyncWait)
-		defer cancel()
 		s.cfg.Mempool.WaitSynced(ctx, s.cfg.Chain.BestSnapshot().Hash)
 	}
 }
