@@ -11,6 +11,7 @@ import (
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
+	"github.com/cairnchain/cairn/chain/utxo"
 	"github.com/cairnchain/cairn/internal/coreshape"
 )
 
@@ -272,12 +273,22 @@ func (s *Server) spentByTx(hash chainhash.Hash, b *wire.MsgBlock) ([][]coreshape
 		return nil, nil
 	}
 	if err != nil {
-		return nil, errorf(codeInternal, "Undo data expected but can't be read. This could be due to disk corruption or a conflict with a pruning event.")
+		return nil, errUndoUnreadable
 	}
+	return splitSpent(b, entries)
+}
+
+// errUndoUnreadable is Core's answer to undo data that is recorded but
+// cannot be read.
+var errUndoUnreadable = errorf(codeInternal, "Undo data expected but can't be read. This could be due to disk corruption or a conflict with a pruning event.")
+
+// splitSpent splits a block's undo entries (every input's spent output,
+// the coinbase's left out) by transaction: nil for the coinbase.
+func splitSpent(b *wire.MsgBlock, entries []*utxo.Entry) ([][]coreshape.Spent, error) {
 	out := make([][]coreshape.Spent, len(b.Transactions))
 	for i, tx := range b.Transactions[1:] {
 		if len(entries) < len(tx.TxIn) {
-			return nil, errorf(codeInternal, "Undo data expected but can't be read. This could be due to disk corruption or a conflict with a pruning event.")
+			return nil, errUndoUnreadable
 		}
 		sp := make([]coreshape.Spent, len(tx.TxIn))
 		for j, e := range entries[:len(tx.TxIn)] {
@@ -286,6 +297,20 @@ func (s *Server) spentByTx(hash chainhash.Hash, b *wire.MsgBlock) ([][]coreshape
 		out[i+1], entries = sp, entries[len(tx.TxIn):]
 	}
 	return out, nil
+}
+
+// readBlock reads and decodes a stored block, with Core's errors for one
+// whose data is not kept.
+func (s *Server) readBlock(hash chainhash.Hash) (*wire.MsgBlock, error) {
+	raw, err := s.cfg.Chain.RawBlock(hash)
+	if err != nil {
+		return nil, blockReadError(err)
+	}
+	block, err := decodeRawBlock(raw)
+	if err != nil {
+		return nil, errorf(codeDatabase, "Can't read block from disk: %v", err)
+	}
+	return block, nil
 }
 
 // decodeRawBlock decodes a stored block.

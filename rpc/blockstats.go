@@ -7,12 +7,12 @@ import (
 	"errors"
 	"slices"
 
-	"github.com/btcsuite/btcd/chaincfg/chainhash"
 	"github.com/btcsuite/btcd/wire"
 
 	"github.com/cairnchain/cairn/chain"
 	"github.com/cairnchain/cairn/chain/consensus"
 	"github.com/cairnchain/cairn/chain/utxo"
+	"github.com/cairnchain/cairn/internal/coreshape"
 )
 
 // This file holds getblockstats, Core's per-block statistics from the
@@ -116,50 +116,43 @@ type blockStats struct {
 }
 
 func (s *Server) getBlockStats(_ context.Context, a args) (any, error) {
-	hash, err := s.hashOrHeight(a)
+	info, err := s.hashOrHeight(a)
 	if err != nil {
 		return nil, err
 	}
 	var selected []string
 	if a.has(1) {
-		var list []json.RawMessage
-		if err := json.Unmarshal(a[1], &list); err != nil || jsonType(a[1]) != "array" {
-			return nil, typeError(a[1], "array")
+		list, err := a.list(1)
+		if err != nil {
+			return nil, err
 		}
 		for i := range list {
-			name, err := args(list).str(i)
+			name, err := list.str(i)
 			if err != nil {
 				return nil, err
 			}
 			selected = append(selected, name)
 		}
 	}
-	info, err := s.blockInfo(hash)
+	block, err := s.readBlock(info.Hash)
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.cfg.Chain.RawBlock(hash)
-	if err != nil {
-		return nil, blockReadError(err)
-	}
-	block, err := decodeRawBlock(raw)
-	if err != nil {
-		return nil, errorf(codeDatabase, "Can't read block from disk: %v", err)
-	}
-	var spent []*utxo.Entry
+	spent := make([][]coreshape.Spent, len(block.Transactions))
 	if info.Height > 0 {
 		// As Core's GetUndoChecked.
-		if spent, err = s.cfg.Chain.SpentOutputs(hash, block); errors.Is(err, chain.ErrBlockPruned) {
+		entries, err := s.cfg.Chain.SpentOutputs(info.Hash, block)
+		if errors.Is(err, chain.ErrBlockPruned) {
 			return nil, errorf(codeMisc, "Undo data not available (pruned data)")
 		} else if err != nil {
 			return nil, errorf(codeMisc, "Can't read undo data from disk")
 		}
+		if spent, err = splitSpent(block, entries); err != nil {
+			return nil, err
+		}
 	}
-	st, err := computeBlockStats(block, spent, info.Height, &s.cfg.Chain.Network().Consensus)
-	if err != nil {
-		return nil, err
-	}
-	st.BlockHash, st.MedianTime, st.Time = hash.String(), info.MedianTime, info.Header.Timestamp.Unix()
+	st := computeBlockStats(block, spent, info.Height, &s.cfg.Chain.Network().Consensus)
+	st.BlockHash, st.MedianTime, st.Time = info.Hash.String(), info.MedianTime, info.Header.Timestamp.Unix()
 	if len(selected) == 0 {
 		return st, nil
 	}
@@ -179,40 +172,37 @@ func (s *Server) getBlockStats(_ context.Context, a args) (any, error) {
 	return out, nil
 }
 
-// hashOrHeight resolves getblockstats's first argument: a block hash, or
-// a height of the active chain.
-func (s *Server) hashOrHeight(a args) (chainhash.Hash, error) {
+// hashOrHeight resolves getblockstats's first argument, a block hash or a
+// height of the active chain, to the block.
+func (s *Server) hashOrHeight(a args) (*chain.BlockInfo, error) {
 	if jsonType(a[0]) == "number" {
 		height, err := a.int32At(0, 0)
 		if err != nil {
-			return chainhash.Hash{}, err
+			return nil, err
 		}
 		tip := s.cfg.Chain.BestSnapshot().Height
 		switch {
 		case height < 0:
-			return chainhash.Hash{}, errorf(codeInvalidParameter, "Target block height %d is negative", height)
+			return nil, errorf(codeInvalidParameter, "Target block height %d is negative", height)
 		case height > tip:
-			return chainhash.Hash{}, errorf(codeInvalidParameter, "Target block height %d after current tip %d", height, tip)
+			return nil, errorf(codeInvalidParameter, "Target block height %d after current tip %d", height, tip)
 		}
 		h, err := s.cfg.Chain.BlockHashByHeight(height)
 		if err != nil {
-			return chainhash.Hash{}, errorf(codeInvalidParameter, "Block height out of range")
+			return nil, errorf(codeInvalidParameter, "Block height out of range")
 		}
-		return h, nil
+		return s.blockInfo(h)
 	}
 	hash, err := a.hash(0, "hash_or_height")
 	if err != nil {
-		return chainhash.Hash{}, err
+		return nil, err
 	}
-	if _, err := s.blockInfo(hash); err != nil {
-		return chainhash.Hash{}, err
-	}
-	return hash, nil
+	return s.blockInfo(hash)
 }
 
 // computeBlockStats is Core's getblockstats arithmetic over a block and
-// the outputs its inputs spend (its undo data, in input order).
-func computeBlockStats(block *wire.MsgBlock, spent []*utxo.Entry, height int32, p *consensus.Params) (*blockStats, error) {
+// the outputs each of its transactions spends (splitSpent's answer).
+func computeBlockStats(block *wire.MsgBlock, spent [][]coreshape.Spent, height int32, p *consensus.Params) *blockStats {
 	st := &blockStats{Height: height, Txs: int64(len(block.Transactions)), Subsidy: consensus.CalcBlockSubsidy(height, p)}
 	minFee, minFeeRate, minTxSize := int64(-1), int64(-1), int64(-1)
 	var fees, sizes []int64
@@ -252,17 +242,13 @@ func computeBlockStats(block *wire.MsgBlock, spent []*utxo.Entry, height int32, 
 			st.SwTotalSize += size
 			st.SwTotalWeight += weight
 		}
-		if len(spent) < len(tx.TxIn) {
-			return nil, errorf(codeInternal, "Undo data expected but can't be read. This could be due to disk corruption or a conflict with a pruning event.")
-		}
 		var in int64
-		for _, e := range spent[:len(tx.TxIn)] {
-			in += e.Amount
-			size := int64((&wire.TxOut{Value: e.Amount, PkScript: e.PkScript}).SerializeSize()) + perUTXOOverhead
+		for _, e := range spent[i] {
+			in += e.Value
+			size := int64((&wire.TxOut{Value: e.Value, PkScript: e.PkScript}).SerializeSize()) + perUTXOOverhead
 			st.UTXOSizeInc -= size
 			st.UTXOSizeIncActual -= size
 		}
-		spent = spent[len(tx.TxIn):]
 		fee := in - out
 		fees = append(fees, fee)
 		st.MaxFee = max(st.MaxFee, fee)
@@ -309,7 +295,7 @@ func computeBlockStats(block *wire.MsgBlock, spent []*utxo.Entry, height int32, 
 	for ; next < len(marks) && len(rates) > 0; next++ {
 		st.FeeRatePercentiles[next] = rates[len(rates)-1].rate
 	}
-	return st, nil
+	return st
 }
 
 // truncatedMedian is Core's CalculateTruncatedMedian: the middle value, or

@@ -125,6 +125,16 @@ func (a args) str(i int) (string, error) {
 	return s, nil
 }
 
+// list returns argument i, a JSON array, as arguments of its own, so that
+// its elements are read with the same accessors and errors.
+func (a args) list(i int) (args, error) {
+	var l []json.RawMessage
+	if err := json.Unmarshal(a[i], &l); err != nil || jsonType(a[i]) != "array" {
+		return nil, typeError(a[i], "array")
+	}
+	return l, nil
+}
+
 // int64At returns argument i as an integer, or def when absent.
 func (a args) int64At(i int, def int64) (int64, error) {
 	if !a.has(i) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/hex"
-	"encoding/json"
 	"maps"
 	"slices"
 
@@ -37,64 +36,44 @@ var getTxOutProofDoc = methodDoc{
 // looks for an unspent output of a txid at every index below it.
 const maxOutputsPerBlock = consensus.MaxBlockWeight / (9 * consensus.WitnessScaleFactor)
 
-func (s *Server) getTxOutProof(_ context.Context, a args) (any, error) {
-	var list []json.RawMessage
-	if err := json.Unmarshal(a[0], &list); err != nil || jsonType(a[0]) != "array" {
-		return nil, typeError(a[0], "array")
+func (s *Server) getTxOutProof(ctx context.Context, a args) (any, error) {
+	list, err := a.list(0)
+	if err != nil {
+		return nil, err
 	}
 	txids := make(map[chainhash.Hash]bool, len(list))
 	for i := range list {
-		h, err := args(list).hash(i, "txid")
+		h, err := list.hash(i, "txid")
 		if err != nil {
 			return nil, err
 		}
 		if txids[h] {
-			s, _ := args(list).str(i)
+			s, _ := list.str(i)
 			return nil, errorf(codeInvalidParameter, "Invalid parameter, duplicated txid: %s", s)
 		}
 		txids[h] = true
 	}
 
+	// More than a block can hold are never all in one (Core finds that
+	// out after searching for each).
+	notAll := errorf(codeInvalidAddress, "Not all transactions found in specified or retrieved block")
+	if len(txids) > consensus.MaxBlockTxs {
+		return nil, notAll
+	}
 	var blockHash chainhash.Hash
-	found := false
 	if a.has(1) {
-		var err error
 		if blockHash, err = a.hash(1, "blockhash"); err != nil {
 			return nil, err
 		}
 		if _, err := s.blockInfo(blockHash); err != nil {
 			return nil, err
 		}
-		found = true
-	} else {
-		if len(txids) == 0 {
-			return nil, errorf(codeInvalidParameter, "Invalid parameter, txids must not be empty without a blockhash")
-		}
-		// As Core: the block of an unspent output of any of the txids,
-		// then the transaction index for the first, in the order of
-		// Core's std::set (their bytes as stored).
-		order := slices.SortedFunc(maps.Keys(txids), func(x, y chainhash.Hash) int { return bytes.Compare(x[:], y[:]) })
-		for _, txid := range order {
-			if h, ok := s.unspentOutputBlock(txid); ok {
-				blockHash, found = h, true
-				break
-			}
-		}
-		if !found {
-			if _, loc, err := s.cfg.Chain.FetchTransaction(order[0]); err == nil {
-				blockHash, found = loc.BlockHash, true
-			}
-		}
-		if !found {
-			return nil, errorf(codeInvalidAddress, "Transaction not yet in block")
-		}
+	} else if blockHash, err = s.txBlock(ctx, txids); err != nil {
+		return nil, err
 	}
-	if _, err := s.cfg.Chain.RawBlock(blockHash); err != nil {
-		return nil, blockReadError(err)
-	}
-	block, err := s.cfg.Chain.BlockByHash(blockHash)
+	block, err := s.readBlock(blockHash)
 	if err != nil {
-		return nil, errorf(codeInternal, "Can't read block from disk")
+		return nil, err
 	}
 	ids := make([]chainhash.Hash, len(block.Transactions))
 	matched := 0
@@ -105,7 +84,7 @@ func (s *Server) getTxOutProof(_ context.Context, a args) (any, error) {
 		}
 	}
 	if matched != len(txids) {
-		return nil, errorf(codeInvalidAddress, "Not all transactions found in specified or retrieved block")
+		return nil, notAll
 	}
 	mb := consensus.NewMerkleBlock(&block.Header, ids, func(i int) bool { return txids[ids[i]] })
 	var buf bytes.Buffer
@@ -113,6 +92,30 @@ func (s *Server) getTxOutProof(_ context.Context, a args) (any, error) {
 		return nil, errorf(codeInternal, "%v", err)
 	}
 	return hex.EncodeToString(buf.Bytes()), nil
+}
+
+// txBlock finds the block of txids as Core's gettxoutproof does without a
+// block hash: the block of an unspent output of any of them, else the
+// transaction index's block of the first, in the order of Core's std::set
+// (their bytes as stored). Each txid without an unspent output costs up to
+// maxOutputsPerBlock lookups, so the search stops when the caller goes.
+func (s *Server) txBlock(ctx context.Context, txids map[chainhash.Hash]bool) (chainhash.Hash, error) {
+	if len(txids) == 0 {
+		return chainhash.Hash{}, errorf(codeInvalidParameter, "Invalid parameter, txids must not be empty without a blockhash")
+	}
+	order := slices.SortedFunc(maps.Keys(txids), func(x, y chainhash.Hash) int { return bytes.Compare(x[:], y[:]) })
+	for _, txid := range order {
+		if ctx.Err() != nil {
+			return chainhash.Hash{}, errorf(codeMisc, "gettxoutproof: %v", ctx.Err())
+		}
+		if h, ok := s.unspentOutputBlock(txid); ok {
+			return h, nil
+		}
+	}
+	if _, loc, err := s.cfg.Chain.FetchTransaction(order[0]); err == nil {
+		return loc.BlockHash, nil
+	}
+	return chainhash.Hash{}, errorf(codeInvalidAddress, "Transaction not yet in block")
 }
 
 // unspentOutputBlock is the main-chain block of an unspent output of txid,

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"slices"
 	"strings"
@@ -94,6 +95,19 @@ func TestTxOutProof(t *testing.T) {
 		{"no txid and no block", []any{[]string{}}, -8, "txids must not be empty"},
 	} {
 		callCase(t, r.srv, test.name, "gettxoutproof", test.params, test.wantCode, test.wantMsg)
+	}
+
+	// More txids than a block holds are refused before any search, and a
+	// search for txids in no block ends with the call.
+	many := make([]string, consensus.MaxBlockTxs+1)
+	for i := range many {
+		many[i] = chainhash.Hash{byte(i), byte(i >> 8), 0xee}.String()
+	}
+	callCase(t, r.srv, "more txids than a block holds", "gettxoutproof", []any{many}, -5, "Not all transactions found")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.srv.getTxOutProof(ctx, args{mustJSON(many[:100])}); err == nil || !strings.Contains(err.Error(), "canceled") {
+		t.Errorf("a search for a caller that left: %v", err)
 	}
 
 	proof := str(t, mustCall(t, r.srv, "gettxoutproof", []string{txB}))

@@ -85,10 +85,10 @@ func (t *partialTree) build(height, pos int) {
 	}
 }
 
-// maxMerkleBlockTxs bounds a merkle block's transaction count as Core's
-// ExtractMatches does: no block holds more than MAX_BLOCK_WEIGHT over the
-// weight of the smallest transaction (60 bytes without witness).
-const maxMerkleBlockTxs = MaxBlockWeight / (60 * WitnessScaleFactor)
+// MaxBlockTxs is the most transactions a block can hold: MAX_BLOCK_WEIGHT
+// over the weight of the smallest transaction (60 bytes without witness).
+// Core's ExtractMatches bounds a merkle block's count by it.
+const MaxBlockTxs = MaxBlockWeight / (60 * WitnessScaleFactor)
 
 // ErrBadMerkleBlock is ExtractMatches's error: the partial merkle tree is
 // malformed.
@@ -107,7 +107,7 @@ func ExtractMatches(mb *wire.MsgMerkleBlock) (root chainhash.Hash, matches []cha
 	n := int(mb.Transactions)
 	bits := len(mb.Flags) * 8
 	switch {
-	case n == 0, n > maxMerkleBlockTxs, len(mb.Hashes) > n, bits < len(mb.Hashes):
+	case n == 0, n > MaxBlockTxs, len(mb.Hashes) > n, bits < len(mb.Hashes):
 		return root, nil, nil, ErrBadMerkleBlock
 	}
 	width := func(h int) int { return (n + (1 << h) - 1) >> h }

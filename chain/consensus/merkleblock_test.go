@@ -75,7 +75,7 @@ func TestExtractMatchesRefuses(t *testing.T) {
 		mutate func(mb *wire.MsgMerkleBlock)
 	}{
 		{"no transactions", func(mb *wire.MsgMerkleBlock) { mb.Transactions = 0 }},
-		{"more transactions than a block holds", func(mb *wire.MsgMerkleBlock) { mb.Transactions = maxMerkleBlockTxs + 1 }},
+		{"more transactions than a block holds", func(mb *wire.MsgMerkleBlock) { mb.Transactions = MaxBlockTxs + 1 }},
 		{"more hashes than transactions", func(mb *wire.MsgMerkleBlock) {
 			for len(mb.Hashes) <= int(mb.Transactions) {
 				mb.Hashes = append(mb.Hashes, &chainhash.Hash{9})
