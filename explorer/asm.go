@@ -1,11 +1,11 @@
 package explorer
 
 import (
-	"encoding/binary"
 	"encoding/hex"
 	"strconv"
 	"strings"
 
+	"github.com/btcsuite/btcd/txscript"
 	"github.com/btcsuite/btcd/wire"
 )
 
@@ -63,68 +63,35 @@ func opName(op byte) string {
 	}
 }
 
-// scriptOp is one instruction of a script: an opcode and, for a push, its
-// data.
-type scriptOp struct {
-	op   byte
-	data []byte
-	push bool // op pushes data (OP_0 and OP_PUSHBYTES_N included)
-}
-
-// scriptOps splits script into its instructions. It stops at a push that
-// runs past the script's end, and says so in its error: rust-bitcoin
-// prints "<unexpected end>" for a length cut short and "<push past end>"
-// for data cut short.
-func scriptOps(script []byte) ([]scriptOp, string) {
-	var ops []scriptOp
-	for i := 0; i < len(script); {
-		op := script[i]
-		i++
-		var n uint64
-		switch {
-		case op < opPushData1:
-			n = uint64(op)
-		case op <= opPushData4:
-			size := 1 << (op - opPushData1) // 1, 2 or 4 bytes of length
-			if len(script)-i < size {
-				return ops, "<unexpected end>"
-			}
-			var b [8]byte
-			copy(b[:], script[i:i+size])
-			n = binary.LittleEndian.Uint64(b[:])
-			i += size
-		default:
-			ops = append(ops, scriptOp{op: op})
-			continue
-		}
-		if n > uint64(len(script)-i) {
-			ops = append(ops, scriptOp{op: op, push: true})
-			return ops, "<push past end>"
-		}
-		ops = append(ops, scriptOp{op: op, data: script[i : i+int(n)], push: true})
-		i += int(n)
-	}
-	return ops, ""
-}
-
 // esploraAsm is script's assembly as Esplora prints it.
 func esploraAsm(script []byte) string {
-	ops, bad := scriptOps(script)
 	var b strings.Builder
-	for i, o := range ops {
-		if i > 0 {
+	tok := txscript.MakeScriptTokenizer(0, script)
+	for tok.Next() {
+		if b.Len() > 0 {
 			b.WriteByte(' ')
 		}
-		b.WriteString(opName(o.op))
-		if len(o.data) > 0 {
+		b.WriteString(opName(tok.Opcode()))
+		if d := tok.Data(); len(d) > 0 {
 			b.WriteByte(' ')
-			b.WriteString(hex.EncodeToString(o.data))
+			b.WriteString(hex.EncodeToString(d))
 		}
 	}
-	if bad == "<push past end>" {
-		b.WriteByte(' ') // after the opcode, as rust-bitcoin writes it
+	if tok.Err() != nil {
+		// The tokenizer stops at the push that runs past the end.
+		// rust-bitcoin writes "<unexpected end>" where the push's length
+		// is cut short, else the opcode and "<push past end>".
+		at := int(tok.ByteIndex())
+		op := script[at]
+		if op >= opPushData1 && op <= opPushData4 && len(script)-at-1 < 1<<(op-opPushData1) {
+			b.WriteString("<unexpected end>")
+		} else {
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			b.WriteString(opName(op) + " <push past end>")
+		}
 	}
-	b.WriteString(bad)
 	return b.String()
 }
 
@@ -136,10 +103,17 @@ func esploraAsm(script []byte) string {
 // once an annex is set aside). Each is nil when the input reveals none.
 func innerScripts(in *wire.TxIn, prevout []byte) (redeem, witness []byte) {
 	if isP2SH(prevout) {
-		if ops, bad := scriptOps(in.SignatureScript); bad == "" && len(ops) > 0 && ops[len(ops)-1].push {
-			redeem = ops[len(ops)-1].data
+		// The scriptSig's last instruction, if it parses and is a push.
+		tok := txscript.MakeScriptTokenizer(0, in.SignatureScript)
+		var last []byte
+		push := false
+		for tok.Next() {
+			last, push = tok.Data(), tok.Opcode() <= opPushData4
+		}
+		if tok.Err() == nil && push {
+			redeem = last
 			if redeem == nil {
-				redeem = []byte{}
+				redeem = []byte{} // OP_0: an empty redeem script
 			}
 		}
 	}
