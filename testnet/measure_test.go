@@ -3,6 +3,7 @@ package testnet
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 )
@@ -38,10 +39,10 @@ func TestSelfishModel(t *testing.T) {
 	}
 	// The state machine's long-run share is R itself.
 	rng := rand.New(rand.NewPCG(1, 2))
-	if x := selfishTrial(rng, 0.4, 0.74, 200_000); math.Abs(x-0.5456) > 0.01 {
+	if x, _ := selfishTrial(rng, 0.4, 0.74, 200_000); math.Abs(x-0.5456) > 0.01 {
 		t.Fatalf("share over 200,000 blocks %v, want R = 0.5456", x)
 	}
-	// Over 100 blocks the spread is about 0.094, near twice the binomial
+	// Over 100 blocks the spread is about 0.096, near twice the binomial
 	// 0.050: a tolerance from the binomial would call a fair run
 	// DIFFERS one time in fifteen. It shrinks as 1/√blocks.
 	s100, s400 := selfishSpread(0.4, 0.74, 100), selfishSpread(0.4, 0.74, 400)
@@ -56,6 +57,27 @@ func TestSelfishModel(t *testing.T) {
 	}
 	if tol := selfishTolerance(0.4, 0.74, 100); tol != 3*s100+0.03 {
 		t.Fatalf("tolerance %v", tol)
+	}
+	t.Logf("selfish revenue over 100 blocks at α 0.40, γ 0.74: standard deviation %.3f (binomial %.3f)",
+		s100, math.Sqrt(0.5456*(1-0.5456)/100))
+
+	// TestE2ESelfishMining's sure sign of the strategy: 15 or more stale
+	// blocks in a 100-block run at α = 0.40 (honest miners there orphan
+	// about one). The machine orphans one block per honest block found
+	// during a lead; over 1,000 runs the fewest must clear 15.
+	rng = rand.New(rand.NewPCG(3, 4))
+	stales := make([]int, 1000)
+	for i := range stales {
+		_, stales[i] = selfishTrial(rng, 0.4, 0.5, 100)
+	}
+	slices.Sort(stales)
+	t.Logf("stale blocks in 1,000 runs of 100 at α 0.40: fewest %d, 1st per mille %d, median %d", stales[0], stales[1], stales[500])
+	if stales[0] < 15 {
+		t.Fatalf("a run orphaned only %d blocks: the end-to-end test's bound of 15 would fail a fair run", stales[0])
+	}
+	// Without withholding there is nothing to orphan.
+	if _, stale := selfishTrial(rng, 0, 0.5, 100); stale != 0 {
+		t.Fatalf("α 0 orphaned %d blocks", stale)
 	}
 }
 

@@ -83,7 +83,7 @@ func selfishSpread(a, g float64, blocks int) float64 {
 	rng := rand.New(rand.NewPCG(20, 14))
 	var sum, sumSq float64
 	for range trials {
-		x := selfishTrial(rng, a, g, blocks)
+		x, _ := selfishTrial(rng, a, g, blocks)
 		sum += x
 		sumSq += x * x
 	}
@@ -92,10 +92,13 @@ func selfishSpread(a, g float64, blocks int) float64 {
 }
 
 // selfishTrial plays Eyal and Sirer's state machine until the final chain
-// holds at least blocks blocks, and returns the selfish share of it.
+// holds at least blocks blocks, and returns the selfish share of it and
+// how many blocks it orphaned (one for every honest block found while the
+// selfish miner withholds any: it loses outright, or starts a race that
+// orphans one branch's block).
 // lead is the selfish miner's private lead; tie is state 0' (two
 // published branches of equal length, one of them selfish).
-func selfishTrial(rng *rand.Rand, a, g float64, blocks int) float64 {
+func selfishTrial(rng *rand.Rand, a, g float64, blocks int) (share float64, stale int) {
 	var mine, theirs, lead int
 	tie := false
 	for mine+theirs < blocks {
@@ -117,8 +120,13 @@ func selfishTrial(rng *rand.Rand, a, g float64, blocks int) float64 {
 			}
 			theirs++
 			tie = false
+			continue
 		case lead == 0:
 			theirs++
+			continue
+		}
+		stale++ // the race's loser, or the honest block
+		switch {
 		case lead == 1: // publish: a race
 			lead = 0
 			tie = true
@@ -130,7 +138,7 @@ func selfishTrial(rng *rand.Rand, a, g float64, blocks int) float64 {
 			lead--
 		}
 	}
-	return float64(mine) / float64(mine+theirs)
+	return float64(mine) / float64(mine+theirs), stale
 }
 
 // SelfishMining runs the selfish-mining scenario, one testnet per α.
