@@ -274,7 +274,7 @@ func headersSubscribe(ss *session, _ []json.RawMessage) (any, *rpcError) {
 	}
 	ss.mu.Lock()
 	ss.headers = true
-	ss.lastTip = tip.Hex
+	ss.lastTip, ss.lastTipSeq = tip.Hex, tip.seq
 	ss.mu.Unlock()
 	return tip, nil
 }

@@ -136,6 +136,11 @@ type Server struct {
 	hubScratch scratch
 	// poke asks Run to read the pool now rather than at its next poll.
 	poke chan struct{}
+
+	// tipMu orders the reads of the tip: tipSeq numbers them, so that a
+	// session can tell a tip read before the one it was last sent.
+	tipMu  sync.Mutex
+	tipSeq uint64
 }
 
 // New returns a server; Listen opens its ports and Run serves them.
@@ -384,15 +389,24 @@ func (s *Server) notifyScripts(touched map[chain.ScriptHash]struct{}) {
 type tipResult struct {
 	Hex    string `json:"hex"`
 	Height int32  `json:"height"`
+	// seq numbers the read: a higher one saw the chain later.
+	seq uint64
 }
 
+// tipHeader reads the chain's tip. Reads are numbered in the order they
+// saw the chain, so that a notification read before a client subscribed
+// (and sent after) is known to be stale: without the order a client told
+// of height 3 could hear of height 2 next.
 func (s *Server) tipHeader() (tipResult, error) {
+	s.tipMu.Lock()
+	defer s.tipMu.Unlock()
 	best := s.cfg.Chain.BestSnapshot()
 	h, err := s.cfg.Chain.HeaderByHeight(best.Height)
 	if err != nil {
 		return tipResult{}, err
 	}
-	return tipResult{Hex: headerHex(&h), Height: best.Height}, nil
+	s.tipSeq++
+	return tipResult{Hex: headerHex(&h), Height: best.Height, seq: s.tipSeq}, nil
 }
 
 func headerHex(h *wire.BlockHeader) string {

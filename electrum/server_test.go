@@ -644,3 +644,34 @@ func TestVersionNegotiation(t *testing.T) {
 		}
 	}
 }
+
+// TestHeaderNotificationsInOrder ensures a tip the server read before a
+// client subscribed, and notifies after, is not sent: the client already
+// has a newer one. (TestSession once heard of height 2 after subscribing
+// at height 3, when the server's notifier for block 2 ran late.)
+func TestHeaderNotificationsInOrder(t *testing.T) {
+	n := newTestNode(t, nil)
+	n.mine("b1")
+	// A notifier that read the tip, then lost the CPU.
+	stale, err := n.srv.tipHeader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.mine("b2")
+	c := dial(t, n.addr)
+	var tip tipResult
+	c.mustCall(&tip, "blockchain.headers.subscribe")
+	if tip.Height != 2 {
+		t.Fatalf("subscribed at height %d, want 2", tip.Height)
+	}
+	n.srv.mu.Lock()
+	for ss := range n.srv.sessions {
+		ss.notifyHeader(stale)
+	}
+	n.srv.mu.Unlock()
+	b3 := n.mine("b3")
+	note := c.waitNote("blockchain.headers.subscribe", "")
+	if m, _ := note[0].(map[string]any); m["height"] != 3.0 || m["hex"] != headerHex(&b3.Header) {
+		t.Fatalf("the first header notification after subscribing at height 2: %v, want height 3", note)
+	}
+}

@@ -111,6 +111,7 @@ type session struct {
 	subs       map[chain.ScriptHash]*sub
 	headers    bool
 	lastTip    string // the tip header last sent
+	lastTipSeq uint64 // and the number of the read that gave it
 	negotiated bool
 	cost       float64
 	costAt     time.Time
@@ -497,14 +498,15 @@ func (ss *session) call(method string, params json.RawMessage) (any, *rpcError) 
 }
 
 // notifyHeader sends the tip to a client subscribed to headers, once per
-// new tip.
+// new tip, and never one read before the tip the client was last sent.
 func (ss *session) notifyHeader(tip tipResult) {
 	ss.mu.Lock()
-	if !ss.headers || ss.lastTip == tip.Hex {
+	if !ss.headers || tip.seq <= ss.lastTipSeq || ss.lastTip == tip.Hex {
+		ss.lastTipSeq = max(ss.lastTipSeq, tip.seq)
 		ss.mu.Unlock()
 		return
 	}
-	ss.lastTip = tip.Hex
+	ss.lastTip, ss.lastTipSeq = tip.Hex, tip.seq
 	ss.mu.Unlock()
 	ss.sendNotification("blockchain.headers.subscribe", tip)
 }
